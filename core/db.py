@@ -1,0 +1,33 @@
+"""Database engine and sessions (synchronous SQLModel over psycopg 3)."""
+
+from collections.abc import Iterator
+
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import Session
+
+
+def normalize_url(url: str) -> str:
+    """Use the psycopg 3 driver whatever scheme the URL was given with."""
+    for prefix in ("postgresql+psycopg2://", "postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for `url` that survives a restarted database (pre-ping)."""
+    return create_engine(
+        normalize_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+    )
+
+
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield one session; the caller decides on transactions."""
+    with Session(engine) as session:
+        yield session
+
+
+def ping(engine: Engine) -> None:
+    """Raise unless the database answers."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

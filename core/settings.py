@@ -1,0 +1,51 @@
+"""Configuration from the environment (one Settings object for every process)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TASK_QUEUE = "casework"
+
+
+class Settings(BaseSettings):
+    """Every knob the service reads; names are the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR"
+    )
+    database_name: str | None = Field(
+        default=None, description="database created on the embedded server (default per stack)"
+    )
+    temporal_address: str | None = Field(
+        default=None, description="host:port of Temporal; unset = the embedded dev server"
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    auth_secret: str = Field(default="", description="HS256 secret for bearer tokens")
+    token_ttl_s: int = 12 * 3600
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    data_dir: Path = Path(".data")
+    activity_threads: int = 16
+
+    def temporal_target(self) -> str:
+        """The address clients dial: TEMPORAL_ADDRESS or the local dev server."""
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    def stack_database_name(self) -> str:
+        """Database used on the embedded server: one per stack so stacks can run side by side."""
+        if self.database_name:
+            return self.database_name
+        return "casework" if self.api_port == 8000 else f"casework_{self.api_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

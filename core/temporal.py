@@ -1,0 +1,79 @@
+"""Temporal client, data converter, task queue and every custom search attribute."""
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from core.settings import TASK_QUEUE, Settings
+
+__all__ = ["SEARCH_ATTRIBUTES", "TASK_QUEUE", "connect", "register_search_attributes"]
+
+CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
+CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
+TEMPLATE_CODE = SearchAttributeKey.for_keyword("TemplateCode")
+STAGE = SearchAttributeKey.for_keyword("Stage")
+REVIEW_LEVEL = SearchAttributeKey.for_int("ReviewLevel")
+APPLICANT_ID = SearchAttributeKey.for_keyword("ApplicantId")
+PROVIDER_ID = SearchAttributeKey.for_keyword("ProviderId")
+CANDIDATE_ID = SearchAttributeKey.for_keyword("CandidateId")
+RELEASE_AT = SearchAttributeKey.for_datetime("ReleaseAt")
+SLA_DEFINITION = SearchAttributeKey.for_keyword("SlaDefinition")
+
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[object], ...] = (  # type: ignore[assignment]
+    CASE_KIND,
+    CASE_STATUS,
+    TEMPLATE_CODE,
+    STAGE,
+    REVIEW_LEVEL,
+    APPLICANT_ID,
+    PROVIDER_ID,
+    CANDIDATE_ID,
+    RELEASE_AT,
+    SLA_DEFINITION,
+)
+
+_INDEXED_TYPE = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute KEY=TYPE` flags for `temporal server start-dev`."""
+    flags: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.title()}"]
+    return flags
+
+
+async def connect(settings: Settings, *, target: str | None = None) -> Client:
+    """A client that speaks pydantic payloads."""
+    return await Client.connect(
+        target or settings.temporal_target(),
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def register_search_attributes(client: Client) -> list[str]:
+    """Add every custom search attribute the namespace lacks; return the names added."""
+    namespace = client.namespace
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: _INDEXED_TYPE[key.indexed_value_type.name]
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)

@@ -1,0 +1,154 @@
+"""What a template is: sections of elements with checks and failure reasons, and stages."""
+
+from collections import Counter
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+DEFAULT_LOQ_DEADLINE_DAYS = 42
+DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS = 21
+
+
+class ElementType(StrEnum):
+    """What kind of answer an element takes."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    EMAIL = "email"
+
+
+class FailureReasonKind(StrEnum):
+    """Whether a failure asks the applicant for more, or declines outright."""
+
+    FURTHER_INFORMATION = "further_information"
+    DECLINE = "decline"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Element(_Frozen):
+    """One question of a section."""
+
+    code: Code
+    title: Title
+    type: ElementType
+    required: bool = False
+
+
+class FailureReason(_Frozen):
+    """A reason a reviewer may cite when declining an answer."""
+
+    code: Code
+    label: Title
+    kind: FailureReasonKind
+
+
+class Section(_Frozen):
+    """A group of elements, with the checks and failure reasons of its assessment."""
+
+    code: Code
+    title: Title
+    preliminary: bool = False
+    elements: list[Element] = Field(min_length=1)
+    checks: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
+    failure_reasons: list[FailureReason] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Self:
+        _ensure_unique("failure reason", [reason.code for reason in self.failure_reasons])
+        return self
+
+
+class Stage(_Frozen):
+    """One step of the review, reviewed in `levels` levels."""
+
+    code: Code
+    name: Title
+    levels: int = Field(ge=1, le=9)
+    final_decision: bool = False
+    pre_assessment: bool = False
+    self_assignable: bool = True
+
+
+class TemplateDefinition(_Frozen):
+    """Everything a template version fixes, as published."""
+
+    name: Title
+    sections: list[Section] = Field(min_length=1)
+    stages: list[Stage] = Field(min_length=1)
+    loq_deadline_days: int = Field(default=DEFAULT_LOQ_DEADLINE_DAYS, ge=1, le=365)
+    loq_followup_deadline_days: int = Field(
+        default=DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS, ge=1, le=365
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        _ensure_unique("section", [section.code for section in self.sections])
+        _ensure_unique("element", [e.code for section in self.sections for e in section.elements])
+        _ensure_unique("stage", [stage.code for stage in self.stages])
+        if any(stage.pre_assessment for stage in self.stages) and not any(
+            section.preliminary for section in self.sections
+        ):
+            raise ValueError("a pre_assessment stage needs at least one preliminary section")
+        return self
+
+    def element(self, code: str) -> Element | None:
+        """The element with `code`, if the template has one."""
+        return next((e for s in self.sections for e in s.elements if e.code == code), None)
+
+    def section_of(self, element_code: str) -> Section | None:
+        """The section holding the element `element_code`."""
+        return next(
+            (s for s in self.sections if any(e.code == element_code for e in s.elements)), None
+        )
+
+
+def _ensure_unique(what: str, codes: list[str]) -> None:
+    repeated = sorted(code for code, count in Counter(codes).items() if count > 1)
+    if repeated:
+        raise ValueError(f"{what} codes must be unique; repeated: {', '.join(repeated)}")
+
+
+def value_problem(element: Element, value: object) -> str | None:
+    """Why `value` is not a valid answer to `element`, or None when it is."""
+    if value is None or value == "":
+        return "an answer is required" if element.required else None
+    match element.type:
+        case ElementType.TEXT:
+            ok = isinstance(value, str) and len(value) <= 20_000
+            expected = "text of at most 20,000 characters"
+        case ElementType.NUMBER:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            expected = "a number"
+        case ElementType.BOOLEAN:
+            ok = isinstance(value, bool)
+            expected = "true or false"
+        case ElementType.DATE:
+            ok = isinstance(value, str) and _is_iso_date(value)
+            expected = "a date as YYYY-MM-DD"
+        case ElementType.EMAIL:
+            ok = isinstance(value, str) and _looks_like_email(value)
+            expected = "an email address"
+    return None if ok else f"expected {expected}"
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _looks_like_email(text: str) -> bool:
+    local, _, domain = text.partition("@")
+    return bool(local) and "." in domain and " " not in text and len(text) <= 320

@@ -1,0 +1,20 @@
+"""Every table, imported so SQLModel.metadata knows them all (Alembic reads it)."""
+
+from models.application import Application, ApplicationResponse
+from models.assessment import Assessment, AssessmentSection
+from models.event import AuditEntry, OutboxEvent
+from models.idempotency import IdempotentRequest
+from models.template import Template
+from models.user import User
+
+__all__ = [
+    "Application",
+    "ApplicationResponse",
+    "Assessment",
+    "AssessmentSection",
+    "AuditEntry",
+    "IdempotentRequest",
+    "OutboxEvent",
+    "Template",
+    "User",
+]
