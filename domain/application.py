@@ -79,9 +79,7 @@ def check_answer(template: TemplateDefinition, element_code: str, value: object)
         )
     problem = None if value is None else value_problem(element, value)
     if problem:
-        raise Invalid(
-            f"{element_code}: {problem}", errors=[field_error("value", problem)]
-        )
+        raise Invalid(f"{element_code}: {problem}", errors=[field_error("value", problem)])
 
 
 def check_complete(template: TemplateDefinition, answers: Mapping[str, object]) -> None:

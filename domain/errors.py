@@ -41,6 +41,13 @@ class Invalid(Refusal):
     title = "Unprocessable content"
 
 
+class Forbidden(Refusal):
+    """The caller's roles do not allow this (HTTP 403)."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class NotFound(Refusal):
     """Absent, or not the caller's to see (HTTP 404)."""
 
@@ -48,7 +55,9 @@ class NotFound(Refusal):
     title = "Not found"
 
 
-REFUSALS: dict[str, type[Refusal]] = {cls.__name__: cls for cls in (Conflict, Invalid, NotFound)}
+REFUSALS: dict[str, type[Refusal]] = {
+    cls.__name__: cls for cls in (Conflict, Forbidden, Invalid, NotFound)
+}
 
 
 def field_error(field: str, message: str) -> dict[str, str]:

@@ -3,11 +3,14 @@
 from datetime import datetime
 from typing import Any
 
+import pydantic
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from domain.application import ApplicationStatus
 from models.common import json_field, time_field
+from models.event import publish, write_audit
 
 
 class Application(SQLModel, table=True):
@@ -44,3 +47,123 @@ class ApplicationResponse(SQLModel, table=True):
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
     submitted_at: datetime | None = time_field(nullable=True)
+
+
+def latest_responses(session: Session, application_id: str) -> list[ApplicationResponse]:
+    """The newest version of each element's response."""
+    query = (
+        select(ApplicationResponse)
+        .where(ApplicationResponse.application_id == application_id)
+        .distinct(col(ApplicationResponse.element_code))
+        .order_by(col(ApplicationResponse.element_code), col(ApplicationResponse.version).desc())
+    )
+    return list(session.exec(query).all())
+
+
+def mark_withdrawn(
+    session: Session, application: Application, *, actor: str, at: datetime, reason: str | None
+) -> None:
+    """Mark `application` withdrawn with its audit row and event (caller's transaction)."""
+    application.status = ApplicationStatus.WITHDRAWN.value
+    application.updated_at = at
+    session.add(application)
+    key = f"application:{application.id}:withdrawn"
+    write_audit(
+        session,
+        subject_kind="application",
+        subject_id=application.id,
+        at=at,
+        actor=actor,
+        action="withdrawn",
+        key=key,
+        detail={"reason": reason},
+    )
+    publish(
+        session,
+        type="application.withdrawn",
+        subject=application.id,
+        at=at,
+        key=key,
+        data={"application_id": application.id, "reason": reason},
+    )
+
+
+class ApplicationCreate(BaseModel):
+    """Body of POST /v1/applications."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template_code: str = pydantic.Field(min_length=1, max_length=64)
+
+
+class ResponseWrite(BaseModel):
+    """Body of PUT /v1/applications/{id}/responses/{element_code}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Any
+
+
+class ResponsePublic(BaseModel):
+    """The latest answer to one element."""
+
+    element_code: str
+    value: Any
+    response_id: str
+
+
+class QuestionPublic(BaseModel):
+    """A declined answer sent back to the applicant in the current LOQ round."""
+
+    element_code: str
+    response_id: str
+    comment: str | None
+    failure_reason: str | None
+
+
+class ApplicationPublic(BaseModel):
+    """An application as its applicant and reviewers see it."""
+
+    id: str
+    status: ApplicationStatus
+    outcome: str | None
+    outcome_reason: str | None
+    stage: str | None
+    template_code: str
+    template_version: int
+    applicant_id: str
+    responses: list[ResponsePublic]
+    questions: list[QuestionPublic]
+    loq_deadline_at: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+class ApplicationSummary(BaseModel):
+    """A row of the application list."""
+
+    id: str
+    status: ApplicationStatus
+    stage: str | None
+    template_code: str
+    template_version: int
+    applicant_id: str
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+class SubmitResult(BaseModel):
+    """Answer to a submit: where the application now stands."""
+
+    id: str
+    status: ApplicationStatus
+    stage: str | None
+
+
+class HistoryEntry(BaseModel):
+    """One line of an audit trail."""
+
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]

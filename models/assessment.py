@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -40,3 +41,25 @@ class AssessmentSection(SQLModel, table=True):
     passed: bool | None = None
     selected_failure_reasons: list[str] = json_field(default=list)
     retired_at: datetime | None = time_field(nullable=True)
+
+
+class AssessmentSectionPublic(BaseModel):
+    """One section of an assessment: its checks, reasons and verdict."""
+
+    code: str
+    title: str
+    preliminary: bool
+    checks: list[str]
+    failure_reasons: list[dict[str, Any]]
+    passed: bool | None
+    selected_failure_reasons: list[str]
+
+
+class AssessmentPublic(BaseModel):
+    """An application's assessment."""
+
+    id: str
+    status: str
+    template_code: str
+    template_version: int
+    sections: list[AssessmentSectionPublic]

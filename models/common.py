@@ -1,6 +1,5 @@
 """Column helpers shared by every table."""
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime
@@ -24,4 +23,3 @@ def time_field(*, nullable: bool = False, index: bool = False) -> Any:
         default=None if nullable else ...,
         sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
     )
-

@@ -4,7 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index
-from sqlmodel import Field, SQLModel
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Field, Session, SQLModel
 
 from models.common import json_field, time_field
 
@@ -36,3 +37,47 @@ class OutboxEvent(SQLModel, table=True):
     occurred_at: datetime = time_field()
     data: dict[str, Any] = json_field(default=dict)
     dedupe_key: str = Field(max_length=200, unique=True)
+
+
+def write_audit(
+    session: Session,
+    *,
+    subject_kind: str,
+    subject_id: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    key: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit row; a retry with the same `key` writes nothing."""
+    session.execute(
+        insert(AuditEntry)
+        .values(
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            at=at,
+            actor=actor,
+            action=action,
+            detail=detail or {},
+            dedupe_key=key,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+def publish(
+    session: Session,
+    *,
+    type: str,
+    subject: str,
+    at: datetime,
+    key: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Queue one outbox event; a retry with the same `key` writes nothing."""
+    session.execute(
+        insert(OutboxEvent)
+        .values(type=type, subject=subject, occurred_at=at, data=data or {}, dedupe_key=key)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )

@@ -2,8 +2,11 @@
 
 from datetime import datetime
 
+import pydantic
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
+from domain.access import Role
 from models.common import json_field, time_field
 
 
@@ -18,3 +21,46 @@ class User(SQLModel, table=True):
     review_grants: list[dict[str, object]] = json_field(default=list)
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
+
+
+class ReviewGrant(BaseModel):
+    """Who may review which template, stage and level (`sections` None = all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template_code: str = pydantic.Field(min_length=1, max_length=64)
+    stage: str = pydantic.Field(min_length=1, max_length=64)
+    level: int = pydantic.Field(ge=1, le=9)
+    sections: list[str] | None = None
+
+
+class UserCreate(BaseModel):
+    """Body of POST /v1/users."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = pydantic.Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@:-]+$")
+    name: str = pydantic.Field(min_length=1, max_length=500)
+    roles: list[Role] = pydantic.Field(default_factory=list)
+    review_grants: list[ReviewGrant] = pydantic.Field(default_factory=list)
+
+
+class UserUpdate(BaseModel):
+    """Body of PATCH /v1/users/{id}: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
+    roles: list[Role] | None = None
+    review_grants: list[ReviewGrant] | None = None
+
+
+class UserPublic(BaseModel):
+    """A user as the API shows it."""
+
+    id: str
+    name: str
+    roles: list[Role]
+    review_grants: list[ReviewGrant]
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,53 @@
+"""The FastAPI application: one engine and one Temporal client for its lifetime."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from api import errors
+from api.idempotency import IdempotencyMiddleware
+from api.routes import application, health, template, user
+from core.db import make_engine
+from core.settings import Settings, get_settings
+from core.temporal import connect
+
+DESCRIPTION = """Assessment and review casework as durable Temporal workflows.
+
+Every endpoint but `/healthz`, `/readyz` and the docs needs a bearer token
+(`python cli.py token --sub ID --role ROLE`). Errors are RFC 9457 problem JSON.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    """Build the app; tests pass their own engine and client."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned_engine = engine is None
+        if engine is None and not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set (make run sets it for you)")
+        app.state.settings = settings
+        app.state.engine = engine or make_engine(settings.database_url or "")
+        app.state.temporal = temporal or await connect(settings)
+        yield
+        if owned_engine:
+            app.state.engine.dispose()
+
+    app = FastAPI(title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+    for router in (health.router, user.router, template.router, application.router):
+        app.include_router(router)
+    return app
+
+
+app = create_app()

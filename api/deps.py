@@ -1,0 +1,72 @@
+"""Dependencies every route shares: settings, database session, Temporal client, caller."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.client import Client
+
+from core.auth import InvalidToken, read_token
+from core.settings import Settings
+from domain.access import Principal
+
+_bearer = HTTPBearer(auto_error=False, description="HS256 JWT minted by `cli.py token`")
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's one engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """One session per request."""
+    with Session(engine) as session:
+        yield session
+
+
+def get_temporal(request: Request) -> Client:
+    """The app's one Temporal client."""
+    client: Client = request.app.state.temporal
+    return client
+
+
+def get_caller(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified caller; 401 without a valid bearer token."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "a bearer token is required", headers=challenge)
+    try:
+        return read_token(credentials.credentials, secret=settings.auth_secret)
+    except InvalidToken as exc:
+        raise HTTPException(401, str(exc), headers=challenge) from exc
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+CallerDep = Annotated[Principal, Depends(get_caller)]
+
+
+def allow(check: Callable[[Principal], bool], what: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets through only callers `check` accepts (403 otherwise)."""
+
+    def dependency(caller: CallerDep) -> Principal:
+        if not check(caller):
+            raise HTTPException(403, f"your roles do not allow you to {what}")
+        return caller
+
+    return dependency

@@ -1,0 +1,191 @@
+"""Applications: drafts and reads on PostgreSQL; submit and withdraw through the workflow."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.services import application as applications
+from core import temporal as keys
+from domain.access import Principal, can_create_application, can_list_applications
+from domain.application import ApplicationStatus
+from domain.errors import Conflict
+from models.application import (
+    Application,
+    ApplicationCreate,
+    ApplicationPublic,
+    ApplicationSummary,
+    HistoryEntry,
+    ResponsePublic,
+    ResponseWrite,
+    SubmitResult,
+)
+from models.assessment import AssessmentPublic
+from workflows.application import ApplicationReviewWorkflow
+from workflows.payloads.application import (
+    StartApplicationReviewInput,
+    SubmitApplicationInput,
+    WithdrawApplicationInput,
+)
+
+router = APIRouter(prefix="/v1/applications", tags=["applications"])
+Applicant = Annotated[Principal, Depends(allow(can_create_application, "create applications"))]
+Staff = Annotated[Principal, Depends(allow(can_list_applications, "list applications"))]
+
+
+def workflow_id(application_id: str) -> str:
+    """The business key of an application's workflow."""
+    return f"application-{application_id}"
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_application(
+    body: ApplicationCreate, session: SessionDep, caller: Applicant
+) -> dict[str, str]:
+    """Start a draft on the template's latest version."""
+    application = applications.create(session, caller, body.template_code, at=datetime.now(UTC))
+    return {"id": application.id, "status": application.status}
+
+
+@router.get("")
+def list_applications(
+    session: SessionDep,
+    caller: Staff,
+    status: ApplicationStatus | None = None,
+    stage: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[ApplicationSummary]:
+    """Applications newest first (reviewers, assigners and other staff)."""
+    return applications.get_all(session, status=status, stage=stage, limit=limit, cursor=cursor)
+
+
+@router.get("/{application_id}")
+def get_application(
+    application_id: str, session: SessionDep, caller: CallerDep
+) -> ApplicationPublic:
+    """One application: its owner or staff."""
+    return applications.get(session, caller, application_id)
+
+
+@router.put("/{application_id}/responses/{element_code}")
+def save_response(
+    application_id: str,
+    element_code: str,
+    body: ResponseWrite,
+    session: SessionDep,
+    caller: CallerDep,
+) -> ResponsePublic:
+    """Answer an element while the application is a draft or has changes required."""
+    return applications.save_response(
+        session, caller, application_id, element_code, body.value, at=datetime.now(UTC)
+    )
+
+
+@router.post("/{application_id}/submit")
+async def submit_application(
+    application_id: str,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    caller: CallerDep,
+) -> SubmitResult:
+    """Submit (or resubmit): an update-with-start of the application's workflow."""
+    application = await run_in_threadpool(
+        applications.prepare_submission, engine, caller, application_id
+    )
+    submission = application.submission_count + 1
+    start = _start_operation(application, settings.task_queue)
+    try:
+        state = await temporal.execute_update_with_start_workflow(
+            ApplicationReviewWorkflow.submit,
+            SubmitApplicationInput(actor=caller.sub, submission=submission),
+            start_workflow_operation=start,
+            id=f"submit-{submission}",
+        )
+    except (WorkflowAlreadyStartedError, RPCError) as error:
+        if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+        raise Conflict("this application's review has finished; it cannot be submitted") from None
+    return SubmitResult(id=application_id, status=state.status, stage=state.stage)
+
+
+@router.post("/{application_id}/withdraw")
+async def withdraw_application(
+    application_id: str, engine: EngineDep, temporal: TemporalDep, caller: CallerDep
+) -> SubmitResult:
+    """Withdraw: a draft directly, a submitted application through its workflow."""
+    application = await run_in_threadpool(
+        applications.withdraw_draft, engine, caller, application_id, at=datetime.now(UTC)
+    )
+    if application.status == ApplicationStatus.WITHDRAWN:
+        return SubmitResult(
+            id=application_id, status=ApplicationStatus.WITHDRAWN, stage=application.stage
+        )
+    handle = temporal.get_workflow_handle_for(
+        ApplicationReviewWorkflow.run, workflow_id(application_id)
+    )
+    state = await handle.execute_update(
+        ApplicationReviewWorkflow.withdraw,
+        WithdrawApplicationInput(actor=caller.sub),
+        id="withdraw",
+    )
+    return SubmitResult(id=application_id, status=state.status, stage=state.stage)
+
+
+@router.get("/{application_id}/history")
+def application_history(
+    application_id: str, session: SessionDep, caller: CallerDep
+) -> list[HistoryEntry]:
+    """The audit trail: who did what, when and why."""
+    return applications.history(session, caller, application_id)
+
+
+@router.get("/{application_id}/assessment")
+def application_assessment(
+    application_id: str, session: SessionDep, caller: CallerDep
+) -> AssessmentPublic:
+    """The assessment created at the first submission."""
+    return applications.assessment(session, caller, application_id)
+
+
+def _start_operation(
+    application: Application, task_queue: str
+) -> WithStartWorkflowOperation[ApplicationReviewWorkflow, object]:
+    return WithStartWorkflowOperation(
+        ApplicationReviewWorkflow.run,
+        StartApplicationReviewInput(
+            application_id=application.id,
+            template_code=application.template_code,
+            template_version=application.template_version,
+            applicant_id=application.applicant_id,
+        ),
+        id=workflow_id(application.id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(keys.CASE_KIND, "application"),
+                SearchAttributePair(keys.CASE_STATUS, "SUBMITTING"),
+                SearchAttributePair(keys.TEMPLATE_CODE, application.template_code),
+                SearchAttributePair(keys.APPLICANT_ID, application.applicant_id),
+            ]
+        ),
+        static_summary=(
+            f"Application {application.id} · template {application.template_code} "
+            f"v{application.template_version} · applicant {application.applicant_id}"
+        ),
+    )

@@ -1,0 +1,258 @@
+"""Applications: drafts and reads straight on PostgreSQL (transitions go through the workflow)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, tuple_
+from sqlmodel import Session, col, select
+
+from api.pagination import Page, decode_cursor, encode_cursor
+from domain.access import Principal, can_act_on_application, can_read_application
+from domain.application import (
+    ApplicationAction,
+    ApplicationStatus,
+    check_answer,
+    check_complete,
+    ensure_allowed,
+)
+from domain.errors import Forbidden, Invalid, NotFound, field_error
+from models.application import (
+    Application,
+    ApplicationPublic,
+    ApplicationResponse,
+    ApplicationSummary,
+    HistoryEntry,
+    ResponsePublic,
+    latest_responses,
+    mark_withdrawn,
+)
+from models.assessment import (
+    Assessment,
+    AssessmentPublic,
+    AssessmentSection,
+    AssessmentSectionPublic,
+)
+from models.event import AuditEntry, write_audit
+from models.template import definition_of, get_version
+
+
+def create(session: Session, caller: Principal, template_code: str, *, at: datetime) -> Application:
+    """A new draft on the latest version of `template_code`."""
+    with session.begin():
+        template = get_version(session, template_code)
+        if template is None:
+            raise Invalid(
+                f"template {template_code} does not exist",
+                errors=[field_error("template_code", "no such template")],
+            )
+        application = Application(
+            id=str(uuid.uuid4()),
+            template_code=template.code,
+            template_version=template.version,
+            applicant_id=caller.sub,
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(application)
+        session.flush()
+        _audit(session, application, caller, at, "created", {"template_version": template.version})
+    return application
+
+
+def save_response(
+    session: Session,
+    caller: Principal,
+    application_id: str,
+    element_code: str,
+    value: Any,
+    *,
+    at: datetime,
+) -> ResponsePublic:
+    """Write an answer: edit the unsubmitted copy, or add a new version after submission."""
+    with session.begin():
+        application = _owned(session, caller, application_id, lock=True)
+        ensure_allowed(ApplicationAction.EDIT, ApplicationStatus(application.status))
+        template = get_version(session, application.template_code, application.template_version)
+        assert template is not None
+        check_answer(definition_of(template), element_code, value)
+        latest = session.exec(
+            select(ApplicationResponse)
+            .where(
+                ApplicationResponse.application_id == application.id,
+                ApplicationResponse.element_code == element_code,
+            )
+            .order_by(col(ApplicationResponse.version).desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.submitted_at is None:
+            latest.value = value
+            latest.updated_at = at
+            response = latest
+        else:
+            response = ApplicationResponse(
+                id=str(uuid.uuid4()),
+                application_id=application.id,
+                element_code=element_code,
+                version=(latest.version + 1) if latest else 1,
+                value=value,
+                created_at=at,
+                updated_at=at,
+            )
+        session.add(response)
+        application.updated_at = at
+        session.add(application)
+    return ResponsePublic(element_code=element_code, value=value, response_id=response.id)
+
+
+def prepare_submission(engine: Engine, caller: Principal, application_id: str) -> Application:
+    """Refuse early (409/422) what the workflow would refuse; return the application."""
+    with Session(engine) as session:
+        application = _owned(session, caller, application_id)
+        ensure_allowed(ApplicationAction.SUBMIT, ApplicationStatus(application.status))
+        template = get_version(session, application.template_code, application.template_version)
+        assert template is not None
+        answers = {r.element_code: r.value for r in latest_responses(session, application.id)}
+        check_complete(definition_of(template), answers)
+        session.expunge(application)
+        return application
+
+
+def withdraw_draft(
+    engine: Engine, caller: Principal, application_id: str, *, at: datetime
+) -> Application:
+    """Withdraw a draft directly; a submitted application is returned for its workflow."""
+    with Session(engine) as session, session.begin():
+        application = _owned(session, caller, application_id, lock=True)
+        status = ApplicationStatus(application.status)
+        ensure_allowed(ApplicationAction.WITHDRAW, status)
+        if status == ApplicationStatus.DRAFT:
+            mark_withdrawn(session, application, actor=caller.sub, at=at, reason=None)
+        session.flush()
+        session.expunge(application)
+        return application
+
+
+def get(session: Session, caller: Principal, application_id: str) -> ApplicationPublic:
+    """One application as the caller may see it."""
+    application = _readable(session, caller, application_id)
+    responses = [
+        ResponsePublic(element_code=r.element_code, value=r.value, response_id=r.id)
+        for r in latest_responses(session, application.id)
+    ]
+    return ApplicationPublic(
+        **application.model_dump(exclude={"updated_at", "submission_count"}),
+        responses=responses,
+        questions=[],
+    )
+
+
+def history(session: Session, caller: Principal, application_id: str) -> list[HistoryEntry]:
+    """The audit trail, oldest first."""
+    application = _readable(session, caller, application_id)
+    rows = session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.subject_kind == "application", AuditEntry.subject_id == application.id)
+        .order_by(col(AuditEntry.id))
+    ).all()
+    return [HistoryEntry(at=r.at, actor=r.actor, action=r.action, detail=r.detail) for r in rows]
+
+
+def assessment(session: Session, caller: Principal, application_id: str) -> AssessmentPublic:
+    """The application's assessment; 404 before the first submission."""
+    application = _readable(session, caller, application_id)
+    found = session.exec(
+        select(Assessment).where(Assessment.application_id == application.id)
+    ).first()
+    if found is None:
+        raise NotFound(f"application {application_id} has no assessment until it is submitted")
+    sections = session.exec(
+        select(AssessmentSection)
+        .where(
+            AssessmentSection.assessment_id == found.id, col(AssessmentSection.retired_at).is_(None)
+        )
+        .order_by(col(AssessmentSection.position))
+    ).all()
+    return AssessmentPublic(
+        id=found.id,
+        status=found.status,
+        template_code=found.template_code,
+        template_version=found.template_version,
+        sections=[
+            AssessmentSectionPublic.model_validate(s, from_attributes=True) for s in sections
+        ],
+    )
+
+
+def get_all(
+    session: Session,
+    *,
+    status: ApplicationStatus | None,
+    stage: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ApplicationSummary]:
+    """Applications newest first, filtered by status and stage."""
+    query = select(Application)
+    if status is not None:
+        query = query.where(Application.status == status.value)
+    if stage is not None:
+        query = query.where(Application.stage == stage)
+    if cursor:
+        after_at, after_id = decode_cursor(cursor)
+        query = query.where(
+            tuple_(Application.created_at, Application.id) < tuple_(after_at, after_id)
+        )
+    rows = session.exec(
+        query.order_by(col(Application.created_at).desc(), col(Application.id).desc()).limit(
+            limit + 1
+        )
+    ).all()
+    items = [ApplicationSummary.model_validate(r, from_attributes=True) for r in rows[:limit]]
+    next_cursor = (
+        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    )
+    return Page[ApplicationSummary](items=items, next_cursor=next_cursor)
+
+
+def _readable(session: Session, caller: Principal, application_id: str) -> Application:
+    application = session.get(Application, application_id)
+    if application is None or not can_read_application(
+        caller, applicant_id=application.applicant_id
+    ):
+        raise NotFound(f"application {application_id} does not exist")
+    return application
+
+
+def _owned(
+    session: Session, caller: Principal, application_id: str, *, lock: bool = False
+) -> Application:
+    """The caller's own application (404 for anyone else's: existence is not leaked)."""
+    application = session.get(Application, application_id, with_for_update=lock)
+    if application is None or not can_read_application(
+        caller, applicant_id=application.applicant_id
+    ):
+        raise NotFound(f"application {application_id} does not exist")
+    if not can_act_on_application(caller, applicant_id=application.applicant_id):
+        raise Forbidden("only the applicant who owns this application can change it")
+    return application
+
+
+def _audit(
+    session: Session,
+    application: Application,
+    caller: Principal,
+    at: datetime,
+    action: str,
+    detail: dict[str, Any],
+) -> None:
+    write_audit(
+        session,
+        subject_kind="application",
+        subject_id=application.id,
+        at=at,
+        actor=caller.sub,
+        action=action,
+        key=f"application:{application.id}:{action}",
+        detail=detail,
+    )

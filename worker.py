@@ -1,0 +1,55 @@
+"""The worker: runs every workflow and activity on task queue `casework`."""
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.application import ApplicationActivities
+from core.db import make_engine
+from core.settings import Settings, get_settings
+from core.temporal import connect
+from workflows.application import ApplicationReviewWorkflow
+
+WORKFLOWS = [ApplicationReviewWorkflow]
+
+
+def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
+    """A worker with every workflow and the activities bound to `engine`."""
+    applications = ApplicationActivities(engine)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[applications.record_submission, applications.record_withdrawal],
+        activity_executor=ThreadPoolExecutor(max_workers=threads),
+        max_concurrent_activities=threads,
+    )
+
+
+async def main(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, then finish in-flight work and stop."""
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is not set (make run sets it for you)")
+    engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
+    client = await connect(settings)
+    worker = build_worker(
+        client, engine, task_queue=settings.task_queue, threads=settings.activity_threads
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        logging.info("worker polling task queue %s", settings.task_queue)
+        await stop.wait()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    asyncio.run(main(get_settings()))
