@@ -4,6 +4,7 @@ import asyncio
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -28,6 +29,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
         activities=[applications.record_submission, applications.record_withdrawal],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
+        graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
 

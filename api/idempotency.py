@@ -30,7 +30,7 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
+        request = Request(scope, receive)
         key = request.headers.get(HEADER)
         caller = _unverified_subject(request.headers.get("authorization", ""))
         if not key or caller is None:
