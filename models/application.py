@@ -6,6 +6,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from domain.application import ApplicationStatus
@@ -54,7 +55,7 @@ def latest_responses(session: Session, application_id: str) -> list[ApplicationR
     query = (
         select(ApplicationResponse)
         .where(ApplicationResponse.application_id == application_id)
-        .distinct(col(ApplicationResponse.element_code))
+        .ext(distinct_on(col(ApplicationResponse.element_code)))
         .order_by(col(ApplicationResponse.element_code), col(ApplicationResponse.version).desc())
     )
     return list(session.exec(query).all())
