@@ -5,7 +5,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -90,11 +97,21 @@ class TemplateDefinition(_Frozen):
         default=DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS, ge=1, le=365
     )
 
+    @field_validator("sections")
+    @classmethod
+    def _unique_sections_and_elements(cls, sections: list[Section]) -> list[Section]:
+        _ensure_unique("section", [section.code for section in sections])
+        _ensure_unique("element", [e.code for section in sections for e in section.elements])
+        return sections
+
+    @field_validator("stages")
+    @classmethod
+    def _unique_stages(cls, stages: list[Stage]) -> list[Stage]:
+        _ensure_unique("stage", [stage.code for stage in stages])
+        return stages
+
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        _ensure_unique("section", [section.code for section in self.sections])
-        _ensure_unique("element", [e.code for section in self.sections for e in section.elements])
-        _ensure_unique("stage", [stage.code for stage in self.stages])
+    def _preliminary_sections_for_pre_assessment(self) -> Self:
         if any(stage.pre_assessment for stage in self.stages) and not any(
             section.preliminary for section in self.sections
         ):
