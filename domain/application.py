@@ -77,7 +77,8 @@ def check_answer(template: TemplateDefinition, element_code: str, value: object)
             f"the template has no element {element_code!r}",
             errors=[field_error("element_code", "unknown element")],
         )
-    problem = None if value is None else value_problem(element, value)
+    # Clearing an answer (None or "") is a draft edit; completeness is judged at submit.
+    problem = None if value in (None, "") else value_problem(element, value)
     if problem:
         raise Invalid(f"{element_code}: {problem}", errors=[field_error("value", problem)])
 

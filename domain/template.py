@@ -1,5 +1,6 @@
 """What a template is: sections of elements with checks and failure reasons, and stages."""
 
+import re
 from collections import Counter
 from datetime import date
 from enum import StrEnum
@@ -18,6 +19,8 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 DEFAULT_LOQ_DEADLINE_DAYS = 42
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS = 21
 
 
@@ -159,13 +162,14 @@ def value_problem(element: Element, value: object) -> str | None:
 
 
 def _is_iso_date(text: str) -> bool:
+    if not _ISO_DATE.fullmatch(text):
+        return False
     try:
         date.fromisoformat(text)
     except ValueError:
         return False
-    return len(text) == 10
+    return True
 
 
 def _looks_like_email(text: str) -> bool:
-    local, _, domain = text.partition("@")
-    return bool(local) and "." in domain and " " not in text and len(text) <= 320
+    return len(text) <= 320 and _EMAIL.fullmatch(text) is not None

@@ -1,5 +1,7 @@
 """Templates: publish versions, read the latest or a given version."""
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -72,7 +74,7 @@ def _section(**overrides: object) -> dict[str, object]:
     ],
 )
 async def test_invalid_templates_are_422_naming_the_field(
-    api: httpx.AsyncClient, overrides: dict[str, object], field: str
+    api: httpx.AsyncClient, overrides: dict[str, Any], field: str
 ) -> None:
     response = await api.post("/v1/templates", json=make_template(**overrides), headers=ADMIN)
 

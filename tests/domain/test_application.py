@@ -160,12 +160,6 @@ def test_check_answer_refuses_a_bad_value_on_field_value(
     assert refused.value.detail == f"{code}: {problem}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: domain/application.py:80 skips value_problem only for None, so an empty "
-    "string (which value_problem treats as blank, like None) to a required element is "
-    "refused with 'an answer is required' while a draft answer may be cleared with None",
-)
 @pytest.mark.parametrize("code", ["name", "email", "staff"])
 def test_check_answer_accepts_an_empty_string_like_none_for_a_required_element(
     code: str,
