@@ -56,10 +56,10 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Engine]:
-    """The engine, with every table emptied after the test."""
-    yield engine
+def db(engine: Engine) -> Engine:
+    """The engine, with every table empty when the test starts."""
     truncate_all(engine)
+    return engine
 
 
 @pytest.fixture

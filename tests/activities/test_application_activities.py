@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -83,7 +83,9 @@ def test_the_assessment_snapshots_each_section_with_its_preliminary_flag(db: Eng
     assert result.stage == "pre"
     assert result.assessment_status == "PRE_ASSESSMENT"
     with Session(db) as session:
-        rows = session.exec(select(AssessmentSection).order_by(AssessmentSection.position)).all()
+        rows = session.exec(
+            select(AssessmentSection).order_by(col(AssessmentSection.position))
+        ).all()
     assert [(r.code, r.preliminary) for r in rows] == [
         ("personal", True),
         ("qualifications", False),

@@ -32,8 +32,12 @@ async def test_submit_creates_workflow_assessment_audit_and_event(
     assert shown["status"] == "SUBMITTED"
     assert shown["stage"] == "assessment"
     assert {r["element_code"] for r in shown["responses"]} == {
-        "full_name", "birth_date", "email", "degree", "years",
-    }  # fmt: skip
+        "full_name",
+        "birth_date",
+        "email",
+        "degree",
+        "years",
+    }
     assert shown["questions"] == []
     history = (await api.get(f"/v1/applications/{application_id}/history", headers=ALICE)).json()
     assert [entry["action"] for entry in history] == ["created", "submitted"]

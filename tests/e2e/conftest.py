@@ -1,0 +1,87 @@
+"""End-to-end helpers: real processes on free ports."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(url: str, *, timeout_s: float = 90, status: int = 200) -> httpx.Response:
+    """Poll `url` until it answers `status`."""
+    deadline = time.monotonic() + timeout_s
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == status:
+                return response
+            last = response.status_code
+        except httpx.HTTPError as error:
+            last = error
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer {status} in {timeout_s}s (last: {last})")
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a process of the stack, its output in `log`."""
+    return subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Signal `process` and wait for it."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    """`pid` and every process below it."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def alive(processes: list[psutil.Process]) -> list[str]:
+    """Those still running (zombies count as gone)."""
+    running = []
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                running.append(" ".join(process.cmdline()[:4]))
+        except psutil.NoSuchProcess:
+            continue
+    return running
+
+
+def postgres_of(pgdata: Path) -> list[psutil.Process]:
+    """The postgres server processes serving `pgdata`."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["name"] == "postgres" and str(pgdata) in " ".join(cmdline):
+            found.append(process)
+    return found
+
+
+@pytest.fixture
+def python_env() -> dict[str, str]:
+    """The environment for child processes (the tests' interpreter and paths)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEMPORAL_ADDRESS"}}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    return env
