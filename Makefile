@@ -1,5 +1,5 @@
 # Two commands: `make run` brings the whole stack up, `make test` runs every test.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
