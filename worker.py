@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.application import ApplicationActivities
 from core.db import make_engine
@@ -18,6 +19,14 @@ from workflows.application import ApplicationReviewWorkflow
 
 WORKFLOWS = [ApplicationReviewWorkflow]
 
+# Our pure modules (rules, payloads, search-attribute keys) are deterministic and
+# stateless, so the sandbox shares them instead of re-importing them per run.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "domain", "workflows.payloads", "workflows.refusal", "core.temporal", "core.settings"
+    )
+)
+
 
 def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
     """A worker with every workflow and the activities bound to `engine`."""
@@ -26,6 +35,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=SANDBOX,
         activities=[applications.record_submission, applications.record_withdrawal],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
