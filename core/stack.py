@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
+
 from core.auth import mint_token
 from core.migrate import upgrade
 from core.pg import ensure_database, start_embedded, stop_embedded
@@ -63,6 +65,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _terminate(pid: int, timeout_s: float = 15) -> None:
+    """SIGTERM a process we did not start (adopted), then SIGKILL if it lingers."""
+    try:
+        process = psutil.Process(pid)
+        process.terminate()
+        process.wait(timeout=timeout_s)
+    except psutil.TimeoutExpired:
+        process.kill()
+    except psutil.NoSuchProcess:
+        return
 
 
 def _pg_users(stack: Stack, *, add: int | None = None, remove: int | None = None) -> list[int]:
@@ -141,9 +155,31 @@ async def prepare_temporal(settings: Settings, target: str, deadline_s: float) -
             await asyncio.sleep(0.5)
 
 
+def _pid_file(stack: Stack) -> Path:
+    return stack.data / f"stack-{stack.settings.api_port}.pids"
+
+
 def _spawn(stack: Stack, args: list[str], env: dict[str, str], name: str) -> None:
     print(f"starting {name}: {' '.join(args)}")
     stack.children.append(subprocess.Popen(args, env=env, cwd=ROOT, start_new_session=True))
+    _pid_file(stack).write_text(" ".join(str(child.pid) for child in stack.children))
+
+
+def reap_leftovers(stack: Stack) -> None:
+    """Stop the worker and API a killed run of this stack left behind (they hold its ports)."""
+    path = _pid_file(stack)
+    if not path.exists():
+        return
+    for pid in (int(p) for p in path.read_text().split()):
+        try:
+            process = psutil.Process(pid)
+            if {"worker.py", "api.app:app"} & set(process.cmdline()):
+                print(f"stopping process {pid} left by an earlier run")
+                process.terminate()
+                process.wait(timeout=15)
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired, psutil.AccessDenied):
+            continue
+    path.unlink()
 
 
 def _wait_ready(port: int, timeout_s: float) -> bool:
@@ -171,8 +207,8 @@ def stop(stack: Stack) -> None:
             stack.temporal.wait(timeout=15)
         except subprocess.TimeoutExpired:
             stack.temporal.kill()
-    elif stack.temporal_pid is not None and _alive(stack.temporal_pid):
-        os.kill(stack.temporal_pid, signal.SIGTERM)
+    elif stack.temporal_pid is not None:
+        _terminate(stack.temporal_pid)
     if stack.owns_pg and not _pg_users(stack, remove=os.getpid()):
         stop_embedded(stack.pgdata)
     print("stopped every process of the stack")
@@ -212,6 +248,7 @@ def run(settings: Settings) -> int:
     secret = settings.auth_secret or secrets.token_urlsafe(32)
     parent = os.getppid()
     try:
+        reap_leftovers(stack)
         database_url = start_postgres(stack)
         temporal_target = start_temporal(stack)
         asyncio.run(prepare_temporal(settings, temporal_target, deadline_s=90))

@@ -1,11 +1,14 @@
 """`make run`'s stack: up and ready, two side by side, data kept, nothing left after Ctrl-C."""
 
+import contextlib
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.e2e.conftest import ROOT, alive, postgres_of, stop, tree, wait_for
@@ -16,17 +19,20 @@ from tests.support.tokens import SECRET, bearer
 pytestmark = pytest.mark.e2e
 
 
+Ports = tuple[int, int, int]
+
+
 def _start(
-    data: Path, env: dict[str, str], log: Path, api_port: int | None = None
+    data: Path, env: dict[str, str], log: Path, ports: Ports | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """A stack on free ports (or on `api_port` again), once it answers /readyz."""
-    api_port = api_port or free_port()
+    """A stack on free ports (or on `ports` again), once it answers /readyz."""
+    api_port, temporal_port, ui_port = ports or (free_port(), free_port(), free_port())
     stack_env = {
         **env,
         "DATA_DIR": str(data),
         "API_PORT": str(api_port),
-        "TEMPORAL_PORT": str(free_port()),
-        "TEMPORAL_UI_PORT": str(free_port()),
+        "TEMPORAL_PORT": str(temporal_port),
+        "TEMPORAL_UI_PORT": str(ui_port),
         "AUTH_SECRET": SECRET,
     }
     process = subprocess.Popen(
@@ -37,7 +43,12 @@ def _start(
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{api_port}"
-    wait_for(f"{base}/readyz", timeout_s=120)
+    deadline = time.monotonic() + 120
+    while "Casework is up" not in log.read_text(errors="replace"):
+        assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+        assert time.monotonic() < deadline, "the stack did not come up in 120 s"
+        time.sleep(0.3)
+    wait_for(f"{base}/readyz")
     return process, base
 
 
@@ -63,15 +74,27 @@ def test_two_stacks_run_side_by_side_and_ctrl_c_leaves_nothing_running(
         assert alive(second_processes) == []
         assert postgres_of(data / "pg") == []
 
-        api_port = int(first_base.rsplit(":", 1)[1])
-        again, _ = _start(data, python_env, tmp_path / "again.log", api_port)
-        try:
-            kept = httpx.get(f"{first_base}/v1/templates/qts", headers=admin)
-            assert kept.status_code == 200  # data survived the restart
-        finally:
-            again_processes = tree(again.pid) + postgres_of(data / "pg")
-            stop(again, signal.SIGINT)
-        assert alive(again_processes) == []
+        ports = (int(first_base.rsplit(":", 1)[1]), free_port(), free_port())
+        killed, _ = _start(data, python_env, tmp_path / "killed.log", ports)
+        kept = httpx.get(f"{first_base}/v1/templates/qts", headers=admin)
+        assert kept.status_code == 200  # data survived the restart
+        left_behind = tree(killed.pid)[1:] + postgres_of(data / "pg")
+        stop(killed, signal.SIGKILL)  # the runner dies; its servers keep running
+        assert alive(left_behind)
+
+        again, _ = _start(data, python_env, tmp_path / "again.log", ports)  # reuses them
+        again_processes = tree(again.pid) + postgres_of(data / "pg")
+        stop(again, signal.SIGINT)
+        assert alive(again_processes + left_behind) == []
     finally:
         for process in (first, second):
             stop(process)
+        _kill_everything_under(data)
+
+
+def _kill_everything_under(data: Path) -> None:
+    """After a failure, leave no server of this test running."""
+    for process in psutil.process_iter(["cmdline"]):
+        if str(data) in " ".join(process.info["cmdline"] or []):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
