@@ -22,8 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -36,6 +35,7 @@ from models.application import Application, ApplicationResponse
 from models.template import Template
 from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
+from workflows.application_start import start_operation
 from workflows.payloads.application import (
     RecordSubmissionInput,
     StartApplicationReviewInput,
@@ -102,18 +102,14 @@ def seed(engine: Engine, count: int) -> list[str]:
 async def submit(client: Client, queue: str, application_id: str) -> float:
     """One submit as the API does it; returns seconds taken."""
     began = time.perf_counter()
-    start = WithStartWorkflowOperation(
-        ApplicationReviewWorkflow.run,
+    start = start_operation(
         StartApplicationReviewInput(
             application_id=application_id,
             template_code="bench",
             template_version=1,
             applicant_id="bench",
         ),
-        id=f"application-{application_id}",
         task_queue=queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     await client.execute_update_with_start_workflow(
         ApplicationReviewWorkflow.submit,

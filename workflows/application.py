@@ -53,8 +53,8 @@ class ApplicationReviewWorkflow:
         self._state = ApplicationState(
             application_id=start.application_id, status=ApplicationStatus.DRAFT
         )
-        # Set inside a handler before its first await: a second change waits its turn
-        # by being refused, so two transitions never interleave.
+        # Set by a handler before its first await: a second change is refused
+        # (409) meanwhile, so two transitions never interleave.
         self._busy_with: str | None = None
 
     @workflow.run
@@ -73,20 +73,17 @@ class ApplicationReviewWorkflow:
     @workflow.update
     async def submit(self, command: SubmitApplicationInput) -> ApplicationState:
         """Record a submission; the assessment is created with the first one."""
-        self._busy_with = "submit"
-        try:
-            result: SubmissionResult = await self._run_activity(
-                RECORD_SUBMISSION,
-                RecordSubmissionInput(
-                    application_id=self._state.application_id,
-                    actor=command.actor,
-                    submission=command.submission,
-                    at=workflow.now(),
-                ),
-                SubmissionResult,
-            )
-        finally:
-            self._busy_with = None
+        result = await self._record(
+            "submit",
+            RECORD_SUBMISSION,
+            RecordSubmissionInput(
+                application_id=self._state.application_id,
+                actor=command.actor,
+                submission=command.submission,
+                at=workflow.now(),
+            ),
+            SubmissionResult,
+        )
         self._state = self._state.model_copy(
             update={
                 "status": result.status,
@@ -113,20 +110,17 @@ class ApplicationReviewWorkflow:
     @workflow.update
     async def withdraw(self, command: WithdrawApplicationInput) -> ApplicationState:
         """Withdraw the application; the workflow then completes."""
-        self._busy_with = "withdraw"
-        try:
-            result: WithdrawalResult = await self._run_activity(
-                RECORD_WITHDRAWAL,
-                RecordWithdrawalInput(
-                    application_id=self._state.application_id,
-                    actor=command.actor,
-                    reason=command.reason,
-                    at=workflow.now(),
-                ),
-                WithdrawalResult,
-            )
-        finally:
-            self._busy_with = None
+        result = await self._record(
+            "withdraw",
+            RECORD_WITHDRAWAL,
+            RecordWithdrawalInput(
+                application_id=self._state.application_id,
+                actor=command.actor,
+                reason=command.reason,
+                at=workflow.now(),
+            ),
+            WithdrawalResult,
+        )
         self._state = self._state.model_copy(update={"status": result.status})
         self._publish_state()
         return self._state
@@ -136,7 +130,9 @@ class ApplicationReviewWorkflow:
         self._refuse_if_busy()
         self._refuse_unless_allowed(ApplicationAction.WITHDRAW)
 
-    async def _run_activity(self, name: str, arg: object, result_type: type[R]) -> R:
+    async def _record(self, change: str, name: str, arg: object, result_type: type[R]) -> R:
+        """Run one recording activity; no other change starts until it is done."""
+        self._busy_with = change  # set before the first await: settles races
         try:
             result: R = await workflow.execute_activity(
                 name,
@@ -148,6 +144,8 @@ class ApplicationReviewWorkflow:
             return result
         except ActivityError as error:
             raise unwrap(error) from None
+        finally:
+            self._busy_with = None
 
     def _refuse_if_busy(self) -> None:
         if self._busy_with is not None:

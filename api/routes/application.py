@@ -5,25 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import application as applications
-from core import temporal as keys
 from domain.access import Principal, can_create_application, can_list_applications
 from domain.application import ApplicationStatus
 from domain.errors import Conflict
 from models.application import (
-    Application,
     ApplicationCreate,
     ApplicationPublic,
     ApplicationSummary,
@@ -34,6 +25,7 @@ from models.application import (
 )
 from models.assessment import AssessmentPublic
 from workflows.application import ApplicationReviewWorkflow
+from workflows.application_start import start_operation, submit_update_id, workflow_id
 from workflows.payloads.application import (
     StartApplicationReviewInput,
     SubmitApplicationInput,
@@ -43,11 +35,6 @@ from workflows.payloads.application import (
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 Applicant = Annotated[Principal, Depends(allow(can_create_application, "create applications"))]
 Staff = Annotated[Principal, Depends(allow(can_list_applications, "list applications"))]
-
-
-def workflow_id(application_id: str) -> str:
-    """The business key of an application's workflow."""
-    return f"application-{application_id}"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -107,13 +94,21 @@ async def submit_application(
         applications.prepare_submission, engine, caller, application_id
     )
     submission = application.submission_count + 1
-    start = _start_operation(application, settings.task_queue)
+    start = start_operation(
+        StartApplicationReviewInput(
+            application_id=application.id,
+            template_code=application.template_code,
+            template_version=application.template_version,
+            applicant_id=application.applicant_id,
+        ),
+        task_queue=settings.task_queue,
+    )
     try:
         state = await temporal.execute_update_with_start_workflow(
             ApplicationReviewWorkflow.submit,
             SubmitApplicationInput(actor=caller.sub, submission=submission),
             start_workflow_operation=start,
-            id=f"submit-{submission}",
+            id=submit_update_id(submission),
         )
     except (WorkflowAlreadyStartedError, RPCError) as error:
         if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
@@ -159,33 +154,3 @@ def application_assessment(
 ) -> AssessmentPublic:
     """The assessment created at the first submission."""
     return applications.assessment(session, caller, application_id)
-
-
-def _start_operation(
-    application: Application, task_queue: str
-) -> WithStartWorkflowOperation[ApplicationReviewWorkflow, object]:
-    return WithStartWorkflowOperation(
-        ApplicationReviewWorkflow.run,
-        StartApplicationReviewInput(
-            application_id=application.id,
-            template_code=application.template_code,
-            template_version=application.template_version,
-            applicant_id=application.applicant_id,
-        ),
-        id=workflow_id(application.id),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(keys.CASE_KIND, "application"),
-                SearchAttributePair(keys.CASE_STATUS, "SUBMITTING"),
-                SearchAttributePair(keys.TEMPLATE_CODE, application.template_code),
-                SearchAttributePair(keys.APPLICANT_ID, application.applicant_id),
-            ]
-        ),
-        static_summary=(
-            f"Application {application.id} · template {application.template_code} "
-            f"v{application.template_version} · applicant {application.applicant_id}"
-        ),
-    )

@@ -9,8 +9,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,6 +19,7 @@ from tests.support.infra import TEST_SERVER, forget_database, fresh_database
 from tests.support.seed import seed_draft, seed_template
 from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
+from workflows.application_start import start_operation
 from workflows.payloads.application import (
     StartApplicationReviewInput,
     SubmitApplicationInput,
@@ -42,18 +41,14 @@ async def record_application_submit_withdraw(database_url: str) -> str:
         await register_search_attributes(env.client)
         queue = f"record-{uuid.uuid4().hex[:6]}"
         async with build_worker(env.client, engine, task_queue=queue, threads=2):
-            start = WithStartWorkflowOperation(
-                ApplicationReviewWorkflow.run,
+            start = start_operation(
                 StartApplicationReviewInput(
                     application_id=application_id,
                     template_code="qts",
                     template_version=1,
                     applicant_id="alice",
                 ),
-                id=f"application-{application_id}",
                 task_queue=queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
             await env.client.execute_update_with_start_workflow(
                 ApplicationReviewWorkflow.submit,

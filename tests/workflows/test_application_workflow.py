@@ -8,11 +8,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import (
     Client,
-    WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -22,6 +20,7 @@ from models.event import AuditEntry
 from tests.support.seed import seed_draft, seed_template
 from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
+from workflows.application_start import start_operation, submit_update_id
 from workflows.payloads.application import (
     ApplicationState,
     StartApplicationReviewInput,
@@ -41,24 +40,20 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 async def _submit(
     client: Client, task_queue: str, application_id: str, submission: int = 1
 ) -> ApplicationState:
-    start = WithStartWorkflowOperation(
-        ApplicationReviewWorkflow.run,
+    start = start_operation(
         StartApplicationReviewInput(
             application_id=application_id,
             template_code="qts",
             template_version=1,
             applicant_id="alice",
         ),
-        id=f"application-{application_id}",
         task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     return await client.execute_update_with_start_workflow(
         ApplicationReviewWorkflow.submit,
         SubmitApplicationInput(actor="alice", submission=submission),
         start_workflow_operation=start,
-        id=f"submit-{submission}",
+        id=submit_update_id(submission),
     )
 
 

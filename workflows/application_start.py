@@ -1,0 +1,49 @@
+"""How clients start ApplicationReviewWorkflow: one definition for the API, tests and benches."""
+
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+
+from core import temporal as keys
+from workflows.application import ApplicationReviewWorkflow
+from workflows.payloads.application import ApplicationState, StartApplicationReviewInput
+
+
+def workflow_id(application_id: str) -> str:
+    """The business key of an application's workflow."""
+    return f"application-{application_id}"
+
+
+def submit_update_id(submission: int) -> str:
+    """One update id per submission number: a double click is answered once."""
+    return f"submit-{submission}"
+
+
+def start_operation(
+    start: StartApplicationReviewInput, *, task_queue: str
+) -> WithStartWorkflowOperation[ApplicationReviewWorkflow, ApplicationState]:
+    """Start (or join) the workflow; a completed application is never started again."""
+    return WithStartWorkflowOperation(
+        ApplicationReviewWorkflow.run,
+        start,
+        id=workflow_id(start.application_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(keys.CASE_KIND, "application"),
+                SearchAttributePair(keys.CASE_STATUS, "SUBMITTING"),
+                SearchAttributePair(keys.TEMPLATE_CODE, start.template_code),
+                SearchAttributePair(keys.APPLICANT_ID, start.applicant_id),
+            ]
+        ),
+        static_summary=(
+            f"Application {start.application_id} · template {start.template_code} "
+            f"v{start.template_version} · applicant {start.applicant_id}"
+        ),
+    )
