@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.application import ApplicationActivities
+from activities.review import ReviewActivities
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -31,12 +32,23 @@ SANDBOX = SandboxedWorkflowRunner(
 def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
     """A worker with every workflow and the activities bound to `engine`."""
     applications = ApplicationActivities(engine)
+    reviews = ReviewActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=SANDBOX,
-        activities=[applications.record_submission, applications.record_withdrawal],
+        activities=[
+            applications.record_submission,
+            applications.record_withdrawal,
+            applications.record_loq_reminder,
+            applications.record_loq_expiry,
+            reviews.record_assignment,
+            reviews.record_unassignment,
+            reviews.record_review_start,
+            reviews.record_review_submission,
+            reviews.sync_assignments,
+        ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
         graceful_shutdown_timeout=timedelta(seconds=10),

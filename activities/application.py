@@ -1,4 +1,4 @@
-"""Application activities: submission and withdrawal, each one transaction."""
+"""Application activities: submission, resubmission, withdrawal, LOQ reminders and expiry."""
 
 from datetime import datetime
 
@@ -6,9 +6,21 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 from temporalio import activity
 
+from activities.case import (
+    bump,
+    close_assignments,
+    complete,
+    lock_application,
+    open_level,
+    set_assessment_status,
+    shape_of,
+    snapshot,
+    template_of,
+)
 from activities.refusal import refusals_fail_fast
 from domain.application import (
     ApplicationAction,
+    ApplicationOutcome,
     ApplicationStatus,
     AssessmentStatus,
     assessment_status_for,
@@ -16,7 +28,8 @@ from domain.application import (
     ensure_allowed,
     first_stage,
 )
-from domain.errors import NotFound
+from domain.errors import Conflict
+from domain.review import ReviewStatus
 from domain.template import TemplateDefinition
 from models.application import (
     Application,
@@ -26,19 +39,25 @@ from models.application import (
 )
 from models.assessment import Assessment, AssessmentSection
 from models.event import publish, write_audit
-from models.template import definition_of, get_version
+from models.review import Assignment, Review, ReviewResponse
 from workflows.payloads.application import (
     RECORD_SUBMISSION,
     RECORD_WITHDRAWAL,
     RecordSubmissionInput,
     RecordWithdrawalInput,
     SubmissionResult,
-    WithdrawalResult,
+)
+from workflows.payloads.review import (
+    RECORD_LOQ_EXPIRY,
+    RECORD_LOQ_REMINDER,
+    CaseSnapshot,
+    RecordLoqExpiryInput,
+    RecordLoqReminderInput,
 )
 
 
 class ApplicationActivities:
-    """I/O for ApplicationReviewWorkflow (built once per worker with its engine)."""
+    """I/O for ApplicationReviewWorkflow's application-level transitions."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -46,15 +65,21 @@ class ApplicationActivities:
     @activity.defn(name=RECORD_SUBMISSION)
     @refusals_fail_fast
     def record_submission(self, command: RecordSubmissionInput) -> SubmissionResult:
-        """Lock the application, check it is complete, record the submission and assessment."""
+        """Lock the application, check it, record the (re)submission and its effects."""
         with Session(self.engine) as session, session.begin():
-            application = _lock(session, command.application_id)
-            if application.submission_count >= command.submission:
-                return _submission_result(session, application)  # a retry: already recorded
+            application = lock_application(session, command.application_id)
+            template = template_of(session, application)
+            if application.submission_count >= command.submission:  # a retry: already recorded
+                return SubmissionResult(
+                    snapshot=snapshot(session, application), shape=shape_of(template)
+                )
             ensure_allowed(ApplicationAction.SUBMIT, ApplicationStatus(application.status))
-            template = _definition(session, application)
-            responses = latest_responses(session, application.id)
-            check_complete(template, {r.element_code: r.value for r in responses})
+            answers = latest_responses(session, application.id)
+            check_complete(template, {r.element_code: r.value for r in answers})
+            if command.submission == 1:
+                _first_submission(session, application, template, command.at)
+            else:
+                _resubmission(session, application, answers, command.at)
             session.execute(
                 update(ApplicationResponse)
                 .where(
@@ -63,86 +88,114 @@ class ApplicationActivities:
                 )
                 .values(submitted_at=command.at)
             )
-            first = command.submission == 1
-            if first:
-                application.stage = first_stage(template).code
-                _create_assessment(session, application, template, command.at)
             application.status = ApplicationStatus.SUBMITTED.value
             application.submission_count = command.submission
             application.submitted_at = command.at
-            application.updated_at = command.at
-            session.add(application)
-            action = "submitted" if first else "resubmitted"
-            key = f"application:{application.id}:{action}:{command.submission}"
-            write_audit(
+            application.loq_deadline_at = None
+            bump(session, application, command.at)
+            action = "submitted" if command.submission == 1 else "resubmitted"
+            _record(
                 session,
-                subject_kind="application",
-                subject_id=application.id,
-                at=command.at,
-                actor=command.actor,
-                action=action,
-                key=key,
-                detail={"submission": command.submission, "stage": application.stage},
+                application,
+                command.actor,
+                command.at,
+                action,
+                {"submission": command.submission, "stage": application.stage},
             )
-            publish(
-                session,
-                type=f"application.{action}",
-                subject=application.id,
-                at=command.at,
-                key=key,
-                data={
-                    "application_id": application.id,
-                    "template_code": application.template_code,
-                    "stage": application.stage,
-                    "submission": command.submission,
-                },
+            if command.submission == 1:
+                shape = shape_of(template)
+                open_level(session, application, shape, application.stage or "", 1, command.at)
+            return SubmissionResult(
+                snapshot=snapshot(session, application), shape=shape_of(template)
             )
-            session.flush()
-            return _submission_result(session, application)
 
     @activity.defn(name=RECORD_WITHDRAWAL)
     @refusals_fail_fast
-    def record_withdrawal(self, command: RecordWithdrawalInput) -> WithdrawalResult:
-        """Lock the application and record its withdrawal."""
+    def record_withdrawal(self, command: RecordWithdrawalInput) -> CaseSnapshot:
+        """Withdraw: open assignments end and unsubmitted reviews are discontinued."""
         with Session(self.engine) as session, session.begin():
-            application = _lock(session, command.application_id)
-            if application.status == ApplicationStatus.WITHDRAWN.value:
-                return WithdrawalResult(status=ApplicationStatus.WITHDRAWN)  # a retry
-            ensure_allowed(ApplicationAction.WITHDRAW, ApplicationStatus(application.status))
-            mark_withdrawn(
-                session, application, actor=command.actor, at=command.at, reason=command.reason
-            )
-            return WithdrawalResult(status=ApplicationStatus.WITHDRAWN)
+            application = lock_application(session, command.application_id)
+            if application.status != ApplicationStatus.WITHDRAWN.value:
+                ensure_allowed(ApplicationAction.WITHDRAW, ApplicationStatus(application.status))
+                close_assignments(session, application.id, command.at)
+                application.loq_deadline_at = None
+                mark_withdrawn(
+                    session, application, actor=command.actor, at=command.at, reason=command.reason
+                )
+                bump(session, application, command.at)
+            return snapshot(session, application)
+
+    @activity.defn(name=RECORD_LOQ_REMINDER)
+    @refusals_fail_fast
+    def record_loq_reminder(self, command: RecordLoqReminderInput) -> CaseSnapshot:
+        """Remind the applicant (event + audit), unless the LOQ was answered meanwhile."""
+        with Session(self.engine) as session, session.begin():
+            application = lock_application(session, command.application_id)
+            if _loq_open(application, command.loq_round):
+                detail = {
+                    "loq_round": command.loq_round,
+                    "deadline_at": command.deadline_at.isoformat(),
+                }
+                key = f"application:{application.id}:loq_reminder:{command.loq_round}:" + (
+                    command.at.isoformat()
+                )
+                write_audit(
+                    session,
+                    subject_kind="application",
+                    subject_id=application.id,
+                    at=command.at,
+                    actor="system",
+                    action="loq_reminder",
+                    key=key,
+                    detail=detail,
+                )
+                publish(
+                    session,
+                    type="application.loq_reminder",
+                    subject=application.id,
+                    at=command.at,
+                    key=key,
+                    data={"application_id": application.id, **detail},
+                )
+            return snapshot(session, application)
+
+    @activity.defn(name=RECORD_LOQ_EXPIRY)
+    @refusals_fail_fast
+    def record_loq_expiry(self, command: RecordLoqExpiryInput) -> CaseSnapshot:
+        """The deadline passed: complete REJECTED with LOQ_EXPIRED (unless answered meanwhile)."""
+        with Session(self.engine) as session, session.begin():
+            application = lock_application(session, command.application_id)
+            if _loq_open(application, command.loq_round):
+                complete(
+                    session,
+                    application,
+                    outcome=ApplicationOutcome.REJECTED,
+                    reason="LOQ_EXPIRED",
+                    actor="system",
+                    at=command.at,
+                )
+                bump(session, application, command.at)
+            return snapshot(session, application)
 
 
-def _lock(session: Session, application_id: str) -> Application:
-    application = session.exec(
-        select(Application).where(Application.id == application_id).with_for_update()
-    ).one_or_none()
-    if application is None:
-        raise NotFound(f"application {application_id} does not exist")
-    return application
+def _loq_open(application: Application, loq_round: int) -> bool:
+    return (
+        application.status == ApplicationStatus.CHANGES_REQUIRED.value
+        and application.loq_round == loq_round
+    )
 
 
-def _definition(session: Session, application: Application) -> TemplateDefinition:
-    template = get_version(session, application.template_code, application.template_version)
-    if template is None:
-        raise NotFound(
-            f"template {application.template_code} v{application.template_version} is missing"
-        )
-    return definition_of(template)
-
-
-def _create_assessment(
+def _first_submission(
     session: Session, application: Application, template: TemplateDefinition, at: datetime
 ) -> None:
-    """One assessment, a section per template section holding a snapshot of its lists."""
+    """Create the assessment and reach level 1 of the first stage."""
+    stage = first_stage(template)
     assessment = Assessment(
         id=f"asm-{application.id}",
         application_id=application.id,
         template_code=application.template_code,
         template_version=application.template_version,
-        status=assessment_status_for(first_stage(template)).value,
+        status=assessment_status_for(stage).value,
         created_at=at,
         updated_at=at,
     )
@@ -157,20 +210,85 @@ def _create_assessment(
                 position=position,
                 preliminary=section.preliminary,
                 checks=list(section.checks),
-                failure_reasons=[
-                    reason.model_dump(mode="json") for reason in section.failure_reasons
-                ],
+                failure_reasons=[r.model_dump(mode="json") for r in section.failure_reasons],
             )
         )
+    application.stage = stage.code
 
 
-def _submission_result(session: Session, application: Application) -> SubmissionResult:
-    assessment = session.exec(
-        select(Assessment).where(Assessment.application_id == application.id)
-    ).one()
-    return SubmissionResult(
-        status=ApplicationStatus(application.status),
-        stage=application.stage or "",
-        submissions=application.submission_count,
-        assessment_status=AssessmentStatus(assessment.status),
+def _resubmission(
+    session: Session, application: Application, answers: list[ApplicationResponse], at: datetime
+) -> None:
+    """Every sent-back answer must have changed; reviews holding a changed answer go PENDING."""
+    changed = {r.element_code for r in answers if r.submitted_at is None}
+    sent_back = session.exec(
+        select(ReviewResponse.element_code)
+        .join(Review, col(Review.id) == col(ReviewResponse.review_id))
+        .where(
+            Review.application_id == application.id,
+            ReviewResponse.is_visible_to_applicant,
+            ReviewResponse.loq_round == application.loq_round,
+        )
+    ).all()
+    unchanged = sorted(set(sent_back) - changed)
+    if unchanged:
+        raise Conflict(
+            f"change every answer sent back before resubmitting; unchanged: {', '.join(unchanged)}"
+        )
+    template = template_of(session, application)
+    changed_sections = {
+        section.code
+        for section in template.sections
+        if any(element.code in changed for element in section.elements)
+    }
+    reviews = session.exec(
+        select(Review, Assignment)
+        .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
+        .where(
+            Review.application_id == application.id,
+            Review.stage == application.stage,
+            Review.level == 1,
+            Review.status == ReviewStatus.SUBMITTED.value,
+            col(Assignment.closed_at).is_(None),
+        )
+    ).all()
+    for review, assignment in reviews:
+        if changed_sections & set(assignment.assigned_sections):
+            review.status = ReviewStatus.PENDING.value
+            review.updated_at = at
+            session.add(review)
+    application.level = 1
+    set_assessment_status(session, application.id, AssessmentStatus.IN_PROGRESS, at)
+
+
+def _record(
+    session: Session,
+    application: Application,
+    actor: str,
+    at: datetime,
+    action: str,
+    detail: dict[str, object],
+) -> None:
+    key = f"application:{application.id}:{action}:{application.submission_count}"
+    write_audit(
+        session,
+        subject_kind="application",
+        subject_id=application.id,
+        at=at,
+        actor=actor,
+        action=action,
+        key=key,
+        detail=detail,
+    )
+    publish(
+        session,
+        type=f"application.{action}",
+        subject=application.id,
+        at=at,
+        key=key,
+        data={
+            "application_id": application.id,
+            "template_code": application.template_code,
+            **detail,
+        },
     )

@@ -17,7 +17,8 @@ from core.settings import TASK_QUEUE, Settings
 __all__ = ["SEARCH_ATTRIBUTES", "TASK_QUEUE", "connect", "register_search_attributes"]
 
 CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
-CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
+# Both the application status and the assessment status, so either can be searched.
+CASE_STATUS = SearchAttributeKey.for_keyword_list("CaseStatus")
 TEMPLATE_CODE = SearchAttributeKey.for_keyword("TemplateCode")
 STAGE = SearchAttributeKey.for_keyword("Stage")
 REVIEW_LEVEL = SearchAttributeKey.for_int("ReviewLevel")

@@ -22,6 +22,7 @@ DEFAULT_LOQ_DEADLINE_DAYS = 42
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS = 21
+DEFAULT_LOQ_REMINDER_DAYS_BEFORE = (7, 1)
 
 
 class ElementType(StrEnum):
@@ -98,6 +99,9 @@ class TemplateDefinition(_Frozen):
     loq_deadline_days: int = Field(default=DEFAULT_LOQ_DEADLINE_DAYS, ge=1, le=365)
     loq_followup_deadline_days: int = Field(
         default=DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS, ge=1, le=365
+    )
+    loq_reminder_days_before: list[Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=lambda: list(DEFAULT_LOQ_REMINDER_DAYS_BEFORE), max_length=10
     )
 
     @field_validator("sections")

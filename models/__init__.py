@@ -4,6 +4,7 @@ from models.application import Application, ApplicationResponse
 from models.assessment import Assessment, AssessmentSection
 from models.event import AuditEntry, OutboxEvent
 from models.idempotency import IdempotentRequest
+from models.review import Assignment, HeldSection, Review, ReviewResponse
 from models.template import Template
 from models.user import User
 
@@ -12,9 +13,13 @@ __all__ = [
     "ApplicationResponse",
     "Assessment",
     "AssessmentSection",
+    "Assignment",
     "AuditEntry",
+    "HeldSection",
     "IdempotentRequest",
     "OutboxEvent",
+    "Review",
+    "ReviewResponse",
     "Template",
     "User",
 ]

@@ -27,7 +27,10 @@ class Application(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=32)
     outcome_reason: str | None = Field(default=None, max_length=64)
     stage: str | None = Field(default=None, max_length=64, index=True)
+    level: int = 1
     submission_count: int = 0
+    loq_round: int = 0
+    revision: int = 0
     loq_deadline_at: datetime | None = time_field(nullable=True)
     created_at: datetime = time_field(index=True)
     updated_at: datetime = time_field()

@@ -1,10 +1,11 @@
 """ApplicationReviewWorkflow: one application from submission to completion."""
 
-from datetime import timedelta
-from typing import TypeVar
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
 from domain.application import (
@@ -17,16 +18,40 @@ from domain.errors import Conflict, Refusal
 from workflows.payloads.application import (
     RECORD_SUBMISSION,
     RECORD_WITHDRAWAL,
-    ApplicationState,
     RecordSubmissionInput,
     RecordWithdrawalInput,
     StartApplicationReviewInput,
     SubmissionResult,
     SubmitApplicationInput,
-    WithdrawalResult,
     WithdrawApplicationInput,
 )
+from workflows.payloads.review import (
+    RECORD_ASSIGNMENT,
+    RECORD_LOQ_EXPIRY,
+    RECORD_LOQ_REMINDER,
+    RECORD_REVIEW_START,
+    RECORD_REVIEW_SUBMISSION,
+    RECORD_UNASSIGNMENT,
+    SYNC_ASSIGNMENTS,
+    AssignInput,
+    CaseShape,
+    CaseSnapshot,
+    RecordAssignmentInput,
+    RecordLoqExpiryInput,
+    RecordLoqReminderInput,
+    RecordReviewStartInput,
+    RecordReviewSubmissionInput,
+    RecordUnassignmentInput,
+    RefreshAssignmentsInput,
+    ReviewStarted,
+    ReviewSubmitted,
+    StartReviewInput,
+    SubmitReviewInput,
+    SyncAssignmentsInput,
+    UnassignInput,
+)
 from workflows.refusal import as_failure, unwrap
+from workflows.review_rules import check_claim, check_review_start, check_review_submit, find
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -36,103 +61,271 @@ R = TypeVar("R")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["Conflict", "Invalid", "NotFound"],
+    non_retryable_error_types=["Conflict", "Forbidden", "Invalid", "NotFound"],
 )
+CASE = "application"
 
 
 @workflow.defn
 class ApplicationReviewWorkflow:
     """Review of one application (id `application-{id}`).
 
-    Updates: `submit`, `withdraw`. Query: `state`.
-    Activities: `record_submission`, `record_withdrawal`.
+    Updates: `submit` (also resubmission), `withdraw`, `assign`, `unassign`,
+    `start_review`, `submit_review`, `refresh_assignments`. Query: `state`.
+    Timers: the LOQ deadline and its reminders.
+    Activities: record_submission, record_withdrawal, record_assignment,
+    record_unassignment, record_review_start, record_review_submission,
+    record_loq_reminder, record_loq_expiry, sync_assignments.
     """
 
     @workflow.init
     def __init__(self, start: StartApplicationReviewInput) -> None:
-        self._state = ApplicationState(
-            application_id=start.application_id, status=ApplicationStatus.DRAFT
+        self._case = CaseSnapshot(
+            application_id=start.application_id, revision=-1, status=ApplicationStatus.DRAFT
         )
-        # Set by a handler before its first await: a second change is refused
-        # (409) meanwhile, so two transitions never interleave.
-        self._busy_with: str | None = None
+        self._shape: CaseShape | None = None
+        # Keys of changes under way ("application", "assignment:<id>", "review:<id>"), and
+        # sections reserved by claims under way: both set before a handler's first await.
+        self._in_flight: set[str] = set()
+        self._reserved: dict[str, set[str]] = {}
+        self._watched_loq_round = 0
 
     @workflow.run
-    async def run(self, start: StartApplicationReviewInput) -> ApplicationState:
-        """Live until the application is completed or withdrawn."""
-        await workflow.wait_condition(
-            lambda: self._state.status in TERMINAL_STATUSES and workflow.all_handlers_finished()
-        )
-        return self._state
+    async def run(self, start: StartApplicationReviewInput) -> CaseSnapshot:
+        """Live until completed or withdrawn; watch each LOQ's reminders and deadline."""
+        while self._case.status not in TERMINAL_STATUSES:
+            await workflow.wait_condition(
+                lambda: self._case.status in TERMINAL_STATUSES or self._loq_unwatched()
+            )
+            if self._loq_unwatched():
+                await self._watch_loq()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._case
 
     @workflow.query
-    def state(self) -> ApplicationState:
-        """The application as the workflow sees it."""
-        return self._state
+    def state(self) -> CaseSnapshot:
+        """The case as the workflow sees it."""
+        return self._case
 
     @workflow.update
-    async def submit(self, command: SubmitApplicationInput) -> ApplicationState:
-        """Record a submission; the assessment is created with the first one."""
+    async def submit(self, command: SubmitApplicationInput) -> CaseSnapshot:
+        """Record a submission or resubmission (the first creates the assessment)."""
         result = await self._record(
-            "submit",
+            {CASE},
             RECORD_SUBMISSION,
             RecordSubmissionInput(
-                application_id=self._state.application_id,
+                application_id=self._case.application_id,
                 actor=command.actor,
                 submission=command.submission,
                 at=workflow.now(),
             ),
             SubmissionResult,
         )
-        self._state = self._state.model_copy(
-            update={
-                "status": result.status,
-                "stage": result.stage,
-                "submissions": result.submissions,
-                "assessment_status": result.assessment_status,
-            }
-        )
-        self._publish_state()
-        return self._state
+        self._shape = result.shape
+        return self._apply(result.snapshot)
 
     @submit.validator
     def _validate_submit(self, command: SubmitApplicationInput) -> None:
-        self._refuse_if_busy()
-        if command.submission != self._state.submissions + 1:
+        self._refuse_if_busy(CASE, *self._in_flight)
+        if command.submission != self._case.submissions + 1:
             raise as_failure(
                 Conflict(
                     f"submission {command.submission} is out of date; "
-                    f"the application has {self._state.submissions}"
+                    f"the application has {self._case.submissions}"
                 )
             )
         self._refuse_unless_allowed(ApplicationAction.SUBMIT)
 
     @workflow.update
-    async def withdraw(self, command: WithdrawApplicationInput) -> ApplicationState:
-        """Withdraw the application; the workflow then completes."""
-        result = await self._record(
-            "withdraw",
+    async def withdraw(self, command: WithdrawApplicationInput) -> CaseSnapshot:
+        """Withdraw; open assignments and the LOQ clock end, then the workflow completes."""
+        snapshot = await self._record(
+            {CASE},
             RECORD_WITHDRAWAL,
             RecordWithdrawalInput(
-                application_id=self._state.application_id,
+                application_id=self._case.application_id,
                 actor=command.actor,
                 reason=command.reason,
                 at=workflow.now(),
             ),
-            WithdrawalResult,
+            CaseSnapshot,
         )
-        self._state = self._state.model_copy(update={"status": result.status})
-        self._publish_state()
-        return self._state
+        return self._apply(snapshot)
 
     @withdraw.validator
     def _validate_withdraw(self, command: WithdrawApplicationInput) -> None:
-        self._refuse_if_busy()
+        self._refuse_if_busy(CASE, *self._in_flight)
         self._refuse_unless_allowed(ApplicationAction.WITHDRAW)
 
-    async def _record(self, change: str, name: str, arg: object, result_type: type[R]) -> R:
-        """Run one recording activity; no other change starts until it is done."""
-        self._busy_with = change  # set before the first await: settles races
+    @workflow.update
+    async def assign(self, command: AssignInput) -> CaseSnapshot:
+        """Hold sections for an assignment's reviewer (assigner or self-assign)."""
+        sections = self._claim(command)  # re-checked here: settles a race before any await
+        key = f"assignment:{command.assignment_id}"
+        level_key = self._level_key(command.assignment_id)
+        self._reserved.setdefault(level_key, set()).update(sections)
+        try:
+            snapshot = await self._record(
+                {key},
+                RECORD_ASSIGNMENT,
+                RecordAssignmentInput(
+                    application_id=self._case.application_id,
+                    assignment_id=command.assignment_id,
+                    sections=sections,
+                    actor=command.actor,
+                    by_assigner=command.by_assigner,
+                    at=workflow.now(),
+                ),
+                CaseSnapshot,
+            )
+        finally:
+            self._reserved[level_key].difference_update(sections)
+        return self._apply(snapshot)
+
+    @assign.validator
+    def _validate_assign(self, command: AssignInput) -> None:
+        self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
+        self._claim(command)
+
+    @workflow.update
+    async def unassign(self, command: UnassignInput) -> CaseSnapshot:
+        """Release an assignment's sections; its review becomes DISCONTINUED."""
+        snapshot = await self._record(
+            {f"assignment:{command.assignment_id}"},
+            RECORD_UNASSIGNMENT,
+            RecordUnassignmentInput(
+                application_id=self._case.application_id,
+                assignment_id=command.assignment_id,
+                actor=command.actor,
+                at=workflow.now(),
+            ),
+            CaseSnapshot,
+        )
+        return self._apply(snapshot)
+
+    @unassign.validator
+    def _validate_unassign(self, command: UnassignInput) -> None:
+        self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
+        self._guard(lambda: find(self._case, command.assignment_id))
+
+    @workflow.update
+    async def start_review(self, command: StartReviewInput) -> ReviewStarted:
+        """Start the assignment's review, or restart it (it keeps its id)."""
+        assignment = find(self._case, command.assignment_id)
+        review_id = assignment.review_id or str(workflow.uuid4())
+        started = await self._record(
+            {f"assignment:{command.assignment_id}"},
+            RECORD_REVIEW_START,
+            RecordReviewStartInput(
+                application_id=self._case.application_id,
+                assignment_id=command.assignment_id,
+                review_id=review_id,
+                actor=command.actor,
+                at=workflow.now(),
+            ),
+            ReviewStarted,
+        )
+        self._apply(started.snapshot)
+        return started
+
+    @start_review.validator
+    def _validate_start_review(self, command: StartReviewInput) -> None:
+        self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
+        self._guard(lambda: check_review_start(self._case, command))
+
+    @workflow.update
+    async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
+        """Submit a review; its decision moves the case (next level, stage, LOQ, completion)."""
+        submitted = await self._record(
+            {CASE, f"review:{command.review_id}"},
+            RECORD_REVIEW_SUBMISSION,
+            RecordReviewSubmissionInput(
+                application_id=self._case.application_id,
+                review_id=command.review_id,
+                actor=command.actor,
+                decision=command.decision,
+                comment=command.comment,
+                at=workflow.now(),
+            ),
+            ReviewSubmitted,
+        )
+        self._apply(submitted.snapshot)
+        return submitted
+
+    @submit_review.validator
+    def _validate_submit_review(self, command: SubmitReviewInput) -> None:
+        self._refuse_if_busy(CASE, f"review:{command.review_id}", *self._in_flight)
+        self._guard(lambda: check_review_submit(self._case, command))
+
+    @workflow.update
+    async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
+        """Review grants changed: untaken rows of the current level follow them."""
+        snapshot = await self._record(
+            {CASE},
+            SYNC_ASSIGNMENTS,
+            SyncAssignmentsInput(
+                application_id=self._case.application_id, actor=command.actor, at=workflow.now()
+            ),
+            CaseSnapshot,
+        )
+        return self._apply(snapshot)
+
+    @refresh_assignments.validator
+    def _validate_refresh(self, command: RefreshAssignmentsInput) -> None:
+        self._refuse_if_busy(CASE)
+        if self._case.status in TERMINAL_STATUSES:
+            raise as_failure(Conflict(f"the application is {self._case.status.value}"))
+
+    def _loq_unwatched(self) -> bool:
+        return (
+            self._case.status == ApplicationStatus.CHANGES_REQUIRED
+            and self._case.loq_round > self._watched_loq_round
+        )
+
+    async def _watch_loq(self) -> None:
+        """Remind before the deadline; on the deadline, complete REJECTED (LOQ_EXPIRED)."""
+        loq_round, deadline = self._case.loq_round, self._case.loq_deadline_at
+        self._watched_loq_round = loq_round
+        assert deadline is not None
+        assert self._shape is not None
+        for days in self._shape.loq_reminder_days_before:
+            moment = deadline - timedelta(days=days)
+            if moment > workflow.now() and not await self._loq_answered_by(moment, loq_round):
+                reminder = RecordLoqReminderInput(
+                    application_id=self._case.application_id,
+                    loq_round=loq_round,
+                    deadline_at=deadline,
+                    at=workflow.now(),
+                )
+                self._apply(await self._record(set(), RECORD_LOQ_REMINDER, reminder, CaseSnapshot))
+            elif self._case.loq_round != loq_round or (
+                self._case.status != ApplicationStatus.CHANGES_REQUIRED
+            ):
+                return
+        if not await self._loq_answered_by(deadline, loq_round):
+            expiry = RecordLoqExpiryInput(
+                application_id=self._case.application_id, loq_round=loq_round, at=workflow.now()
+            )
+            self._apply(await self._record({CASE}, RECORD_LOQ_EXPIRY, expiry, CaseSnapshot))
+
+    async def _loq_answered_by(self, moment: datetime, loq_round: int) -> bool:
+        """Wait until `moment`; True as soon as the LOQ round is answered or the case ends."""
+
+        def answered() -> bool:
+            return (
+                self._case.status != ApplicationStatus.CHANGES_REQUIRED
+                or self._case.loq_round != loq_round
+            )
+
+        try:
+            await workflow.wait_condition(answered, timeout=moment - workflow.now())
+        except TimeoutError:
+            return answered()
+        return True
+
+    async def _record(self, keys_: set[str], name: str, arg: object, result_type: type[R]) -> R:
+        """Run one recording activity while `keys_` refuse overlapping changes."""
+        self._in_flight |= keys_
         try:
             result: R = await workflow.execute_activity(
                 name,
@@ -145,28 +338,55 @@ class ApplicationReviewWorkflow:
         except ActivityError as error:
             raise unwrap(error) from None
         finally:
-            self._busy_with = None
+            self._in_flight -= keys_
 
-    def _refuse_if_busy(self) -> None:
-        if self._busy_with is not None:
-            raise as_failure(
-                Conflict(f"another change ({self._busy_with}) to this application is in progress")
-            )
+    def _apply(self, snapshot: CaseSnapshot) -> CaseSnapshot:
+        """Keep the newest snapshot (activities may finish out of order) and publish it."""
+        if snapshot.revision >= self._case.revision:
+            self._case = snapshot
+            self._publish()
+        return self._case
 
-    def _refuse_unless_allowed(self, action: ApplicationAction) -> None:
+    def _claim(self, command: AssignInput) -> list[str]:
+        shape = self._shape
+        if shape is None:
+            raise as_failure(Conflict("the application has not been submitted"))
+        return self._guard(lambda: check_claim(self._case, shape, command, self._reserved))
+
+    def _level_key(self, assignment_id: str) -> str:
+        assignment = find(self._case, assignment_id)
+        return f"{assignment.stage}:{assignment.level}"
+
+    def _guard(self, check: Callable[[], R]) -> R:
         try:
-            ensure_allowed(action, self._state.status)
+            return check()
         except Refusal as refusal:
             raise as_failure(refusal) from None
 
-    def _publish_state(self) -> None:
+    def _refuse_if_busy(self, *keys_: str) -> None:
+        busy = sorted(self._in_flight.intersection(keys_))
+        if busy:
+            raise as_failure(Conflict(f"another change ({', '.join(busy)}) is in progress"))
+
+    def _refuse_unless_allowed(self, action: ApplicationAction) -> None:
+        self._guard(lambda: ensure_allowed(action, self._case.status))
+
+    def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""
-        updates = [keys.CASE_STATUS.value_set(self._state.status.value)]
-        if self._state.stage is not None:
-            updates.append(keys.STAGE.value_set(self._state.stage))
+        case = self._case
+        statuses = [case.status.value]
+        if case.assessment_status is not None:
+            statuses.append(case.assessment_status.value)
+        updates: list[SearchAttributeUpdate[Any]] = [
+            keys.CASE_STATUS.value_set(statuses),
+            keys.REVIEW_LEVEL.value_set(case.level),
+        ]
+        if case.stage is not None:
+            updates.append(keys.STAGE.value_set(case.stage))
         workflow.upsert_search_attributes(updates)
         workflow.set_current_details(
-            f"**{self._state.status.value}** · stage `{self._state.stage or '-'}` · "
-            f"assessment {self._state.assessment_status or '-'} · "
-            f"submissions {self._state.submissions}"
+            f"**{case.status.value}** · stage `{case.stage or '-'}` level {case.level} · "
+            f"assessment {case.assessment_status or '-'} · submissions {case.submissions} · "
+            f"open assignments {len(case.assignments)}"
+            + (f" · LOQ due {case.loq_deadline_at:%Y-%m-%d}" if case.loq_deadline_at else "")
         )

@@ -10,7 +10,8 @@ from temporalio.common import (
 
 from core import temporal as keys
 from workflows.application import ApplicationReviewWorkflow
-from workflows.payloads.application import ApplicationState, StartApplicationReviewInput
+from workflows.payloads.application import StartApplicationReviewInput
+from workflows.payloads.review import CaseSnapshot
 
 
 def workflow_id(application_id: str) -> str:
@@ -25,7 +26,7 @@ def submit_update_id(submission: int) -> str:
 
 def start_operation(
     start: StartApplicationReviewInput, *, task_queue: str
-) -> WithStartWorkflowOperation[ApplicationReviewWorkflow, ApplicationState]:
+) -> WithStartWorkflowOperation[ApplicationReviewWorkflow, CaseSnapshot]:
     """Start (or join) the workflow; a completed application is never started again."""
     return WithStartWorkflowOperation(
         ApplicationReviewWorkflow.run,
@@ -37,7 +38,7 @@ def start_operation(
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(keys.CASE_KIND, "application"),
-                SearchAttributePair(keys.CASE_STATUS, "SUBMITTING"),
+                SearchAttributePair(keys.CASE_STATUS, ["SUBMITTING"]),
                 SearchAttributePair(keys.TEMPLATE_CODE, start.template_code),
                 SearchAttributePair(keys.APPLICANT_ID, start.applicant_id),
             ]

@@ -187,7 +187,12 @@ async def test_withdrawing_a_submitted_application_completes_its_workflow(
     assert result["status"] == "WITHDRAWN"
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     history = (await api.get(f"/v1/applications/{application_id}/history", headers=ALICE)).json()
-    assert [entry["action"] for entry in history] == ["created", "submitted", "withdrawn"]
+    assert [entry["action"] for entry in history] == [
+        "created",
+        "submitted",
+        "level_reached",
+        "withdrawn",
+    ]
     blocked = await api.post(f"/v1/applications/{application_id}/submit", headers=ALICE)
     assert blocked.status_code == 409
 

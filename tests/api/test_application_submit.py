@@ -40,7 +40,7 @@ async def test_submit_creates_workflow_assessment_audit_and_event(
     }
     assert shown["questions"] == []
     history = (await api.get(f"/v1/applications/{application_id}/history", headers=ALICE)).json()
-    assert [entry["action"] for entry in history] == ["created", "submitted"]
+    assert [entry["action"] for entry in history] == ["created", "submitted", "level_reached"]
     assert history[1]["actor"] == "alice"
     assessment = (
         await api.get(f"/v1/applications/{application_id}/assessment", headers=REVIEWER)
@@ -60,7 +60,8 @@ async def test_submit_creates_workflow_assessment_audit_and_event(
     assert described.status == WorkflowExecutionStatus.RUNNING
     attributes = described.typed_search_attributes
     assert attributes.get(keys.CASE_KIND) == "application"
-    assert attributes.get(keys.CASE_STATUS) == "SUBMITTED"
+    assert attributes.get(keys.CASE_STATUS) == ["SUBMITTED", "NOT_STARTED"]
+    assert attributes.get(keys.REVIEW_LEVEL) == 1
     assert attributes.get(keys.TEMPLATE_CODE) == "qts"
     assert attributes.get(keys.STAGE) == "assessment"
     assert application_id in (await described.static_summary() or "")

@@ -22,11 +22,11 @@ from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
 from workflows.application_start import start_operation, submit_update_id
 from workflows.payloads.application import (
-    ApplicationState,
     StartApplicationReviewInput,
     SubmitApplicationInput,
     WithdrawApplicationInput,
 )
+from workflows.payloads.review import CaseSnapshot
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 
 async def _submit(
     client: Client, task_queue: str, application_id: str, submission: int = 1
-) -> ApplicationState:
+) -> CaseSnapshot:
     start = start_operation(
         StartApplicationReviewInput(
             application_id=application_id,
@@ -59,7 +59,7 @@ async def _submit(
 
 def _handle(
     client: Client, application_id: str
-) -> WorkflowHandle[ApplicationReviewWorkflow, ApplicationState]:
+) -> WorkflowHandle[ApplicationReviewWorkflow, CaseSnapshot]:
     return client.get_workflow_handle_for(
         ApplicationReviewWorkflow.run, f"application-{application_id}"
     )

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
 from workflows.payloads.common import Payload
+from workflows.payloads.review import CaseShape, CaseSnapshot
 
 
 class StartApplicationReviewInput(Payload):
@@ -47,31 +47,11 @@ class RecordWithdrawalInput(Payload):
     at: datetime
 
 
-class ApplicationState(Payload):
-    """What the workflow knows of its application (query and update result)."""
-
-    application_id: str
-    status: ApplicationStatus
-    stage: str | None = None
-    submissions: int = 0
-    outcome: ApplicationOutcome | None = None
-    outcome_reason: str | None = None
-    assessment_status: AssessmentStatus | None = None
-
-
 class SubmissionResult(Payload):
-    """Activity result: the application's state after the submission."""
+    """Activity result: the case after the submission, and the template's shape."""
 
-    status: ApplicationStatus
-    stage: str
-    submissions: int
-    assessment_status: AssessmentStatus
-
-
-class WithdrawalResult(Payload):
-    """Activity result: the application's state after the withdrawal."""
-
-    status: ApplicationStatus
+    snapshot: CaseSnapshot
+    shape: CaseShape
 
 
 # Activity names, shared by the workflow (which calls by name) and the activities.

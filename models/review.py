@@ -1,0 +1,109 @@
+"""Assignments, held sections, reviews and review responses."""
+
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from domain.review import AssignmentStatus, ReviewStatus
+from models.common import json_field, time_field
+
+
+class Assignment(SQLModel, table=True):
+    """One granted user's row at one stage level of an application."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("application_id", "stage", "level", "reviewer_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    application_id: str = Field(foreign_key="applications.id", index=True, max_length=64)
+    stage: str = Field(max_length=64)
+    level: int
+    reviewer_id: str = Field(max_length=128, index=True)
+    assigner_id: str | None = Field(default=None, max_length=128)
+    status: str = Field(default=AssignmentStatus.AVAILABLE.value, max_length=16)
+    allowed_sections: list[str] | None = json_field(nullable=True)
+    assigned_sections: list[str] = json_field(default=list)
+    is_self_assignable: bool = True
+    is_last_level: bool = False
+    is_last_stage: bool = False
+    is_final_decision: bool = False
+    created_at: datetime = time_field()
+    updated_at: datetime = time_field()
+    closed_at: datetime | None = time_field(nullable=True)
+
+
+class HeldSection(SQLModel, table=True):
+    """A section held by one reviewer at one level: the unique key settles races."""
+
+    __tablename__ = "held_sections"
+    __table_args__ = (UniqueConstraint("application_id", "stage", "level", "section"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(foreign_key="applications.id", max_length=64)
+    stage: str = Field(max_length=64)
+    level: int
+    section: str = Field(max_length=64)
+    assignment_id: str = Field(foreign_key="assignments.id", index=True, max_length=64)
+
+
+class Review(SQLModel, table=True):
+    """A reviewer's review on an assignment; it keeps its id for life."""
+
+    __tablename__ = "reviews"
+
+    id: str = Field(primary_key=True, max_length=64)
+    assignment_id: str = Field(foreign_key="assignments.id", unique=True, max_length=64)
+    application_id: str = Field(foreign_key="applications.id", index=True, max_length=64)
+    stage: str = Field(max_length=64)
+    level: int
+    reviewer_id: str = Field(max_length=128, index=True)
+    status: str = Field(default=ReviewStatus.DRAFT.value, max_length=32)
+    round: int = 1
+    decision: str | None = Field(default=None, max_length=32)
+    comment: str | None = None
+    time_started: datetime = time_field()
+    time_submitted: datetime | None = time_field(nullable=True)
+    updated_at: datetime = time_field()
+
+
+class ReviewResponse(SQLModel, table=True):
+    """A decision on one target; a change after submission is a new row (round)."""
+
+    __tablename__ = "review_responses"
+    __table_args__ = (
+        UniqueConstraint("review_id", "target_id", "round"),
+        Index("ix_review_responses_review_element", "review_id", "element_code", "round"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    review_id: str = Field(foreign_key="reviews.id", max_length=64)
+    target_id: str = Field(max_length=64, index=True)
+    element_code: str = Field(max_length=64)
+    section_code: str = Field(max_length=64)
+    round: int
+    decision: str | None = Field(default=None, max_length=16)
+    comment: str | None = None
+    failure_reason: str | None = Field(default=None, max_length=64)
+    recommended_applicant_visibility: bool = True
+    is_visible_to_applicant: bool = False
+    loq_round: int | None = None
+    created_at: datetime = time_field()
+    updated_at: datetime = time_field()
+    submitted_at: datetime | None = time_field(nullable=True)
+
+
+def current_responses(
+    session: Session, review: Review, sections: list[str]
+) -> list[ReviewResponse]:
+    """The newest response per element of `sections` (a level-1 review's current view)."""
+    query = (
+        select(ReviewResponse)
+        .where(
+            ReviewResponse.review_id == review.id, col(ReviewResponse.section_code).in_(sections)
+        )
+        .ext(distinct_on(col(ReviewResponse.element_code)))
+        .order_by(col(ReviewResponse.element_code), col(ReviewResponse.round).desc())
+    )
+    return list(session.exec(query).all())
