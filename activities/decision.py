@@ -19,61 +19,20 @@ from domain.review import (
     ResponseDecision,
     ReviewDecision,
     ReviewStatus,
-    Situation,
-    Verdict,
     ensure_submittable,
 )
-from domain.template import FailureReasonKind
-from models.application import Application, latest_responses
+from models.application import Application
 from models.assessment import Assessment, AssessmentSection
 from models.event import publish, write_audit
-from models.review import Assignment, Review, ReviewResponse, current_responses
+from models.review import (
+    Assignment,
+    Review,
+    ReviewResponse,
+    live_responses,
+    reason_kinds,
+    situation_of,
+)
 from workflows.payloads.review import CaseShape, RecordReviewSubmissionInput
-
-
-def reason_kinds(session: Session, application_id: str) -> dict[str, dict[str, FailureReasonKind]]:
-    """Per assessment section, its failure reasons (code → kind) as snapshotted."""
-    sections = session.exec(
-        select(AssessmentSection)
-        .join(Assessment, col(Assessment.id) == col(AssessmentSection.assessment_id))
-        .where(Assessment.application_id == application_id)
-    ).all()
-    return {
-        s.code: {r["code"]: FailureReasonKind(r["kind"]) for r in s.failure_reasons}
-        for s in sections
-    }
-
-
-def live_responses(
-    session: Session, application: Application, review: Review, sections: list[str]
-) -> list[ReviewResponse]:
-    """The review's responses whose target is still the latest answer (superseded drop out)."""
-    latest = {r.element_code: r.id for r in latest_responses(session, application.id)}
-    return [
-        r
-        for r in current_responses(session, review, sections)
-        if latest.get(r.element_code) == r.target_id
-    ]
-
-
-def situation_of(
-    review: Review,
-    levels: int,
-    final_decision: bool,
-    responses: list[ReviewResponse],
-    kinds: dict[str, dict[str, FailureReasonKind]],
-) -> Situation:
-    """The review's situation for the decision table."""
-    verdicts = tuple(
-        Verdict(
-            decision=ResponseDecision(r.decision) if r.decision else None,
-            reason_kind=kinds.get(r.section_code, {}).get(r.failure_reason or ""),
-        )
-        for r in responses
-    )
-    return Situation(
-        level=review.level, levels=levels, final_decision=final_decision, verdicts=verdicts
-    )
 
 
 def apply_decision(

@@ -87,3 +87,13 @@ def can_act_on_application(who: Principal, *, applicant_id: str) -> bool:
 def can_list_applications(who: Principal) -> bool:
     """Reviewers and assigners (and other staff) list applications."""
     return who.is_internal
+
+
+def can_read_reviews(who: Principal) -> bool:
+    """Assignments and reviews are internal work."""
+    return who.is_internal
+
+
+def can_assign(who: Principal) -> bool:
+    """Assigners give (and take back) review work."""
+    return who.has(Role.ASSIGNER)

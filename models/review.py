@@ -2,11 +2,24 @@
 
 from datetime import datetime
 
+import pydantic
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.review import AssignmentStatus, ReviewStatus
+from domain.application import ApplicationStatus
+from domain.review import (
+    AssignmentStatus,
+    ResponseDecision,
+    ReviewDecision,
+    ReviewStatus,
+    Situation,
+    Verdict,
+)
+from domain.template import FailureReasonKind
+from models.application import Application, latest_responses
+from models.assessment import Assessment, AssessmentSection
 from models.common import json_field, time_field
 
 
@@ -107,3 +120,154 @@ def current_responses(
         .order_by(col(ReviewResponse.element_code), col(ReviewResponse.round).desc())
     )
     return list(session.exec(query).all())
+
+
+def reason_kinds(session: Session, application_id: str) -> dict[str, dict[str, FailureReasonKind]]:
+    """Per assessment section, its failure reasons (code → kind) as snapshotted."""
+    sections = session.exec(
+        select(AssessmentSection)
+        .join(Assessment, col(Assessment.id) == col(AssessmentSection.assessment_id))
+        .where(Assessment.application_id == application_id)
+    ).all()
+    return {
+        s.code: {r["code"]: FailureReasonKind(r["kind"]) for r in s.failure_reasons}
+        for s in sections
+    }
+
+
+def live_responses(
+    session: Session, application: Application, review: Review, sections: list[str]
+) -> list[ReviewResponse]:
+    """The review's responses whose target is still the latest answer (superseded drop out)."""
+    latest = {r.element_code: r.id for r in latest_responses(session, application.id)}
+    return [
+        r
+        for r in current_responses(session, review, sections)
+        if latest.get(r.element_code) == r.target_id
+    ]
+
+
+def situation_of(
+    review: Review,
+    levels: int,
+    final_decision: bool,
+    responses: list[ReviewResponse],
+    kinds: dict[str, dict[str, FailureReasonKind]],
+) -> Situation:
+    """The review's situation for the decision table."""
+    verdicts = tuple(
+        Verdict(
+            decision=ResponseDecision(r.decision) if r.decision else None,
+            reason_kind=kinds.get(r.section_code, {}).get(r.failure_reason or ""),
+        )
+        for r in responses
+    )
+    return Situation(
+        level=review.level, levels=levels, final_decision=final_decision, verdicts=verdicts
+    )
+
+
+class AssignmentPublic(BaseModel):
+    """An assignment row as the API shows it."""
+
+    id: str
+    application_id: str
+    stage: str
+    level: int
+    reviewer_id: str
+    assigner_id: str | None
+    status: AssignmentStatus
+    allowed_sections: list[str] | None
+    available_sections: list[str]
+    assigned_sections: list[str]
+    is_self_assignable: bool
+    is_last_level: bool
+    is_last_stage: bool
+    is_final_decision: bool
+    review_id: str | None = None
+    review_status: ReviewStatus | None = None
+
+
+class ClaimBody(BaseModel):
+    """Body of assign (sections required) and self-assign (omitted = all available)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sections: list[str] | None = pydantic.Field(default=None, min_length=1)
+
+
+class ReviewStartedPublic(BaseModel):
+    """Answer to starting or restarting a review."""
+
+    review_id: str
+    status: ReviewStatus
+
+
+class ReviewResponseWrite(BaseModel):
+    """Body of PUT /v1/reviews/{id}/responses/{target_id} (a draft write)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: ResponseDecision
+    comment: str | None = pydantic.Field(default=None, max_length=10_000)
+    failure_reason: str | None = pydantic.Field(default=None, max_length=64)
+    recommended_applicant_visibility: bool | None = None
+
+
+class ReviewResponsePublic(BaseModel):
+    """One decision of a review."""
+
+    id: str
+    target_id: str
+    element_code: str
+    section_code: str
+    decision: ResponseDecision | None
+    comment: str | None
+    failure_reason: str | None
+    recommended_applicant_visibility: bool
+    is_visible_to_applicant: bool
+
+
+class ReviewPublic(BaseModel):
+    """A review with what it may decide and what it still misses."""
+
+    id: str
+    status: ReviewStatus
+    level: int
+    stage: str
+    application_id: str
+    reviewer_id: str
+    assignment_id: str
+    decision: ReviewDecision | None
+    comment: str | None
+    round: int
+    is_last_level: bool
+    is_last_stage: bool
+    is_final_decision: bool
+    time_started: datetime
+    time_submitted: datetime | None
+    responses: list[ReviewResponsePublic]
+    allowed_decisions: list[ReviewDecision]
+    can_submit: bool
+    missing: list[str]
+
+
+class ReviewSubmitBody(BaseModel):
+    """Body of POST /v1/reviews/{id}/submit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: ReviewDecision | None = None
+    comment: str | None = pydantic.Field(default=None, max_length=10_000)
+
+
+class ReviewSubmitResult(BaseModel):
+    """Answer to a review submission: where the review and the application now stand."""
+
+    review_id: str
+    status: ReviewStatus
+    review_status: ReviewStatus
+    decision: ReviewDecision | None
+    application_status: ApplicationStatus
+    stage: str | None
+    level: int

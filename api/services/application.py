@@ -23,6 +23,7 @@ from models.application import (
     ApplicationResponse,
     ApplicationSummary,
     HistoryEntry,
+    QuestionPublic,
     ResponsePublic,
     latest_responses,
     mark_withdrawn,
@@ -34,6 +35,7 @@ from models.assessment import (
     AssessmentSectionPublic,
 )
 from models.event import AuditEntry, write_audit
+from models.review import Review, ReviewResponse
 from models.template import definition_of, get_version
 
 
@@ -85,24 +87,51 @@ def save_response(
             .order_by(col(ApplicationResponse.version).desc())
             .limit(1)
         ).first()
-        if latest is not None and latest.submitted_at is None:
-            latest.value = value
-            latest.updated_at = at
-            response = latest
-        else:
-            response = ApplicationResponse(
-                id=str(uuid.uuid4()),
-                application_id=application.id,
-                element_code=element_code,
-                version=(latest.version + 1) if latest else 1,
-                value=value,
-                created_at=at,
-                updated_at=at,
-            )
+        response = _next_version(session, application.id, element_code, latest, value, at)
         session.add(response)
         application.updated_at = at
         session.add(application)
     return ResponsePublic(element_code=element_code, value=value, response_id=response.id)
+
+
+def _next_version(
+    session: Session,
+    application_id: str,
+    element_code: str,
+    latest: ApplicationResponse | None,
+    value: Any,
+    at: datetime,
+) -> ApplicationResponse:
+    """The row now holding the answer: the edited copy, a new copy, or the unchanged answer."""
+    if latest is not None and latest.submitted_at is None:
+        previous = _submitted_before(session, latest)
+        if previous is not None and previous.value == value:
+            session.delete(latest)  # back to the submitted answer: no copy is kept
+            return previous
+        latest.value = value
+        latest.updated_at = at
+        return latest
+    if latest is not None and latest.value == value:
+        return latest
+    return ApplicationResponse(
+        id=str(uuid.uuid4()),
+        application_id=application_id,
+        element_code=element_code,
+        version=(latest.version + 1) if latest else 1,
+        value=value,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _submitted_before(session: Session, latest: ApplicationResponse) -> ApplicationResponse | None:
+    return session.exec(
+        select(ApplicationResponse).where(
+            ApplicationResponse.application_id == latest.application_id,
+            ApplicationResponse.element_code == latest.element_code,
+            ApplicationResponse.version == latest.version - 1,
+        )
+    ).first()
 
 
 def prepare_submission(engine: Engine, caller: Principal, application_id: str) -> Application:
@@ -141,10 +170,37 @@ def get(session: Session, caller: Principal, application_id: str) -> Application
         for r in latest_responses(session, application.id)
     ]
     return ApplicationPublic(
-        **application.model_dump(exclude={"updated_at", "submission_count"}),
+        **application.model_dump(
+            exclude={"updated_at", "submission_count", "level", "loq_round", "revision"}
+        ),
         responses=responses,
-        questions=[],
+        questions=_questions(session, application),
     )
+
+
+def _questions(session: Session, application: Application) -> list[QuestionPublic]:
+    """The current LOQ round's declines made visible to the applicant (nothing else)."""
+    if application.status != ApplicationStatus.CHANGES_REQUIRED.value:
+        return []
+    rows = session.exec(
+        select(ReviewResponse)
+        .join(Review, col(Review.id) == col(ReviewResponse.review_id))
+        .where(
+            Review.application_id == application.id,
+            col(ReviewResponse.is_visible_to_applicant).is_(True),
+            ReviewResponse.loq_round == application.loq_round,
+        )
+        .order_by(col(ReviewResponse.element_code))
+    ).all()
+    return [
+        QuestionPublic(
+            element_code=r.element_code,
+            response_id=r.target_id,
+            comment=r.comment,
+            failure_reason=r.failure_reason,
+        )
+        for r in rows
+    ]
 
 
 def history(session: Session, caller: Principal, application_id: str) -> list[HistoryEntry]:

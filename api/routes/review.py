@@ -1,0 +1,200 @@
+"""Assignments and reviews: reads and draft writes on PostgreSQL, transitions via the workflow."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WorkflowHandle
+
+from api.deps import EngineDep, SessionDep, TemporalDep, allow
+from api.services import review as reviews
+from domain.access import Principal, can_assign, can_read_reviews
+from models.review import (
+    Assignment,
+    AssignmentPublic,
+    ClaimBody,
+    Review,
+    ReviewPublic,
+    ReviewResponsePublic,
+    ReviewResponseWrite,
+    ReviewStartedPublic,
+    ReviewSubmitBody,
+    ReviewSubmitResult,
+)
+from workflows.application import ApplicationReviewWorkflow
+from workflows.application_start import workflow_id
+from workflows.payloads.review import (
+    AssignInput,
+    CaseSnapshot,
+    StartReviewInput,
+    SubmitReviewInput,
+    UnassignInput,
+)
+
+router = APIRouter(tags=["assignments and reviews"])
+Staff = Annotated[Principal, Depends(allow(can_read_reviews, "work on reviews"))]
+Assigner = Annotated[Principal, Depends(allow(can_assign, "assign review work"))]
+
+
+def _handle(
+    temporal: Client, application_id: str
+) -> WorkflowHandle[ApplicationReviewWorkflow, CaseSnapshot]:
+    return temporal.get_workflow_handle_for(
+        ApplicationReviewWorkflow.run, workflow_id(application_id)
+    )
+
+
+@router.get("/v1/applications/{application_id}/assignments")
+def list_assignments(
+    application_id: str, session: SessionDep, caller: Staff
+) -> list[AssignmentPublic]:
+    """Open assignment rows: one per granted user and reached stage level."""
+    return reviews.assignments(session, application_id)
+
+
+async def _claim(
+    assignment_id: str,
+    body: ClaimBody,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    caller: Principal,
+    *,
+    by_assigner: bool,
+) -> AssignmentPublic:
+    assignment = await run_in_threadpool(_assignment, engine, assignment_id)
+    await _handle(temporal, assignment.application_id).execute_update(
+        ApplicationReviewWorkflow.assign,
+        AssignInput(
+            assignment_id=assignment_id,
+            actor=caller.sub,
+            sections=body.sections,
+            by_assigner=by_assigner,
+        ),
+    )
+    return await run_in_threadpool(_public, engine, assignment_id)
+
+
+@router.post("/v1/assignments/{assignment_id}/assign")
+async def assign(
+    assignment_id: str,
+    body: ClaimBody,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    caller: Assigner,
+) -> AssignmentPublic:
+    """An assigner gives the row's reviewer these sections."""
+    return await _claim(assignment_id, body, engine, temporal, caller, by_assigner=True)
+
+
+@router.post("/v1/assignments/{assignment_id}/self-assign")
+async def self_assign(
+    assignment_id: str,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    caller: Staff,
+    body: ClaimBody | None = None,
+) -> AssignmentPublic:
+    """The row's own reviewer takes sections (omitted: every available one)."""
+    return await _claim(
+        assignment_id, body or ClaimBody(), engine, temporal, caller, by_assigner=False
+    )
+
+
+@router.post("/v1/assignments/{assignment_id}/unassign")
+async def unassign(
+    assignment_id: str, engine: EngineDep, temporal: TemporalDep, caller: Assigner
+) -> AssignmentPublic:
+    """Take the sections back; the review becomes DISCONTINUED."""
+    assignment = await run_in_threadpool(_assignment, engine, assignment_id)
+    await _handle(temporal, assignment.application_id).execute_update(
+        ApplicationReviewWorkflow.unassign,
+        UnassignInput(assignment_id=assignment_id, actor=caller.sub),
+    )
+    return await run_in_threadpool(_public, engine, assignment_id)
+
+
+@router.post("/v1/assignments/{assignment_id}/reviews", status_code=status.HTTP_201_CREATED)
+async def start_review(
+    assignment_id: str,
+    response: Response,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    caller: Staff,
+) -> ReviewStartedPublic:
+    """Start the review (201), or restart it with the same id (200)."""
+    assignment = await run_in_threadpool(_assignment, engine, assignment_id)
+    started = await _handle(temporal, assignment.application_id).execute_update(
+        ApplicationReviewWorkflow.start_review,
+        StartReviewInput(assignment_id=assignment_id, actor=caller.sub),
+    )
+    if not started.created:
+        response.status_code = status.HTTP_200_OK
+    return ReviewStartedPublic(review_id=started.review_id, status=started.status)
+
+
+@router.get("/v1/reviews/{review_id}")
+def get_review(review_id: str, session: SessionDep, caller: Staff) -> ReviewPublic:
+    """A review: responses, allowed decisions, whether it can be submitted, what is missing."""
+    return reviews.review(session, review_id)
+
+
+@router.put("/v1/reviews/{review_id}/responses/{target_id}")
+def write_review_response(
+    review_id: str,
+    target_id: str,
+    body: ReviewResponseWrite,
+    session: SessionDep,
+    caller: Staff,
+) -> ReviewResponsePublic:
+    """Decide one target of a DRAFT review (a draft write, no workflow)."""
+    return reviews.write_response(
+        session, caller.sub, review_id, target_id, body, at=datetime.now(UTC)
+    )
+
+
+@router.post("/v1/reviews/{review_id}/submit")
+async def submit_review(
+    review_id: str,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    caller: Staff,
+    body: ReviewSubmitBody | None = None,
+) -> ReviewSubmitResult:
+    """Submit the review with its decision; 409 names the allowed decisions otherwise."""
+    body = body or ReviewSubmitBody()
+    row = await run_in_threadpool(_review, engine, review_id)
+    submitted = await _handle(temporal, row.application_id).execute_update(
+        ApplicationReviewWorkflow.submit_review,
+        SubmitReviewInput(
+            review_id=review_id, actor=caller.sub, decision=body.decision, comment=body.comment
+        ),
+    )
+    case = submitted.snapshot
+    return ReviewSubmitResult(
+        review_id=review_id,
+        status=submitted.review_status,
+        review_status=submitted.review_status,
+        decision=submitted.decision,
+        application_status=case.status,
+        stage=case.stage,
+        level=case.level,
+    )
+
+
+def _assignment(engine: Engine, assignment_id: str) -> Assignment:
+    with Session(engine) as session:
+        return reviews.application_of_assignment(session, assignment_id)
+
+
+def _review(engine: Engine, review_id: str) -> Review:
+    with Session(engine) as session:
+        return reviews.get_review_row(session, review_id)
+
+
+def _public(engine: Engine, assignment_id: str) -> AssignmentPublic:
+    with Session(engine) as session:
+        assignment = reviews.application_of_assignment(session, assignment_id)
+        return reviews.assignment_public(session, assignment)

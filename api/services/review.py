@@ -1,0 +1,218 @@
+"""Assignments and reviews: reads and draft writes on PostgreSQL (transitions use the workflow)."""
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from domain.errors import Conflict, Forbidden, NotFound
+from domain.review import (
+    ReviewStatus,
+    allowed_decisions,
+    can_submit,
+    check_response_decision,
+)
+from models.application import Application
+from models.review import (
+    Assignment,
+    AssignmentPublic,
+    HeldSection,
+    Review,
+    ReviewPublic,
+    ReviewResponse,
+    ReviewResponsePublic,
+    ReviewResponseWrite,
+    live_responses,
+    reason_kinds,
+    situation_of,
+)
+from models.template import definition_of, get_version
+
+
+def application_of_assignment(session: Session, assignment_id: str) -> Assignment:
+    """The assignment (404 when absent)."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"assignment {assignment_id} does not exist")
+    session.expunge(assignment)
+    return assignment
+
+
+def get_review_row(session: Session, review_id: str) -> Review:
+    """The review row (404 when absent)."""
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound(f"review {review_id} does not exist")
+    session.expunge(review)
+    return review
+
+
+def assignments(session: Session, application_id: str) -> list[AssignmentPublic]:
+    """Open assignment rows of an application, with the sections still available to each."""
+    if session.get(Application, application_id) is None:
+        raise NotFound(f"application {application_id} does not exist")
+    rows = session.exec(
+        select(Assignment, Review)
+        .join(Review, col(Review.assignment_id) == col(Assignment.id), isouter=True)
+        .where(Assignment.application_id == application_id, col(Assignment.closed_at).is_(None))
+        .order_by(col(Assignment.stage), col(Assignment.level), col(Assignment.reviewer_id))
+    ).all()
+    return [assignment_public(session, row, review) for row, review in rows]
+
+
+def assignment_public(
+    session: Session, assignment: Assignment, review: Review | None = None
+) -> AssignmentPublic:
+    """One row: `available_sections` are its allowed ones nobody else holds at that level."""
+    application = session.get(Application, assignment.application_id)
+    assert application is not None
+    template = definition_of(
+        get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
+    )
+    stage = next(s for s in template.stages if s.code == assignment.stage)
+    reviewable = [s.code for s in template.sections if s.preliminary or not stage.pre_assessment]
+    held = set(
+        session.exec(
+            select(HeldSection.section).where(
+                HeldSection.application_id == assignment.application_id,
+                HeldSection.stage == assignment.stage,
+                HeldSection.level == assignment.level,
+                HeldSection.assignment_id != assignment.id,
+            )
+        ).all()
+    )
+    allowed = reviewable if assignment.allowed_sections is None else assignment.allowed_sections
+    if review is None:
+        review = session.exec(select(Review).where(Review.assignment_id == assignment.id)).first()
+    return AssignmentPublic(
+        **assignment.model_dump(exclude={"created_at", "updated_at", "closed_at"}),
+        available_sections=[s for s in allowed if s not in held and s in reviewable],
+        review_id=review.id if review else None,
+        review_status=ReviewStatus(review.status) if review else None,
+    )
+
+
+def review(session: Session, review_id: str) -> ReviewPublic:
+    """A review with its current responses, allowed decisions, can_submit and missing."""
+    row = get_review_row(session, review_id)
+    assignment = session.get(Assignment, row.assignment_id)
+    application = session.get(Application, row.application_id)
+    assert assignment is not None
+    assert application is not None
+    template = definition_of(
+        get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
+    )
+    stage = next(s for s in template.stages if s.code == row.stage)
+    responses = live_responses(session, application, row, assignment.assigned_sections)
+    situation = situation_of(
+        row, stage.levels, stage.final_decision, responses, reason_kinds(session, application.id)
+    )
+    editable = row.status == ReviewStatus.DRAFT.value
+    return ReviewPublic(
+        **row.model_dump(exclude={"updated_at"}),
+        is_last_level=assignment.is_last_level,
+        is_last_stage=assignment.is_last_stage,
+        is_final_decision=assignment.is_final_decision,
+        responses=[ReviewResponsePublic.model_validate(r, from_attributes=True) for r in responses],
+        allowed_decisions=allowed_decisions(situation) if editable else [],
+        can_submit=editable and can_submit(situation),
+        missing=[r.target_id for r in responses if r.decision is None],
+    )
+
+
+def write_response(
+    session: Session,
+    reviewer: str,
+    review_id: str,
+    target_id: str,
+    body: ReviewResponseWrite,
+    *,
+    at: datetime,
+) -> ReviewResponsePublic:
+    """A draft write: edit this round's row, or add one; an unchanged copy is not kept."""
+    with session.begin():
+        row = session.get(Review, review_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"review {review_id} does not exist")
+        if row.reviewer_id != reviewer:
+            raise Forbidden("only the review's reviewer writes its decisions")
+        if row.status != ReviewStatus.DRAFT.value:
+            raise Conflict(
+                f"the review is {row.status}; only a DRAFT review can be edited", allowed=[]
+            )
+        application = session.get(Application, row.application_id)
+        assignment = session.get(Assignment, row.assignment_id)
+        assert application is not None
+        assert assignment is not None
+        current = {
+            r.target_id: r
+            for r in live_responses(session, application, row, assignment.assigned_sections)
+        }
+        latest = current.get(target_id)
+        if latest is None:
+            raise NotFound(f"{target_id} is not a current target of this review")
+        check_response_decision(
+            level=row.level,
+            decision=body.decision,
+            failure_reason=body.failure_reason,
+            section_reasons=reason_kinds(session, application.id).get(latest.section_code, {}),
+        )
+        visibility = body.recommended_applicant_visibility
+        wanted: dict[str, object] = {
+            "decision": body.decision.value,
+            "comment": body.comment,
+            "failure_reason": body.failure_reason,
+            "recommended_applicant_visibility": True if visibility is None else visibility,
+        }
+        return _save(session, row, latest, wanted, at)
+
+
+def _save(
+    session: Session,
+    review: Review,
+    latest: ReviewResponse,
+    wanted: dict[str, object],
+    at: datetime,
+) -> ReviewResponsePublic:
+    if latest.submitted_at is None:
+        previous = _previous(session, review, latest)
+        if previous is not None and _same(previous, wanted):
+            session.delete(latest)  # back to what was submitted: keep no duplicate
+            return ReviewResponsePublic.model_validate(previous, from_attributes=True)
+        for field, value in wanted.items():
+            setattr(latest, field, value)
+        latest.updated_at = at
+        session.add(latest)
+        return ReviewResponsePublic.model_validate(latest, from_attributes=True)
+    if _same(latest, wanted):
+        return ReviewResponsePublic.model_validate(latest, from_attributes=True)
+    copy = ReviewResponse(
+        id=str(uuid.uuid4()),
+        review_id=review.id,
+        target_id=latest.target_id,
+        element_code=latest.element_code,
+        section_code=latest.section_code,
+        round=review.round,
+        created_at=at,
+        updated_at=at,
+        **wanted,  # type: ignore[arg-type]
+    )
+    session.add(copy)
+    return ReviewResponsePublic.model_validate(copy, from_attributes=True)
+
+
+def _previous(session: Session, review: Review, latest: ReviewResponse) -> ReviewResponse | None:
+    return session.exec(
+        select(ReviewResponse)
+        .where(
+            ReviewResponse.review_id == review.id,
+            ReviewResponse.target_id == latest.target_id,
+            col(ReviewResponse.round) < latest.round,
+        )
+        .order_by(col(ReviewResponse.round).desc())
+        .limit(1)
+    ).first()
+
+
+def _same(response: ReviewResponse, wanted: dict[str, object]) -> bool:
+    return all(getattr(response, field) == value for field, value in wanted.items())
