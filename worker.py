@@ -15,7 +15,7 @@ from activities.application import ApplicationActivities
 from activities.review import ReviewActivities
 from core.db import make_engine
 from core.settings import Settings, get_settings
-from core.temporal import connect
+from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
 
 WORKFLOWS = [ApplicationReviewWorkflow]
@@ -60,7 +60,7 @@ async def main(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for you)")
     engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
-    client = await connect(settings)
+    client = await connect_patiently(settings)
     worker = build_worker(
         client, engine, task_queue=settings.task_queue, threads=settings.activity_threads
     )

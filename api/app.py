@@ -37,7 +37,7 @@ def create_app(
             raise RuntimeError("DATABASE_URL is not set (make run sets it for you)")
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings.database_url or "")
-        app.state.temporal = temporal or await connect(settings)
+        app.state.temporal = temporal or await connect(settings, lazy=True)
         yield
         if owned_engine:
             app.state.engine.dispose()

@@ -1,5 +1,6 @@
 """Temporal client, data converter, task queue and every custom search attribute."""
 
+import asyncio
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -46,17 +47,32 @@ def dev_server_flags() -> list[str]:
     """`--search-attribute KEY=TYPE` flags for `temporal server start-dev`."""
     flags: list[str] = []
     for key in SEARCH_ATTRIBUTES:
-        flags += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.title()}"]
+        kind = "".join(part.title() for part in key.indexed_value_type.name.split("_"))
+        flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
 
 
-async def connect(settings: Settings, *, target: str | None = None) -> Client:
-    """A client that speaks pydantic payloads."""
+async def connect(settings: Settings, *, target: str | None = None, lazy: bool = False) -> Client:
+    """A client that speaks pydantic payloads (`lazy`: dial on first use, so a process can
+    start while Temporal is still coming up and report it through /readyz)."""
     return await Client.connect(
         target or settings.temporal_target(),
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        lazy=lazy,
     )
+
+
+async def connect_patiently(settings: Settings, *, wait_s: float = 120) -> Client:
+    """Connect, retrying while Temporal is not answering yet (workers start before it)."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(1)
 
 
 async def register_search_attributes(client: Client) -> list[str]:

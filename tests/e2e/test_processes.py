@@ -9,7 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from core.db import make_engine
 from core.temporal import dev_server_flags
 from tests.e2e.conftest import ROOT, spawn, stop, wait_for
 from tests.support.builders import complete_answers, make_template
@@ -19,7 +21,7 @@ from tests.support.tokens import SECRET, bearer
 pytestmark = pytest.mark.e2e
 
 
-def test_create_and_submit_over_http_survives_a_killed_worker(
+def test_a_review_cycle_over_http_survives_killed_workers_with_no_duplicates(
     database_url: str, python_env: dict[str, str], tmp_path: Path
 ) -> None:
     temporal_port, ui_port, api_port = free_port(), free_port(), free_port()
@@ -59,7 +61,12 @@ def test_create_and_submit_over_http_survives_a_killed_worker(
         wait_for(f"{base}/readyz")
         http = httpx.Client(base_url=base, timeout=60)
         admin, alice = bearer("admin", "admin"), bearer("alice", "applicant")
-        assert http.post("/v1/templates", json=make_template(), headers=admin).status_code == 201
+        single_level = [{"code": "assessment", "name": "Assessment", "levels": 1}]
+        template = make_template(stages=single_level)
+        assert http.post("/v1/templates", json=template, headers=admin).status_code == 201
+        grant = {"template_code": "qts", "stage": "assessment", "level": 1}
+        reviewer = {"id": "rev-1", "name": "Rita", "roles": ["reviewer"], "review_grants": [grant]}
+        assert http.post("/v1/users", json=reviewer, headers=admin).status_code == 201
         application_id = http.post(
             "/v1/applications", json={"template_code": "qts"}, headers=alice
         ).json()["id"]
@@ -86,6 +93,11 @@ def test_create_and_submit_over_http_survives_a_killed_worker(
         assert answers[0].status_code == 200, answers[0].text
         assert answers[0].json()["status"] == "SUBMITTED"
         assert f"application-{application_id}" in _listed(temporal_port, "CaseKind='application'")
+
+        stop(worker, signal.SIGKILL)  # between submission and review
+        worker = spawn([sys.executable, "worker.py"], env, tmp_path / "worker3.log")
+        _review_to_approval(http, application_id)
+        _assert_no_duplicates(database_url, application_id)
     finally:
         for process in (api, worker, server):
             stop(process)
@@ -114,3 +126,63 @@ def _listed(temporal_port: int, query: str) -> str:
             break
         time.sleep(0.2)
     return stdout
+
+
+def _review_to_approval(http: httpx.Client, application_id: str) -> None:
+    """rev-1 takes the whole case, approves every answer, and conforms."""
+    rita = bearer("rev-1", "reviewer")
+    rows = http.get(f"/v1/applications/{application_id}/assignments", headers=rita).json()
+    assert [row["reviewer_id"] for row in rows] == ["rev-1"]
+    taken = http.post(f"/v1/assignments/{rows[0]['id']}/self-assign", headers=rita)
+    assert taken.status_code == 200, taken.text
+    started = http.post(f"/v1/assignments/{rows[0]['id']}/reviews", headers=rita)
+    assert started.status_code == 201, started.text
+    review_id = started.json()["review_id"]
+    review = http.get(f"/v1/reviews/{review_id}", headers=rita).json()
+    for response in review["responses"]:
+        written = http.put(
+            f"/v1/reviews/{review_id}/responses/{response['target_id']}",
+            json={"decision": "APPROVE"},
+            headers=rita,
+        )
+        assert written.status_code == 200, written.text
+    submitted = http.post(
+        f"/v1/reviews/{review_id}/submit", json={"decision": "CONFORM"}, headers=rita
+    )
+    assert submitted.status_code == 200, submitted.text
+    shown = http.get(f"/v1/applications/{application_id}", headers=bearer("alice", "applicant"))
+    assert (shown.json()["status"], shown.json()["outcome"]) == ("COMPLETED", "APPROVED")
+
+
+def _assert_no_duplicates(database_url: str, application_id: str) -> None:
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        actions = (
+            conn.execute(
+                text("SELECT action FROM audit_log WHERE subject_id = :id ORDER BY id"),
+                {"id": application_id},
+            )
+            .scalars()
+            .all()
+        )
+        counts = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM assessments WHERE application_id = :id),"
+                " (SELECT count(*) FROM assignments WHERE application_id = :id),"
+                " (SELECT count(*) FROM reviews WHERE application_id = :id),"
+                " (SELECT count(*) FROM review_responses r JOIN reviews v ON v.id = r.review_id"
+                "  WHERE v.application_id = :id)"
+            ),
+            {"id": application_id},
+        ).one()
+    engine.dispose()
+    assert actions == [
+        "created",
+        "submitted",
+        "level_reached",
+        "self_assigned",
+        "review_started",
+        "review_submitted",
+        "completed",
+    ]
+    assert tuple(counts) == (1, 1, 1, len(complete_answers()))

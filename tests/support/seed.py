@@ -60,3 +60,29 @@ def seed_draft(
                 )
             )
     return application_id
+
+
+def seed_reviewer(
+    engine: Engine,
+    user_id: str,
+    *,
+    code: str = "qts",
+    stage: str = "assessment",
+    level: int = 1,
+    sections: list[str] | None = None,
+) -> None:
+    """A reviewer granted (code, stage, level)."""
+    from models.user import User
+
+    grant = {"template_code": code, "stage": stage, "level": level, "sections": sections}
+    with Session(engine) as session, session.begin():
+        session.add(
+            User(
+                id=user_id,
+                name=user_id,
+                roles=["reviewer"],
+                review_grants=[grant],
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
