@@ -117,6 +117,8 @@ def allowed_decisions(situation: Situation) -> list[ReviewDecision]:
         return []
     if situation.is_consolidation and any(v.decision == ResponseDecision.DISAGREE for v in decided):
         return [ReviewDecision.CHANGES_REQUESTED]
+    if situation.level < situation.levels:
+        return []  # only the last level decides for the stage; a middle level submits upward
     if situation.final_decision:
         return [ReviewDecision.CONFORM, ReviewDecision.NON_CONFORM]
     agreed_declines = [v for v in decided if v.is_agreed_decline]

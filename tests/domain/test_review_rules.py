@@ -220,6 +220,8 @@ def decisions_by_spec(situation: Situation) -> list[ReviewDecision]:
         return []
     if situation.level > 1 and any(v.decision == DISAGREE for v in verdicts):
         return [CHANGES]
+    if situation.level < situation.levels:  # "only the last level decides for the stage"
+        return []
     if situation.final_decision:
         return [CONFORM, NON_CONFORM]
     if any(v.reason_kind == OUTRIGHT for v in agreed):
