@@ -191,11 +191,12 @@ class ReviewActivities:
                 _restart_review(session, application, assignment, review, template, command.at)
             elif review.status != ReviewStatus.DRAFT.value:
                 raise Conflict(f"the review is {review.status}; it cannot be started again")
-            else:
+            else:  # already DRAFT: a retry of this start, or a repeated click
+                retried = review.id == command.review_id and review.time_started == command.at
                 return ReviewStarted(
                     review_id=review.id,
                     status=ReviewStatus.DRAFT,
-                    created=False,
+                    created=retried and review.round == 1,
                     snapshot=snapshot(session, application),
                 )
             bump(session, application, command.at)
