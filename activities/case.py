@@ -168,6 +168,13 @@ def open_level(
     )
 
 
+def allowed_for(shape: CaseShape, stage_code: str, sections: list[str] | None) -> list[str] | None:
+    """A grant's sections as a row keeps them: reviewable ones, in template order (None = all)."""
+    if sections is None:
+        return None
+    return [section for section in shape.review_sections(stage_code) if section in sections]
+
+
 def add_assignment(
     session: Session,
     application: Application,
@@ -180,7 +187,6 @@ def add_assignment(
 ) -> None:
     """An AVAILABLE row for `reviewer_id`, limited to the `sections` the grant names."""
     stage = shape.stage(stage_code)
-    reviewable = shape.review_sections(stage_code)
     session.add(
         Assignment(
             id=str(uuid.uuid4()),
@@ -188,7 +194,7 @@ def add_assignment(
             stage=stage_code,
             level=level,
             reviewer_id=reviewer_id,
-            allowed_sections=None if sections is None else [s for s in reviewable if s in sections],
+            allowed_sections=allowed_for(shape, stage_code, sections),
             is_self_assignable=is_self_assignable(stage),
             is_last_level=level == stage.levels,
             is_last_stage=stage_code == shape.stages[-1].code,

@@ -11,6 +11,7 @@ from temporalio import activity
 
 from activities.case import (
     add_assignment,
+    allowed_for,
     bump,
     granted_sections,
     lock_application,
@@ -284,6 +285,8 @@ def _follow_grants(
     """Apply the grants to the untaken rows; return what changed."""
     changes: list[str] = []
     by_reviewer = {row.reviewer_id: row for row in rows}
+    stage = application.stage or ""
+    granted = {user: allowed_for(shape, stage, sections) for user, sections in granted.items()}
     for row in rows:
         untaken = row.status == AssignmentStatus.AVAILABLE.value and row.closed_at is None
         if untaken and row.reviewer_id not in granted:

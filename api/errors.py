@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import REFUSALS, Conflict, Refusal
 
@@ -94,7 +94,11 @@ async def _on_update_failed(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
-    return problem(503, f"Temporal did not answer: {exc}")
+    assert isinstance(exc, RPCError)
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        # The case's workflow has finished (completed, withdrawn) or never started.
+        return problem(409, f"this case is not open for that: {exc.message}", allowed=[])
+    return problem(503, f"Temporal did not answer: {exc.message}")
 
 
 def install(app: FastAPI) -> None:

@@ -61,11 +61,13 @@ class Verdict:
     At level 1 `decision` is APPROVE/DECLINE and `reason_kind` the kind of the
     cited failure reason. Above level 1 `decision` is AGREE/DISAGREE, and
     `lower_decision` / `reason_kind` describe the lower-level response judged.
+    `visible` is the decline's recommended visibility to the applicant.
     """
 
     decision: ResponseDecision | None
     reason_kind: FailureReasonKind | None = None
     lower_decision: ResponseDecision | None = None
+    visible: bool = True
 
     @property
     def is_agreed_decline(self) -> bool:
@@ -124,8 +126,10 @@ def allowed_decisions(situation: Situation) -> list[ReviewDecision]:
     agreed_declines = [v for v in decided if v.is_agreed_decline]
     if any(v.reason_kind == FailureReasonKind.DECLINE for v in agreed_declines):
         return [ReviewDecision.NON_CONFORM]
-    if agreed_declines:
+    if any(v.visible for v in agreed_declines):
         return [ReviewDecision.LIST_OF_QUESTIONS, ReviewDecision.NON_CONFORM]
+    if agreed_declines:  # a list of questions would ask the applicant nothing
+        return [ReviewDecision.NON_CONFORM]
     return [ReviewDecision.CONFORM]
 
 

@@ -159,6 +159,7 @@ def situation_of(
         Verdict(
             decision=ResponseDecision(r.decision) if r.decision else None,
             reason_kind=kinds.get(r.section_code, {}).get(r.failure_reason or ""),
+            visible=r.recommended_applicant_visibility,
         )
         for r in responses
     )

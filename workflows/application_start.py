@@ -19,9 +19,10 @@ def workflow_id(application_id: str) -> str:
     return f"application-{application_id}"
 
 
-def submit_update_id(submission: int) -> str:
-    """One update id per submission number: a double click is answered once."""
-    return f"submit-{submission}"
+def submit_update_id(submission: int, answers_digest: str = "") -> str:
+    """One update id per (submission number, answers): a double click is answered once,
+    while a retry after a refusal with changed answers is a new update."""
+    return f"submit-{submission}-{answers_digest}" if answers_digest else f"submit-{submission}"
 
 
 def start_operation(

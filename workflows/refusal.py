@@ -2,7 +2,7 @@
 
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from domain.errors import Refusal
+from domain.errors import REFUSALS, Refusal
 
 
 def as_failure(refusal: Refusal) -> ApplicationError:
@@ -18,6 +18,6 @@ def as_failure(refusal: Refusal) -> ApplicationError:
 def unwrap(error: ActivityError) -> BaseException:
     """The activity's own failure (so the update fails with it, not a wrapper)."""
     cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.type in {"Conflict", "Invalid", "NotFound"}:
+    if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     return error

@@ -90,7 +90,7 @@ async def submit_application(
     caller: CallerDep,
 ) -> SubmitResult:
     """Submit (or resubmit): an update-with-start of the application's workflow."""
-    application = await run_in_threadpool(
+    application, answers_digest = await run_in_threadpool(
         applications.prepare_submission, engine, caller, application_id
     )
     submission = application.submission_count + 1
@@ -108,7 +108,7 @@ async def submit_application(
             ApplicationReviewWorkflow.submit,
             SubmitApplicationInput(actor=caller.sub, submission=submission),
             start_workflow_operation=start,
-            id=submit_update_id(submission),
+            id=submit_update_id(submission, answers_digest),
         )
     except (WorkflowAlreadyStartedError, RPCError) as error:
         if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:

@@ -1,5 +1,7 @@
 """Applications: drafts and reads straight on PostgreSQL (transitions go through the workflow)."""
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -134,17 +136,28 @@ def _submitted_before(session: Session, latest: ApplicationResponse) -> Applicat
     ).first()
 
 
-def prepare_submission(engine: Engine, caller: Principal, application_id: str) -> Application:
-    """Refuse early (409/422) what the workflow would refuse; return the application."""
+def prepare_submission(
+    engine: Engine, caller: Principal, application_id: str
+) -> tuple[Application, str]:
+    """Refuse early (409/422) what the workflow would refuse; return it and its answers' digest.
+
+    The digest names the answers being submitted: a double click submits the same
+    answers (one update), while a retry after a refusal, with changed answers, is new.
+    """
     with Session(engine) as session:
         application = _owned(session, caller, application_id)
         ensure_allowed(ApplicationAction.SUBMIT, ApplicationStatus(application.status))
         template = get_version(session, application.template_code, application.template_version)
         assert template is not None
-        answers = {r.element_code: r.value for r in latest_responses(session, application.id)}
-        check_complete(definition_of(template), answers)
+        latest = latest_responses(session, application.id)
+        check_complete(definition_of(template), {r.element_code: r.value for r in latest})
+        digest = hashlib.sha256(
+            json.dumps(
+                sorted((r.element_code, r.id, r.version, r.value) for r in latest), default=str
+            ).encode()
+        ).hexdigest()[:16]
         session.expunge(application)
-        return application
+        return application, digest
 
 
 def withdraw_draft(

@@ -226,7 +226,9 @@ def decisions_by_spec(situation: Situation) -> list[ReviewDecision]:
         return [CONFORM, NON_CONFORM]
     if any(v.reason_kind == OUTRIGHT for v in agreed):
         return [NON_CONFORM]
-    return [LOQ, NON_CONFORM] if agreed else [CONFORM]
+    if any(v.visible for v in agreed):
+        return [LOQ, NON_CONFORM]
+    return [NON_CONFORM] if agreed else [CONFORM]  # hidden declines: nothing to ask
 
 
 @pytest.mark.parametrize("final_decision", [False, True])
@@ -443,3 +445,27 @@ def test_only_a_decline_names_a_failure_reason(level: int, decision: ResponseDec
             section_reasons=SECTION_REASONS,
         )
     assert refused_fields(refused.value) == ["failure_reason"]
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        pytest.param(
+            (Verdict(DECLINE, FailureReasonKind.FURTHER_INFORMATION, visible=False),),
+            [NON_CONFORM],
+            id="only-hidden-declines",
+        ),
+        pytest.param(
+            (
+                Verdict(DECLINE, FailureReasonKind.FURTHER_INFORMATION, visible=False),
+                Verdict(DECLINE, FailureReasonKind.FURTHER_INFORMATION),
+            ),
+            [LOQ, NON_CONFORM],
+            id="one-visible-decline",
+        ),
+    ],
+)
+def test_a_list_of_questions_needs_a_decline_the_applicant_can_see(
+    verdicts: tuple[Verdict, ...], expected: list[ReviewDecision]
+) -> None:
+    assert allowed_decisions(make_situation(*verdicts)) == expected
