@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.idempotency import IdempotencyMiddleware
-from api.routes import application, health, review, template, user
+from api.routes import action, application, health, review, template, user
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -45,7 +45,15 @@ def create_app(
     app = FastAPI(title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
-    for router in (health.router, user.router, template.router, application.router, review.router):
+    routers = (
+        health.router,
+        user.router,
+        template.router,
+        application.router,
+        review.router,
+        action.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app
 

@@ -17,5 +17,5 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Bring the database at `url` to the newest revision."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the database at `url` to the newest revision of every branch."""
+    command.upgrade(alembic_config(url), "heads")

@@ -1,5 +1,6 @@
 """Every table, imported so SQLModel.metadata knows them all (Alembic reads it)."""
 
+from models.action import Action
 from models.application import Application, ApplicationResponse
 from models.assessment import Assessment, AssessmentSection
 from models.event import AuditEntry, OutboxEvent
@@ -9,6 +10,7 @@ from models.template import Template
 from models.user import User
 
 __all__ = [
+    "Action",
     "Application",
     "ApplicationResponse",
     "Assessment",

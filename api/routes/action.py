@@ -1,0 +1,40 @@
+"""Actions: the caller's open to-dos (addressed to a role it holds, within its organisation)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import or_, tuple_
+from sqlmodel import col, select
+
+from api.deps import CallerDep, SessionDep
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from models.action import Action, ActionPublic, ActionStatus
+
+router = APIRouter(prefix="/v1/actions", tags=["actions"])
+
+
+@router.get("")
+def list_actions(
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[ActionPublic]:
+    """Open to-dos for any role the caller holds (an organisation's only for its members)."""
+    query = select(Action).where(
+        col(Action.status) == ActionStatus.OPEN.value,
+        col(Action.role).in_([role.value for role in caller.roles]),
+        or_(col(Action.org).is_(None), col(Action.org) == caller.org),
+    )
+    if cursor:
+        after_at, after_id = decode_cursor(cursor)
+        query = query.where(
+            tuple_(col(Action.created_at), col(Action.id)) < tuple_(after_at, int(after_id))
+        )
+    rows = session.exec(
+        query.order_by(col(Action.created_at).desc(), col(Action.id).desc()).limit(limit + 1)
+    ).all()
+    items = [ActionPublic.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = encode_cursor(last.created_at, str(last.id)) if last else None
+    return Page[ActionPublic](items=items, next_cursor=next_cursor)

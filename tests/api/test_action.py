@@ -1,0 +1,56 @@
+"""GET /v1/actions: open to-dos addressed to a role the caller holds, in its organisation."""
+
+import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models.action import ActionStatus, open_action, set_action_status
+from tests.support.seed import T0
+from tests.support.tokens import bearer
+
+
+def _seed(db: Engine) -> None:
+    with Session(db) as session, session.begin():
+        for key, role, org in [
+            ("release-1", "releaser", None),
+            ("chase-ab", "school", "school-1"),
+            ("other-school", "school", "school-2"),
+            ("done", "releaser", None),
+        ]:
+            open_action(
+                session,
+                key=key,
+                kind="test",
+                subject_kind="case",
+                subject_id=key,
+                role=role,
+                org=org,
+                title=f"do {key}",
+                at=T0,
+            )
+        open_action(
+            session,
+            key="release-1",
+            kind="test",
+            subject_kind="case",
+            subject_id="again",
+            role="releaser",
+            title="retried",
+            at=T0,
+        )
+        set_action_status(session, "done", ActionStatus.DONE, T0)
+
+
+async def test_each_caller_sees_only_its_open_to_dos(api: httpx.AsyncClient, db: Engine) -> None:
+    _seed(db)
+
+    releaser = (await api.get("/v1/actions", headers=bearer("r1", "releaser"))).json()
+    school = (await api.get("/v1/actions", headers=bearer("s", "school", org="school-1"))).json()
+    nobody = (await api.get("/v1/actions", headers=bearer("a", "applicant"))).json()
+
+    assert [(a["subject_id"], a["title"]) for a in releaser["items"]] == [
+        ("release-1", "do release-1")
+    ]
+    assert [a["subject_id"] for a in school["items"]] == ["chase-ab"]
+    assert nobody["items"] == []
+    assert (await api.get("/v1/actions")).status_code == 401
