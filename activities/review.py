@@ -1,6 +1,5 @@
 """Review activities: claims, review start/restart, submission and its effects."""
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from activities.case import (
 )
 from activities.decision import apply_decision
 from activities.refusal import refusals_fail_fast
+from activities.review_rows import fill_blanks
 from domain.application import ApplicationStatus, AssessmentStatus
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.review import (
@@ -31,10 +31,11 @@ from domain.review import (
     takes_all_sections,
 )
 from domain.template import TemplateDefinition
-from models.application import Application, latest_responses
+from models.application import Application
 from models.assessment import Assessment
 from models.event import write_audit
-from models.review import Assignment, HeldSection, Review, ReviewResponse, current_responses
+from models.review import Assignment, HeldSection, Review
+from models.review_targets import element_sections
 from workflows.payloads.review import (
     RECORD_ASSIGNMENT,
     RECORD_REVIEW_START,
@@ -179,8 +180,6 @@ class ReviewActivities:
                 raise Forbidden("only the assignment's reviewer starts its review")
             if assignment.status != AssignmentStatus.ASSIGNED.value:
                 raise Conflict("take sections of this assignment before starting its review")
-            if assignment.level > 1:
-                raise Conflict("consolidation reviews (level above 1) cannot be started yet")
             template = template_of(session, application)
             review = session.exec(
                 select(Review).where(Review.assignment_id == assignment.id).with_for_update()
@@ -347,18 +346,6 @@ def _revive_review(session: Session, assignment: Assignment, at: datetime) -> No
     )
 
 
-def _targets(
-    session: Session, application: Application, template: TemplateDefinition, sections: list[str]
-) -> list[tuple[str, str, str]]:
-    """(target id, element, section) of each latest answer in `sections`."""
-    targets = []
-    for response in latest_responses(session, application.id):
-        section = template.section_of(response.element_code)
-        if section is not None and section.code in sections:
-            targets.append((response.id, response.element_code, section.code))
-    return targets
-
-
 def _create_review(
     session: Session,
     application: Application,
@@ -378,10 +365,7 @@ def _create_review(
     )
     session.add(review)
     session.flush()
-    for target_id, element, section in _targets(
-        session, application, template, assignment.assigned_sections
-    ):
-        session.add(_blank(review, target_id, element, section, command.at))
+    fill_blanks(session, application, review, assignment, element_sections(template), command.at)
     stage = next(s for s in template.stages if s.code == assignment.stage)
     assessment = session.exec(
         select(Assessment).where(Assessment.application_id == application.id).with_for_update()
@@ -415,14 +399,7 @@ def _restart_review(
     review.status = ReviewStatus.DRAFT.value
     review.updated_at = at
     session.add(review)
-    current = {
-        r.element_code: r for r in current_responses(session, review, assignment.assigned_sections)
-    }
-    for target_id, element, section in _targets(
-        session, application, template, assignment.assigned_sections
-    ):
-        if element not in current or current[element].target_id != target_id:
-            session.add(_blank(review, target_id, element, section, at))
+    fill_blanks(session, application, review, assignment, element_sections(template), at)
     _audit(
         session,
         application,
@@ -430,21 +407,6 @@ def _restart_review(
         at,
         "review_restarted",
         {"review_id": review.id, "round": review.round},
-    )
-
-
-def _blank(
-    review: Review, target_id: str, element: str, section: str, at: datetime
-) -> ReviewResponse:
-    return ReviewResponse(
-        id=str(uuid.uuid4()),
-        review_id=review.id,
-        target_id=target_id,
-        element_code=element,
-        section_code=section,
-        round=review.round,
-        created_at=at,
-        updated_at=at,
     )
 
 

@@ -14,12 +14,7 @@ from domain.review import (
     ResponseDecision,
     ReviewDecision,
     ReviewStatus,
-    Situation,
-    Verdict,
 )
-from domain.template import FailureReasonKind
-from models.application import Application, latest_responses
-from models.assessment import Assessment, AssessmentSection
 from models.common import json_field, time_field
 
 
@@ -110,62 +105,20 @@ class ReviewResponse(SQLModel, table=True):
 def current_responses(
     session: Session, review: Review, sections: list[str]
 ) -> list[ReviewResponse]:
-    """The newest response per element of `sections` (a level-1 review's current view)."""
+    """The newest response per element of `sections` (the review's current view)."""
     query = (
         select(ReviewResponse)
         .where(
             ReviewResponse.review_id == review.id, col(ReviewResponse.section_code).in_(sections)
         )
         .ext(distinct_on(col(ReviewResponse.element_code)))
-        .order_by(col(ReviewResponse.element_code), col(ReviewResponse.round).desc())
+        .order_by(
+            col(ReviewResponse.element_code),
+            col(ReviewResponse.round).desc(),
+            col(ReviewResponse.created_at).desc(),
+        )
     )
     return list(session.exec(query).all())
-
-
-def reason_kinds(session: Session, application_id: str) -> dict[str, dict[str, FailureReasonKind]]:
-    """Per assessment section, its failure reasons (code → kind) as snapshotted."""
-    sections = session.exec(
-        select(AssessmentSection)
-        .join(Assessment, col(Assessment.id) == col(AssessmentSection.assessment_id))
-        .where(Assessment.application_id == application_id)
-    ).all()
-    return {
-        s.code: {r["code"]: FailureReasonKind(r["kind"]) for r in s.failure_reasons}
-        for s in sections
-    }
-
-
-def live_responses(
-    session: Session, application: Application, review: Review, sections: list[str]
-) -> list[ReviewResponse]:
-    """The review's responses whose target is still the latest answer (superseded drop out)."""
-    latest = {r.element_code: r.id for r in latest_responses(session, application.id)}
-    return [
-        r
-        for r in current_responses(session, review, sections)
-        if latest.get(r.element_code) == r.target_id
-    ]
-
-
-def situation_of(
-    review: Review,
-    levels: int,
-    final_decision: bool,
-    responses: list[ReviewResponse],
-    kinds: dict[str, dict[str, FailureReasonKind]],
-) -> Situation:
-    """The review's situation for the decision table."""
-    verdicts = tuple(
-        Verdict(
-            decision=ResponseDecision(r.decision) if r.decision else None,
-            reason_kind=kinds.get(r.section_code, {}).get(r.failure_reason or ""),
-            visible=r.recommended_applicant_visibility,
-        )
-        for r in responses
-    )
-    return Situation(
-        level=review.level, levels=levels, final_decision=final_decision, verdicts=verdicts
-    )
 
 
 class AssignmentPublic(BaseModel):

@@ -22,9 +22,13 @@ from models.review import (
     ReviewResponse,
     ReviewResponsePublic,
     ReviewResponseWrite,
+)
+from models.review_targets import (
+    element_sections,
     live_responses,
     reason_kinds,
     situation_of,
+    verdicts,
 )
 from models.template import definition_of, get_version
 
@@ -103,10 +107,11 @@ def review(session: Session, review_id: str) -> ReviewPublic:
         get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
     )
     stage = next(s for s in template.stages if s.code == row.stage)
-    responses = live_responses(session, application, row, assignment.assigned_sections)
-    situation = situation_of(
-        row, stage.levels, stage.final_decision, responses, reason_kinds(session, application.id)
+    responses = live_responses(
+        session, application, row, assignment.assigned_sections, element_sections(template)
     )
+    judged = verdicts(session, row, responses, reason_kinds(session, application.id))
+    situation = situation_of(row, stage.levels, stage.final_decision, judged)
     editable = row.status == ReviewStatus.DRAFT.value
     return ReviewPublic(
         **row.model_dump(exclude={"updated_at"}),
@@ -146,7 +151,13 @@ def write_response(
         assert assignment is not None
         current = {
             r.target_id: r
-            for r in live_responses(session, application, row, assignment.assigned_sections)
+            for r in live_responses(
+                session,
+                application,
+                row,
+                assignment.assigned_sections,
+                _sections_of(session, application),
+            )
         }
         latest = current.get(target_id)
         if latest is None:
@@ -216,3 +227,9 @@ def _previous(session: Session, review: Review, latest: ReviewResponse) -> Revie
 
 def _same(response: ReviewResponse, wanted: dict[str, object]) -> bool:
     return all(getattr(response, field) == value for field, value in wanted.items())
+
+
+def _sections_of(session: Session, application: Application) -> dict[str, str]:
+    template = get_version(session, application.template_code, application.template_version)
+    assert template is not None
+    return element_sections(definition_of(template))

@@ -1,0 +1,142 @@
+"""What a review decides on: its current targets, its live responses, and their verdicts.
+
+Level 1 decides the applicant's latest answers. A level above decides the latest
+responses of the *submitted* reviews one level below; following those targets
+down leads to the level-1 response a verdict is ultimately about (its origin).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from domain.review import ResponseDecision, ReviewStatus, Situation, Verdict
+from domain.template import FailureReasonKind, TemplateDefinition
+from models.application import Application, latest_responses
+from models.assessment import Assessment, AssessmentSection
+from models.review import Assignment, Review, ReviewResponse, current_responses
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing a review must decide: an answer (level 1) or a lower response."""
+
+    id: str
+    element_code: str
+    section_code: str
+
+
+def element_sections(template: TemplateDefinition) -> dict[str, str]:
+    """Element code → section code."""
+    return {e.code: s.code for s in template.sections for e in s.elements}
+
+
+def lower_reviews(
+    session: Session, application_id: str, stage: str, level: int
+) -> list[tuple[Review, Assignment]]:
+    """Submitted reviews at `level` of `stage` on open assignments."""
+    return list(
+        session.exec(
+            select(Review, Assignment)
+            .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
+            .where(
+                Review.application_id == application_id,
+                Review.stage == stage,
+                Review.level == level,
+                Review.status == ReviewStatus.SUBMITTED.value,
+                col(Assignment.closed_at).is_(None),
+            )
+        ).all()
+    )
+
+
+def current_targets(
+    session: Session,
+    application: Application,
+    review: Review | Assignment,
+    sections: list[str],
+    sections_of: Mapping[str, str],
+) -> list[Target]:
+    """The targets a review at `review.level` must decide within `sections`."""
+    if review.level == 1:
+        return [
+            Target(r.id, r.element_code, sections_of[r.element_code])
+            for r in latest_responses(session, application.id)
+            if sections_of.get(r.element_code) in sections
+        ]
+    targets = []
+    for lower, assignment in lower_reviews(session, application.id, review.stage, review.level - 1):
+        for response in current_responses(session, lower, assignment.assigned_sections):
+            if response.section_code in sections and response.decision is not None:
+                targets.append(Target(response.id, response.element_code, response.section_code))
+    return targets
+
+
+def live_responses(
+    session: Session,
+    application: Application,
+    review: Review,
+    sections: list[str],
+    sections_of: Mapping[str, str],
+) -> list[ReviewResponse]:
+    """The review's newest responses whose target is still current (superseded drop out)."""
+    current = {t.id for t in current_targets(session, application, review, sections, sections_of)}
+    return [r for r in current_responses(session, review, sections) if r.target_id in current]
+
+
+def origin(session: Session, response: ReviewResponse) -> ReviewResponse:
+    """The level-1 response a (consolidation) response is ultimately about."""
+    row = response
+    while True:
+        level = session.exec(select(Review.level).where(Review.id == row.review_id)).one()
+        if level == 1:
+            return row
+        lower = session.get(ReviewResponse, row.target_id)
+        if lower is None:
+            return row
+        row = lower
+
+
+def reason_kinds(session: Session, application_id: str) -> dict[str, dict[str, FailureReasonKind]]:
+    """Per assessment section, its failure reasons (code → kind) as snapshotted."""
+    sections = session.exec(
+        select(AssessmentSection)
+        .join(Assessment, col(Assessment.id) == col(AssessmentSection.assessment_id))
+        .where(Assessment.application_id == application_id)
+    ).all()
+    return {
+        s.code: {r["code"]: FailureReasonKind(r["kind"]) for r in s.failure_reasons}
+        for s in sections
+    }
+
+
+def verdicts(
+    session: Session,
+    review: Review,
+    responses: list[ReviewResponse],
+    kinds: Mapping[str, Mapping[str, FailureReasonKind]],
+) -> tuple[Verdict, ...]:
+    """Each response as the decision table sees it (consolidations judge their origins)."""
+    result = []
+    for response in responses:
+        base = origin(session, response) if review.level > 1 else response
+        result.append(
+            Verdict(
+                decision=ResponseDecision(response.decision) if response.decision else None,
+                reason_kind=kinds.get(base.section_code, {}).get(base.failure_reason or ""),
+                lower_decision=(
+                    ResponseDecision(base.decision) if review.level > 1 and base.decision else None
+                ),
+                visible=base.recommended_applicant_visibility,
+            )
+        )
+    return tuple(result)
+
+
+def situation_of(
+    review: Review, levels: int, final_decision: bool, judged: tuple[Verdict, ...]
+) -> Situation:
+    """The review's situation for the decision table."""
+    return Situation(
+        level=review.level, levels=levels, final_decision=final_decision, verdicts=judged
+    )
