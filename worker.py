@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.application import ApplicationActivities
+from activities.assignment import AssignmentActivities
 from activities.review import ReviewActivities
 from core.db import make_engine
 from core.settings import Settings, get_settings
@@ -32,6 +33,7 @@ SANDBOX = SandboxedWorkflowRunner(
 def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
     """A worker with every workflow and the activities bound to `engine`."""
     applications = ApplicationActivities(engine)
+    assignments = AssignmentActivities(engine)
     reviews = ReviewActivities(engine)
     return Worker(
         client,
@@ -43,11 +45,11 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             applications.record_withdrawal,
             applications.record_loq_reminder,
             applications.record_loq_expiry,
-            reviews.record_assignment,
-            reviews.record_unassignment,
+            assignments.record_assignment,
+            assignments.record_unassignment,
+            assignments.sync_assignments,
             reviews.record_review_start,
             reviews.record_review_submission,
-            reviews.sync_assignments,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,

@@ -8,7 +8,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.review import AssignmentStatus, ReviewStatus, is_self_assignable
 from domain.template import TemplateDefinition
 from models.application import Application
@@ -263,4 +263,45 @@ def complete(
         at=at,
         key=key,
         data={"application_id": application.id, **detail},
+    )
+
+
+def open_application(
+    session: Session, application_id: str, statuses: frozenset[str]
+) -> Application:
+    """The locked application, refused (409) unless its status is one of `statuses`."""
+    application = lock_application(session, application_id)
+    if application.status not in statuses:
+        raise Conflict(f"the application is {application.status}; this is not possible now")
+    return application
+
+
+def open_assignment(session: Session, application: Application, assignment_id: str) -> Assignment:
+    """The locked, still open assignment of `application` (404 / 409 otherwise)."""
+    assignment = session.get(Assignment, assignment_id, with_for_update=True)
+    if assignment is None or assignment.application_id != application.id:
+        raise NotFound(f"assignment {assignment_id} does not exist")
+    if assignment.closed_at is not None:
+        raise Conflict("this assignment has ended")
+    return assignment
+
+
+def audit(
+    session: Session,
+    application: Application,
+    actor: str,
+    at: datetime,
+    action: str,
+    detail: dict[str, object],
+) -> None:
+    """An audit row on the application keyed by its next revision."""
+    write_audit(
+        session,
+        subject_kind="application",
+        subject_id=application.id,
+        at=at,
+        actor=actor,
+        action=action,
+        key=f"application:{application.id}:{action}:{application.revision + 1}",
+        detail=detail,
     )
