@@ -12,6 +12,7 @@ from activities.case import (
     complete,
     lock_application,
     open_level,
+    record_change,
     set_assessment_status,
     shape_of,
     snapshot,
@@ -38,7 +39,6 @@ from models.application import (
     mark_withdrawn,
 )
 from models.assessment import Assessment, AssessmentSection
-from models.event import publish, write_audit
 from models.review import Assignment, Review, ReviewResponse
 from workflows.payloads.application import (
     RECORD_SUBMISSION,
@@ -139,23 +139,15 @@ class ApplicationActivities:
                 key = f"application:{application.id}:loq_reminder:{command.loq_round}:" + (
                     command.at.isoformat()
                 )
-                write_audit(
+                record_change(
                     session,
-                    subject_kind="application",
-                    subject_id=application.id,
-                    at=command.at,
+                    application.id,
                     actor="system",
+                    at=command.at,
                     action="loq_reminder",
                     key=key,
                     detail=detail,
-                )
-                publish(
-                    session,
-                    type="application.loq_reminder",
-                    subject=application.id,
-                    at=command.at,
-                    key=key,
-                    data={"application_id": application.id, **detail},
+                    event="application.loq_reminder",
                 )
             return snapshot(session, application)
 
@@ -270,25 +262,14 @@ def _record(
     detail: dict[str, object],
 ) -> None:
     key = f"application:{application.id}:{action}:{application.submission_count}"
-    write_audit(
+    detail = {"template_code": application.template_code, **detail}
+    record_change(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=at,
+        application.id,
         actor=actor,
+        at=at,
         action=action,
         key=key,
         detail=detail,
-    )
-    publish(
-        session,
-        type=f"application.{action}",
-        subject=application.id,
-        at=at,
-        key=key,
-        data={
-            "application_id": application.id,
-            "template_code": application.template_code,
-            **detail,
-        },
+        event=f"application.{action}",
     )

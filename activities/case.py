@@ -30,6 +30,40 @@ def lock_application(session: Session, application_id: str) -> Application:
     return application
 
 
+def record_change(
+    session: Session,
+    application_id: str,
+    *,
+    actor: str,
+    at: datetime,
+    action: str,
+    key: str,
+    detail: dict[str, Any],
+    event: str | None = None,
+    subject: str | None = None,
+) -> None:
+    """The application's audit row and, when others care, its outbox event (same key)."""
+    write_audit(
+        session,
+        subject_kind="application",
+        subject_id=application_id,
+        at=at,
+        actor=actor,
+        action=action,
+        key=key,
+        detail=detail,
+    )
+    if event is not None:
+        publish(
+            session,
+            type=event,
+            subject=subject or application_id,
+            at=at,
+            key=key,
+            data={"application_id": application_id, **detail},
+        )
+
+
 def template_of(session: Session, application: Application) -> TemplateDefinition:
     """The template version the application was started on."""
     template = get_version(session, application.template_code, application.template_version)
@@ -156,12 +190,11 @@ def open_level(
         session, application.template_code, stage_code, level
     ).items():
         add_assignment(session, application, shape, stage_code, level, reviewer_id, sections, at)
-    write_audit(
+    record_change(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=at,
+        application.id,
         actor="system",
+        at=at,
         action="level_reached",
         key=f"application:{application.id}:level:{stage_code}:{level}:{application.revision}",
         detail={"stage": stage_code, "level": level},
@@ -246,23 +279,15 @@ def complete(
     set_assessment_status(session, application.id, AssessmentStatus.COMPLETED, at)
     key = f"application:{application.id}:completed"
     detail = {"outcome": outcome.value, "reason": reason}
-    write_audit(
+    record_change(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=at,
+        application.id,
         actor=actor,
+        at=at,
         action="completed",
         key=key,
         detail=detail,
-    )
-    publish(
-        session,
-        type="application.completed",
-        subject=application.id,
-        at=at,
-        key=key,
-        data={"application_id": application.id, **detail},
+        event="application.completed",
     )
 
 
@@ -295,13 +320,7 @@ def audit(
     detail: dict[str, object],
 ) -> None:
     """An audit row on the application keyed by its next revision."""
-    write_audit(
-        session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=at,
-        actor=actor,
-        action=action,
-        key=f"application:{application.id}:{action}:{application.revision + 1}",
-        detail=detail,
+    key = f"application:{application.id}:{action}:{application.revision + 1}"
+    record_change(
+        session, application.id, actor=actor, at=at, action=action, key=key, detail=detail
     )

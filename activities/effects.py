@@ -9,6 +9,7 @@ from activities.case import (
     close_assignments,
     complete,
     open_level,
+    record_change,
     set_assessment_status,
     template_of,
 )
@@ -18,7 +19,6 @@ from domain.errors import Conflict
 from domain.review import ResponseDecision, ReviewStatus
 from models.application import Application
 from models.assessment import Assessment, AssessmentSection
-from models.event import publish, write_audit
 from models.review import Assignment, Review, ReviewResponse
 from models.review_targets import element_sections, origin
 from workflows.payloads.review import CaseShape, RecordReviewSubmissionInput
@@ -36,23 +36,16 @@ def record_submission(
         "decision": review.decision,
         "round": review.round,
     }
-    write_audit(
+    record_change(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=command.at,
+        application.id,
         actor=command.actor,
+        at=command.at,
         action="review_submitted",
         key=key,
         detail=detail,
-    )
-    publish(
-        session,
-        type="review.submitted",
+        event="review.submitted",
         subject=review.id,
-        at=command.at,
-        key=key,
-        data={"application_id": application.id, **detail},
     )
 
 
@@ -150,12 +143,11 @@ def conform(
     ).one()
     if assessment == AssessmentStatus.PRE_ASSESSMENT.value and not following.pre_assessment:
         set_assessment_status(session, application.id, AssessmentStatus.NOT_STARTED, command.at)
-    write_audit(
+    record_change(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=command.at,
+        application.id,
         actor=command.actor,
+        at=command.at,
         action="stage_entered",
         key=f"application:{application.id}:stage:{following.code}",
         detail={"stage": following.code},
@@ -205,23 +197,15 @@ def send_questions(
         "deadline_at": application.loq_deadline_at.isoformat(),
         "questions": sorted(r.element_code for r in questions),
     }
-    write_audit(
+    record_change(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=command.at,
+        application.id,
         actor=command.actor,
+        at=command.at,
         action="loq_sent",
         key=key,
         detail=detail,
-    )
-    publish(
-        session,
-        type="application.loq_sent",
-        subject=application.id,
-        at=command.at,
-        key=key,
-        data={"application_id": application.id, **detail},
+        event="application.loq_sent",
     )
 
 
@@ -245,12 +229,11 @@ def request_changes(
         .values(status=ReviewStatus.CHANGES_REQUESTED.value, updated_at=at)
     )
     application.level = review.level - 1
-    write_audit(
+    record_change(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=at,
+        application.id,
         actor=review.reviewer_id,
+        at=at,
         action="changes_requested",
         key=f"review:{review.id}:changes_requested:{review.round}",
         detail={"review_id": review.id, "reviews": sorted(owners), "targets": sorted(disagreed)},
