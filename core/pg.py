@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -20,8 +21,17 @@ def start_embedded(pgdata: Path) -> str:
 
     # cleanup_mode=None: we stop it ourselves, so a crash of one process never
     # pulls the database out from under another stack that shares it.
-    server = get_server(pgdata, cleanup_mode=None)
-    return normalize_url(server.get_uri())
+    # pg_ctl is given 10 s to start the server; a loaded machine can need longer. The
+    # server keeps starting meanwhile, so asking again finds (and reuses) it.
+    for attempt in range(12):
+        try:
+            server = get_server(pgdata, cleanup_mode=None)
+            return normalize_url(server.get_uri())
+        except (subprocess.TimeoutExpired, AssertionError):
+            if attempt == 11:
+                raise
+            time.sleep(5)
+    raise AssertionError("unreachable")
 
 
 def stop_embedded(pgdata: Path) -> None:

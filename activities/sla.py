@@ -1,0 +1,198 @@
+"""SLA activities: open an instance, append to its log, record warnings and the breach."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+from temporalio import activity
+
+from activities.refusal import refusals_fail_fast
+from domain.errors import NotFound
+from domain.sla import SlaEvent, SlaEventKind, SlaStatus, elapsed, paused, status
+from models.event import publish, write_audit
+from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
+from workflows.payloads.sla import (
+    APPEND_SLA_EVENT,
+    OPEN_SLA,
+    RECORD_SLA_DUE,
+    AppendSlaEventInput,
+    OpenSlaInput,
+    RecordSlaDueInput,
+    SlaLogRow,
+    SlaState,
+)
+
+
+class SlaActivities:
+    """I/O for SlaWorkflow."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn(name=OPEN_SLA)
+    @refusals_fail_fast
+    def open_sla(self, command: OpenSlaInput) -> SlaState:
+        """Create the instance on the definition's current version with its START row
+        (or return it as it stands: a retry, or a run continued as new)."""
+        with Session(self.engine) as session, session.begin():
+            instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
+            if instance is None:
+                instance = _create(session, command)
+            return state_of(session, instance)
+
+    @activity.defn(name=APPEND_SLA_EVENT)
+    @refusals_fail_fast
+    def append_sla_event(self, command: AppendSlaEventInput) -> None:
+        """Append row `seq` (once) and keep the instance's status in step."""
+        with Session(self.engine) as session, session.begin():
+            instance = _lock(session, command.instance_id)
+            session.execute(
+                insert(SlaLogEntry)
+                .values(
+                    instance_id=instance.id, seq=command.seq, kind=command.kind.value, at=command.at
+                )
+                .on_conflict_do_nothing(index_elements=["instance_id", "seq"])
+            )
+            if command.kind == SlaEventKind.STOP:
+                instance.stopped_at = instance.stopped_at or command.at
+            log = _log(session, instance.id)
+            instance.status = status(log, breached=instance.breached_at is not None).value
+            session.add(instance)
+            _audit(
+                session,
+                instance,
+                command.kind.value.lower(),
+                command.at,
+                f"log:{command.seq}",
+                {"seq": command.seq},
+            )
+
+    @activity.defn(name=RECORD_SLA_DUE)
+    @refusals_fail_fast
+    def record_sla_due(self, command: RecordSlaDueInput) -> None:
+        """A warning or the breach, recorded once, with its event."""
+        with Session(self.engine) as session, session.begin():
+            instance = _lock(session, command.instance_id)
+            breach = command.fraction >= 1.0
+            if breach and instance.breached_at is None:
+                instance.breached_at = command.at
+                instance.status = SlaStatus.BREACHED.value
+            elif not breach and command.fraction not in instance.warned:
+                instance.warned = sorted([*instance.warned, command.fraction])
+            else:
+                return  # a retry: already recorded
+            session.add(instance)
+            log = _log(session, instance.id)
+            data = {
+                "definition": instance.definition,
+                "version": instance.version,
+                "subject": instance.subject,
+                "fraction": command.fraction,
+                "elapsed_s": elapsed(log, command.at).total_seconds(),
+                "goal_s": instance.goal_s,
+            }
+            kind = "breached" if breach else "warning"
+            key = f"sla:{instance.id}:{kind}:{command.fraction}"
+            publish(
+                session,
+                type=f"sla.{kind}",
+                subject=instance.subject,
+                at=command.at,
+                key=key,
+                data=data,
+            )
+            _audit(session, instance, kind, command.at, f"{kind}:{command.fraction}", data)
+
+
+def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
+    definition = session.exec(
+        select(SlaDefinition)
+        .where(SlaDefinition.code == command.definition)
+        .order_by(col(SlaDefinition.version).desc())
+        .limit(1)
+    ).first()
+    if definition is None:
+        raise NotFound(f"SLA definition {command.definition} does not exist")
+    instance = SlaInstance(
+        id=command.instance_id,
+        definition=definition.code,
+        version=definition.version,
+        subject=command.subject,
+        candidate_id=command.candidate_id,
+        goal_s=definition.goal_s,
+        started_at=command.at,
+        warned=[],
+    )
+    session.add(instance)
+    session.flush()
+    session.add(
+        SlaLogEntry(instance_id=instance.id, seq=0, kind=SlaEventKind.START.value, at=command.at)
+    )
+    _audit(session, instance, "start", command.at, "log:0", {"version": definition.version})
+    return instance
+
+
+def state_of(session: Session, instance: SlaInstance) -> SlaState:
+    """The instance with its log, as the workflow mirrors it."""
+    session.flush()
+    fractions = session.exec(
+        select(SlaDefinition.warning_fractions).where(
+            SlaDefinition.code == instance.definition, SlaDefinition.version == instance.version
+        )
+    ).one()
+    return SlaState(
+        instance_id=instance.id,
+        definition=instance.definition,
+        version=instance.version,
+        subject=instance.subject,
+        goal_s=instance.goal_s,
+        warning_fractions=list(fractions),
+        log=[SlaLogRow(kind=e.kind, at=e.at) for e in _log(session, instance.id)],
+        warned=instance.warned,
+        breached_at=instance.breached_at,
+        status=SlaStatus(instance.status),
+    )
+
+
+def _lock(session: Session, instance_id: str) -> SlaInstance:
+    instance = session.get(SlaInstance, instance_id, with_for_update=True)
+    if instance is None:
+        raise NotFound(f"SLA {instance_id} does not exist")
+    return instance
+
+
+def _log(session: Session, instance_id: str) -> list[SlaEvent]:
+    rows = session.exec(
+        select(SlaLogEntry)
+        .where(SlaLogEntry.instance_id == instance_id)
+        .order_by(col(SlaLogEntry.seq))
+    ).all()
+    return [SlaEvent(SlaEventKind(row.kind), row.at) for row in rows]
+
+
+def timings(session: Session, instance: SlaInstance, now: datetime) -> tuple[float, float]:
+    """Elapsed and paused seconds of `instance` as of `now` (stopped ones stand still)."""
+    log = _log(session, instance.id)
+    return elapsed(log, now).total_seconds(), paused(log, now).total_seconds()
+
+
+def _audit(
+    session: Session,
+    instance: SlaInstance,
+    action: str,
+    at: datetime,
+    key: str,
+    detail: dict[str, Any],
+) -> None:
+    write_audit(
+        session,
+        subject_kind="sla",
+        subject_id=instance.subject,
+        at=at,
+        actor="system",
+        action=f"sla_{action}",
+        key=f"sla:{instance.id}:{key}",
+        detail={"definition": instance.definition, **detail},
+    )

@@ -1,0 +1,140 @@
+"""SLA arithmetic from an append-only log: elapsed and paused time, what falls due next.
+
+Time is an argument everywhere: the workflow passes `workflow.now()`, reads pass the
+moment they are asked about.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+DEFAULT_WARNING_FRACTIONS = (0.5, 0.75)
+
+
+class SlaEventKind(StrEnum):
+    """One row of an SLA's log."""
+
+    START = "START"
+    PAUSE = "PAUSE"
+    RESUME = "RESUME"
+    STOP = "STOP"
+
+
+class SlaStatus(StrEnum):
+    """Where a timed service level stands."""
+
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    MET = "MET"
+    BREACHED = "BREACHED"
+
+
+@dataclass(frozen=True)
+class SlaEvent:
+    """A log row: what happened, when."""
+
+    kind: SlaEventKind
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Due:
+    """A threshold still to pass: a warning at `fraction` of the goal, or the breach (1.0)."""
+
+    fraction: float
+    running_time: timedelta
+
+    @property
+    def is_breach(self) -> bool:
+        """The goal itself."""
+        return self.fraction >= 1.0
+
+
+def accepts(log: Sequence[SlaEvent], kind: SlaEventKind) -> bool:
+    """Whether `kind` may follow `log` (a pause while paused, or anything after STOP, is not)."""
+    state = _state(log)
+    allowed = {
+        None: {SlaEventKind.START},
+        SlaEventKind.START: {SlaEventKind.PAUSE, SlaEventKind.STOP},
+        SlaEventKind.RESUME: {SlaEventKind.PAUSE, SlaEventKind.STOP},
+        SlaEventKind.PAUSE: {SlaEventKind.RESUME, SlaEventKind.STOP},
+        SlaEventKind.STOP: set(),
+    }
+    return kind in allowed[state]
+
+
+def _state(log: Sequence[SlaEvent]) -> SlaEventKind | None:
+    return log[-1].kind if log else None
+
+
+def is_running(log: Sequence[SlaEvent]) -> bool:
+    """Started, not paused, not stopped."""
+    return _state(log) in (SlaEventKind.START, SlaEventKind.RESUME)
+
+
+def elapsed(log: Sequence[SlaEvent], now: datetime) -> timedelta:
+    """Running time: from start to now (or stop), without the paused intervals."""
+    total = timedelta()
+    running_since: datetime | None = None
+    for event in log:
+        if event.kind in (SlaEventKind.START, SlaEventKind.RESUME):
+            running_since = event.at
+        elif running_since is not None:  # PAUSE or STOP
+            total += event.at - running_since
+            running_since = None
+    if running_since is not None:
+        total += max(now - running_since, timedelta())
+    return total
+
+
+def paused(log: Sequence[SlaEvent], now: datetime) -> timedelta:
+    """Time spent paused (up to now, or to the stop)."""
+    total = timedelta()
+    paused_since: datetime | None = None
+    for event in log:
+        if event.kind == SlaEventKind.PAUSE:
+            paused_since = event.at
+        elif paused_since is not None and event.kind in (SlaEventKind.RESUME, SlaEventKind.STOP):
+            total += event.at - paused_since
+            paused_since = None
+    if paused_since is not None:
+        total += max(now - paused_since, timedelta())
+    return total
+
+
+def thresholds(goal: timedelta, fractions: Sequence[float]) -> list[Due]:
+    """Every warning fraction below 1, then the breach, in order of running time."""
+    points = [*sorted({f for f in fractions if 0 < f < 1}), 1.0]
+    return [Due(fraction=f, running_time=goal * f) for f in points]
+
+
+def next_due(
+    log: Sequence[SlaEvent],
+    now: datetime,
+    goal: timedelta,
+    fractions: Sequence[float],
+    passed: Sequence[float],
+) -> tuple[Due, datetime] | None:
+    """The next threshold not yet recorded and the moment it falls due (None when paused,
+    stopped, or everything has passed)."""
+    if not is_running(log):
+        return None
+    done = set(passed)
+    running = elapsed(log, now)
+    for due in thresholds(goal, fractions):
+        if due.fraction not in done:
+            return due, now + max(due.running_time - running, timedelta())
+    return None
+
+
+def status(log: Sequence[SlaEvent], breached: bool) -> SlaStatus:
+    """BREACHED once the goal passed; else RUNNING, PAUSED, or MET when stopped in time."""
+    if breached:
+        return SlaStatus.BREACHED
+    state = _state(log)
+    if state == SlaEventKind.STOP:
+        return SlaStatus.MET
+    if state == SlaEventKind.PAUSE:
+        return SlaStatus.PAUSED
+    return SlaStatus.RUNNING

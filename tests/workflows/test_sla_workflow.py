@@ -1,0 +1,132 @@
+"""SlaWorkflow under the time-skipping server: pauses move the deadline; warnings and breach."""
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.sla import SlaActivities
+from domain.sla import SlaStatus
+from models.event import OutboxEvent
+from models.sla import SlaDefinition, SlaInstance
+from tests.support.seed import T0
+from workflows.payloads.sla import SlaState, StartSlaInput, sla_workflow_id
+from workflows.sla import SlaWorkflow
+
+DAY = timedelta(days=1)
+Handle = WorkflowHandle[SlaWorkflow, SlaState]
+
+
+@pytest.fixture
+async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
+    """A ten-day definition and a worker for SLA workflows."""
+    with Session(db) as session, session.begin():
+        session.add(
+            SlaDefinition(
+                code="ten_days",
+                version=1,
+                name="Ten days",
+                start_event="a",
+                stop_event="b",
+                pause_rule="candidate_inactive",
+                goal_s=int((10 * DAY).total_seconds()),
+                warning_fractions=[0.5, 0.75],
+                published_at=T0,
+            )
+        )
+    activities = SlaActivities(db)
+    async with Worker(
+        ts_env.client,
+        task_queue=task_queue,
+        workflows=[SlaWorkflow],
+        activities=[activities.open_sla, activities.append_sla_event, activities.record_sla_due],
+        activity_executor=ThreadPoolExecutor(4),
+    ):
+        yield ts_env.client
+
+
+async def _start(client: Client, task_queue: str) -> Handle:
+    return await client.start_workflow(
+        SlaWorkflow.run,
+        StartSlaInput(definition="ten_days", subject="result-1"),
+        id=sla_workflow_id("ten_days", "result-1"),
+        task_queue=task_queue,
+    )
+
+
+def _events(db: Engine) -> list[tuple[str, float]]:
+    with Session(db) as session:
+        rows = session.exec(select(OutboxEvent).order_by(col(OutboxEvent.id))).all()
+    return [(row.type, row.data["elapsed_s"] / 86400) for row in rows]
+
+
+def _instance(db: Engine) -> SlaInstance:
+    with Session(db) as session:
+        return session.exec(select(SlaInstance)).one()
+
+
+async def test_a_pause_moves_warnings_and_the_breach_by_its_length(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
+) -> None:
+    handle = await _start(client, task_queue)
+    await ts_env.sleep(DAY * 3)
+    await handle.signal(SlaWorkflow.pause)
+    await ts_env.sleep(DAY * 20)  # paused: no timer may fire
+    assert _events(db) == []
+    assert (await handle.query(SlaWorkflow.state)).status == SlaStatus.PAUSED  # type: ignore[union-attr]
+    await handle.signal(SlaWorkflow.resume)
+
+    await ts_env.sleep(DAY * 2 + timedelta(hours=1))  # day 25: 5 days running
+    warnings = _events(db)
+    assert [kind for kind, _ in warnings] == ["sla.warning"]
+    assert warnings[0][1] == pytest.approx(5, abs=0.01)
+    await ts_env.sleep(DAY * 2.5)  # day 27.5 + 1 h
+    assert [e[0] for e in _events(db)] == ["sla.warning", "sla.warning"]
+    await ts_env.sleep(DAY * 2.5)  # day 30 + 1 h: the breach, not at day 10
+
+    kinds = _events(db)
+    assert [k for k, _ in kinds] == ["sla.warning", "sla.warning", "sla.breached"]
+    assert kinds[1][1] == pytest.approx(7.5, abs=0.01)
+    assert kinds[2][1] == pytest.approx(10, abs=0.01)
+    instance = _instance(db)
+    assert instance.status == SlaStatus.BREACHED
+    assert instance.breached_at is not None
+    assert instance.breached_at - instance.started_at == pytest.approx(
+        DAY * 30, abs=timedelta(minutes=5)
+    )
+
+
+async def test_stopping_before_the_goal_is_met_and_ends_the_workflow(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
+) -> None:
+    handle = await _start(client, task_queue)
+    await ts_env.sleep(DAY * 6)  # past the first warning
+    await handle.signal(SlaWorkflow.stop)
+
+    result = await handle.result()
+
+    assert result.status == SlaStatus.MET
+    assert [row.kind for row in result.log] == ["START", "STOP"]
+    assert [k for k, _ in _events(db)] == ["sla.warning"]
+    instance = _instance(db)
+    assert (instance.status, instance.stopped_at is not None) == (SlaStatus.MET, True)
+
+
+async def test_repeated_pauses_and_a_stop_after_the_stop_record_nothing_twice(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
+) -> None:
+    handle = await _start(client, task_queue)
+    await handle.signal(SlaWorkflow.pause)
+    await handle.signal(SlaWorkflow.pause)
+    await ts_env.sleep(DAY)
+    await handle.signal(SlaWorkflow.stop)
+    result = await handle.result()
+
+    assert [row.kind for row in result.log] == ["START", "PAUSE", "STOP"]
+    assert result.status == SlaStatus.MET

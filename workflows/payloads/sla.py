@@ -1,0 +1,76 @@
+"""Payloads of SlaWorkflow and its activities."""
+
+from datetime import datetime
+
+from pydantic import Field
+
+from domain.sla import SlaEventKind, SlaStatus
+from workflows.payloads.common import Payload
+
+
+class StartSlaInput(Payload):
+    """Time `subject` against the current version of `definition`."""
+
+    definition: str
+    subject: str
+    candidate_id: str | None = None
+    start_paused: bool = False
+
+
+class SlaLogRow(Payload):
+    """One row of the append-only log."""
+
+    kind: SlaEventKind
+    at: datetime
+
+
+class SlaState(Payload):
+    """The instance as the workflow and the database both hold it."""
+
+    instance_id: str
+    definition: str
+    version: int
+    subject: str
+    goal_s: int
+    warning_fractions: list[float]
+    log: list[SlaLogRow] = Field(default_factory=list)
+    warned: list[float] = Field(default_factory=list)
+    breached_at: datetime | None = None
+    status: SlaStatus = SlaStatus.RUNNING
+
+
+class OpenSlaInput(Payload):
+    """Activity input: create the instance (or find it) and its START row."""
+
+    instance_id: str
+    definition: str
+    subject: str
+    candidate_id: str | None
+    at: datetime
+
+
+class AppendSlaEventInput(Payload):
+    """Activity input: append row number `seq` to the log."""
+
+    instance_id: str
+    seq: int
+    kind: SlaEventKind
+    at: datetime
+
+
+class RecordSlaDueInput(Payload):
+    """Activity input: a warning (fraction < 1) or the breach fell due at `at`."""
+
+    instance_id: str
+    fraction: float
+    at: datetime
+
+
+OPEN_SLA = "open_sla"
+APPEND_SLA_EVENT = "append_sla_event"
+RECORD_SLA_DUE = "record_sla_due"
+
+
+def sla_workflow_id(definition: str, subject: str) -> str:
+    """The business key of an SLA instance."""
+    return f"sla-{definition}-{subject}"
