@@ -14,12 +14,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.application import ApplicationActivities
 from activities.assignment import AssignmentActivities
 from activities.review import ReviewActivities
+from activities.sla import SlaActivities
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
+from workflows.sla import SlaWorkflow
 
-WORKFLOWS = [ApplicationReviewWorkflow]
+WORKFLOWS = [ApplicationReviewWorkflow, SlaWorkflow]
 
 # Our pure modules (rules, payloads, search-attribute keys) are deterministic and
 # stateless, so the sandbox shares them instead of re-importing them per run.
@@ -35,6 +37,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     applications = ApplicationActivities(engine)
     assignments = AssignmentActivities(engine)
     reviews = ReviewActivities(engine)
+    slas = SlaActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -50,6 +53,9 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             assignments.sync_assignments,
             reviews.record_review_start,
             reviews.record_review_submission,
+            slas.open_sla,
+            slas.append_sla_event,
+            slas.record_sla_due,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,

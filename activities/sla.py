@@ -10,9 +10,9 @@ from temporalio import activity
 
 from activities.refusal import refusals_fail_fast
 from domain.errors import NotFound
-from domain.sla import SlaEvent, SlaEventKind, SlaStatus, elapsed, paused, status
+from domain.sla import SlaEventKind, SlaStatus, elapsed, status
 from models.event import publish, write_audit
-from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
+from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
     OPEN_SLA,
@@ -57,7 +57,7 @@ class SlaActivities:
             )
             if command.kind == SlaEventKind.STOP:
                 instance.stopped_at = instance.stopped_at or command.at
-            log = _log(session, instance.id)
+            log = log_of(session, instance.id)
             instance.status = status(log, breached=instance.breached_at is not None).value
             session.add(instance)
             _audit(
@@ -84,7 +84,7 @@ class SlaActivities:
             else:
                 return  # a retry: already recorded
             session.add(instance)
-            log = _log(session, instance.id)
+            log = log_of(session, instance.id)
             data = {
                 "definition": instance.definition,
                 "version": instance.version,
@@ -149,7 +149,7 @@ def state_of(session: Session, instance: SlaInstance) -> SlaState:
         subject=instance.subject,
         goal_s=instance.goal_s,
         warning_fractions=list(fractions),
-        log=[SlaLogRow(kind=e.kind, at=e.at) for e in _log(session, instance.id)],
+        log=[SlaLogRow(kind=e.kind, at=e.at) for e in log_of(session, instance.id)],
         warned=instance.warned,
         breached_at=instance.breached_at,
         status=SlaStatus(instance.status),
@@ -161,21 +161,6 @@ def _lock(session: Session, instance_id: str) -> SlaInstance:
     if instance is None:
         raise NotFound(f"SLA {instance_id} does not exist")
     return instance
-
-
-def _log(session: Session, instance_id: str) -> list[SlaEvent]:
-    rows = session.exec(
-        select(SlaLogEntry)
-        .where(SlaLogEntry.instance_id == instance_id)
-        .order_by(col(SlaLogEntry.seq))
-    ).all()
-    return [SlaEvent(SlaEventKind(row.kind), row.at) for row in rows]
-
-
-def timings(session: Session, instance: SlaInstance, now: datetime) -> tuple[float, float]:
-    """Elapsed and paused seconds of `instance` as of `now` (stopped ones stand still)."""
-    log = _log(session, instance.id)
-    return elapsed(log, now).total_seconds(), paused(log, now).total_seconds()
 
 
 def _audit(

@@ -9,7 +9,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.idempotency import IdempotencyMiddleware
-from api.routes import action, application, health, review, template, user
+from api.routes import action, application, health, review, sla, template, user
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -52,6 +52,7 @@ def create_app(
         application.router,
         review.router,
         action.router,
+        sla.router,
     )
     for router in routers:
         app.include_router(router)

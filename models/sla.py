@@ -5,9 +5,9 @@ from datetime import datetime
 import pydantic
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.sla import SlaStatus
+from domain.sla import SlaEvent, SlaEventKind, SlaStatus, elapsed, paused
 from models.common import json_field, time_field
 
 
@@ -91,3 +91,19 @@ class SlaDefinitionCreate(BaseModel):
         if any(not 0 < f < 1 for f in fractions):
             raise ValueError("each warning fraction must be between 0 and 1")
         return sorted(set(fractions))
+
+
+def log_of(session: Session, instance_id: str) -> list[SlaEvent]:
+    """The instance's log rows in order."""
+    rows = session.exec(
+        select(SlaLogEntry)
+        .where(SlaLogEntry.instance_id == instance_id)
+        .order_by(col(SlaLogEntry.seq))
+    ).all()
+    return [SlaEvent(SlaEventKind(row.kind), row.at) for row in rows]
+
+
+def timings(session: Session, instance: SlaInstance, now: datetime) -> tuple[float, float]:
+    """Elapsed and paused seconds of `instance` as of `now` (stopped ones stand still)."""
+    log = log_of(session, instance.id)
+    return elapsed(log, now).total_seconds(), paused(log, now).total_seconds()
