@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.application import ApplicationActivities
+from activities.induction import InductionActivities
 from activities.assignment import AssignmentActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
@@ -19,9 +20,10 @@ from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
+from workflows.induction import InductionRegistrationWorkflow
 from workflows.sla import SlaWorkflow
 
-WORKFLOWS = [ApplicationReviewWorkflow, SlaWorkflow]
+WORKFLOWS = [ApplicationReviewWorkflow, SlaWorkflow, InductionRegistrationWorkflow]
 
 # Our pure modules (rules, payloads, search-attribute keys) are deterministic and
 # stateless, so the sandbox shares them instead of re-importing them per run.
@@ -38,6 +40,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     assignments = AssignmentActivities(engine)
     reviews = ReviewActivities(engine)
     slas = SlaActivities(engine)
+    inductions = InductionActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -56,6 +59,8 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             slas.open_sla,
             slas.append_sla_event,
             slas.record_sla_due,
+            inductions.record_induction_report,
+            inductions.record_ab_claim_reminder,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from api import errors
 from api.idempotency import IdempotencyMiddleware
 from api.routes import action, application, health, review, sla, template, user
+from api.routes import induction as induction_routes
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -53,6 +54,7 @@ def create_app(
         review.router,
         action.router,
         sla.router,
+        induction_routes.router,
     )
     for router in routers:
         app.include_router(router)

@@ -97,3 +97,46 @@ def can_read_reviews(who: Principal) -> bool:
 def can_assign(who: Principal) -> bool:
     """Assigners give (and take back) review work."""
     return who.has(Role.ASSIGNER)
+
+
+def can_report_induction(who: Principal) -> bool:
+    """Schools report an early-career teacher's induction (for their own org)."""
+    return who.has(Role.SCHOOL)
+
+
+def can_claim_induction(who: Principal) -> bool:
+    """Appropriate bodies claim and release teachers (for their own org)."""
+    return who.has(Role.APPROPRIATE_BODY)
+
+
+def can_migrate_induction(who: Principal) -> bool:
+    """Admins load data migrated from the older service."""
+    return who.has(Role.ADMIN)
+
+
+def can_read_inductions(who: Principal) -> bool:
+    """Admins, schools, appropriate bodies and lead providers read inductions."""
+    return who.has(Role.ADMIN, Role.SCHOOL, Role.APPROPRIATE_BODY, Role.LEAD_PROVIDER)
+
+
+def acts_for(who: Principal, org: str) -> bool:
+    """True when the caller's token belongs to organisation `org`."""
+    return who.org is not None and who.org == org
+
+
+def induction_view(
+    who: Principal, *, schools: set[str], claimants: set[str], claimed: bool
+) -> str | None:
+    """How much of a teacher's induction the caller sees: "full" (admin, a school that
+    reported it, an AB that claimed it), "confirmed" (lead providers, once an AB claims),
+    or None (404: not theirs, so its existence is not revealed)."""
+    if who.has(Role.ADMIN):
+        return "full"
+    if who.org is not None and (
+        (who.has(Role.SCHOOL) and who.org in schools)
+        or (who.has(Role.APPROPRIATE_BODY) and who.org in claimants)
+    ):
+        return "full"
+    if who.has(Role.LEAD_PROVIDER) and claimed:
+        return "confirmed"
+    return None

@@ -5,6 +5,12 @@ from models.application import Application, ApplicationResponse
 from models.assessment import Assessment, AssessmentSection
 from models.event import AuditEntry, OutboxEvent
 from models.idempotency import IdempotentRequest
+from models.induction import (
+    Induction,
+    InductionClaim,
+    InductionDiscrepancy,
+    InductionReport,
+)
 from models.review import Assignment, HeldSection, Review, ReviewResponse
 from models.template import Template
 from models.user import User
@@ -19,6 +25,10 @@ __all__ = [
     "AuditEntry",
     "HeldSection",
     "IdempotentRequest",
+    "Induction",
+    "InductionClaim",
+    "InductionDiscrepancy",
+    "InductionReport",
     "OutboxEvent",
     "Review",
     "ReviewResponse",

@@ -1,0 +1,362 @@
+"""Induction activities: store each report as received, claims, discrepancies, reminders."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+from temporalio import activity
+
+from activities.refusal import refusals_fail_fast
+from domain.induction import (
+    Difference,
+    InductionField,
+    Report,
+    ReportKind,
+    check_claim,
+    check_release,
+    claim_holder,
+    differences,
+    effective,
+    reconcile,
+    unclaimed_since,
+)
+from models.action import Action, ActionStatus, open_action, set_action_status
+from models.event import publish, write_audit
+from models.induction import (
+    Induction,
+    InductionClaim,
+    InductionDiscrepancy,
+    InductionReport,
+    reports_of,
+)
+from workflows.payloads.induction import (
+    RECORD_AB_CLAIM_REMINDER,
+    RECORD_INDUCTION_REPORT,
+    InductionRecorded,
+    InductionSnapshot,
+    RecordAbClaimReminderInput,
+    RecordInductionReportInput,
+)
+
+SUBJECT = "induction"
+DISCREPANCY = "induction.discrepancy"
+REMINDER = "induction.ab_claim_reminder"
+_ACTION_OF = {
+    ReportKind.SCHOOL_REPORT: "school_reported",
+    ReportKind.AB_CLAIM: "ab_claimed",
+    ReportKind.AB_RELEASE: "ab_released",
+    ReportKind.MIGRATED: "migrated_reported",
+}
+_LABEL = {
+    InductionField.APPROPRIATE_BODY_ID: "appropriate body",
+    InductionField.PROGRAMME_TYPE: "programme type",
+}
+
+
+class InductionActivities:
+    """I/O for InductionRegistrationWorkflow: one transaction per call, idempotent."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn(name=RECORD_INDUCTION_REPORT)
+    @refusals_fail_fast
+    def record_induction_report(self, command: RecordInductionReportInput) -> InductionRecorded:
+        """Lock the teacher, check the claim rule, store the report, reconcile discrepancies."""
+        with Session(self.engine) as session, session.begin():
+            induction = _lock(session, command.trn, command.at)
+            if session.get(InductionReport, command.report_id) is None:  # else: a retry
+                _store(session, induction, command)
+            return InductionRecorded(
+                report_id=command.report_id, snapshot=_snapshot(session, induction)
+            )
+
+    @activity.defn(name=RECORD_AB_CLAIM_REMINDER)
+    @refusals_fail_fast
+    def record_ab_claim_reminder(self, command: RecordAbClaimReminderInput) -> InductionSnapshot:
+        """Remind the school (event, action, audit) unless an AB claimed meanwhile."""
+        with Session(self.engine) as session, session.begin():
+            induction = _lock(session, command.trn, command.at)
+            rows = reports_of(session, command.trn)
+            key = f"induction:{command.trn}:ab_claim_reminder:{command.unclaimed_since.isoformat()}"
+            still_waiting = unclaimed_since(_domain(rows)) == command.unclaimed_since
+            if (
+                still_waiting
+                and session.exec(select(Action).where(Action.key == key)).first() is None
+            ):
+                _remind(session, induction, rows, command, key)
+            return _snapshot(session, induction)
+
+
+def _lock(session: Session, trn: str, at: datetime) -> Induction:
+    """The teacher's row, created on first use, locked for this transaction."""
+    session.execute(
+        insert(Induction)
+        .values(trn=trn, revision=0, created_at=at, updated_at=at)
+        .on_conflict_do_nothing(index_elements=["trn"])
+    )
+    return session.exec(select(Induction).where(Induction.trn == trn).with_for_update()).one()
+
+
+def _domain(rows: list[InductionReport]) -> list[Report]:
+    return [row.as_report() for row in rows]
+
+
+def _bump(session: Session, induction: Induction, at: datetime) -> int:
+    induction.revision += 1
+    induction.updated_at = at
+    session.add(induction)
+    return induction.revision
+
+
+def _store(session: Session, induction: Induction, command: RecordInductionReportInput) -> None:
+    """Append the report; open, amend or end the claim; then reconcile discrepancies."""
+    rows = reports_of(session, command.trn)
+    holder = claim_holder(_domain(rows))
+    if command.kind == ReportKind.AB_CLAIM:
+        check_claim(holder, command.reporter, command.trn)
+    elif command.kind == ReportKind.AB_RELEASE:
+        check_release(holder, command.reporter, command.trn)
+    row = InductionReport(
+        id=command.report_id,
+        trn=command.trn,
+        seq=_bump(session, induction, command.at),
+        kind=command.kind.value,
+        reporter=command.reporter,
+        actor=command.actor,
+        appropriate_body_id=command.appropriate_body_id,
+        programme_type=command.programme_type.value if command.programme_type else None,
+        start_date=command.start_date,
+        started_on=command.started_on,
+        received_at=command.at,
+    )
+    session.add(row)
+    if command.kind == ReportKind.AB_CLAIM and holder is None:
+        _open_claim(session, command)
+    elif command.kind == ReportKind.AB_RELEASE:
+        session.execute(
+            update(InductionClaim)
+            .where(
+                col(InductionClaim.trn) == command.trn, col(InductionClaim.released_at).is_(None)
+            )
+            .values(released_at=command.at)
+        )
+    session.flush()
+    _record(session, command, _ACTION_OF[command.kind], f"report:{command.report_id}", _detail(row))
+    _reconcile(session, command, [*_domain(rows), row.as_report()])
+
+
+def _open_claim(session: Session, command: RecordInductionReportInput) -> None:
+    """The claim row (its open-claim index backs the rule) and the end of any reminder."""
+    session.add(
+        InductionClaim(
+            id=command.report_id,
+            trn=command.trn,
+            appropriate_body_id=command.reporter,
+            claimed_at=command.at,
+        )
+    )
+    reminders = session.exec(
+        select(Action.key).where(
+            Action.subject_kind == SUBJECT,
+            Action.subject_id == command.trn,
+            Action.kind == REMINDER,
+            col(Action.status) != ActionStatus.DONE.value,
+        )
+    ).all()
+    for key in reminders:
+        set_action_status(session, key, ActionStatus.DONE, command.at)
+
+
+def _reconcile(
+    session: Session, command: RecordInductionReportInput, reports: list[Report]
+) -> None:
+    """Resolve discrepancies that no longer hold, then open the new ones."""
+    open_rows = {
+        InductionField(row.field): row
+        for row in session.exec(
+            select(InductionDiscrepancy).where(
+                InductionDiscrepancy.trn == command.trn,
+                col(InductionDiscrepancy.resolved_at).is_(None),
+            )
+        ).all()
+    }
+    found = differences(reports)
+    plan = reconcile({name: _difference(row) for name, row in open_rows.items()}, found)
+    holder = claim_holder(reports)
+    for name in plan.to_resolve:
+        resolution = "superseded" if name in found else "agreed" if holder else "claim_released"
+        _resolve(session, command, open_rows[name], resolution)
+    session.flush()  # the open-discrepancy index holds one per field: resolve before opening
+    for difference in plan.to_open:
+        _open_discrepancy(session, command, difference)
+
+
+def _difference(row: InductionDiscrepancy) -> Difference:
+    return Difference(
+        field=InductionField(row.field),
+        school_value=row.school_value,
+        school_reporter=row.school_reporter,
+        ab_value=row.ab_value,
+        ab_reporter=row.ab_reporter,
+    )
+
+
+def _resolve(
+    session: Session,
+    command: RecordInductionReportInput,
+    row: InductionDiscrepancy,
+    resolution: str,
+) -> None:
+    row.resolved_at, row.resolution = command.at, resolution
+    session.add(row)
+    set_action_status(session, row.key, ActionStatus.DONE, command.at)
+    detail: dict[str, object] = {
+        "field": row.field,
+        "resolution": resolution,
+        "discrepancy": row.key,
+    }
+    _record(session, command, "discrepancy_resolved", f"resolved:{row.key}", detail)
+
+
+def _open_discrepancy(
+    session: Session, command: RecordInductionReportInput, difference: Difference
+) -> None:
+    key = f"induction:{command.trn}:discrepancy:{difference.field.value}:{command.report_id}"
+    session.add(
+        InductionDiscrepancy(
+            key=key,
+            trn=command.trn,
+            field=difference.field.value,
+            school_value=difference.school_value,
+            school_reporter=difference.school_reporter,
+            ab_value=difference.ab_value,
+            ab_reporter=difference.ab_reporter,
+            detected_at=command.at,
+        )
+    )
+    label = _LABEL[difference.field]
+    detail = {"discrepancy": key, **difference.model_dump(mode="json")}
+    open_action(
+        session,
+        key=key,
+        kind=DISCREPANCY,
+        subject_kind=SUBJECT,
+        subject_id=command.trn,
+        role="school",
+        org=difference.school_reporter,
+        title=(
+            f"Appropriate body {difference.ab_reporter} reports {label} "
+            f"{difference.ab_value!s} for teacher {command.trn}; you reported "
+            f"{difference.school_value!s}"
+        ),
+        at=command.at,
+        detail=detail,
+    )
+    _record(session, command, "discrepancy", f"opened:{key}", detail)
+
+
+def _remind(
+    session: Session,
+    induction: Induction,
+    rows: list[InductionReport],
+    command: RecordAbClaimReminderInput,
+    key: str,
+) -> None:
+    school = next(row for row in reversed(rows) if row.kind == ReportKind.SCHOOL_REPORT.value)
+    detail = {
+        "trn": command.trn,
+        "school_id": school.reporter,
+        "unclaimed_since": command.unclaimed_since.isoformat(),
+        "reminder_days": command.reminder_days,
+        "due_at": (command.unclaimed_since + timedelta(days=command.reminder_days)).isoformat(),
+    }
+    open_action(
+        session,
+        key=key,
+        kind=REMINDER,
+        subject_kind=SUBJECT,
+        subject_id=command.trn,
+        role="school",
+        org=school.reporter,
+        title=(
+            f"No appropriate body has claimed teacher {command.trn} in "
+            f"{command.reminder_days} days: ask appropriate body {school.appropriate_body_id}"
+        ),
+        at=command.at,
+        detail=detail,
+    )
+    write_audit(
+        session,
+        subject_kind=SUBJECT,
+        subject_id=command.trn,
+        at=command.at,
+        actor="system",
+        action="ab_claim_reminder",
+        key=key,
+        detail=detail,
+    )
+    publish(session, type=REMINDER, subject=command.trn, at=command.at, key=key, data=detail)
+    _bump(session, induction, command.at)
+
+
+def _record(
+    session: Session,
+    command: RecordInductionReportInput,
+    action: str,
+    key_suffix: str,
+    detail: dict[str, object],
+) -> None:
+    """The audit row and the outbox event of one change, in the caller's transaction."""
+    key = f"induction:{command.trn}:{key_suffix}"
+    write_audit(
+        session,
+        subject_kind=SUBJECT,
+        subject_id=command.trn,
+        at=command.at,
+        actor=command.actor,
+        action=action,
+        key=key,
+        detail=detail,
+    )
+    publish(
+        session,
+        type=f"induction.{action}",
+        subject=command.trn,
+        at=command.at,
+        key=key,
+        data={"trn": command.trn, **detail},
+    )
+
+
+def _detail(row: InductionReport) -> dict[str, object]:
+    return {
+        "report_id": row.id,
+        "kind": row.kind,
+        "reporter": row.reporter,
+        "appropriate_body_id": row.appropriate_body_id,
+        "programme_type": row.programme_type,
+        "start_date": row.start_date.isoformat() if row.start_date else None,
+        "started_on": row.started_on.isoformat() if row.started_on else None,
+    }
+
+
+def _snapshot(session: Session, induction: Induction) -> InductionSnapshot:
+    """The registration as stored now (everything derived from the reports)."""
+    reports = _domain(reports_of(session, induction.trn))
+    open_fields = session.exec(
+        select(InductionDiscrepancy.field).where(
+            InductionDiscrepancy.trn == induction.trn,
+            col(InductionDiscrepancy.resolved_at).is_(None),
+        )
+    ).all()
+    return InductionSnapshot(
+        trn=induction.trn,
+        revision=induction.revision,
+        effective=effective(reports),
+        claimed_by=claim_holder(reports),
+        unclaimed_since=unclaimed_since(reports),
+        open_discrepancies=sorted(InductionField(name) for name in open_fields),
+        reports=len(reports),
+    )

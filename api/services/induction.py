@@ -1,0 +1,126 @@
+"""Inductions: how the API starts the workflow, checks the caller's org, and reads a teacher."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlmodel import Session
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+
+from core import temporal as keys
+from domain.access import Principal, acts_for, induction_view
+from domain.errors import Forbidden, NotFound, field_error
+from domain.induction import ReportKind, claim_holder, confirmed_only, effective
+from models.induction import (
+    InductionPublic,
+    ReportReceipt,
+    discrepancies_of,
+    discrepancy_public,
+    report_public,
+    reports_of,
+)
+from workflows.induction import InductionRegistrationWorkflow
+from workflows.payloads.induction import (
+    DEFAULT_AB_CLAIM_REMINDER_DAYS,
+    InductionRecorded,
+    InductionSnapshot,
+    StartInductionInput,
+)
+
+
+class InductionSettings(BaseSettings):
+    """Knobs of the induction module (environment variables)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    induction_ab_claim_reminder_days: int = Field(
+        default=DEFAULT_AB_CLAIM_REMINDER_DAYS,
+        ge=1,
+        description="days after a school's report before the school is reminded to chase its AB",
+    )
+
+
+@lru_cache
+def get_induction_settings() -> InductionSettings:
+    """The process-wide induction settings (read once)."""
+    return InductionSettings()
+
+
+def workflow_id(trn: str) -> str:
+    """The business key of a teacher's registration workflow."""
+    return f"induction-{trn}"
+
+
+def start_operation(
+    trn: str, *, task_queue: str, reminder_days: int | None = None
+) -> WithStartWorkflowOperation[InductionRegistrationWorkflow, InductionSnapshot]:
+    """Start (or join) the teacher's registration; a terminated one may be started again."""
+    days = reminder_days or get_induction_settings().induction_ab_claim_reminder_days
+    return WithStartWorkflowOperation(
+        InductionRegistrationWorkflow.run,
+        StartInductionInput(trn=trn, ab_claim_reminder_days=days),
+        id=workflow_id(trn),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(keys.CASE_KIND, "induction"),
+                SearchAttributePair(keys.CASE_STATUS, ["AWAITING_CLAIM"]),
+            ]
+        ),
+        static_summary=f"Induction registration · teacher {trn} · AB reminder after {days} days",
+    )
+
+
+def ensure_acts_for(caller: Principal, org: str, field: str) -> None:
+    """A school or AB reports only for its own organisation (the token's `org`)."""
+    if not acts_for(caller, org):
+        mine = f"your token's organisation is {caller.org}" if caller.org else "no organisation"
+        raise Forbidden(
+            f"you may report only for your own organisation; {field} is {org} but {mine}",
+            errors=[field_error(field, "must be your token's organisation")],
+        )
+
+
+def receipt(recorded: InductionRecorded) -> ReportReceipt:
+    """The answer to a report, claim or release."""
+    snapshot = recorded.snapshot
+    return ReportReceipt(
+        trn=snapshot.trn,
+        report_id=recorded.report_id,
+        effective=snapshot.effective,
+        claimed_by=snapshot.claimed_by,
+        open_discrepancies=snapshot.open_discrepancies,
+    )
+
+
+def get(session: Session, caller: Principal, trn: str) -> InductionPublic:
+    """A teacher's induction as the caller may see it (404 when it is not theirs)."""
+    rows = reports_of(session, trn)
+    reports = [row.as_report() for row in rows]
+    holder = claim_holder(reports)
+    view = induction_view(
+        caller,
+        schools={r.reporter for r in rows if r.kind == ReportKind.SCHOOL_REPORT.value},
+        claimants={r.reporter for r in rows if r.kind == ReportKind.AB_CLAIM.value},
+        claimed=holder is not None,
+    )
+    if not rows or view is None:
+        raise NotFound(f"no induction for teacher {trn} that you may see")
+    values = effective(reports)
+    if view == "confirmed":
+        return InductionPublic(trn=trn, effective=confirmed_only(values), claimed_by=holder)
+    return InductionPublic(
+        trn=trn,
+        effective=values,
+        claimed_by=holder,
+        reports=[report_public(row) for row in reversed(rows)],
+        discrepancies=[discrepancy_public(row) for row in reversed(discrepancies_of(session, trn))],
+    )

@@ -1,0 +1,263 @@
+"""Induction registrations: reports as received, claims, discrepancies, and their API shapes."""
+
+from datetime import date, datetime
+from typing import Annotated, Self
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from domain.induction import (
+    SOURCE_OF,
+    Effective,
+    InductionField,
+    ProgrammeType,
+    Report,
+    ReportKind,
+    Source,
+)
+from models.common import time_field
+
+OrgId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+class Induction(SQLModel, table=True):
+    """One teacher's registration: the row every change locks, with its revision."""
+
+    __tablename__ = "inductions"
+
+    trn: str = Field(primary_key=True, max_length=16)
+    revision: int = 0
+    created_at: datetime = time_field()
+    updated_at: datetime = time_field()
+
+
+class InductionReport(SQLModel, table=True):
+    """A report exactly as received; never updated (`seq`: arrival order per teacher)."""
+
+    __tablename__ = "induction_reports"
+    __table_args__ = (UniqueConstraint("trn", "seq"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    trn: str = Field(foreign_key="inductions.trn", max_length=16)
+    seq: int
+    kind: str = Field(max_length=32)
+    reporter: str = Field(max_length=128, index=True)
+    actor: str = Field(max_length=128)
+    appropriate_body_id: str | None = Field(default=None, max_length=128)
+    programme_type: str | None = Field(default=None, max_length=32)
+    start_date: date | None = None
+    started_on: date | None = None
+    received_at: datetime = time_field()
+
+    def as_report(self) -> Report:
+        """The domain view of this row."""
+        return Report(
+            kind=ReportKind(self.kind),
+            reporter=self.reporter,
+            appropriate_body_id=self.appropriate_body_id,
+            programme_type=ProgrammeType(self.programme_type) if self.programme_type else None,
+            start_date=self.start_date,
+            at=self.received_at,
+        )
+
+
+class InductionClaim(SQLModel, table=True):
+    """An AB's claim; at most one open (unreleased) per teacher, enforced by the database."""
+
+    __tablename__ = "induction_claims"
+    __table_args__ = (
+        Index(
+            "uq_induction_claims_open",
+            "trn",
+            unique=True,
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    trn: str = Field(foreign_key="inductions.trn", max_length=16, index=True)
+    appropriate_body_id: str = Field(max_length=128)
+    claimed_at: datetime = time_field()
+    released_at: datetime | None = time_field(nullable=True)
+
+
+class InductionDiscrepancy(SQLModel, table=True):
+    """The AB's value differs from the school's; at most one open per (teacher, field)."""
+
+    __tablename__ = "induction_discrepancies"
+    __table_args__ = (
+        Index(
+            "uq_induction_discrepancies_open",
+            "trn",
+            "field",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    key: str = Field(max_length=200, unique=True)
+    trn: str = Field(foreign_key="inductions.trn", max_length=16, index=True)
+    field: str = Field(max_length=32)
+    school_value: str | None = Field(default=None, max_length=128)
+    school_reporter: str = Field(max_length=128)
+    ab_value: str | None = Field(default=None, max_length=128)
+    ab_reporter: str = Field(max_length=128)
+    detected_at: datetime = time_field()
+    resolved_at: datetime | None = time_field(nullable=True)
+    resolution: str | None = Field(default=None, max_length=32)
+
+
+def reports_of(session: Session, trn: str) -> list[InductionReport]:
+    """Every report of `trn` in arrival order."""
+    return list(
+        session.exec(
+            select(InductionReport)
+            .where(InductionReport.trn == trn)
+            .order_by(col(InductionReport.seq))
+        ).all()
+    )
+
+
+def discrepancies_of(session: Session, trn: str) -> list[InductionDiscrepancy]:
+    """Every discrepancy of `trn`, oldest first."""
+    return list(
+        session.exec(
+            select(InductionDiscrepancy)
+            .where(InductionDiscrepancy.trn == trn)
+            .order_by(col(InductionDiscrepancy.id))
+        ).all()
+    )
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SchoolReportCreate(_Body):
+    """Body of POST /v1/inductions/{trn}/school-reports."""
+
+    school_id: OrgId
+    appropriate_body_id: OrgId
+    programme_type: ProgrammeType
+    start_date: date
+
+
+class AbClaimCreate(_Body):
+    """Body of POST /v1/inductions/{trn}/ab-claims."""
+
+    appropriate_body_id: OrgId
+    programme_type: ProgrammeType
+    started_on: date
+
+
+class AbReleaseCreate(_Body):
+    """Optional body of POST /v1/inductions/{trn}/ab-releases (the AB defaults to the token's)."""
+
+    appropriate_body_id: OrgId | None = None
+
+
+class MigratedReportCreate(_Body):
+    """Body of POST /v1/inductions/{trn}/migrated-reports: at least one value."""
+
+    appropriate_body_id: OrgId | None = None
+    programme_type: ProgrammeType | None = None
+    start_date: date | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if all(value is None for _, value in self):
+            raise ValueError("give at least one of appropriate_body_id, programme_type, start_date")
+        return self
+
+
+class ReportPublic(BaseModel):
+    """One report as received."""
+
+    id: str
+    kind: ReportKind
+    source: Source
+    reporter: str
+    actor: str
+    appropriate_body_id: str | None
+    programme_type: ProgrammeType | None
+    start_date: date | None
+    started_on: date | None
+    received_at: datetime
+
+
+class ReportedValue(BaseModel):
+    """One side of a discrepancy."""
+
+    value: str | None
+    source: Source
+    reporter: str
+
+
+class DiscrepancyPublic(BaseModel):
+    """A field on which the AB and the school disagree(d)."""
+
+    id: int
+    field: InductionField
+    school: ReportedValue
+    appropriate_body: ReportedValue
+    detected_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
+
+
+class InductionPublic(BaseModel):
+    """GET /v1/inductions/{trn}: effective values, every report, every discrepancy."""
+
+    trn: str
+    effective: Effective
+    claimed_by: str | None
+    reports: list[ReportPublic] = pydantic.Field(default_factory=list)
+    discrepancies: list[DiscrepancyPublic] = pydantic.Field(default_factory=list)
+
+
+class ReportReceipt(BaseModel):
+    """Answer to a report, claim or release: the report's id and the values now effective."""
+
+    trn: str
+    report_id: str
+    effective: Effective
+    claimed_by: str | None
+    open_discrepancies: list[InductionField]
+
+
+def report_public(row: InductionReport) -> ReportPublic:
+    """The API shape of a stored report."""
+    kind = ReportKind(row.kind)
+    return ReportPublic(
+        id=row.id,
+        kind=kind,
+        source=SOURCE_OF[kind],
+        reporter=row.reporter,
+        actor=row.actor,
+        appropriate_body_id=row.appropriate_body_id,
+        programme_type=ProgrammeType(row.programme_type) if row.programme_type else None,
+        start_date=row.start_date,
+        started_on=row.started_on,
+        received_at=row.received_at,
+    )
+
+
+def discrepancy_public(row: InductionDiscrepancy) -> DiscrepancyPublic:
+    """The API shape of a stored discrepancy."""
+    assert row.id is not None
+    return DiscrepancyPublic(
+        id=row.id,
+        field=InductionField(row.field),
+        school=ReportedValue(
+            value=row.school_value, source=Source.SCHOOL, reporter=row.school_reporter
+        ),
+        appropriate_body=ReportedValue(
+            value=row.ab_value, source=Source.APPROPRIATE_BODY, reporter=row.ab_reporter
+        ),
+        detected_at=row.detected_at,
+        resolved_at=row.resolved_at,
+        resolution=row.resolution,
+    )

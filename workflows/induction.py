@@ -1,0 +1,287 @@
+"""InductionRegistrationWorkflow: one teacher's induction facts, reported by two parties."""
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
+
+from domain.errors import Conflict, Refusal
+from domain.induction import (
+    ProgrammeType,
+    ReportKind,
+    case_statuses,
+    check_claim,
+    check_release,
+)
+from workflows.payloads.induction import (
+    RECORD_AB_CLAIM_REMINDER,
+    RECORD_INDUCTION_REPORT,
+    AbClaimInput,
+    AbReleaseInput,
+    InductionCarry,
+    InductionRecorded,
+    InductionSnapshot,
+    MigratedReportInput,
+    RecordAbClaimReminderInput,
+    RecordInductionReportInput,
+    SchoolReportInput,
+    StartInductionInput,
+)
+from workflows.refusal import as_failure, unwrap
+
+with workflow.unsafe.imports_passed_through():
+    from core import temporal as keys
+
+R = TypeVar("R")
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=["Conflict", "Forbidden", "Invalid", "NotFound"],
+)
+# Claims and releases change who holds the teacher: one at a time.
+CLAIM = "claim"
+
+
+@workflow.defn
+class InductionRegistrationWorkflow:
+    """One teacher's induction registration (id `induction-{trn}`); lives as long as the
+    induction does, continuing as new when the history grows.
+
+    Updates: `school_report`, `ab_claim`, `ab_release`, `migrated_report`. Query: `state`.
+    Timer: the AB-claim reminder, `ab_claim_reminder_days` after the school's report.
+    Activities: record_induction_report, record_ab_claim_reminder.
+    """
+
+    @workflow.init
+    def __init__(self, start: StartInductionInput) -> None:
+        carried = start.carried or InductionCarry(snapshot=InductionSnapshot(trn=start.trn))
+        self._trn = start.trn
+        self._reminder_days = start.ab_claim_reminder_days
+        self._state = carried.snapshot
+        self._reminded_for = carried.reminded_for
+        # Who holds the claim as settled here: set by a claim or release before its first
+        # await, so a concurrent claim is refused before anything reaches the database.
+        self._holder = carried.snapshot.claimed_by
+        self._in_flight: set[str] = set()
+
+    @workflow.run
+    async def run(self, start: StartInductionInput) -> InductionSnapshot:
+        """Remind the school when no AB claims in time; continue as new when suggested."""
+        while not self._continue_as_new_suggested():
+            if self._awaiting_claim_since() is not None:
+                await self._watch_for_claim()
+            else:
+                await workflow.wait_condition(
+                    lambda: (
+                        self._awaiting_claim_since() is not None
+                        or self._continue_as_new_suggested()
+                    )
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            StartInductionInput(
+                trn=self._trn,
+                ab_claim_reminder_days=self._reminder_days,
+                carried=InductionCarry(snapshot=self._state, reminded_for=self._reminded_for),
+            )
+        )
+
+    @workflow.query
+    def state(self) -> InductionSnapshot:
+        """The effective values, where they came from, and who holds the claim."""
+        return self._state
+
+    @workflow.update
+    async def school_report(self, command: SchoolReportInput) -> InductionRecorded:
+        """Store a school's report; it is effective at once, provisionally."""
+        return await self._report(
+            set(),
+            ReportKind.SCHOOL_REPORT,
+            command.school_id,
+            command.actor,
+            appropriate_body_id=command.appropriate_body_id,
+            programme_type=command.programme_type,
+            start_date=command.start_date,
+        )
+
+    @workflow.update
+    async def migrated_report(self, command: MigratedReportInput) -> InductionRecorded:
+        """Store data migrated from the older service (a source below both parties)."""
+        return await self._report(
+            set(),
+            ReportKind.MIGRATED,
+            "migration",
+            command.actor,
+            appropriate_body_id=command.appropriate_body_id,
+            programme_type=command.programme_type,
+            start_date=command.start_date,
+        )
+
+    @workflow.update
+    async def ab_claim(self, command: AbClaimInput) -> InductionRecorded:
+        """An AB claims the teacher: its values confirm or override the school's."""
+        self._validate_ab_claim(command)  # again here: settles a race before any await
+        self._holder = command.appropriate_body_id
+        try:
+            return await self._report(
+                {CLAIM},
+                ReportKind.AB_CLAIM,
+                command.appropriate_body_id,
+                command.actor,
+                appropriate_body_id=command.appropriate_body_id,
+                programme_type=command.programme_type,
+                started_on=command.started_on,
+            )
+        finally:
+            self._holder = self._state.claimed_by
+
+    @ab_claim.validator
+    def _validate_ab_claim(self, command: AbClaimInput) -> None:
+        self._refuse_if_busy(CLAIM)
+        self._guard(lambda: check_claim(self._holder, command.appropriate_body_id, self._trn))
+
+    @workflow.update
+    async def ab_release(self, command: AbReleaseInput) -> InductionRecorded:
+        """The holding AB ends its claim; the school's values become effective again."""
+        self._validate_ab_release(command)
+        self._holder = None
+        try:
+            return await self._report(
+                {CLAIM},
+                ReportKind.AB_RELEASE,
+                command.appropriate_body_id,
+                command.actor,
+                appropriate_body_id=command.appropriate_body_id,
+            )
+        finally:
+            self._holder = self._state.claimed_by
+
+    @ab_release.validator
+    def _validate_ab_release(self, command: AbReleaseInput) -> None:
+        self._refuse_if_busy(CLAIM)
+        self._guard(lambda: check_release(self._holder, command.appropriate_body_id, self._trn))
+
+    async def _report(
+        self,
+        keys_: set[str],
+        kind: ReportKind,
+        reporter: str,
+        actor: str,
+        *,
+        appropriate_body_id: str | None = None,
+        programme_type: ProgrammeType | None = None,
+        start_date: date | None = None,
+        started_on: date | None = None,
+    ) -> InductionRecorded:
+        """Store one report as received (its id is fixed here, so a retry stores it once)."""
+        command = RecordInductionReportInput(
+            trn=self._trn,
+            report_id=str(workflow.uuid4()),
+            kind=kind,
+            reporter=reporter,
+            actor=actor,
+            appropriate_body_id=appropriate_body_id,
+            programme_type=programme_type,
+            start_date=start_date,
+            started_on=started_on,
+            at=workflow.now(),
+        )
+        recorded = await self._record(keys_, RECORD_INDUCTION_REPORT, command, InductionRecorded)
+        self._apply(recorded.snapshot)
+        return recorded
+
+    def _awaiting_claim_since(self) -> datetime | None:
+        """Since when the school has waited for a claim, unless already reminded for it."""
+        since = self._state.unclaimed_since
+        if since is None or self._holder is not None or since == self._reminded_for:
+            return None
+        return since
+
+    async def _watch_for_claim(self) -> None:
+        """Wait for a claim until the reminder is due; remind the school once per wait."""
+        since = self._awaiting_claim_since()
+        assert since is not None
+        deadline = since + timedelta(days=self._reminder_days)
+        if deadline > workflow.now():
+            try:
+                await workflow.wait_condition(
+                    lambda: (
+                        self._awaiting_claim_since() != since or self._continue_as_new_suggested()
+                    ),
+                    timeout=deadline - workflow.now(),
+                )
+                return
+            except TimeoutError:
+                if self._awaiting_claim_since() != since:
+                    return
+        self._reminded_for = since
+        reminder = RecordAbClaimReminderInput(
+            trn=self._trn,
+            unclaimed_since=since,
+            reminder_days=self._reminder_days,
+            at=workflow.now(),
+        )
+        self._apply(
+            await self._record(set(), RECORD_AB_CLAIM_REMINDER, reminder, InductionSnapshot)
+        )
+
+    async def _record(self, keys_: set[str], name: str, arg: object, result_type: type[R]) -> R:
+        """Run one recording activity while `keys_` refuse overlapping changes."""
+        self._in_flight |= keys_
+        try:
+            result: R = await workflow.execute_activity(
+                name,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            return result
+        except ActivityError as error:
+            raise unwrap(error) from None
+        finally:
+            self._in_flight -= keys_
+
+    def _apply(self, snapshot: InductionSnapshot) -> None:
+        """Keep the newest snapshot (activities may finish out of order) and publish it."""
+        if snapshot.revision >= self._state.revision:
+            self._state = snapshot
+            self._publish()
+
+    def _continue_as_new_suggested(self) -> bool:
+        return workflow.info().is_continue_as_new_suggested()
+
+    def _guard(self, check: Callable[[], None]) -> None:
+        try:
+            check()
+        except Refusal as refusal:
+            raise as_failure(refusal) from None
+
+    def _refuse_if_busy(self, *keys_: str) -> None:
+        busy = sorted(self._in_flight.intersection(keys_))
+        if busy:
+            raise as_failure(Conflict(f"another change ({', '.join(busy)}) is in progress"))
+
+    def _publish(self) -> None:
+        """Search attributes and details an operator sees in the Temporal UI."""
+        state = self._state
+        reminded = state.unclaimed_since is not None and state.unclaimed_since == self._reminded_for
+        updates: list[SearchAttributeUpdate[Any]] = [
+            keys.CASE_STATUS.value_set(
+                case_statuses(state.claimed_by, len(state.open_discrepancies), reminded)
+            )
+        ]
+        workflow.upsert_search_attributes(updates)
+        effective = state.effective
+        workflow.set_current_details(
+            f"**{'claimed by ' + state.claimed_by if state.claimed_by else 'awaiting AB claim'}**"
+            f" · AB `{effective.appropriate_body_id.value or '-'}`"
+            f" ({effective.appropriate_body_id.source or '-'})"
+            f" · programme `{effective.programme_type.value or '-'}`"
+            f" · start {effective.start_date.value or '-'}"
+            f" · reports {state.reports} · open discrepancies {len(state.open_discrepancies)}"
+        )
