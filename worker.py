@@ -12,8 +12,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.application import ApplicationActivities
-from activities.induction import InductionActivities
 from activities.assignment import AssignmentActivities
+from activities.induction import InductionActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
 from core.db import make_engine
