@@ -32,5 +32,8 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+bench-sync: $(STAMP)
+	$(BIN)/python bench/checklist_sync.py $(N)
+
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,9 @@ app = typer.Typer(help="Casework operator commands.", no_args_is_help=True)
 def token(
     sub: Annotated[str, typer.Option(help="the user id (token subject)")],
     role: Annotated[list[str], typer.Option(help="a role; repeat for several")],
-    org: Annotated[str | None, typer.Option(help="organisation id of an external user")] = None,
+    org: Annotated[
+        str | None, typer.Option(help="organisation id of an external user")
+    ] = None,
     name: Annotated[str, typer.Option(help="display name")] = "",
     hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
 ) -> None:
@@ -25,10 +27,14 @@ def token(
 
     settings = get_settings()
     if not settings.auth_secret:
-        raise typer.BadParameter("set AUTH_SECRET first (make run prints the one it uses)")
+        raise typer.BadParameter(
+            "set AUTH_SECRET first (make run prints the one it uses)"
+        )
     unknown = [r for r in role if r not in {known.value for known in Role}]
     if unknown:
-        raise typer.BadParameter(f"unknown role(s): {', '.join(unknown)}", param_hint="--role")
+        raise typer.BadParameter(
+            f"unknown role(s): {', '.join(unknown)}", param_hint="--role"
+        )
     typer.echo(
         mint_token(
             secret=settings.auth_secret,
@@ -51,7 +57,9 @@ def run() -> None:
 
 
 @app.command()
-def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Temporal")] = 120) -> None:
+def setup(
+    wait_s: Annotated[int, typer.Option(help="how long to wait for Temporal")] = 120,
+) -> None:
     """Migrate the database and register search attributes (for deployments)."""
     from core.migrate import upgrade
     from core.stack import prepare_temporal
@@ -60,8 +68,96 @@ def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Tempora
     if not settings.database_url:
         raise typer.BadParameter("set DATABASE_URL")
     upgrade(settings.database_url)
-    asyncio.run(prepare_temporal(settings, settings.temporal_target(), deadline_s=wait_s))
+    asyncio.run(
+        prepare_temporal(settings, settings.temporal_target(), deadline_s=wait_s)
+    )
     typer.echo("database migrated; search attributes registered")
+
+
+@app.command("sync-checklists")
+def sync_checklists(
+    template: Annotated[
+        str | None, typer.Option(help="only this template's code")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="report what would change; write none")
+    ] = False,
+) -> None:
+    """Run a check-list sync and wait for it, with a live progress bar."""
+    raise typer.Exit(asyncio.run(_run_sync(template, dry_run)))
+
+
+async def _run_sync(template: str | None, dry_run: bool) -> int:
+    """Start the sync, draw its progress until it ends, print its counts; 1 if it failed."""
+    import uuid
+
+    from temporalio.client import WorkflowFailureError
+
+    from api.services import checklist_sync as syncs
+    from core.temporal import connect
+    from workflows.payloads.checklist_sync import (
+        ChecklistSyncProgress,
+        StartChecklistSyncInput,
+    )
+
+    settings = get_settings()
+    client = await connect(settings)
+    sync_id = f"cli-{uuid.uuid4().hex[:12]}"
+    start = StartChecklistSyncInput(
+        sync_id=sync_id, template_code=template, dry_run=dry_run, actor="cli"
+    )
+    handle = await syncs.start(client, start, task_queue=settings.task_queue)
+    typer.echo(f"check-list sync {sync_id} started (workflow {handle.id})")
+    with typer.progressbar(length=1, label="assessments", show_pos=True) as bar:
+        shown = 0
+
+        def draw(progress: ChecklistSyncProgress) -> None:
+            nonlocal shown
+            bar.length = max(progress.total, progress.found, 1)
+            bar.update(progress.found - shown)
+            shown = progress.found
+
+        try:
+            result = await syncs.follow(handle, draw)
+        except WorkflowFailureError as error:
+            typer.echo(f"\ncheck-list sync {sync_id} FAILED: {error.cause}", err=True)
+            return 1
+        draw(result)
+    typer.echo(
+        f"{result.status.value}{' (dry run)' if result.dry_run else ''}: found {result.found}, "
+        f"synced {result.synced}, unchanged {result.unchanged}, skipped {result.skipped}, "
+        f"failed {result.failed}; details: GET /v1/checklist-syncs/{sync_id}"
+    )
+    return 0 if result.failed == 0 else 2
+
+
+@app.command("schedule-sync")
+def schedule_sync(
+    cron: Annotated[str, typer.Option(help='cron expression, e.g. "0 2 * * *"')],
+    template: Annotated[
+        str | None, typer.Option(help="only this template's code")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="report what would change; write none")
+    ] = False,
+) -> None:
+    """Create (or replace) the Temporal Schedule that runs check-list syncs."""
+    from api.services.checklist_sync import schedule
+    from core.temporal import connect
+
+    async def create() -> str:
+        settings = get_settings()
+        client = await connect(settings)
+        handle = await schedule(
+            client,
+            cron=cron,
+            task_queue=settings.task_queue,
+            template_code=template,
+            dry_run=dry_run,
+        )
+        return handle.id
+
+    typer.echo(f"schedule {asyncio.run(create())}: check-list sync on cron {cron!r}")
 
 
 if __name__ == "__main__":

@@ -9,9 +9,13 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
 
 from activities.application import ApplicationActivities
+from activities.checklist_sync import ChecklistSyncActivities
 from activities.assignment import AssignmentActivities
 from activities.induction import InductionActivities
 from activities.review import ReviewActivities
@@ -20,27 +24,40 @@ from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
+from workflows.checklist_sync import ChecklistSyncWorkflow
 from workflows.induction import InductionRegistrationWorkflow
 from workflows.sla import SlaWorkflow
 
-WORKFLOWS = [ApplicationReviewWorkflow, SlaWorkflow, InductionRegistrationWorkflow]
+WORKFLOWS = [
+    ApplicationReviewWorkflow,
+    SlaWorkflow,
+    InductionRegistrationWorkflow,
+    ChecklistSyncWorkflow,
+]
 
 # Our pure modules (rules, payloads, search-attribute keys) are deterministic and
 # stateless, so the sandbox shares them instead of re-importing them per run.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "domain", "workflows.payloads", "workflows.refusal", "core.temporal", "core.settings"
+        "domain",
+        "workflows.payloads",
+        "workflows.refusal",
+        "core.temporal",
+        "core.settings",
     )
 )
 
 
-def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
+def build_worker(
+    client: Client, engine: Engine, *, task_queue: str, threads: int = 16
+) -> Worker:
     """A worker with every workflow and the activities bound to `engine`."""
     applications = ApplicationActivities(engine)
     assignments = AssignmentActivities(engine)
     reviews = ReviewActivities(engine)
     slas = SlaActivities(engine)
     inductions = InductionActivities(engine)
+    checklist_syncs = ChecklistSyncActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -61,6 +78,9 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             slas.record_sla_due,
             inductions.record_induction_report,
             inductions.record_ab_claim_reminder,
+            checklist_syncs.open_checklist_sync,
+            checklist_syncs.sync_checklist_page,
+            checklist_syncs.close_checklist_sync,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
@@ -75,7 +95,10 @@ async def main(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
     client = await connect_patiently(settings)
     worker = build_worker(
-        client, engine, task_queue=settings.task_queue, threads=settings.activity_threads
+        client,
+        engine,
+        task_queue=settings.task_queue,
+        threads=settings.activity_threads,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

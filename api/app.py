@@ -10,6 +10,7 @@ from temporalio.client import Client
 from api import errors
 from api.idempotency import IdempotencyMiddleware
 from api.routes import action, application, health, review, sla, template, user
+from api.routes import checklist_sync as checklist_sync_routes
 from api.routes import induction as induction_routes
 from core.db import make_engine
 from core.settings import Settings, get_settings
@@ -43,7 +44,9 @@ def create_app(
         if owned_engine:
             app.state.engine.dispose()
 
-    app = FastAPI(title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan
+    )
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
     routers = (
@@ -55,6 +58,7 @@ def create_app(
         action.router,
         sla.router,
         induction_routes.router,
+        checklist_sync_routes.router,
     )
     for router in routers:
         app.include_router(router)

@@ -3,6 +3,7 @@
 from models.action import Action
 from models.application import Application, ApplicationResponse
 from models.assessment import Assessment, AssessmentSection
+from models.checklist_sync import ChecklistSync, ChecklistSyncChange
 from models.event import AuditEntry, OutboxEvent
 from models.idempotency import IdempotentRequest
 from models.induction import (
@@ -23,6 +24,8 @@ __all__ = [
     "AssessmentSection",
     "Assignment",
     "AuditEntry",
+    "ChecklistSync",
+    "ChecklistSyncChange",
     "HeldSection",
     "IdempotentRequest",
     "Induction",

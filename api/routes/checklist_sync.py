@@ -1,0 +1,52 @@
+"""Check-list syncs: admins start them; admins and assessors follow them."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from api.deps import SessionDep, SettingsDep, TemporalDep, allow
+from api.services import checklist_sync as service
+from domain.access import Principal
+from domain.checklist_sync import can_read_syncs, can_start_sync
+from models.checklist_sync import ChecklistSyncCreate, ChecklistSyncPublic, ChecklistSyncStarted
+from workflows.payloads.checklist_sync import StartChecklistSyncInput
+
+router = APIRouter(prefix="/v1/checklist-syncs", tags=["checklist-syncs"])
+Admin = Annotated[Principal, Depends(allow(can_start_sync, "start check-list syncs"))]
+Reader = Annotated[Principal, Depends(allow(can_read_syncs, "read check-list syncs"))]
+SyncId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:+-]{1,100}$")]
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+async def start_sync(
+    body: ChecklistSyncCreate,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    caller: Admin,
+) -> ChecklistSyncStarted:
+    """Start a sync (optionally one template, optionally a dry run); follow it by its id."""
+    service.check_template(session, body.template_code)
+    sync_id = str(uuid.uuid4())
+    start = StartChecklistSyncInput(
+        sync_id=sync_id, template_code=body.template_code, dry_run=body.dry_run, actor=caller.sub
+    )
+    await service.start(temporal, start, task_queue=settings.task_queue)
+    return ChecklistSyncStarted(id=sync_id)
+
+
+@router.get("/{sync_id}")
+async def get_sync(
+    sync_id: SyncId,
+    session: SessionDep,
+    temporal: TemporalDep,
+    caller: Reader,
+    limit: Annotated[int, Query(ge=1, le=5000, description="changes per page")] = 1000,
+    offset: Annotated[int, Query(ge=0, description="changes to skip")] = 0,
+) -> ChecklistSyncPublic:
+    """Progress (found, synced, unchanged, skipped, failed) and a page of the changes."""
+    found = service.get(session, sync_id, limit=limit, offset=offset)
+    if found is None:
+        return await service.not_opened_yet(temporal, sync_id)
+    return await service.reconcile(temporal, found)

@@ -1,0 +1,163 @@
+"""ChecklistSyncWorkflow: bring eligible assessments up to their template's latest checks."""
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from domain.checklist_sync import SyncStatus
+from workflows.payloads.checklist_sync import (
+    CLOSE_CHECKLIST_SYNC,
+    OPEN_CHECKLIST_SYNC,
+    SYNC_CHECKLIST_PAGE,
+    ChecklistSyncProgress,
+    CloseChecklistSyncInput,
+    OpenChecklistSyncInput,
+    StartChecklistSyncInput,
+    SyncChecklistPageInput,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from core import temporal as keys
+
+WORKFLOW_ID_PREFIX = "checklist-sync-"
+CASE_KIND = "checklist_sync"
+REFUSALS = ["Conflict", "Forbidden", "Invalid", "NotFound"]
+SHORT_TIMEOUT = timedelta(seconds=30)
+# A page is one transaction of up to ~500 assessments; the heartbeat notices a dead worker.
+PAGE_TIMEOUT = timedelta(minutes=10)
+PAGE_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# Retried without limit: a database outage only delays the sync. Refusals are final.
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=REFUSALS)
+
+
+@workflow.defn
+class ChecklistSyncWorkflow:
+    """One sync run (id `checklist-sync-{id}`), optionally scoped to one template.
+
+    Query: `progress`. No updates or signals.
+    Activities: open_checklist_sync, sync_checklist_page (one per page, heartbeating its
+    cursor), close_checklist_sync. Continues as new when the SDK suggests it (or after
+    `pages_per_run` pages), carrying the counts; the row in `checklist_syncs` is the truth.
+    """
+
+    @workflow.init
+    def __init__(self, start: StartChecklistSyncInput) -> None:
+        sync_id = start.sync_id or workflow.info().workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+        self._start = start.model_copy(update={"sync_id": sync_id})
+        self._progress = start.progress or ChecklistSyncProgress(
+            sync_id=sync_id,
+            status=SyncStatus.RUNNING,
+            dry_run=start.dry_run,
+            template_code=start.template_code,
+        )
+
+    @workflow.run
+    async def run(self, start: StartChecklistSyncInput) -> ChecklistSyncProgress:
+        """Open (first run only), then one activity per page until none is left, then close."""
+        self._publish()
+        try:
+            if start.progress is None:
+                self._progress = await self._call(
+                    OPEN_CHECKLIST_SYNC,
+                    OpenChecklistSyncInput(
+                        sync_id=self._progress.sync_id,
+                        template_code=start.template_code,
+                        dry_run=start.dry_run,
+                        actor=start.actor,
+                        at=workflow.now(),
+                    ),
+                )
+                self._publish()
+            pages_this_run = 0
+            while not self._progress.done:
+                if self._should_continue_as_new(pages_this_run):
+                    workflow.continue_as_new(
+                        self._start.model_copy(update={"progress": self._progress})
+                    )
+                self._progress = await self._call(
+                    SYNC_CHECKLIST_PAGE,
+                    SyncChecklistPageInput(
+                        sync_id=self._progress.sync_id,
+                        page=self._progress.pages + 1,
+                        page_size=start.page_size,
+                        at=workflow.now(),
+                    ),
+                    heartbeat=True,
+                )
+                pages_this_run += 1
+                self._publish()
+        except ActivityError as error:
+            await self._close(SyncStatus.FAILED, _reason(error))
+            raise ApplicationError(
+                f"check-list sync failed: {_reason(error)}", non_retryable=True
+            ) from error
+        return await self._close(SyncStatus.COMPLETED)
+
+    @workflow.query
+    def progress(self) -> ChecklistSyncProgress:
+        """Counts so far: found, synced, unchanged, skipped, failed."""
+        return self._progress
+
+    def _handover(self) -> StartChecklistSyncInput:
+        """The next run's input: same scope, counts and page carried over."""
+        return self._start.model_copy(update={"progress": self._progress})
+
+    def _should_continue_as_new(self, pages_this_run: int) -> bool:
+        if pages_this_run == 0:
+            return False  # always make progress before handing over
+        limit = self._start.pages_per_run
+        return workflow.info().is_continue_as_new_suggested() or (
+            limit is not None and pages_this_run >= limit
+        )
+
+    async def _close(self, status: SyncStatus, error: str | None = None) -> ChecklistSyncProgress:
+        closing = CloseChecklistSyncInput(
+            sync_id=self._progress.sync_id,
+            template_code=self._start.template_code,
+            dry_run=self._start.dry_run,
+            actor=self._start.actor,
+            status=status,
+            error=error,
+            at=workflow.now(),
+        )
+        self._progress = await self._call(CLOSE_CHECKLIST_SYNC, closing)
+        self._publish()
+        return self._progress
+
+    async def _call(
+        self, name: str, arg: object, *, heartbeat: bool = False
+    ) -> ChecklistSyncProgress:
+        result: ChecklistSyncProgress = await workflow.execute_activity(
+            name,
+            arg,
+            result_type=ChecklistSyncProgress,
+            start_to_close_timeout=PAGE_TIMEOUT if heartbeat else SHORT_TIMEOUT,
+            heartbeat_timeout=PAGE_HEARTBEAT_TIMEOUT if heartbeat else None,
+            retry_policy=RETRY,
+        )
+        return result
+
+    def _publish(self) -> None:
+        """Search attributes and details an operator sees in the Temporal UI."""
+        p = self._progress
+        updates: list[SearchAttributeUpdate[Any]] = [
+            keys.CASE_KIND.value_set(CASE_KIND),
+            keys.CASE_STATUS.value_set([p.status.value, *(["DRY_RUN"] if p.dry_run else [])]),
+        ]
+        if p.template_code is not None:
+            updates.append(keys.TEMPLATE_CODE.value_set(p.template_code))
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(
+            f"**{p.status.value}**{' (dry run)' if p.dry_run else ''} · "
+            f"template {p.template_code or 'all'} · {p.found}/{p.total} found · "
+            f"synced {p.synced} · unchanged {p.unchanged} · skipped {p.skipped} · "
+            f"failed {p.failed} · page {p.pages} · cursor {p.cursor or '-'}"
+        )
+
+
+def _reason(error: ActivityError) -> str:
+    cause = error.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or error)
