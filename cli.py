@@ -15,9 +15,7 @@ app = typer.Typer(help="Casework operator commands.", no_args_is_help=True)
 def token(
     sub: Annotated[str, typer.Option(help="the user id (token subject)")],
     role: Annotated[list[str], typer.Option(help="a role; repeat for several")],
-    org: Annotated[
-        str | None, typer.Option(help="organisation id of an external user")
-    ] = None,
+    org: Annotated[str | None, typer.Option(help="organisation id of an external user")] = None,
     name: Annotated[str, typer.Option(help="display name")] = "",
     hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
 ) -> None:
@@ -27,14 +25,10 @@ def token(
 
     settings = get_settings()
     if not settings.auth_secret:
-        raise typer.BadParameter(
-            "set AUTH_SECRET first (make run prints the one it uses)"
-        )
+        raise typer.BadParameter("set AUTH_SECRET first (make run prints the one it uses)")
     unknown = [r for r in role if r not in {known.value for known in Role}]
     if unknown:
-        raise typer.BadParameter(
-            f"unknown role(s): {', '.join(unknown)}", param_hint="--role"
-        )
+        raise typer.BadParameter(f"unknown role(s): {', '.join(unknown)}", param_hint="--role")
     typer.echo(
         mint_token(
             secret=settings.auth_secret,
@@ -68,20 +62,14 @@ def setup(
     if not settings.database_url:
         raise typer.BadParameter("set DATABASE_URL")
     upgrade(settings.database_url)
-    asyncio.run(
-        prepare_temporal(settings, settings.temporal_target(), deadline_s=wait_s)
-    )
+    asyncio.run(prepare_temporal(settings, settings.temporal_target(), deadline_s=wait_s))
     typer.echo("database migrated; search attributes registered")
 
 
 @app.command("sync-checklists")
 def sync_checklists(
-    template: Annotated[
-        str | None, typer.Option(help="only this template's code")
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option(help="report what would change; write none")
-    ] = False,
+    template: Annotated[str | None, typer.Option(help="only this template's code")] = None,
+    dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
 ) -> None:
     """Run a check-list sync and wait for it, with a live progress bar."""
     raise typer.Exit(asyncio.run(_run_sync(template, dry_run)))
@@ -134,12 +122,8 @@ async def _run_sync(template: str | None, dry_run: bool) -> int:
 @app.command("schedule-sync")
 def schedule_sync(
     cron: Annotated[str, typer.Option(help='cron expression, e.g. "0 2 * * *"')],
-    template: Annotated[
-        str | None, typer.Option(help="only this template's code")
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option(help="report what would change; write none")
-    ] = False,
+    template: Annotated[str | None, typer.Option(help="only this template's code")] = None,
+    dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
 ) -> None:
     """Create (or replace) the Temporal Schedule that runs check-list syncs."""
     from api.services.checklist_sync import schedule

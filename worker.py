@@ -15,8 +15,8 @@ from temporalio.worker.workflow_sandbox import (
 )
 
 from activities.application import ApplicationActivities
-from activities.checklist_sync import ChecklistSyncActivities
 from activities.assignment import AssignmentActivities
+from activities.checklist_sync import ChecklistSyncActivities
 from activities.induction import InductionActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
@@ -48,9 +48,7 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
-def build_worker(
-    client: Client, engine: Engine, *, task_queue: str, threads: int = 16
-) -> Worker:
+def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
     """A worker with every workflow and the activities bound to `engine`."""
     applications = ApplicationActivities(engine)
     assignments = AssignmentActivities(engine)

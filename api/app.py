@@ -44,9 +44,7 @@ def create_app(
         if owned_engine:
             app.state.engine.dispose()
 
-    app = FastAPI(
-        title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan
-    )
+    app = FastAPI(title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
     routers = (
