@@ -97,15 +97,22 @@ def origin(session: Session, response: ReviewResponse) -> ReviewResponse:
         row = lower
 
 
-def reason_kinds(session: Session, application_id: str) -> dict[str, dict[str, FailureReasonKind]]:
-    """Per assessment section, its failure reasons (code → kind) as snapshotted."""
+def reason_kinds(
+    session: Session, application_id: str, *, include_retired: bool = True
+) -> dict[str, dict[str, FailureReasonKind]]:
+    """Per assessment section, its failure reasons (code → kind) as snapshotted; a reason a
+    check-list sync retired still explains old declines but cannot be chosen again."""
     sections = session.exec(
         select(AssessmentSection)
         .join(Assessment, col(Assessment.id) == col(AssessmentSection.assessment_id))
         .where(Assessment.application_id == application_id)
     ).all()
     return {
-        s.code: {r["code"]: FailureReasonKind(r["kind"]) for r in s.failure_reasons}
+        s.code: {
+            r["code"]: FailureReasonKind(r["kind"])
+            for r in s.failure_reasons
+            if include_retired or not r.get("retired")
+        }
         for s in sections
     }
 

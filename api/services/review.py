@@ -166,7 +166,9 @@ def write_response(
             level=row.level,
             decision=body.decision,
             failure_reason=body.failure_reason,
-            section_reasons=reason_kinds(session, application.id).get(latest.section_code, {}),
+            section_reasons=reason_kinds(session, application.id, include_retired=False).get(
+                latest.section_code, {}
+            ),
         )
         visibility = body.recommended_applicant_visibility
         wanted: dict[str, object] = {
