@@ -36,15 +36,25 @@ def forget_database(admin_url: str, name: str) -> None:
     drop_database(admin_url, name)
 
 
+# Reference data the migrations seed: kept between tests (only what tests add is removed).
+SEEDED = {"alembic_version", "sla_definitions"}
+SEEDED_AT = "2026-11-22T00:00:00+00:00"  # published_at of the definitions migration 0007 seeds
+
+
 def truncate_all(engine: Engine) -> None:
-    """Empty every table between tests (the schema stays)."""
+    """Empty every table between tests (the schema and the seeded reference data stay)."""
     with engine.begin() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        ).scalars()
+        tables = [
+            name
+            for name in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ).scalars()
+            if name not in SEEDED
+        ]
+        conn.execute(
+            text("DELETE FROM sla_definitions WHERE version > 1 OR published_at <> :seeded"),
+            {"seeded": SEEDED_AT},
+        )
         names = ", ".join(f'"{name}"' for name in tables)
         if names:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
