@@ -51,9 +51,7 @@ def run() -> None:
 
 
 @app.command()
-def setup(
-    wait_s: Annotated[int, typer.Option(help="how long to wait for Temporal")] = 120,
-) -> None:
+def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Temporal")] = 120) -> None:
     """Migrate the database and register search attributes (for deployments)."""
     from core.migrate import upgrade
     from core.stack import prepare_temporal
@@ -83,10 +81,7 @@ async def _run_sync(template: str | None, dry_run: bool) -> int:
 
     from api.services import checklist_sync as syncs
     from core.temporal import connect
-    from workflows.payloads.checklist_sync import (
-        ChecklistSyncProgress,
-        StartChecklistSyncInput,
-    )
+    from workflows.payloads.checklist_sync import ChecklistSyncProgress, StartChecklistSyncInput
 
     settings = get_settings()
     client = await connect(settings)
@@ -142,6 +137,21 @@ def schedule_sync(
         return handle.id
 
     typer.echo(f"schedule {asyncio.run(create())}: check-list sync on cron {cron!r}")
+
+
+@app.command("backfill-legacy-releases")
+def backfill_legacy_releases() -> None:
+    """Record LEGACY releases for outcomes complete before release tracking (safe to re-run)."""
+    from core.db import make_engine
+    from models.outcome_release import backfill_legacy
+
+    settings = get_settings()
+    if not settings.database_url:
+        raise typer.BadParameter("set DATABASE_URL")
+    engine = make_engine(settings.database_url)
+    count = backfill_legacy(engine, at=datetime.now(UTC))
+    engine.dispose()
+    typer.echo(f"{count} outcome(s) recorded as released (LEGACY)")
 
 
 if __name__ == "__main__":

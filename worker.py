@@ -9,15 +9,14 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import (
-    SandboxedWorkflowRunner,
-    SandboxRestrictions,
-)
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.application import ApplicationActivities
 from activities.assignment import AssignmentActivities
 from activities.checklist_sync import ChecklistSyncActivities
 from activities.induction import InductionActivities
+from activities.outcome import OutcomeActivities
+from activities.outcome_batch import OutcomeBatchActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
 from core.db import make_engine
@@ -26,24 +25,23 @@ from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
 from workflows.checklist_sync import ChecklistSyncWorkflow
 from workflows.induction import InductionRegistrationWorkflow
+from workflows.outcome import OutcomeReleaseWorkflow
+from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
 from workflows.sla import SlaWorkflow
 
 WORKFLOWS = [
     ApplicationReviewWorkflow,
-    SlaWorkflow,
     InductionRegistrationWorkflow,
     ChecklistSyncWorkflow,
+    SlaWorkflow,
 ]
+WORKFLOWS += [OutcomeReleaseWorkflow, OutcomeReleaseBatchWorkflow]
 
 # Our pure modules (rules, payloads, search-attribute keys) are deterministic and
 # stateless, so the sandbox shares them instead of re-importing them per run.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "domain",
-        "workflows.payloads",
-        "workflows.refusal",
-        "core.temporal",
-        "core.settings",
+        "domain", "workflows.payloads", "workflows.refusal", "core.temporal", "core.settings"
     )
 )
 
@@ -54,8 +52,10 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     assignments = AssignmentActivities(engine)
     reviews = ReviewActivities(engine)
     slas = SlaActivities(engine)
-    inductions = InductionActivities(engine)
     checklist_syncs = ChecklistSyncActivities(engine)
+    inductions = InductionActivities(engine)
+    outcomes = OutcomeActivities(engine)
+    outcome_batches = OutcomeBatchActivities(engine, client)
     return Worker(
         client,
         task_queue=task_queue,
@@ -74,11 +74,21 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             slas.open_sla,
             slas.append_sla_event,
             slas.record_sla_due,
-            inductions.record_induction_report,
-            inductions.record_ab_claim_reminder,
             checklist_syncs.open_checklist_sync,
             checklist_syncs.sync_checklist_page,
             checklist_syncs.close_checklist_sync,
+            inductions.record_induction_report,
+            inductions.record_ab_claim_reminder,
+            outcomes.record_outcome_submission,
+            outcomes.record_qa_signoff,
+            outcomes.record_outcome_amendment,
+            outcomes.release_outcome,
+            outcomes.schedule_outcome_release,
+            outcome_batches.schedule_release_batch,
+            outcome_batches.release_batch_chunk,
+            outcome_batches.list_batch_released,
+            outcome_batches.notify_outcomes_released,
+            outcome_batches.close_release_batch,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
@@ -93,10 +103,7 @@ async def main(settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
     client = await connect_patiently(settings)
     worker = build_worker(
-        client,
-        engine,
-        task_queue=settings.task_queue,
-        threads=settings.activity_threads,
+        client, engine, task_queue=settings.task_queue, threads=settings.activity_threads
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

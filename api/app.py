@@ -10,8 +10,12 @@ from temporalio.client import Client
 from api import errors
 from api.idempotency import IdempotencyMiddleware
 from api.routes import action, application, health, review, sla, template, user
+from api.routes import candidate as candidate_routes
 from api.routes import checklist_sync as checklist_sync_routes
+from api.routes import event as event_routes
 from api.routes import induction as induction_routes
+from api.routes import outcome as outcome_routes
+from api.routes import outcome_release as outcome_release_routes
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -55,8 +59,12 @@ def create_app(
         review.router,
         action.router,
         sla.router,
-        induction_routes.router,
         checklist_sync_routes.router,
+        induction_routes.router,
+        candidate_routes.router,
+        outcome_routes.router,
+        outcome_release_routes.router,
+        event_routes.router,
     )
     for router in routers:
         app.include_router(router)

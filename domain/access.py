@@ -140,3 +140,43 @@ def induction_view(
     if who.has(Role.LEAD_PROVIDER) and claimed:
         return "confirmed"
     return None
+
+
+def can_manage_outcome_records(who: Principal) -> bool:
+    """Admins create and edit providers, employers, candidates and elements."""
+    return who.has(Role.ADMIN)
+
+
+def can_set_candidate_status(who: Principal) -> bool:
+    """Admins and assessors move a candidate's status (and gateway date)."""
+    return who.has(Role.ADMIN, Role.ASSESSOR)
+
+
+def can_submit_outcomes(who: Principal) -> bool:
+    """Assessors submit (and amend) results and certifications."""
+    return who.has(Role.ASSESSOR)
+
+
+def can_qa_outcomes(who: Principal) -> bool:
+    """QA signs results and certifications off."""
+    return who.has(Role.QA)
+
+
+def can_release_outcomes(who: Principal) -> bool:
+    """Releasers ("process outcome releases") release now or on a schedule."""
+    return who.has(Role.RELEASER)
+
+
+def can_read_pending_releases(who: Principal) -> bool:
+    """The pending-release list and batches are internal."""
+    return who.is_internal
+
+
+def can_rebook_outcomes(who: Principal) -> bool:
+    """Admins and assessors book resits and retakes."""
+    return who.has(Role.ADMIN, Role.ASSESSOR)
+
+
+def can_read_events(who: Principal) -> bool:
+    """The event feed is for admins and integrations."""
+    return who.has(Role.ADMIN, Role.INTEGRATION)

@@ -3,6 +3,7 @@
 from models.action import Action
 from models.application import Application, ApplicationResponse
 from models.assessment import Assessment, AssessmentSection
+from models.candidate import Candidate, Element, Employer, Provider
 from models.checklist_sync import ChecklistSync, ChecklistSyncChange
 from models.event import AuditEntry, OutboxEvent
 from models.idempotency import IdempotentRequest
@@ -12,7 +13,9 @@ from models.induction import (
     InductionDiscrepancy,
     InductionReport,
 )
+from models.outcome import Outcome, Rebooking, ReleaseBatch, ReleaseBatchItem
 from models.review import Assignment, HeldSection, Review, ReviewResponse
+from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
 from models.template import Template
 from models.user import User
 
@@ -24,8 +27,11 @@ __all__ = [
     "AssessmentSection",
     "Assignment",
     "AuditEntry",
+    "Candidate",
     "ChecklistSync",
     "ChecklistSyncChange",
+    "Element",
+    "Employer",
     "HeldSection",
     "IdempotentRequest",
     "Induction",
@@ -33,8 +39,16 @@ __all__ = [
     "InductionDiscrepancy",
     "InductionReport",
     "OutboxEvent",
+    "Outcome",
+    "Provider",
+    "Rebooking",
+    "ReleaseBatch",
+    "ReleaseBatchItem",
     "Review",
     "ReviewResponse",
+    "SlaDefinition",
+    "SlaInstance",
+    "SlaLogEntry",
     "Template",
     "User",
 ]

@@ -1,0 +1,324 @@
+"""Outcome activities: submission, QA sign-off, amendment, release now, own schedule."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio import activity
+
+from activities.refusal import refusals_fail_fast
+from domain.errors import Conflict, Invalid, NotFound, field_error
+from domain.outcome import (
+    CandidateStatus,
+    Grade,
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMethod,
+    Step,
+    ensure_allowed,
+    is_active,
+    on_qa_signoff,
+    on_submission,
+)
+from models.action import ActionStatus, open_action, set_action_status
+from models.candidate import Candidate, Provider
+from models.event import AuditEntry, publish, write_audit
+from models.outcome import OWN_SCHEDULE, Outcome, action_key
+from models.outcome_release import release_outcomes, take_schedule
+from workflows.payloads.outcome import (
+    RECORD_AMENDMENT,
+    RECORD_OUTCOME_SUBMISSION,
+    RECORD_QA_SIGNOFF,
+    RELEASE_OUTCOME,
+    SCHEDULE_OUTCOME_RELEASE,
+    OutcomeSnapshot,
+    RecordAmendmentInput,
+    RecordOutcomeSubmissionInput,
+    RecordQaSignoffInput,
+    RecordReleaseInput,
+    RecordScheduleInput,
+)
+
+
+class OutcomeActivities:
+    """I/O for OutcomeReleaseWorkflow: one transaction each, idempotent on a business key."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn(name=RECORD_OUTCOME_SUBMISSION)
+    @refusals_fail_fast
+    def record_outcome_submission(self, command: RecordOutcomeSubmissionInput) -> OutcomeSnapshot:
+        """Insert the outcome, then QA, release at once, or wait for release."""
+        with Session(self.engine) as session, session.begin():
+            existing = session.get(Outcome, command.outcome_id, with_for_update=True)
+            if existing is not None:  # a retry: already recorded
+                return snapshot_of(existing)
+            candidate, provider = _candidate_and_provider(session, command.candidate_id)
+            step = on_submission(
+                grade=command.grade,
+                sampled_for_qa=command.sampled_for_qa,
+                auto_release=provider.auto_release_outcomes,
+            )
+            outcome = Outcome(
+                id=command.outcome_id,
+                kind=command.kind.value,
+                candidate_id=candidate.id,
+                element_id=command.element_id,
+                grade=command.grade.value,
+                sampled_for_qa=command.sampled_for_qa,
+                status=OutcomeStatus.IN_QA.value,
+                submitted_by=command.actor,
+                submitted_at=command.at,
+                created_at=command.at,
+                updated_at=command.at,
+            )
+            session.add(outcome)
+            session.flush()
+            _record(session, outcome, command.actor, command.at, "submitted", round_=0)
+            _take_step(session, outcome, candidate, step, command.actor, command.at)
+            return _fresh(session, outcome)
+
+    @activity.defn(name=RECORD_QA_SIGNOFF)
+    @refusals_fail_fast
+    def record_qa_signoff(self, command: RecordQaSignoffInput) -> OutcomeSnapshot:
+        """QA passed (complete) or failed (amendment required)."""
+        with Session(self.engine) as session, session.begin():
+            outcome = lock_outcome(session, command.kind, command.outcome_id)
+            action = "qa_passed" if command.passed else "qa_failed"
+            if _recorded(session, outcome, action, command.round):  # a retry
+                return snapshot_of(outcome)
+            ensure_allowed("qa", OutcomeStatus(outcome.status))
+            candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
+            step = on_qa_signoff(
+                passed=command.passed,
+                release_with_qa=command.release_with_qa,
+                auto_release=provider.auto_release_outcomes,
+            )
+            detail = {"release_with_qa": command.release_with_qa}
+            _record(session, outcome, command.actor, command.at, action, command.round, detail)
+            _take_step(session, outcome, candidate, step, command.actor, command.at)
+            return _fresh(session, outcome)
+
+    @activity.defn(name=RECORD_AMENDMENT)
+    @refusals_fail_fast
+    def record_outcome_amendment(self, command: RecordAmendmentInput) -> OutcomeSnapshot:
+        """The corrected grade goes back to QA (VOID: released at once)."""
+        with Session(self.engine) as session, session.begin():
+            outcome = lock_outcome(session, command.kind, command.outcome_id)
+            if outcome.amendments >= command.amendment:  # a retry
+                return snapshot_of(outcome)
+            ensure_allowed("amend", OutcomeStatus(outcome.status))
+            candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
+            outcome.grade = command.grade.value
+            outcome.amendments = command.amendment
+            step = on_submission(
+                grade=command.grade,
+                sampled_for_qa=True,
+                auto_release=provider.auto_release_outcomes,
+            )
+            _record(session, outcome, command.actor, command.at, "amended", command.amendment)
+            _take_step(session, outcome, candidate, step, command.actor, command.at)
+            return _fresh(session, outcome)
+
+    @activity.defn(name=RELEASE_OUTCOME)
+    @refusals_fail_fast
+    def release_outcome(self, command: RecordReleaseInput) -> OutcomeSnapshot:
+        """Release now, or when the own timer fires (only if still pending on that schedule)."""
+        with Session(self.engine) as session, session.begin():
+            outcome = lock_outcome(session, command.kind, command.outcome_id)
+            timer = command.method == ReleaseMethod.SCHEDULED
+            if outcome.released_at is not None:
+                mine = outcome.release_method == command.method and (
+                    outcome.released_at == command.at
+                )
+                if timer or mine:  # the timer re-checks; a retry finds its own release
+                    return snapshot_of(outcome)
+                raise Conflict(
+                    f"the outcome was already released ({outcome.release_method})", allowed=[]
+                )
+            if timer and outcome.status != OutcomeStatus.PENDING_RELEASE.value:
+                return snapshot_of(outcome)
+            ensure_allowed("release_now", OutcomeStatus(outcome.status))
+            release_outcomes(
+                session,
+                [outcome.id],
+                method=command.method,
+                at=command.at,
+                actor=command.actor,
+                schedule_owner=OWN_SCHEDULE if timer else None,
+                scheduled_at=command.scheduled_at if timer else None,
+            )
+            return _fresh(session, outcome)
+
+    @activity.defn(name=SCHEDULE_OUTCOME_RELEASE)
+    @refusals_fail_fast
+    def schedule_outcome_release(self, command: RecordScheduleInput) -> OutcomeSnapshot:
+        """Hold the outcome's own schedule at `release_at` (replacing any earlier one)."""
+        with Session(self.engine) as session, session.begin():
+            outcome = lock_outcome(session, command.kind, command.outcome_id)
+            if (
+                outcome.schedule_owner == OWN_SCHEDULE
+                and outcome.scheduled_release_at == command.release_at
+                and outcome.status == OutcomeStatus.PENDING_RELEASE.value
+            ):
+                return snapshot_of(outcome)  # a retry, or the same instant again
+            ensure_allowed("schedule_release", OutcomeStatus(outcome.status))
+            if command.release_at <= command.at:
+                raise Invalid(
+                    "release_at is in the past",
+                    errors=[field_error("release_at", "must be in the future")],
+                )
+            take_schedule(
+                session,
+                [outcome.id],
+                owner=OWN_SCHEDULE,
+                release_at=command.release_at,
+                at=command.at,
+            )
+            detail = {"release_at": command.release_at.isoformat()}
+            key = f"{outcome.kind}:{outcome.id}:scheduled:{command.release_at.isoformat()}"
+            _audit_and_event(
+                session, outcome, command.actor, command.at, "release_scheduled", key, detail
+            )
+            return _fresh(session, outcome)
+
+
+def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
+    """The outcome row, locked for the rest of the transaction."""
+    outcome = session.exec(
+        select(Outcome)
+        .where(Outcome.id == outcome_id, Outcome.kind == kind.value)
+        .with_for_update()
+    ).one_or_none()
+    if outcome is None:
+        raise NotFound(f"{kind.value} {outcome_id} does not exist")
+    return outcome
+
+
+def snapshot_of(outcome: Outcome) -> OutcomeSnapshot:
+    """What the workflow keeps of the row."""
+    return OutcomeSnapshot(
+        kind=OutcomeKind(outcome.kind),
+        outcome_id=outcome.id,
+        candidate_id=outcome.candidate_id,
+        status=OutcomeStatus(outcome.status),
+        grade=Grade(outcome.grade),
+        revision=outcome.revision,
+        amendments=outcome.amendments,
+        scheduled_release_at=outcome.scheduled_release_at,
+        own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
+        released_at=outcome.released_at,
+        release_method=ReleaseMethod(outcome.release_method) if outcome.release_method else None,
+    )
+
+
+def _fresh(session: Session, outcome: Outcome) -> OutcomeSnapshot:
+    """The row after set-based writes in this transaction."""
+    session.flush()
+    session.refresh(outcome)
+    return snapshot_of(outcome)
+
+
+def _candidate_and_provider(session: Session, candidate_id: str) -> tuple[Candidate, Provider]:
+    """The candidate (shared lock: a status change waits) and its provider's current setting."""
+    candidate = session.exec(
+        select(Candidate).where(Candidate.id == candidate_id).with_for_update(read=True)
+    ).one_or_none()
+    if candidate is None:
+        raise NotFound(f"candidate {candidate_id} does not exist")
+    provider = session.exec(
+        select(Provider).where(Provider.id == candidate.provider_id).with_for_update(read=True)
+    ).one()
+    return candidate, provider
+
+
+def _take_step(
+    session: Session, outcome: Outcome, candidate: Candidate, step: Step, actor: str, at: datetime
+) -> None:
+    """Move to the step's status: QA, amendment, pending release (a to-do), or released."""
+    outcome.revision += 1
+    outcome.updated_at = at
+    if step.status in (OutcomeStatus.IN_QA, OutcomeStatus.AMENDMENT_REQUIRED):
+        outcome.status = step.status.value
+        session.add(outcome)
+        return
+    outcome.completed_at = at
+    outcome.status = OutcomeStatus.PENDING_RELEASE.value
+    session.add(outcome)
+    session.flush()
+    if step.method is not None:
+        release_outcomes(session, [outcome.id], method=step.method, at=at, actor=actor)
+        return
+    key = action_key(outcome.kind, outcome.id)
+    open_action(
+        session,
+        key=key,
+        kind=f"{outcome.kind}_pending_release",
+        subject_kind=outcome.kind,
+        subject_id=outcome.id,
+        role="releaser",
+        title=f"Release {outcome.kind} {outcome.id} of candidate {candidate.name}",
+        at=at,
+        detail={"candidate_id": candidate.id, "kind": outcome.kind},
+    )
+    if not is_active(CandidateStatus(candidate.status)):
+        set_action_status(session, key, ActionStatus.PAUSED, at)
+    _record(session, outcome, actor, at, "pending_release", outcome.amendments)
+
+
+def _recorded(session: Session, outcome: Outcome, action: str, round_: int) -> bool:
+    key = f"{outcome.kind}:{outcome.id}:{action}:{round_}"
+    return (
+        session.exec(select(AuditEntry.id).where(AuditEntry.dedupe_key == key)).first() is not None
+    )
+
+
+def _record(
+    session: Session,
+    outcome: Outcome,
+    actor: str,
+    at: datetime,
+    action: str,
+    round_: int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    key = f"{outcome.kind}:{outcome.id}:{action}:{round_}"
+    _audit_and_event(session, outcome, actor, at, action, key, detail or {})
+
+
+def _audit_and_event(
+    session: Session,
+    outcome: Outcome,
+    actor: str,
+    at: datetime,
+    action: str,
+    key: str,
+    detail: dict[str, Any],
+) -> None:
+    """An audit row and a `{kind}.{action}` event; neither carries the (withheld) grade."""
+    write_audit(
+        session,
+        subject_kind=outcome.kind,
+        subject_id=outcome.id,
+        at=at,
+        actor=actor,
+        action=action,
+        key=key,
+        detail=detail,
+    )
+    publish(
+        session,
+        type=f"{outcome.kind}.{action}",
+        subject=outcome.id,
+        at=at,
+        key=key,
+        data={
+            "id": outcome.id,
+            "kind": outcome.kind,
+            "candidate_id": outcome.candidate_id,
+            "element_id": outcome.element_id,
+            **detail,
+        },
+    )

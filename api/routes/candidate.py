@@ -1,0 +1,96 @@
+"""Providers, employers, candidates and elements (the records outcomes hang on)."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from api.deps import CallerDep, SessionDep, allow
+from api.services import candidate as records
+from domain.access import Principal, can_manage_outcome_records, can_set_candidate_status
+from domain.errors import NotFound
+from models.candidate import (
+    CandidateCreate,
+    CandidatePublic,
+    CandidateUpdate,
+    Element,
+    ElementCreate,
+    ElementPublic,
+    EmployerCreate,
+    EmployerPublic,
+    ProviderCreate,
+    ProviderPublic,
+    ProviderUpdate,
+)
+
+router = APIRouter(prefix="/v1", tags=["candidates"])
+Admin = Annotated[Principal, Depends(allow(can_manage_outcome_records, "manage these records"))]
+StatusSetter = Annotated[
+    Principal, Depends(allow(can_set_candidate_status, "change a candidate's status"))
+]
+
+
+@router.post("/providers", status_code=status.HTTP_201_CREATED)
+def create_provider(body: ProviderCreate, session: SessionDep, caller: Admin) -> ProviderPublic:
+    """A training provider (auto-releases outcomes unless `auto_release_outcomes` is false)."""
+    return records.create_provider(session, body, at=datetime.now(UTC))
+
+
+@router.patch("/providers/{provider_id}")
+def update_provider(
+    provider_id: str, body: ProviderUpdate, session: SessionDep, caller: Admin
+) -> ProviderPublic:
+    """Change a provider; outcomes already pending release stay pending."""
+    return records.update_provider(
+        session, provider_id, body, actor=caller.sub, at=datetime.now(UTC)
+    )
+
+
+@router.get("/providers/{provider_id}")
+def get_provider(provider_id: str, session: SessionDep, caller: CallerDep) -> ProviderPublic:
+    """A provider: internal users, or the provider's own users."""
+    return records.get_provider(session, caller, provider_id)
+
+
+@router.post("/employers", status_code=status.HTTP_201_CREATED)
+def create_employer(body: EmployerCreate, session: SessionDep, caller: Admin) -> EmployerPublic:
+    """An employer of candidates."""
+    return records.create_employer(session, body, at=datetime.now(UTC))
+
+
+@router.post("/candidates", status_code=status.HTTP_201_CREATED)
+def create_candidate(body: CandidateCreate, session: SessionDep, caller: Admin) -> CandidatePublic:
+    """A candidate of a provider (and employer)."""
+    return records.create_candidate(session, body, at=datetime.now(UTC))
+
+
+@router.patch("/candidates/{candidate_id}")
+def update_candidate(
+    candidate_id: str, body: CandidateUpdate, session: SessionDep, caller: StatusSetter
+) -> CandidatePublic:
+    """Status (an inactive candidate's release to-dos pause) or gateway approval date."""
+    return records.update_candidate(
+        session, candidate_id, body, actor=caller.sub, at=datetime.now(UTC)
+    )
+
+
+@router.get("/candidates/{candidate_id}")
+def get_candidate(candidate_id: str, session: SessionDep, caller: CallerDep) -> CandidatePublic:
+    """A candidate: internal users, or its own candidate, provider or employer users."""
+    return records.get_candidate(session, caller, candidate_id)
+
+
+@router.post("/elements", status_code=status.HTTP_201_CREATED)
+def create_element(body: ElementCreate, session: SessionDep, caller: Admin) -> ElementPublic:
+    """An assessment component scheduled for a candidate."""
+    return records.create_element(session, body, at=datetime.now(UTC))
+
+
+@router.get("/elements/{element_id}")
+def get_element(element_id: str, session: SessionDep, caller: CallerDep) -> ElementPublic:
+    """An element: whoever may see its candidate."""
+    element = session.get(Element, element_id)
+    if element is None:
+        raise NotFound(f"element {element_id} does not exist")
+    records.get_candidate(session, caller, element.candidate_id)
+    return ElementPublic.model_validate(element, from_attributes=True)

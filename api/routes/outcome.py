@@ -1,0 +1,269 @@
+"""Results and certifications: submit, QA, amend and read (reads follow one visibility rule)."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+
+from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.services import outcome as outcomes
+from domain.access import (
+    Principal,
+    can_qa_outcomes,
+    can_rebook_outcomes,
+    can_submit_outcomes,
+)
+from domain.errors import NotFound
+from domain.outcome import Audience, Grade, OutcomeKind, audience, check_release_with_qa_roles
+from models.outcome import (
+    Amendment,
+    CertificationCreate,
+    OutcomeView,
+    QaSignoff,
+    RebookingCreate,
+    RebookingPublic,
+    ResultCreate,
+)
+from workflows.outcome import OutcomeReleaseWorkflow
+from workflows.outcome_start import start_operation, workflow_id
+from workflows.payloads.outcome import (
+    AmendOutcomeInput,
+    QaSignoffInput,
+    StartOutcomeReleaseInput,
+    SubmitOutcomeInput,
+)
+
+router = APIRouter(prefix="/v1", tags=["outcomes"])
+Assessor = Annotated[Principal, Depends(allow(can_submit_outcomes, "submit outcomes"))]
+Qa = Annotated[Principal, Depends(allow(can_qa_outcomes, "sign outcomes off at QA"))]
+Rebooker = Annotated[Principal, Depends(allow(can_rebook_outcomes, "book resits or retakes"))]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+async def _submit(
+    engine: Engine,
+    temporal: Client,
+    task_queue: str,
+    caller: Principal,
+    kind: OutcomeKind,
+    *,
+    element_id: str | None,
+    candidate_id: str | None,
+    grade: Grade,
+    sampled_for_qa: bool,
+) -> OutcomeView:
+    """Check the references, then an update-with-start of the outcome's workflow."""
+
+    def target() -> tuple[str, str]:
+        with Session(engine) as session:
+            candidate, _ = outcomes.submission_target(
+                session, element_id=element_id, candidate_id=candidate_id
+            )
+            return candidate.id, candidate.provider_id
+
+    candidate, provider = await run_in_threadpool(target)
+    outcome_id = str(uuid.uuid4())
+    start = StartOutcomeReleaseInput(
+        kind=kind, outcome_id=outcome_id, candidate_id=candidate, provider_id=provider, grade=grade
+    )
+    await temporal.execute_update_with_start_workflow(
+        OutcomeReleaseWorkflow.submit,
+        SubmitOutcomeInput(
+            actor=caller.sub,
+            candidate_id=candidate,
+            element_id=element_id,
+            grade=grade,
+            sampled_for_qa=sampled_for_qa,
+        ),
+        start_workflow_operation=start_operation(start, task_queue=task_queue),
+        id="submit",
+    )
+    return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
+
+
+def _read(engine: Engine, caller: Principal, kind: OutcomeKind, outcome_id: str) -> OutcomeView:
+    with Session(engine) as session:
+        return outcomes.get(session, caller, kind, outcome_id)
+
+
+async def _qa(
+    engine: Engine,
+    temporal: Client,
+    caller: Principal,
+    kind: OutcomeKind,
+    outcome_id: str,
+    body: QaSignoff,
+) -> OutcomeView:
+    check_release_with_qa_roles(caller, release_with_qa=body.release_with_qa)
+    await run_in_threadpool(_read, engine, caller, kind, outcome_id)  # 404 first
+    handle = temporal.get_workflow_handle_for(
+        OutcomeReleaseWorkflow.run, workflow_id(kind, outcome_id)
+    )
+    await handle.execute_update(
+        OutcomeReleaseWorkflow.qa_signoff,
+        QaSignoffInput(actor=caller.sub, passed=body.passed, release_with_qa=body.release_with_qa),
+    )
+    return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
+
+
+async def _amend(
+    engine: Engine,
+    temporal: Client,
+    caller: Principal,
+    kind: OutcomeKind,
+    outcome_id: str,
+    body: Amendment,
+) -> OutcomeView:
+    await run_in_threadpool(_read, engine, caller, kind, outcome_id)
+    handle = temporal.get_workflow_handle_for(
+        OutcomeReleaseWorkflow.run, workflow_id(kind, outcome_id)
+    )
+    await handle.execute_update(
+        OutcomeReleaseWorkflow.amend, AmendOutcomeInput(actor=caller.sub, grade=body.grade)
+    )
+    return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
+
+
+def _list(
+    session: Session,
+    caller: Principal,
+    kind: OutcomeKind,
+    candidate_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[OutcomeView]:
+    if audience(caller) == Audience.NONE:
+        raise NotFound("no outcomes are visible to you")
+    return outcomes.get_all(
+        session, caller, kind, candidate_id=candidate_id, limit=limit, cursor=cursor
+    )
+
+
+@router.post("/results", status_code=status.HTTP_201_CREATED)
+async def submit_result(
+    body: ResultCreate,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    caller: Assessor,
+) -> OutcomeView:
+    """Submit a result: QA when sampled, else complete (released at once or pending)."""
+    return await _submit(
+        engine,
+        temporal,
+        settings.task_queue,
+        caller,
+        OutcomeKind.RESULT,
+        element_id=body.element_id,
+        candidate_id=None,
+        grade=body.grade,
+        sampled_for_qa=body.sampled_for_qa,
+    )
+
+
+@router.post("/certifications", status_code=status.HTTP_201_CREATED)
+async def submit_certification(
+    body: CertificationCreate,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    caller: Assessor,
+) -> OutcomeView:
+    """Save a certification: the same path as a result."""
+    return await _submit(
+        engine,
+        temporal,
+        settings.task_queue,
+        caller,
+        OutcomeKind.CERTIFICATION,
+        element_id=None,
+        candidate_id=body.candidate_id,
+        grade=body.grade,
+        sampled_for_qa=body.sampled_for_qa,
+    )
+
+
+@router.get("/results")
+def list_results(
+    session: SessionDep,
+    caller: CallerDep,
+    candidate_id: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[OutcomeView]:
+    """Results the caller may see, newest first (external users: grades once released)."""
+    return _list(session, caller, OutcomeKind.RESULT, candidate_id, limit, cursor)
+
+
+@router.get("/certifications")
+def list_certifications(
+    session: SessionDep,
+    caller: CallerDep,
+    candidate_id: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[OutcomeView]:
+    """Certifications the caller may see, newest first."""
+    return _list(session, caller, OutcomeKind.CERTIFICATION, candidate_id, limit, cursor)
+
+
+@router.get("/results/{outcome_id}")
+def get_result(outcome_id: str, session: SessionDep, caller: CallerDep) -> OutcomeView:
+    """One result as the caller may see it."""
+    return outcomes.get(session, caller, OutcomeKind.RESULT, outcome_id)
+
+
+@router.get("/certifications/{outcome_id}")
+def get_certification(outcome_id: str, session: SessionDep, caller: CallerDep) -> OutcomeView:
+    """One certification as the caller may see it."""
+    return outcomes.get(session, caller, OutcomeKind.CERTIFICATION, outcome_id)
+
+
+@router.post("/results/{outcome_id}/qa")
+async def qa_result(
+    outcome_id: str, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
+) -> OutcomeView:
+    """QA sign-off; `release_with_qa` needs qa + releaser and a provider that holds outcomes."""
+    return await _qa(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
+
+
+@router.post("/certifications/{outcome_id}/qa")
+async def qa_certification(
+    outcome_id: str, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
+) -> OutcomeView:
+    """QA sign-off of a certification."""
+    return await _qa(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)
+
+
+@router.post("/results/{outcome_id}/amend")
+async def amend_result(
+    outcome_id: str, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
+) -> OutcomeView:
+    """After a failed QA: the corrected grade goes back to QA."""
+    return await _amend(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
+
+
+@router.post("/certifications/{outcome_id}/amend")
+async def amend_certification(
+    outcome_id: str, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
+) -> OutcomeView:
+    """After a failed QA: the corrected certification grade goes back to QA."""
+    return await _amend(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)
+
+
+@router.post("/resits", status_code=status.HTTP_201_CREATED)
+def book_resit(body: RebookingCreate, session: SessionDep, caller: Rebooker) -> RebookingPublic:
+    """Rebook a failed element: refused (409) until the failed result is released."""
+    return outcomes.rebook(session, caller, "resit", body.result_id, at=datetime.now(UTC))
+
+
+@router.post("/retakes", status_code=status.HTTP_201_CREATED)
+def book_retake(body: RebookingCreate, session: SessionDep, caller: Rebooker) -> RebookingPublic:
+    """Put the candidate into retake review: refused (409) until the result is released."""
+    return outcomes.rebook(session, caller, "retake", body.result_id, at=datetime.now(UTC))

@@ -1,0 +1,123 @@
+"""Outcome releases: the pending list, release now or scheduled (single or bulk), batches."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import AwareDatetime
+
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.services import outcome_release as releases
+from domain.access import Principal, can_read_pending_releases, can_release_outcomes
+from domain.outcome import MAX_DIRECT_RELEASE, OutcomeKind, check_release_at
+from models.outcome import (
+    BatchAccepted,
+    BatchProgress,
+    OutcomeInternal,
+    OutcomeRef,
+    PendingRelease,
+    ReleaseChange,
+    ReleaseRequest,
+    ReleaseResults,
+)
+
+router = APIRouter(prefix="/v1/outcome-releases", tags=["outcome releases"])
+Releaser = Annotated[Principal, Depends(allow(can_release_outcomes, "release outcomes"))]
+Reader = Annotated[
+    Principal, Depends(allow(can_read_pending_releases, "read pending outcome releases"))
+]
+
+
+@router.get("/pending")
+def pending_releases(
+    session: SessionDep,
+    caller: Reader,
+    kind: OutcomeKind | None = None,
+    provider_id: str | None = None,
+    employer_id: str | None = None,
+    candidate_id: str | None = None,
+    uln: str | None = None,
+    standard: str | None = None,
+    cohort: str | None = None,
+    component: str | None = None,
+    q: str | None = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[PendingRelease]:
+    """Outcomes pending release of active candidates (`from`/`to` bound the completion time)."""
+    filters = releases.PendingFilters(
+        kind=kind,
+        provider_id=provider_id,
+        employer_id=employer_id,
+        candidate_id=candidate_id,
+        uln=uln,
+        standard=standard,
+        cohort=cohort,
+        component=component,
+        q=q,
+        from_at=from_,
+        to_at=to,
+    )
+    return releases.pending(session, filters, limit=limit, cursor=cursor)
+
+
+@router.post("", responses={202: {"model": BatchAccepted}})
+async def release(
+    body: ReleaseRequest,
+    response: Response,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    caller: Releaser,
+) -> ReleaseResults | BatchAccepted:
+    """Up to 100 outcomes: answered one by one (200). More: a batch workflow (202)."""
+    now = datetime.now(UTC)
+    check_release_at(mode=body.mode, release_at=body.release_at, now=now)
+    refs = list({(ref.kind, ref.id): ref for ref in body.outcomes}.values())
+    if len(refs) <= MAX_DIRECT_RELEASE:
+        results = await releases.release_each(
+            engine, temporal, caller, refs, mode=body.mode, release_at=body.release_at
+        )
+        return ReleaseResults(results=results)
+    batch_id = await releases.start_batch(
+        engine,
+        temporal,
+        caller,
+        refs,
+        mode=body.mode,
+        release_at=body.release_at,
+        task_queue=settings.task_queue,
+        at=now,
+    )
+    response.status_code = status.HTTP_202_ACCEPTED
+    return BatchAccepted(batch_id=batch_id)
+
+
+@router.patch("/{kind}/{outcome_id}")
+async def change_release(
+    kind: OutcomeKind,
+    outcome_id: str,
+    body: ReleaseChange,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    caller: Releaser,
+) -> OutcomeInternal:
+    """Move a scheduled release, or release now (which cancels the schedule's timer)."""
+    check_release_at(mode=body.mode, release_at=body.release_at, now=datetime.now(UTC))
+    return await releases.release_one(
+        engine,
+        temporal,
+        caller,
+        OutcomeRef(kind=kind, id=outcome_id),
+        mode=body.mode,
+        release_at=body.release_at,
+    )
+
+
+@router.get("/batches/{batch_id}")
+def batch_progress(batch_id: str, session: SessionDep, caller: Reader) -> BatchProgress:
+    """How far a bulk release has got, and why items were skipped."""
+    return releases.batch_progress(session, batch_id)

@@ -1,0 +1,231 @@
+"""Outcome reads (one visibility rule for every view) and what submissions need checked."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.pagination import Page, decode_cursor, encode_cursor
+from api.services.candidate import change_activity
+from domain.access import Principal
+from domain.errors import Conflict, Invalid, NotFound, field_error
+from domain.outcome import (
+    Audience,
+    CandidateStatus,
+    Grade,
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMethod,
+    audience,
+    can_rebook,
+    external_scopes,
+    grade_visible,
+    may_see,
+)
+from models.candidate import Candidate, Element
+from models.event import write_audit
+from models.outcome import (
+    Outcome,
+    OutcomeExternalPending,
+    OutcomeExternalReleased,
+    OutcomeInternal,
+    OutcomeView,
+    Rebooking,
+    RebookingPublic,
+)
+
+
+def present(outcome: Outcome, who: Principal) -> OutcomeView:
+    """The outcome as `who` may see it: external users get no grade or dates until release."""
+    status = OutcomeStatus(outcome.status)
+    if audience(who) == Audience.INTERNAL:
+        return internal_view(outcome)
+    if not grade_visible(who, status):
+        return OutcomeExternalPending(
+            id=outcome.id,
+            kind=OutcomeKind(outcome.kind),
+            status="PENDING_QA",
+            candidate_id=outcome.candidate_id,
+            element_id=outcome.element_id,
+        )
+    assert outcome.released_at is not None
+    assert outcome.release_method is not None
+    return OutcomeExternalReleased(
+        id=outcome.id,
+        kind=OutcomeKind(outcome.kind),
+        status="RELEASED",
+        grade=Grade(outcome.grade),
+        candidate_id=outcome.candidate_id,
+        element_id=outcome.element_id,
+        release_method=ReleaseMethod(outcome.release_method),
+        released_at=outcome.released_at,
+    )
+
+
+def internal_view(outcome: Outcome) -> OutcomeInternal:
+    """Staff (and awarding organisation) view: the grade from submission, flagged while held."""
+    status = OutcomeStatus(outcome.status)
+    return OutcomeInternal(
+        id=outcome.id,
+        kind=OutcomeKind(outcome.kind),
+        status=status,
+        grade=Grade(outcome.grade),
+        candidate_id=outcome.candidate_id,
+        element_id=outcome.element_id,
+        sampled_for_qa=outcome.sampled_for_qa,
+        pending_qa=status in (OutcomeStatus.IN_QA, OutcomeStatus.AMENDMENT_REQUIRED),
+        pending_release=status == OutcomeStatus.PENDING_RELEASE,
+        release_method=ReleaseMethod(outcome.release_method) if outcome.release_method else None,
+        released_at=outcome.released_at,
+        scheduled_release_at=outcome.scheduled_release_at,
+        completed_at=outcome.completed_at,
+        submitted_at=outcome.submitted_at,
+    )
+
+
+def visible_to(who: Principal) -> ColumnElement[bool]:
+    """SQL filter on (Outcome join Candidate): the rows `who` may see at all."""
+    if audience(who) == Audience.INTERNAL:
+        return and_(True)
+    columns = {
+        "candidate_id": col(Candidate.id),
+        "provider_id": col(Candidate.provider_id),
+        "employer_id": col(Candidate.employer_id),
+    }
+    scopes = [columns[name] == org for name, org in external_scopes(who).items()]
+    return or_(*scopes) if scopes else false()
+
+
+def get(session: Session, who: Principal, kind: OutcomeKind, outcome_id: str) -> OutcomeView:
+    """One outcome, or 404 when absent or not the caller's."""
+    return present(load(session, who, kind, outcome_id)[0], who)
+
+
+def load(
+    session: Session, who: Principal, kind: OutcomeKind, outcome_id: str
+) -> tuple[Outcome, Candidate]:
+    """The outcome and its candidate, when `who` may see them (404 otherwise)."""
+    row = session.exec(
+        select(Outcome, Candidate)
+        .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
+        .where(Outcome.id == outcome_id, Outcome.kind == kind.value)
+    ).one_or_none()
+    if row is None or not may_see(
+        who,
+        candidate_id=row[1].id,
+        provider_id=row[1].provider_id,
+        employer_id=row[1].employer_id,
+    ):
+        raise NotFound(f"{kind.value} {outcome_id} does not exist")
+    return row[0], row[1]
+
+
+def get_all(
+    session: Session,
+    who: Principal,
+    kind: OutcomeKind,
+    *,
+    candidate_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[OutcomeView]:
+    """The caller's outcomes of `kind`, newest first."""
+    query = (
+        select(Outcome)
+        .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
+        .where(Outcome.kind == kind.value, visible_to(who))
+    )
+    if candidate_id:
+        query = query.where(Outcome.candidate_id == candidate_id)
+    if cursor:
+        after_at, after_id = decode_cursor(cursor)
+        query = query.where(
+            tuple_(col(Outcome.submitted_at), col(Outcome.id)) < tuple_(after_at, after_id)
+        )
+    rows = session.exec(
+        query.order_by(col(Outcome.submitted_at).desc(), col(Outcome.id).desc()).limit(limit + 1)
+    ).all()
+    items = [present(row, who) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page[OutcomeView](
+        items=items, next_cursor=encode_cursor(last.submitted_at, last.id) if last else None
+    )
+
+
+def submission_target(
+    session: Session, *, element_id: str | None, candidate_id: str | None
+) -> tuple[Candidate, Element | None]:
+    """The candidate (and element) a submission is about; 422 naming the field otherwise."""
+    element = None
+    if element_id is not None:
+        element = session.get(Element, element_id)
+        if element is None:
+            raise Invalid(
+                "the element does not exist", errors=[field_error("element_id", "no such element")]
+            )
+        candidate_id = element.candidate_id
+    candidate = session.get(Candidate, candidate_id) if candidate_id else None
+    if candidate is None:
+        raise Invalid(
+            "the candidate does not exist",
+            errors=[field_error("candidate_id", "no such candidate")],
+        )
+    return candidate, element
+
+
+def rebook(
+    session: Session, who: Principal, kind: str, result_id: str, *, at: datetime
+) -> RebookingPublic:
+    """Book a resit or retake: only on a failed result that has been released."""
+    with session.begin():
+        outcome = session.exec(
+            select(Outcome)
+            .where(Outcome.id == result_id, Outcome.kind == OutcomeKind.RESULT.value)
+            .with_for_update()
+        ).one_or_none()
+        if outcome is None:
+            raise NotFound(f"result {result_id} does not exist")
+        can_rebook(grade=Grade(outcome.grade), status=OutcomeStatus(outcome.status))
+        booking = Rebooking(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            result_id=result_id,
+            requested_by=who.sub,
+            created_at=at,
+        )
+        session.add(booking)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise Conflict(f"a {kind} is already booked for result {result_id}") from None
+        detail: dict[str, Any] = {"booking_id": booking.id}
+        write_audit(
+            session,
+            subject_kind="result",
+            subject_id=result_id,
+            at=at,
+            actor=who.sub,
+            action=f"{kind}_booked",
+            key=f"result:{result_id}:{kind}",
+            detail=detail,
+        )
+        if kind == "retake":  # the candidate enters retake review only now
+            _enter_retake_review(session, outcome.candidate_id, actor=who.sub, at=at)
+    return RebookingPublic(id=booking.id, kind=booking.kind, result_id=result_id, created_at=at)
+
+
+def _enter_retake_review(session: Session, candidate_id: str, *, actor: str, at: datetime) -> None:
+    candidate = session.exec(
+        select(Candidate).where(Candidate.id == candidate_id).with_for_update()
+    ).one()
+    before = CandidateStatus(candidate.status)
+    if before != CandidateStatus.RETAKE_REVIEW:
+        candidate.status = CandidateStatus.RETAKE_REVIEW.value
+        candidate.updated_at = at
+        session.add(candidate)
+        change_activity(
+            session, candidate, before, CandidateStatus.RETAKE_REVIEW, actor=actor, at=at
+        )

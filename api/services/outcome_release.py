@@ -1,0 +1,289 @@
+"""Release requests: one outcome at a time through its workflow, or a batch workflow."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, insert, tuple_
+from sqlmodel import Session, col, or_, select
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import refusal_from_update
+from api.pagination import Page, decode_cursor, encode_cursor
+from api.services.outcome import internal_view, load
+from domain.access import Principal
+from domain.errors import Conflict, NotFound, Refusal
+from domain.outcome import (
+    ACTIVE_CANDIDATE_STATUSES,
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMode,
+)
+from models.candidate import Candidate, Element
+from models.outcome import (
+    BatchProgress,
+    Outcome,
+    OutcomeInternal,
+    OutcomeRef,
+    PendingRelease,
+    ReleaseBatch,
+    ReleaseBatchItem,
+    ReleaseItemResult,
+)
+from workflows.outcome import OutcomeReleaseWorkflow
+from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
+from workflows.outcome_start import batch_workflow_id, workflow_id
+from workflows.payloads.outcome import ReleaseNowInput, ScheduleReleaseInput, StartReleaseBatchInput
+
+# Workflow updates in flight at once for one request (the dev server saturates early).
+DIRECT_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class PendingFilters:
+    """Filters of GET /v1/outcome-releases/pending."""
+
+    kind: OutcomeKind | None = None
+    provider_id: str | None = None
+    employer_id: str | None = None
+    candidate_id: str | None = None
+    uln: str | None = None
+    standard: str | None = None
+    cohort: str | None = None
+    component: str | None = None
+    q: str | None = None
+    from_at: datetime | None = None
+    to_at: datetime | None = None
+
+
+def pending(
+    session: Session, filters: PendingFilters, *, limit: int, cursor: str | None
+) -> Page[PendingRelease]:
+    """Outcomes pending release whose candidate exists and is active, newest completed first."""
+    query = (
+        select(Outcome, Candidate, Element.component)
+        .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
+        .outerjoin(Element, col(Element.id) == col(Outcome.element_id))
+        .where(
+            Outcome.status == OutcomeStatus.PENDING_RELEASE.value,
+            col(Candidate.status).in_([s.value for s in ACTIVE_CANDIDATE_STATUSES]),
+        )
+    )
+    equal = {
+        Outcome.kind: filters.kind.value if filters.kind else None,
+        Candidate.provider_id: filters.provider_id,
+        Candidate.employer_id: filters.employer_id,
+        Candidate.id: filters.candidate_id,
+        Candidate.uln: filters.uln,
+        Candidate.standard: filters.standard,
+        Candidate.cohort: filters.cohort,
+        Element.component: filters.component,
+    }
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(col(column) == value)
+    if filters.q:
+        pattern = f"%{filters.q}%"
+        query = query.where(
+            or_(col(Candidate.name).ilike(pattern), col(Candidate.uln).ilike(pattern))
+        )
+    if filters.from_at:
+        query = query.where(col(Outcome.completed_at) >= filters.from_at)
+    if filters.to_at:
+        query = query.where(col(Outcome.completed_at) < filters.to_at)
+    if cursor:
+        after_at, after_id = decode_cursor(cursor)
+        query = query.where(
+            tuple_(col(Outcome.completed_at), col(Outcome.id)) < tuple_(after_at, after_id)
+        )
+    rows = session.exec(
+        query.order_by(col(Outcome.completed_at).desc(), col(Outcome.id).desc()).limit(limit + 1)
+    ).all()
+    items = [_pending_row(outcome, candidate, component) for outcome, candidate, component in rows]
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    next_cursor = encode_cursor(last.completed_at, last.id) if last and last.completed_at else None
+    return Page[PendingRelease](items=items[:limit], next_cursor=next_cursor)
+
+
+def _pending_row(outcome: Outcome, candidate: Candidate, component: str | None) -> PendingRelease:
+    return PendingRelease.model_validate(
+        {
+            **outcome.model_dump(include={"kind", "id", "grade", "completed_at"}),
+            "scheduled_release_at": outcome.scheduled_release_at,
+            "candidate_id": candidate.id,
+            "candidate_name": candidate.name,
+            **candidate.model_dump(include={"uln", "provider_id", "employer_id", "standard"}),
+            "cohort": candidate.cohort,
+            "component": component,
+        }
+    )
+
+
+async def release_one(
+    engine: Engine,
+    temporal: Client,
+    who: Principal,
+    ref: OutcomeRef,
+    *,
+    mode: ReleaseMode,
+    release_at: datetime | None,
+) -> OutcomeInternal:
+    """Release one outcome now, or (re)schedule it, through its workflow."""
+    outcome = await run_in_threadpool(_releasable, engine, who, ref)
+    handle = temporal.get_workflow_handle_for(
+        OutcomeReleaseWorkflow.run, workflow_id(ref.kind, ref.id)
+    )
+    if mode == ReleaseMode.NOW:
+        await handle.execute_update(
+            OutcomeReleaseWorkflow.release_now, ReleaseNowInput(actor=who.sub)
+        )
+    else:
+        assert release_at is not None
+        await handle.execute_update(
+            OutcomeReleaseWorkflow.schedule_release,
+            ScheduleReleaseInput(actor=who.sub, release_at=release_at),
+        )
+    return await run_in_threadpool(_reload, engine, outcome.id)
+
+
+async def release_each(
+    engine: Engine,
+    temporal: Client,
+    who: Principal,
+    refs: list[OutcomeRef],
+    *,
+    mode: ReleaseMode,
+    release_at: datetime | None,
+) -> list[ReleaseItemResult]:
+    """Up to 100 outcomes, each answered on its own (a refusal of one spares the others)."""
+    gate = asyncio.Semaphore(DIRECT_CONCURRENCY)
+
+    async def one(ref: OutcomeRef) -> ReleaseItemResult:
+        async with gate:
+            try:
+                view = await release_one(
+                    engine, temporal, who, ref, mode=mode, release_at=release_at
+                )
+            except Refusal as refusal:
+                return ReleaseItemResult(
+                    kind=ref.kind, id=ref.id, status=refusal.status, detail=refusal.detail
+                )
+            except WorkflowUpdateFailedError as error:
+                refused = refusal_from_update(error)
+                return ReleaseItemResult(
+                    kind=ref.kind, id=ref.id, status=refused.status, detail=refused.detail
+                )
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                return ReleaseItemResult(
+                    kind=ref.kind, id=ref.id, status=409, detail="the outcome is not open"
+                )
+            return ReleaseItemResult(kind=ref.kind, id=ref.id, status=200, outcome=view)
+
+    return list(await asyncio.gather(*(one(ref) for ref in refs)))
+
+
+def _releasable(engine: Engine, who: Principal, ref: OutcomeRef) -> Outcome:
+    with Session(engine) as session:
+        outcome, _ = load(session, who, ref.kind, ref.id)
+    if outcome.status == OutcomeStatus.RELEASED.value:
+        raise Conflict(
+            f"the {ref.kind.value} was already released ({outcome.release_method})", allowed=[]
+        )
+    return outcome
+
+
+def _reload(engine: Engine, outcome_id: str) -> OutcomeInternal:
+    with Session(engine) as session:
+        outcome = session.get(Outcome, outcome_id)
+        assert outcome is not None
+        return internal_view(outcome)
+
+
+async def start_batch(
+    engine: Engine,
+    temporal: Client,
+    who: Principal,
+    refs: list[OutcomeRef],
+    *,
+    mode: ReleaseMode,
+    release_at: datetime | None,
+    task_queue: str,
+    at: datetime,
+) -> str:
+    """Record the batch and its items, then start its workflow; returns the batch id."""
+    batch_id = str(uuid.uuid4())
+    await run_in_threadpool(_record_batch, engine, who, refs, batch_id, mode, release_at, at)
+    await temporal.start_workflow(
+        OutcomeReleaseBatchWorkflow.run,
+        StartReleaseBatchInput(batch_id=batch_id, mode=mode, release_at=release_at, actor=who.sub),
+        id=batch_workflow_id(batch_id),
+        task_queue=task_queue,
+        static_summary=f"Release {len(refs)} outcomes {mode.value}",
+    )
+    return batch_id
+
+
+def _record_batch(
+    engine: Engine,
+    who: Principal,
+    refs: list[OutcomeRef],
+    batch_id: str,
+    mode: ReleaseMode,
+    release_at: datetime | None,
+    at: datetime,
+) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(
+            ReleaseBatch(
+                id=batch_id,
+                mode=mode.value,
+                release_at=release_at,
+                status="QUEUED",
+                total=len(refs),
+                requested_by=who.sub,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        session.flush()
+        rows = [
+            {"batch_id": batch_id, "position": n, "kind": ref.kind.value, "outcome_id": ref.id}
+            for n, ref in enumerate(refs)
+        ]
+        session.execute(insert(ReleaseBatchItem).values(rows))
+
+
+def batch_progress(session: Session, batch_id: str) -> BatchProgress:
+    """Counts per item state, and why items were skipped."""
+    batch = session.get(ReleaseBatch, batch_id)
+    if batch is None:
+        raise NotFound(f"release batch {batch_id} does not exist")
+    rows = session.exec(
+        select(ReleaseBatchItem.state, ReleaseBatchItem.reason, func.count())
+        .where(ReleaseBatchItem.batch_id == batch_id)
+        .group_by(col(ReleaseBatchItem.state), col(ReleaseBatchItem.reason))
+    ).all()
+    states: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for state, reason, count in rows:
+        states[state] = states.get(state, 0) + int(count)
+        if state == "SKIPPED":
+            reasons[reason or "unknown"] = int(count)
+    return BatchProgress(
+        id=batch.id,
+        mode=ReleaseMode(batch.mode),
+        status=batch.status,
+        release_at=batch.release_at,
+        total=batch.total,
+        pending=states.get("PENDING", 0),
+        scheduled=states.get("SCHEDULED", 0),
+        released=states.get("RELEASED", 0),
+        skipped=states.get("SKIPPED", 0),
+        skipped_reasons=reasons,
+        completed_at=batch.completed_at,
+    )

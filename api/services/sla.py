@@ -1,0 +1,56 @@
+"""Starting SLA instances and telling them about the candidate (from the API side)."""
+
+import asyncio
+import contextlib
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from models.sla import SlaInstance
+from workflows.payloads.sla import StartSlaInput, sla_workflow_id
+from workflows.sla import SlaWorkflow
+
+ELEMENT_SLA = "element_scheduled_to_outcome_release"
+EPA_SLA = "candidate_time_in_epa"
+
+
+async def start_sla(client: Client, start: StartSlaInput, *, task_queue: str) -> None:
+    """Start timing `start.subject` (once: a subject already timed is left as it is)."""
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            SlaWorkflow.run,
+            start,
+            id=sla_workflow_id(start.definition, start.subject),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+
+
+def running_slas(engine: Engine, candidate_id: str) -> list[str]:
+    """Workflow ids of the candidate's SLAs that have not stopped."""
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(SlaInstance.id).where(
+                    SlaInstance.candidate_id == candidate_id,
+                    col(SlaInstance.stopped_at).is_(None),
+                )
+            ).all()
+        )
+
+
+async def tell_candidate_slas(client: Client, workflow_ids: list[str], *, active: bool) -> None:
+    """Pause (inactive) or resume (active) every running SLA of a candidate."""
+    gate = asyncio.Semaphore(16)
+
+    async def tell(workflow_id: str) -> None:
+        async with gate:
+            handle = client.get_workflow_handle_for(SlaWorkflow.run, workflow_id)
+            with contextlib.suppress(RPCError):  # it stopped meanwhile
+                await handle.signal(SlaWorkflow.resume if active else SlaWorkflow.pause)
+
+    await asyncio.gather(*(tell(workflow_id) for workflow_id in workflow_ids))

@@ -1,0 +1,282 @@
+"""Outcomes (results and certifications), release batches and rebookings (resits, retakes)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.outcome import (
+    MAX_BATCH_RELEASE,
+    Grade,
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMethod,
+    ReleaseMode,
+)
+from models.common import time_field
+
+# The workflow of the outcome owns its schedule; a batch's schedule is "batch:{id}".
+OWN_SCHEDULE = "outcome"
+
+
+class Outcome(SQLModel, table=True):
+    """A result (grade of one element) or a certification (grade of the candidate)."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        # Released exactly when a release instant and method are recorded.
+        CheckConstraint(
+            "(status = 'RELEASED') = (released_at IS NOT NULL AND release_method IS NOT NULL)",
+            name="ck_outcomes_released",
+        ),
+        CheckConstraint("kind = 'certification' OR element_id IS NOT NULL", name="ck_outcomes_el"),
+        Index("ix_outcomes_pending", "status", "completed_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    candidate_id: str = Field(foreign_key="candidates.id", max_length=64, index=True)
+    element_id: str | None = Field(
+        default=None, foreign_key="elements.id", max_length=64, index=True
+    )
+    grade: str = Field(max_length=16)
+    sampled_for_qa: bool = False
+    status: str = Field(max_length=32)
+    amendments: int = 0
+    revision: int = 0
+    # False for outcomes loaded from before release tracking existed (backfilled as LEGACY).
+    tracked: bool = True
+    submitted_by: str = Field(max_length=128)
+    submitted_at: datetime = time_field()
+    completed_at: datetime | None = time_field(nullable=True)
+    released_at: datetime | None = time_field(nullable=True)
+    release_method: str | None = Field(default=None, max_length=16)
+    scheduled_release_at: datetime | None = time_field(nullable=True)
+    schedule_owner: str | None = Field(default=None, max_length=80)
+    created_at: datetime = time_field()
+    updated_at: datetime = time_field()
+
+
+class ReleaseBatch(SQLModel, table=True):
+    """A bulk release (more than 100 outcomes), run by OutcomeReleaseBatchWorkflow."""
+
+    __tablename__ = "release_batches"
+
+    id: str = Field(primary_key=True, max_length=64)
+    mode: str = Field(max_length=16)
+    release_at: datetime | None = time_field(nullable=True)
+    status: str = Field(max_length=16)
+    total: int
+    requested_by: str = Field(max_length=128)
+    created_at: datetime = time_field()
+    updated_at: datetime = time_field()
+    completed_at: datetime | None = time_field(nullable=True)
+
+
+class ReleaseBatchItem(SQLModel, table=True):
+    """One outcome of a batch and what became of it."""
+
+    __tablename__ = "release_batch_items"
+    __table_args__ = (
+        Index("ix_release_batch_items_state", "batch_id", "state", "position"),
+        Index("ix_release_batch_items_outcome", "batch_id", "outcome_id"),
+    )
+
+    batch_id: str = Field(foreign_key="release_batches.id", primary_key=True, max_length=64)
+    position: int = Field(primary_key=True)
+    kind: str = Field(max_length=16)
+    outcome_id: str = Field(max_length=64)
+    state: str = Field(default="PENDING", max_length=16)
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class Rebooking(SQLModel, table=True):
+    """A resit or retake booked on a released failed result."""
+
+    __tablename__ = "rebookings"
+    __table_args__ = (UniqueConstraint("kind", "result_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    result_id: str = Field(foreign_key="outcomes.id", max_length=64)
+    requested_by: str = Field(max_length=128)
+    created_at: datetime = time_field()
+
+
+def action_key(kind: str, outcome_id: str) -> str:
+    """The key of the releaser's to-do for one pending outcome."""
+    return f"outcome-release:{kind}:{outcome_id}"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResultCreate(_Body):
+    """POST /v1/results."""
+
+    element_id: str
+    grade: Grade
+    sampled_for_qa: bool = False
+
+
+class CertificationCreate(_Body):
+    """POST /v1/certifications."""
+
+    candidate_id: str
+    grade: Grade
+    sampled_for_qa: bool = False
+
+
+class QaSignoff(_Body):
+    """POST /v1/{results|certifications}/{id}/qa."""
+
+    passed: bool
+    release_with_qa: bool = False
+
+
+class Amendment(_Body):
+    """POST /v1/{results|certifications}/{id}/amend: the assessor's corrected grade."""
+
+    grade: Grade
+
+
+class OutcomeRef(_Body):
+    """One outcome named in a release request."""
+
+    kind: OutcomeKind
+    id: str = PydanticField(min_length=1, max_length=64)
+
+
+class ReleaseRequest(_Body):
+    """POST /v1/outcome-releases."""
+
+    outcomes: list[OutcomeRef] = PydanticField(min_length=1, max_length=MAX_BATCH_RELEASE)
+    mode: ReleaseMode
+    release_at: AwareDatetime | None = None
+
+
+class ReleaseChange(_Body):
+    """PATCH /v1/outcome-releases/{kind}/{id}: move the schedule, or release now."""
+
+    mode: ReleaseMode
+    release_at: AwareDatetime | None = None
+
+
+class OutcomeInternal(BaseModel):
+    """An outcome as internal users see it: the grade from submission, flagged while held."""
+
+    id: str
+    kind: OutcomeKind
+    status: OutcomeStatus
+    grade: Grade
+    candidate_id: str
+    element_id: str | None
+    sampled_for_qa: bool
+    pending_qa: bool
+    pending_release: bool
+    release_method: ReleaseMethod | None
+    released_at: datetime | None
+    scheduled_release_at: datetime | None
+    completed_at: datetime | None
+    submitted_at: datetime
+
+
+class OutcomeExternalPending(BaseModel):
+    """An unreleased outcome as external users see it: no grade, no dates."""
+
+    id: str
+    kind: OutcomeKind
+    status: Literal["PENDING_QA"]
+    candidate_id: str
+    element_id: str | None
+
+
+class OutcomeExternalReleased(BaseModel):
+    """A released outcome as external users see it."""
+
+    id: str
+    kind: OutcomeKind
+    status: Literal["RELEASED"]
+    grade: Grade
+    candidate_id: str
+    element_id: str | None
+    release_method: ReleaseMethod
+    released_at: datetime
+
+
+OutcomeView = OutcomeInternal | OutcomeExternalReleased | OutcomeExternalPending
+
+
+class PendingRelease(BaseModel):
+    """A row of the pending-release list (internal only)."""
+
+    kind: OutcomeKind
+    id: str
+    grade: Grade
+    candidate_id: str
+    candidate_name: str
+    uln: str | None
+    provider_id: str
+    employer_id: str | None
+    standard: str | None
+    cohort: str | None
+    component: str | None
+    completed_at: datetime | None
+    scheduled_release_at: datetime | None
+
+
+class ReleaseItemResult(BaseModel):
+    """What one outcome of a direct release request became."""
+
+    kind: OutcomeKind
+    id: str
+    status: int
+    detail: str | None = None
+    outcome: OutcomeInternal | None = None
+
+
+class ReleaseResults(BaseModel):
+    """The answer to a direct release request (up to 100 outcomes)."""
+
+    results: list[ReleaseItemResult]
+
+
+class BatchAccepted(BaseModel):
+    """The answer to a bulk release request (202)."""
+
+    batch_id: str
+
+
+class BatchProgress(BaseModel):
+    """GET /v1/outcome-releases/batches/{id}."""
+
+    id: str
+    mode: ReleaseMode
+    status: str
+    release_at: datetime | None
+    total: int
+    pending: int
+    scheduled: int
+    released: int
+    skipped: int
+    skipped_reasons: dict[str, int]
+    completed_at: datetime | None
+
+
+class RebookingCreate(_Body):
+    """POST /v1/resits and /v1/retakes."""
+
+    result_id: str
+
+
+class RebookingPublic(BaseModel):
+    """A booked resit or retake."""
+
+    id: str
+    kind: str
+    result_id: str
+    created_at: datetime

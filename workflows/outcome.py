@@ -1,0 +1,307 @@
+"""OutcomeReleaseWorkflow: one result or certification from submission to release."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from domain.errors import Conflict, Invalid, Refusal, field_error
+from domain.outcome import OutcomeStatus, ReleaseMethod, ensure_allowed
+from workflows.payloads.outcome import (
+    RECORD_AMENDMENT,
+    RECORD_OUTCOME_SUBMISSION,
+    RECORD_QA_SIGNOFF,
+    RELEASE_OUTCOME,
+    SCHEDULE_OUTCOME_RELEASE,
+    AmendOutcomeInput,
+    OutcomeReleasedNotice,
+    OutcomeSnapshot,
+    QaSignoffInput,
+    RecordAmendmentInput,
+    RecordOutcomeSubmissionInput,
+    RecordQaSignoffInput,
+    RecordReleaseInput,
+    RecordScheduleInput,
+    ReleaseNowInput,
+    ScheduleReleaseInput,
+    StartOutcomeReleaseInput,
+    SubmitOutcomeInput,
+)
+from workflows.refusal import as_failure, unwrap
+
+with workflow.unsafe.imports_passed_through():
+    from core import temporal as keys
+
+R = TypeVar("R")
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# A schedule already due (e.g. after an outage) still goes through a (tiny) timer.
+MIN_WAIT = timedelta(milliseconds=1)
+ACTIVITY_RETRY = RetryPolicy(
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=["Conflict", "Forbidden", "Invalid", "NotFound"],
+)
+
+
+@workflow.defn
+class OutcomeReleaseWorkflow:
+    """One outcome (id `result-{id}` or `certification-{id}`), submitted → released.
+
+    Updates: `submit` (with start), `qa_signoff`, `amend`, `release_now`, `schedule_release`.
+    Signal: `released` (a batch released it). Query: `state`.
+    Timer: the outcome's own scheduled release (re-armed when moved, cancelled by "now").
+    Activities: record_outcome_submission, record_qa_signoff, record_outcome_amendment,
+    release_outcome, schedule_outcome_release.
+    """
+
+    @workflow.init
+    def __init__(self, start: StartOutcomeReleaseInput) -> None:
+        self._start = start
+        self._state = OutcomeSnapshot(
+            kind=start.kind,
+            outcome_id=start.outcome_id,
+            candidate_id=start.candidate_id,
+            status=OutcomeStatus.SUBMITTED,
+            grade=start.grade,
+            revision=-1,
+        )
+        self._busy = False
+        self._armed: datetime | None = None
+
+    @workflow.run
+    async def run(self, start: StartOutcomeReleaseInput) -> OutcomeSnapshot:
+        """Live until released; while the outcome holds its own schedule, wait for it."""
+        while self._state.status != OutcomeStatus.RELEASED:
+            await workflow.wait_condition(
+                lambda: self._released() or self._schedule() not in (None, self._armed)
+            )
+            if not self._released():
+                await self._watch_schedule()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    @workflow.query
+    def state(self) -> OutcomeSnapshot:
+        """The outcome as the workflow sees it."""
+        return self._state
+
+    @workflow.update
+    async def submit(self, command: SubmitOutcomeInput) -> OutcomeSnapshot:
+        """Record the submission: QA, release at once, or wait for release."""
+        return await self._record(
+            RECORD_OUTCOME_SUBMISSION,
+            RecordOutcomeSubmissionInput(
+                kind=self._start.kind,
+                outcome_id=self._start.outcome_id,
+                actor=command.actor,
+                candidate_id=command.candidate_id,
+                element_id=command.element_id,
+                grade=command.grade,
+                sampled_for_qa=command.sampled_for_qa,
+                at=workflow.now(),
+            ),
+        )
+
+    @submit.validator
+    def _validate_submit(self, command: SubmitOutcomeInput) -> None:
+        self._refuse_if_busy()
+        if self._state.revision >= 0:
+            raise as_failure(Conflict("the outcome has already been submitted"))
+
+    @workflow.update
+    async def qa_signoff(self, command: QaSignoffInput) -> OutcomeSnapshot:
+        """QA passes (complete: released or pending) or fails (back for amendment)."""
+        return await self._record(
+            RECORD_QA_SIGNOFF,
+            RecordQaSignoffInput(
+                kind=self._start.kind,
+                outcome_id=self._start.outcome_id,
+                actor=command.actor,
+                passed=command.passed,
+                release_with_qa=command.release_with_qa,
+                round=self._state.amendments,
+                at=workflow.now(),
+            ),
+        )
+
+    @qa_signoff.validator
+    def _validate_qa(self, command: QaSignoffInput) -> None:
+        self._refuse_if_busy()
+        self._guard(lambda: ensure_allowed("qa", self._state.status))
+
+    @workflow.update
+    async def amend(self, command: AmendOutcomeInput) -> OutcomeSnapshot:
+        """The assessor's corrected grade goes back to QA (a VOID is released at once)."""
+        return await self._record(
+            RECORD_AMENDMENT,
+            RecordAmendmentInput(
+                kind=self._start.kind,
+                outcome_id=self._start.outcome_id,
+                actor=command.actor,
+                grade=command.grade,
+                amendment=self._state.amendments + 1,
+                at=workflow.now(),
+            ),
+        )
+
+    @amend.validator
+    def _validate_amend(self, command: AmendOutcomeInput) -> None:
+        self._refuse_if_busy()
+        self._guard(lambda: ensure_allowed("amend", self._state.status))
+
+    @workflow.update
+    async def release_now(self, command: ReleaseNowInput) -> OutcomeSnapshot:
+        """Release at once (MANUAL); a schedule it replaces stops waiting."""
+        return await self._record(
+            RELEASE_OUTCOME,
+            RecordReleaseInput(
+                kind=self._start.kind,
+                outcome_id=self._start.outcome_id,
+                actor=command.actor,
+                method=ReleaseMethod.MANUAL,
+                at=workflow.now(),
+            ),
+        )
+
+    @release_now.validator
+    def _validate_release_now(self, command: ReleaseNowInput) -> None:
+        self._refuse_if_busy()
+        self._guard(lambda: ensure_allowed("release_now", self._state.status))
+
+    @workflow.update
+    async def schedule_release(self, command: ScheduleReleaseInput) -> OutcomeSnapshot:
+        """Schedule (or move) the release; the run loop re-arms its timer."""
+        return await self._record(
+            SCHEDULE_OUTCOME_RELEASE,
+            RecordScheduleInput(
+                kind=self._start.kind,
+                outcome_id=self._start.outcome_id,
+                actor=command.actor,
+                release_at=command.release_at,
+                at=workflow.now(),
+            ),
+        )
+
+    @schedule_release.validator
+    def _validate_schedule(self, command: ScheduleReleaseInput) -> None:
+        self._refuse_if_busy()
+        self._guard(lambda: ensure_allowed("schedule_release", self._state.status))
+        if command.release_at <= workflow.now():
+            raise as_failure(
+                Invalid(
+                    "release_at is in the past; schedule a future instant or release now",
+                    errors=[field_error("release_at", "must be in the future")],
+                )
+            )
+
+    @workflow.signal
+    def released(self, notice: OutcomeReleasedNotice) -> None:
+        """A batch released the outcome in the database: finish."""
+        if self._state.status != OutcomeStatus.RELEASED:
+            self._apply(
+                self._state.model_copy(
+                    update={
+                        "status": OutcomeStatus.RELEASED,
+                        "revision": max(notice.revision, self._state.revision),
+                        "released_at": notice.released_at,
+                        "release_method": notice.release_method,
+                        "own_schedule": False,
+                    }
+                ),
+                force=True,
+            )
+
+    def _released(self) -> bool:
+        return self._state.status == OutcomeStatus.RELEASED
+
+    def _schedule(self) -> datetime | None:
+        """The instant of the outcome's own schedule while it is pending, else None."""
+        state = self._state
+        if state.status == OutcomeStatus.PENDING_RELEASE and state.own_schedule:
+            return state.scheduled_release_at
+        return None
+
+    async def _watch_schedule(self) -> None:
+        """Wait for the armed instant; a move or a release cancels the wait (and its timer)."""
+        armed = self._schedule()
+        assert armed is not None
+        self._armed = armed
+        try:
+            await workflow.wait_condition(
+                lambda: self._released() or self._schedule() != armed,
+                timeout=max(armed - workflow.now(), MIN_WAIT),
+            )
+            return
+        except TimeoutError:
+            pass
+        if self._schedule() != armed:
+            return
+        # The activity re-checks the row: released, voided or moved meanwhile → nothing.
+        await workflow.wait_condition(lambda: not self._busy)
+        try:
+            await self._record(
+                RELEASE_OUTCOME,
+                RecordReleaseInput(
+                    kind=self._start.kind,
+                    outcome_id=self._start.outcome_id,
+                    actor="system",
+                    method=ReleaseMethod.SCHEDULED,
+                    scheduled_at=armed,
+                    at=workflow.now(),
+                ),
+            )
+        except ApplicationError as error:  # a refusal: the row says no; the loop waits on
+            workflow.logger.warning("scheduled release refused: %s", error)
+
+    async def _record(self, name: str, arg: object) -> OutcomeSnapshot:
+        """Run one recording activity; other changes are refused while it runs."""
+        self._busy = True
+        try:
+            snapshot: OutcomeSnapshot = await workflow.execute_activity(
+                name,
+                arg,
+                result_type=OutcomeSnapshot,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        except ActivityError as error:
+            raise unwrap(error) from None
+        finally:
+            self._busy = False
+        return self._apply(snapshot)
+
+    def _apply(self, snapshot: OutcomeSnapshot, *, force: bool = False) -> OutcomeSnapshot:
+        """Keep the newest snapshot and publish it to the Temporal UI."""
+        if force or snapshot.revision >= self._state.revision:
+            self._state = snapshot
+            self._publish()
+        return self._state
+
+    def _guard(self, check: Callable[[], R]) -> R:
+        try:
+            return check()
+        except Refusal as refusal:
+            raise as_failure(refusal) from None
+
+    def _refuse_if_busy(self) -> None:
+        if self._busy:
+            raise as_failure(Conflict("another change to this outcome is in progress"))
+
+    def _publish(self) -> None:
+        """Search attributes and details an operator sees in the Temporal UI."""
+        state = self._state
+        schedule = self._schedule()
+        updates: list[SearchAttributeUpdate[Any]] = [
+            keys.CASE_STATUS.value_set([state.status.value]),
+            keys.RELEASE_AT.value_set(schedule) if schedule else keys.RELEASE_AT.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(
+            f"**{state.status.value}** · {state.kind.value} {state.outcome_id} · "
+            f"candidate {state.candidate_id}"
+            + (f" · release scheduled {schedule:%Y-%m-%d %H:%M}Z" if schedule else "")
+            + (f" · released {state.release_method}" if state.release_method else "")
+        )

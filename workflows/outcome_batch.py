@@ -1,0 +1,138 @@
+"""OutcomeReleaseBatchWorkflow: release up to 10,000 outcomes now or at one instant."""
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+
+from domain.outcome import ReleaseMethod, ReleaseMode
+from workflows.payloads.outcome import (
+    CLOSE_BATCH,
+    LIST_RELEASED,
+    NOTIFY_RELEASED,
+    RELEASE_BATCH_CHUNK,
+    SCHEDULE_BATCH,
+    BatchCounts,
+    CloseBatchInput,
+    ListReleasedInput,
+    NotifyReleasedInput,
+    ReleaseBatchChunkInput,
+    ReleasedPage,
+    ScheduleBatchInput,
+    StartReleaseBatchInput,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from core import temporal as keys
+
+TIMEOUT = timedelta(minutes=2)
+# A database or Temporal outage only delays the batch; refusals are final.
+RETRY = RetryPolicy(
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["Conflict", "Forbidden", "Invalid", "NotFound"],
+)
+
+
+@workflow.defn
+class OutcomeReleaseBatchWorkflow:
+    """One bulk release (id `outcome-release-batch-{id}`).
+
+    Query: `progress`. Timer: the scheduled instant (mode `scheduled`).
+    Activities: schedule_release_batch (scheduled mode: the outcomes' schedules point at
+    the batch), release_batch_chunk (set-based, one transaction per chunk, re-checking
+    each outcome), list_batch_released + notify_outcomes_released (each released
+    outcome's own workflow finishes), close_release_batch.
+    """
+
+    @workflow.init
+    def __init__(self, start: StartReleaseBatchInput) -> None:
+        self._progress = BatchCounts(batch_id=start.batch_id, status="QUEUED")
+
+    @workflow.run
+    async def run(self, start: StartReleaseBatchInput) -> BatchCounts:
+        """Schedule (if asked), wait for the instant, release chunk by chunk, notify, close."""
+        method = ReleaseMethod.MANUAL
+        if start.mode == ReleaseMode.SCHEDULED:
+            assert start.release_at is not None
+            method = ReleaseMethod.SCHEDULED
+            self._set(
+                await self._call(
+                    SCHEDULE_BATCH,
+                    ScheduleBatchInput(
+                        batch_id=start.batch_id,
+                        release_at=start.release_at,
+                        actor=start.actor,
+                        at=workflow.now(),
+                    ),
+                    BatchCounts,
+                )
+            )
+            delay = start.release_at - workflow.now()
+            if delay > timedelta(0):
+                await workflow.sleep(delay)
+        while True:
+            counts = await self._call(
+                RELEASE_BATCH_CHUNK,
+                ReleaseBatchChunkInput(
+                    batch_id=start.batch_id,
+                    method=method,
+                    release_at=start.release_at,
+                    actor=start.actor if method == ReleaseMethod.MANUAL else "system",
+                    limit=start.chunk_size,
+                    at=workflow.now(),
+                ),
+                BatchCounts,
+            )
+            self._set(counts)
+            if counts.pending == 0 and counts.scheduled == 0:
+                break
+        await self._notify(start)
+        close = CloseBatchInput(batch_id=start.batch_id, at=workflow.now())
+        self._set(await self._call(CLOSE_BATCH, close, BatchCounts))
+        return self._progress
+
+    @workflow.query
+    def progress(self) -> BatchCounts:
+        """The counts as of the last activity."""
+        return self._progress
+
+    async def _notify(self, start: StartReleaseBatchInput) -> None:
+        """Tell each released outcome's workflow, a page at a time."""
+        after = -1
+        while True:
+            page = await self._call(
+                LIST_RELEASED,
+                ListReleasedInput(
+                    batch_id=start.batch_id, after_position=after, limit=start.chunk_size
+                ),
+                ReleasedPage,
+            )
+            if page.outcomes:
+                await workflow.execute_activity(
+                    NOTIFY_RELEASED,
+                    NotifyReleasedInput(outcomes=page.outcomes),
+                    start_to_close_timeout=TIMEOUT,
+                    retry_policy=RETRY,
+                )
+            if page.last_position is None:
+                return
+            after = page.last_position
+
+    async def _call(self, name: str, arg: object, result_type: type[Any]) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    def _set(self, counts: BatchCounts) -> None:
+        self._progress = counts
+        updates: list[SearchAttributeUpdate[Any]] = [keys.CASE_STATUS.value_set([counts.status])]
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(
+            f"**{counts.status}** · {counts.released} released, {counts.skipped} skipped, "
+            f"{counts.pending + counts.scheduled} to go of {counts.total}"
+        )
