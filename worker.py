@@ -51,7 +51,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     applications = ApplicationActivities(engine)
     assignments = AssignmentActivities(engine)
     reviews = ReviewActivities(engine)
-    slas = SlaActivities(engine)
+    slas = SlaActivities(engine, client)
     checklist_syncs = ChecklistSyncActivities(engine)
     inductions = InductionActivities(engine)
     outcomes = OutcomeActivities(engine)
@@ -74,6 +74,8 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             slas.open_sla,
             slas.append_sla_event,
             slas.record_sla_due,
+            slas.start_sla,
+            slas.stop_slas,
             checklist_syncs.open_checklist_sync,
             checklist_syncs.sync_checklist_page,
             checklist_syncs.close_checklist_sync,

@@ -1,5 +1,6 @@
 """SLA activities: open an instance, append to its log, record warnings and the breach."""
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -7,29 +8,62 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from activities.refusal import refusals_fail_fast
 from domain.errors import NotFound
+from domain.outcome import CandidateStatus, is_active
 from domain.sla import SlaEventKind, SlaStatus, elapsed, status
+from models.candidate import Candidate
 from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
     OPEN_SLA,
     RECORD_SLA_DUE,
+    START_SLA,
+    STOP_SLAS,
     AppendSlaEventInput,
     OpenSlaInput,
     RecordSlaDueInput,
     SlaLogRow,
     SlaState,
+    StartSlaInput,
+    StopSlasInput,
+    sla_workflow_id,
 )
 
 
 class SlaActivities:
-    """I/O for SlaWorkflow."""
+    """I/O for SlaWorkflow, and starting or stopping SLAs on behalf of other workflows."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, client: Client | None = None) -> None:
         self.engine = engine
+        self.client = client
+
+    @activity.defn(name=START_SLA)
+    async def start_sla(self, start: StartSlaInput) -> None:
+        """Start timing a subject once (a subject already timed is left as it is)."""
+        assert self.client is not None
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self.client.start_workflow(
+                "SlaWorkflow",
+                start,
+                id=sla_workflow_id(start.definition, start.subject),
+                task_queue=activity.info().task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+
+    @activity.defn(name=STOP_SLAS)
+    async def stop_slas(self, command: StopSlasInput) -> None:
+        """Signal `stop` to each SLA; one that never started (or already ended) is skipped."""
+        assert self.client is not None
+        for workflow_id in command.workflow_ids:
+            with contextlib.suppress(RPCError):
+                await self.client.get_workflow_handle(workflow_id).signal("stop")
 
     @activity.defn(name=OPEN_SLA)
     @refusals_fail_fast
@@ -130,8 +164,22 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     session.add(
         SlaLogEntry(instance_id=instance.id, seq=0, kind=SlaEventKind.START.value, at=command.at)
     )
+    if _candidate_inactive(session, command.candidate_id):  # it starts already paused
+        session.add(
+            SlaLogEntry(
+                instance_id=instance.id, seq=1, kind=SlaEventKind.PAUSE.value, at=command.at
+            )
+        )
+        instance.status = SlaStatus.PAUSED.value
     _audit(session, instance, "start", command.at, "log:0", {"version": definition.version})
     return instance
+
+
+def _candidate_inactive(session: Session, candidate_id: str | None) -> bool:
+    if candidate_id is None:
+        return False
+    candidate = session.get(Candidate, candidate_id)
+    return candidate is not None and not is_active(CandidateStatus(candidate.status))
 
 
 def state_of(session: Session, instance: SlaInstance) -> SlaState:

@@ -9,7 +9,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import Conflict, Invalid, Refusal, field_error
-from domain.outcome import OutcomeStatus, ReleaseMethod, ensure_allowed
+from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ensure_allowed
 from workflows.payloads.outcome import (
     RECORD_AMENDMENT,
     RECORD_OUTCOME_SUBMISSION,
@@ -29,6 +29,13 @@ from workflows.payloads.outcome import (
     ScheduleReleaseInput,
     StartOutcomeReleaseInput,
     SubmitOutcomeInput,
+)
+from workflows.payloads.sla import (
+    START_SLA,
+    STOP_SLAS,
+    StartSlaInput,
+    StopSlasInput,
+    sla_workflow_id,
 )
 from workflows.refusal import as_failure, unwrap
 
@@ -70,6 +77,9 @@ class OutcomeReleaseWorkflow:
         )
         self._busy = False
         self._armed: datetime | None = None
+        self._element_id: str | None = None
+        self._sla_started = False
+        self._slas_stopped = False
 
     @workflow.run
     async def run(self, start: StartOutcomeReleaseInput) -> OutcomeSnapshot:
@@ -81,6 +91,7 @@ class OutcomeReleaseWorkflow:
             if not self._released():
                 await self._watch_schedule()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._follow_slas()  # a batch release arrives as a signal
         return self._state
 
     @workflow.query
@@ -91,6 +102,7 @@ class OutcomeReleaseWorkflow:
     @workflow.update
     async def submit(self, command: SubmitOutcomeInput) -> OutcomeSnapshot:
         """Record the submission: QA, release at once, or wait for release."""
+        self._element_id = command.element_id
         return await self._record(
             RECORD_OUTCOME_SUBMISSION,
             RecordOutcomeSubmissionInput(
@@ -214,6 +226,41 @@ class OutcomeReleaseWorkflow:
                 force=True,
             )
 
+    async def _follow_slas(self) -> None:
+        """Complete and pending starts its release SLA; the release stops every SLA it ends."""
+        state = self._state
+        if state.status == OutcomeStatus.PENDING_RELEASE and not self._sla_started:
+            self._sla_started = True
+            start = StartSlaInput(
+                definition=f"{state.kind.value}_complete_to_release",
+                subject=state.outcome_id,
+                candidate_id=state.candidate_id,
+            )
+            await workflow.execute_activity(
+                START_SLA,
+                start,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        if state.status == OutcomeStatus.RELEASED and not self._slas_stopped:
+            self._slas_stopped = True
+            ids = [sla_workflow_id(d, s) for d, s in self._slas_ended_by_release()]
+            await workflow.execute_activity(
+                STOP_SLAS,
+                StopSlasInput(workflow_ids=ids),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+
+    def _slas_ended_by_release(self) -> list[tuple[str, str]]:
+        state = self._state
+        ended = [(f"{state.kind.value}_complete_to_release", state.outcome_id)]
+        if state.kind == OutcomeKind.RESULT and self._element_id:
+            ended.append(("element_scheduled_to_outcome_release", self._element_id))
+        if state.kind == OutcomeKind.CERTIFICATION:
+            ended.append(("candidate_time_in_epa", state.candidate_id))
+        return ended
+
     def _released(self) -> bool:
         return self._state.status == OutcomeStatus.RELEASED
 
@@ -271,7 +318,9 @@ class OutcomeReleaseWorkflow:
             raise unwrap(error) from None
         finally:
             self._busy = False
-        return self._apply(snapshot)
+        state = self._apply(snapshot)
+        await self._follow_slas()
+        return state
 
     def _apply(self, snapshot: OutcomeSnapshot, *, force: bool = False) -> OutcomeSnapshot:
         """Keep the newest snapshot and publish it to the Temporal UI."""

@@ -4,12 +4,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, SessionDep, allow
+from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.services import candidate as records
+from api.services import sla as slas
 from domain.access import Principal, can_manage_outcome_records, can_set_candidate_status
 from domain.errors import NotFound
 from models.candidate import (
+    Candidate,
     CandidateCreate,
     CandidatePublic,
     CandidateUpdate,
@@ -22,6 +27,7 @@ from models.candidate import (
     ProviderPublic,
     ProviderUpdate,
 )
+from workflows.payloads.sla import StartSlaInput
 
 router = APIRouter(prefix="/v1", tags=["candidates"])
 Admin = Annotated[Principal, Depends(allow(can_manage_outcome_records, "manage these records"))]
@@ -65,13 +71,43 @@ def create_candidate(body: CandidateCreate, session: SessionDep, caller: Admin) 
 
 
 @router.patch("/candidates/{candidate_id}")
-def update_candidate(
-    candidate_id: str, body: CandidateUpdate, session: SessionDep, caller: StatusSetter
+async def update_candidate(
+    candidate_id: str,
+    body: CandidateUpdate,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    caller: StatusSetter,
 ) -> CandidatePublic:
-    """Status (an inactive candidate's release to-dos pause) or gateway approval date."""
-    return records.update_candidate(
-        session, candidate_id, body, actor=caller.sub, at=datetime.now(UTC)
+    """Status (an inactive candidate's release to-dos and SLAs pause) or gateway approval
+    (which starts the candidate's time-in-EPA SLA)."""
+    before, after = await run_in_threadpool(
+        _update_candidate, engine, candidate_id, body, caller.sub
     )
+    if before.active != after.active:
+        workflow_ids = await run_in_threadpool(slas.running_slas, engine, candidate_id)
+        await slas.tell_candidate_slas(temporal, workflow_ids, active=after.active)
+    if after.gateway_approved_at is not None and before.gateway_approved_at is None:
+        start = StartSlaInput(
+            definition=slas.EPA_SLA, subject=candidate_id, candidate_id=candidate_id
+        )
+        await slas.start_sla(temporal, start, task_queue=settings.task_queue)
+    return after
+
+
+def _update_candidate(
+    engine: Engine, candidate_id: str, body: CandidateUpdate, actor: str
+) -> tuple[CandidatePublic, CandidatePublic]:
+    with Session(engine) as session:
+        row = session.get(Candidate, candidate_id)
+        if row is None:
+            raise NotFound(f"candidate {candidate_id} does not exist")
+        before = records.candidate_public(row)
+    with Session(engine) as session:
+        after = records.update_candidate(
+            session, candidate_id, body, actor=actor, at=datetime.now(UTC)
+        )
+    return before, after
 
 
 @router.get("/candidates/{candidate_id}")
@@ -81,9 +117,25 @@ def get_candidate(candidate_id: str, session: SessionDep, caller: CallerDep) -> 
 
 
 @router.post("/elements", status_code=status.HTTP_201_CREATED)
-def create_element(body: ElementCreate, session: SessionDep, caller: Admin) -> ElementPublic:
-    """An assessment component scheduled for a candidate."""
-    return records.create_element(session, body, at=datetime.now(UTC))
+async def create_element(
+    body: ElementCreate,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    caller: Admin,
+) -> ElementPublic:
+    """An assessment component scheduled for a candidate (its release SLA starts now)."""
+    element = await run_in_threadpool(_create_element, engine, body)
+    start = StartSlaInput(
+        definition=slas.ELEMENT_SLA, subject=element.id, candidate_id=element.candidate_id
+    )
+    await slas.start_sla(temporal, start, task_queue=settings.task_queue)
+    return element
+
+
+def _create_element(engine: Engine, body: ElementCreate) -> ElementPublic:
+    with Session(engine) as session:
+        return records.create_element(session, body, at=datetime.now(UTC))
 
 
 @router.get("/elements/{element_id}")

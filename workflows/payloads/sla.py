@@ -66,7 +66,15 @@ class RecordSlaDueInput(Payload):
     at: datetime
 
 
+class StopSlasInput(Payload):
+    """Activity input: send `stop` to these SLA workflows (those never started are skipped)."""
+
+    workflow_ids: list[str]
+
+
 OPEN_SLA = "open_sla"
+START_SLA = "start_sla"
+STOP_SLAS = "stop_slas"
 APPEND_SLA_EVENT = "append_sla_event"
 RECORD_SLA_DUE = "record_sla_due"
 
