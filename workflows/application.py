@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
 from domain.application import (
@@ -50,7 +50,7 @@ from workflows.payloads.review import (
     SyncAssignmentsInput,
     UnassignInput,
 )
-from workflows.refusal import as_failure, unwrap
+from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, unwrap
 from workflows.review_rules import check_claim, check_review_start, check_review_submit, find
 
 with workflow.unsafe.imports_passed_through():
@@ -58,11 +58,6 @@ with workflow.unsafe.imports_passed_through():
 
 R = TypeVar("R")
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(
-    maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["Conflict", "Forbidden", "Invalid", "NotFound"],
-)
 CASE = "application"
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
 from domain.errors import Conflict, Refusal
@@ -30,18 +30,13 @@ from workflows.payloads.induction import (
     SchoolReportInput,
     StartInductionInput,
 )
-from workflows.refusal import as_failure, unwrap
+from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, unwrap
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
 
 R = TypeVar("R")
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(
-    maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["Conflict", "Forbidden", "Invalid", "NotFound"],
-)
 # Claims and releases change who holds the teacher: one at a time.
 CLAIM = "claim"
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import Conflict, Invalid, Refusal, field_error
@@ -37,20 +37,15 @@ from workflows.payloads.sla import (
     StopSlasInput,
     sla_workflow_id,
 )
-from workflows.refusal import as_failure, unwrap
+from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, unwrap
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
 
 R = TypeVar("R")
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # A schedule already due (e.g. after an outage) still goes through a (tiny) timer.
 MIN_WAIT = timedelta(milliseconds=1)
-ACTIVITY_RETRY = RetryPolicy(
-    maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["Conflict", "Forbidden", "Invalid", "NotFound"],
-)
 
 
 @workflow.defn

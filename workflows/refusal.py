@@ -1,8 +1,17 @@
 """Refusals as Temporal failures: how a domain 'no' crosses to the API."""
 
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import REFUSALS, Refusal
+
+# How every recording activity is called: a refusal is final, anything else is retried.
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(
+    maximum_interval=timedelta(seconds=10), non_retryable_error_types=sorted(REFUSALS)
+)
 
 
 def as_failure(refusal: Refusal) -> ApplicationError:
