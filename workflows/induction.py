@@ -6,7 +6,6 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
 
 from domain.errors import Conflict, Refusal
 from domain.induction import (
@@ -30,7 +29,7 @@ from workflows.payloads.induction import (
     SchoolReportInput,
     StartInductionInput,
 )
-from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, unwrap
+from workflows.refusal import as_failure, run_recording
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -228,16 +227,7 @@ class InductionRegistrationWorkflow:
         """Run one recording activity while `keys_` refuse overlapping changes."""
         self._in_flight |= keys_
         try:
-            result: R = await workflow.execute_activity(
-                name,
-                arg,
-                result_type=result_type,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
-            return result
-        except ActivityError as error:
-            raise unwrap(error) from None
+            return await run_recording(name, arg, result_type)
         finally:
             self._in_flight -= keys_
 

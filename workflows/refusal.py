@@ -1,7 +1,9 @@
 """Refusals as Temporal failures: how a domain 'no' crosses to the API."""
 
 from datetime import timedelta
+from typing import TypeVar
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -30,3 +32,21 @@ def unwrap(error: ActivityError) -> BaseException:
     if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     return error
+
+
+R = TypeVar("R")
+
+
+async def run_recording(name: str, arg: object, result_type: type[R]) -> R:
+    """Run one recording activity; a refusal surfaces as the activity's own failure."""
+    try:
+        result: R = await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return result
+    except ActivityError as error:
+        raise unwrap(error) from None
