@@ -16,6 +16,7 @@ from api.routes import event as event_routes
 from api.routes import induction as induction_routes
 from api.routes import outcome as outcome_routes
 from api.routes import outcome_release as outcome_release_routes
+from api.routes import report as report_routes
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -65,6 +66,7 @@ def create_app(
         outcome_routes.router,
         outcome_release_routes.router,
         event_routes.router,
+        report_routes.router,
     )
     for router in routers:
         app.include_router(router)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.outcome import (
@@ -34,6 +34,30 @@ class Outcome(SQLModel, table=True):
         ),
         CheckConstraint("kind = 'certification' OR element_id IS NOT NULL", name="ck_outcomes_el"),
         Index("ix_outcomes_pending", "status", "completed_at"),
+        # The reports' indexes (migration 0009).
+        Index(
+            "ix_outcomes_released",
+            "released_at",
+            "id",
+            postgresql_include=["kind", "grade", "release_method", "candidate_id", "element_id"],
+            postgresql_where=text("released_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_outcomes_release_method",
+            "release_method",
+            "released_at",
+            "id",
+            postgresql_where=text("released_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_outcomes_attempts",
+            "candidate_id",
+            "kind",
+            "submitted_at",
+            "id",
+            postgresql_where=text("grade <> 'VOID'"),
+        ),
+        Index("ix_outcomes_submitted", "kind", "submitted_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=64)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from domain.sla import SlaEvent, SlaEventKind, SlaStatus, elapsed, paused
@@ -31,7 +31,10 @@ class SlaInstance(SQLModel, table=True):
     """One timed subject (a result, certification, element or candidate)."""
 
     __tablename__ = "sla_instances"
-    __table_args__ = (UniqueConstraint("definition", "subject"),)
+    __table_args__ = (
+        UniqueConstraint("definition", "subject"),
+        Index("ix_sla_instances_started", "started_at", "id"),  # the SLA report's order
+    )
 
     id: str = Field(primary_key=True, max_length=200)
     definition: str = Field(max_length=64, index=True)

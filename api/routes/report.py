@@ -1,0 +1,243 @@
+"""GET /v1/reports/{name}: pass-fail, first-time-pass, outcome-releases, sla, result-tracking.
+
+Every report takes `from`/`to` (an instant with a zone, or a bare date counted in `tz`),
+`format=json` (paged) or `format=csv` (the whole report, streamed), and the same filters
+in both formats. External users read only the outcome reports, holding only their
+organisation's released outcomes.
+"""
+
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import Select
+
+from api.deps import CallerDep, EngineDep, SessionDep
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.services import report_queries as queries
+from api.services.report import SHAPES, Shape, page, stream_csv, tracking_shape
+from domain.access import Principal
+from domain.errors import Forbidden, NotFound
+from domain.outcome import OutcomeKind, ReleaseMethod
+from domain.report import (
+    ReportFormat,
+    ReportName,
+    TrackingDate,
+    check_window,
+    may_read,
+    report_zone,
+)
+from domain.sla import SlaStatus
+from models.report import (
+    FirstTimePassRow,
+    OutcomeFilters,
+    OutcomeReleaseRow,
+    PassFailRow,
+    ReportPage,
+    ResultTrackingRow,
+    SlaFilters,
+    SlaReportRow,
+)
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+Instant = AwareDatetime | date
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "the report (CSV when format=csv)"}
+}
+
+
+def _instant(value: Instant | None, zone: str, *, end: bool = False) -> datetime | None:
+    """An instant as given; a bare date is its midnight in `zone` (as `to`, the midnight
+    after it, so `to` names the last day included)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    day = value + timedelta(days=1) if end else value
+    return datetime.combine(day, time(), tzinfo=report_zone(zone)).astimezone(UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Common:
+    """What every report takes: the window, the zone, the format and the page."""
+
+    from_at: datetime | None
+    to_at: datetime | None
+    tz: str
+    format: ReportFormat
+    limit: int
+    cursor: str | None
+
+
+def common(
+    from_: Annotated[Instant | None, Query(alias="from", description="inclusive")] = None,
+    to: Annotated[Instant | None, Query(description="exclusive; a bare date is included")] = None,
+    tz: Annotated[str, Query(description="IANA zone for days and bare dates")] = "UTC",
+    format: ReportFormat = ReportFormat.JSON,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="json only")] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="json only")] = None,
+) -> Common:
+    """Parse and check the window (422 for an unknown zone or an empty window)."""
+    report_zone(tz)
+    from_at, to_at = _instant(from_, tz), _instant(to, tz, end=True)
+    check_window(from_at, to_at)
+    return Common(from_at, to_at, tz, format, limit, cursor)
+
+
+CommonDep = Annotated[Common, Depends(common)]
+
+
+def outcome_filters(
+    window: CommonDep,
+    kind: OutcomeKind | None = None,
+    provider_id: str | None = None,
+    employer_id: str | None = None,
+    candidate_id: str | None = None,
+    standard: str | None = None,
+    cohort: str | None = None,
+    component: str | None = None,
+) -> OutcomeFilters:
+    """The filters the outcome reports share."""
+    return OutcomeFilters(
+        from_at=window.from_at,
+        to_at=window.to_at,
+        kind=kind,
+        provider_id=provider_id,
+        employer_id=employer_id,
+        candidate_id=candidate_id,
+        standard=standard,
+        cohort=cohort,
+        component=component,
+        tz=window.tz,
+    )
+
+
+FiltersDep = Annotated[OutcomeFilters, Depends(outcome_filters)]
+
+
+def _reader(name: ReportName) -> Any:
+    def dependency(caller: CallerDep) -> Principal:
+        if not may_read(caller, name):
+            raise Forbidden(f"your roles do not allow you to read the {name.value} report")
+        return caller
+
+    return Depends(dependency)
+
+
+def _answer(
+    name: ReportName,
+    statement: Select[Any],
+    window: Common,
+    session: SessionDep,
+    engine: EngineDep,
+    shape: Shape | None = None,
+) -> Any:
+    shape = shape or SHAPES[name]
+    if window.format == ReportFormat.CSV:
+        stamp = "-".join(
+            value.date().isoformat() for value in (window.from_at, window.to_at) if value
+        )
+        filename = f"{name.value}{'-' + stamp if stamp else ''}.csv"
+        return StreamingResponse(
+            stream_csv(engine, statement, shape),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
+    return page(session, name, statement, shape, limit=window.limit, cursor=window.cursor)
+
+
+def _typed(row: type[BaseModel]) -> Any:
+    return ReportPage[row]  # type: ignore[valid-type]
+
+
+@router.get("/pass-fail", response_model=_typed(PassFailRow), responses=CSV)
+def pass_fail(
+    session: SessionDep,
+    engine: EngineDep,
+    window: CommonDep,
+    filters: FiltersDep,
+    caller: Annotated[Principal, _reader(ReportName.PASS_FAIL)],
+) -> Any:
+    """Passes, fails and voids per release day (counted when released, never when completed)."""
+    statement = queries.pass_fail(caller, filters)
+    return _answer(ReportName.PASS_FAIL, statement, window, session, engine)
+
+
+@router.get("/first-time-pass", response_model=_typed(FirstTimePassRow), responses=CSV)
+def first_time_pass(
+    session: SessionDep,
+    engine: EngineDep,
+    window: CommonDep,
+    filters: FiltersDep,
+    caller: Annotated[Principal, _reader(ReportName.FIRST_TIME_PASS)],
+) -> Any:
+    """First attempts per release day and how many passed (a void is no attempt)."""
+    statement = queries.first_time_pass(caller, filters)
+    return _answer(ReportName.FIRST_TIME_PASS, statement, window, session, engine)
+
+
+@router.get("/outcome-releases", response_model=_typed(OutcomeReleaseRow), responses=CSV)
+def outcome_releases(
+    session: SessionDep,
+    engine: EngineDep,
+    window: CommonDep,
+    filters: FiltersDep,
+    caller: Annotated[Principal, _reader(ReportName.OUTCOME_RELEASES)],
+    method: ReleaseMethod | None = None,
+) -> Any:
+    """Every release with its method, newest first (`from`/`to` bound the release)."""
+    statement = queries.outcome_releases(caller, dataclasses.replace(filters, method=method))
+    return _answer(ReportName.OUTCOME_RELEASES, statement, window, session, engine)
+
+
+@router.get("/result-tracking", response_model=_typed(ResultTrackingRow), responses=CSV)
+def result_tracking(
+    session: SessionDep,
+    engine: EngineDep,
+    window: CommonDep,
+    filters: FiltersDep,
+    caller: Annotated[Principal, _reader(ReportName.RESULT_TRACKING)],
+    date_field: TrackingDate = TrackingDate.SUBMITTED,
+) -> Any:
+    """Each outcome's progress; external users see no grade or date before release."""
+    statement = queries.result_tracking(caller, dataclasses.replace(filters, date_field=date_field))
+    shape = tracking_shape(date_field == TrackingDate.RELEASED)
+    return _answer(ReportName.RESULT_TRACKING, statement, window, session, engine, shape)
+
+
+@router.get("/sla", response_model=_typed(SlaReportRow), responses=CSV)
+def sla(
+    session: SessionDep,
+    engine: EngineDep,
+    window: CommonDep,
+    caller: Annotated[Principal, _reader(ReportName.SLA)],
+    definition: str | None = None,
+    subject: str | None = None,
+    candidate_id: str | None = None,
+    status: SlaStatus | None = None,
+    breached: bool | None = None,
+) -> Any:
+    """Per subject: definition version, started, stopped, elapsed, paused, goal, breached."""
+    filters = SlaFilters(
+        from_at=window.from_at,
+        to_at=window.to_at,
+        definition=definition,
+        subject=subject,
+        candidate_id=candidate_id,
+        status=status,
+        breached=breached,
+    )
+    statement = queries.sla(filters, now=datetime.now(UTC))
+    return _answer(ReportName.SLA, statement, window, session, engine)
+
+
+@router.get("/{name}", include_in_schema=False)
+def unknown(name: str, caller: CallerDep) -> None:
+    """Any other name: 404 naming the reports there are."""
+    known = ", ".join(report.value for report in ReportName)
+    raise NotFound(f"there is no report {name!r}; the reports are: {known}")

@@ -1,0 +1,282 @@
+"""One SQL statement per report: filtered, joined and aggregated in PostgreSQL.
+
+Each statement selects exactly the fields of its row model (models/report.py). Paging and
+CSV streaming wrap it (api/services/report.py), so JSON and CSV run the same query.
+Constants that partial indexes depend on are written inline (not bound), so the planner
+can prove the index's predicate whatever plan it caches.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from api.services.outcome import visible_to
+from domain.access import Principal
+from domain.outcome import Audience, Grade, OutcomeStatus, audience
+from domain.report import PASSING_GRADES, TrackingDate
+from domain.sla import SlaEventKind
+from models.candidate import Candidate, Element
+from models.outcome import Outcome
+from models.report import OutcomeFilters, SlaFilters
+from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
+
+_VOID: ColumnElement[str] = literal_column(f"'{Grade.VOID.value}'")
+_RELEASED = col(Outcome.released_at).is_not(None)
+_PASSING = col(Outcome.grade).in_(sorted(grade.value for grade in PASSING_GRADES))
+
+
+def _release_day(tz: str) -> ColumnElement[Any]:
+    """The calendar day of the release in zone `tz`."""
+    return cast(func.timezone(tz, col(Outcome.released_at)), Date)
+
+
+def _outcome_conditions(
+    who: Principal, filters: OutcomeFilters, instant: Any
+) -> list[ColumnElement[bool]]:
+    """What the caller may see, the filters, and the window on `instant`."""
+    conditions: list[ColumnElement[bool]] = [visible_to(who)]
+    equal = {
+        col(Outcome.kind): filters.kind,
+        col(Outcome.candidate_id): filters.candidate_id,
+        col(Outcome.release_method): filters.method,
+        col(Candidate.provider_id): filters.provider_id,
+        col(Candidate.employer_id): filters.employer_id,
+        col(Candidate.standard): filters.standard,
+        col(Candidate.cohort): filters.cohort,
+        col(Element.component): filters.component,
+    }
+    conditions += [column == value for column, value in equal.items() if value is not None]
+    if filters.from_at is not None:
+        conditions.append(instant >= filters.from_at)
+    if filters.to_at is not None:
+        conditions.append(instant < filters.to_at)
+    return conditions
+
+
+def _from_outcomes(statement: Select[Any]) -> Select[Any]:
+    """Outcomes with their candidate and (for results) element."""
+    return (
+        statement.select_from(Outcome)
+        .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
+        .outerjoin(Element, col(Element.id) == col(Outcome.element_id))
+    )
+
+
+def pass_fail(who: Principal, filters: OutcomeFilters) -> Select[Any]:
+    """Passes, fails and voids per release day and kind."""
+    day = _release_day(filters.tz).label("date")
+    kind: ColumnElement[Any] = col(Outcome.kind).label("kind")
+    statement: Select[Any] = select(
+        day,
+        kind,
+        func.count().filter(_PASSING).label("passed"),
+        func.count().filter(col(Outcome.grade) == Grade.FAIL.value).label("failed"),
+        func.count().filter(col(Outcome.grade) == _VOID).label("void"),
+    )
+    return (
+        _from_outcomes(statement)
+        .where(_RELEASED, *_outcome_conditions(who, filters, col(Outcome.released_at)))
+        .group_by(day, kind)
+    )
+
+
+def first_time_pass(who: Principal, filters: OutcomeFilters) -> Select[Any]:
+    """First attempts released per day and kind, and how many passed.
+
+    A first attempt has no earlier non-void outcome of its kind for the same candidate
+    (and component): the anti-join is served by `ix_outcomes_attempts`.
+    """
+    earlier, earlier_element = aliased(Outcome), aliased(Element)
+    tried_before = exists(
+        select(literal(1))
+        .select_from(earlier)
+        .outerjoin(earlier_element, col(earlier_element.id) == col(earlier.element_id))
+        .where(
+            col(earlier.candidate_id) == col(Outcome.candidate_id),
+            col(earlier.kind) == col(Outcome.kind),
+            col(earlier.grade) != _VOID,
+            tuple_(col(earlier.submitted_at), col(earlier.id))
+            < tuple_(col(Outcome.submitted_at), col(Outcome.id)),
+            col(earlier_element.component).is_not_distinct_from(col(Element.component)),
+        )
+    )
+    day = _release_day(filters.tz).label("date")
+    kind: ColumnElement[Any] = col(Outcome.kind).label("kind")
+    statement: Select[Any] = select(
+        day,
+        kind,
+        func.count().label("first_attempts"),
+        func.count().filter(_PASSING).label("first_time_passes"),
+    )
+    return (
+        _from_outcomes(statement)
+        .where(
+            _RELEASED,
+            col(Outcome.grade) != _VOID,
+            ~tried_before,
+            *_outcome_conditions(who, filters, col(Outcome.released_at)),
+        )
+        .group_by(day, kind)
+    )
+
+
+def _candidate_columns() -> list[ColumnElement[Any]]:
+    return [
+        col(Outcome.candidate_id).label("candidate_id"),
+        col(Candidate.name).label("candidate_name"),
+        col(Candidate.uln).label("uln"),
+        col(Candidate.provider_id).label("provider_id"),
+        col(Candidate.employer_id).label("employer_id"),
+        col(Candidate.standard).label("standard"),
+        col(Candidate.cohort).label("cohort"),
+        col(Element.component).label("component"),
+    ]
+
+
+def outcome_releases(who: Principal, filters: OutcomeFilters) -> Select[Any]:
+    """Every release with its method (LEGACY back-fills included)."""
+    statement: Select[Any] = select(
+        col(Outcome.kind).label("kind"),
+        col(Outcome.id).label("id"),
+        *_candidate_columns(),
+        col(Outcome.grade).label("grade"),
+        col(Outcome.release_method).label("release_method"),
+        col(Outcome.completed_at).label("completed_at"),
+        col(Outcome.released_at).label("released_at"),
+    )
+    return _from_outcomes(statement).where(
+        _RELEASED, *_outcome_conditions(who, filters, col(Outcome.released_at))
+    )
+
+
+def result_tracking(who: Principal, filters: OutcomeFilters) -> Select[Any]:
+    """Each outcome's progress; for external users PostgreSQL itself withholds the grade,
+    status detail and dates of an outcome not yet released."""
+    internal = audience(who) == Audience.INTERNAL
+
+    def shown(column: Any) -> ColumnElement[Any]:
+        return column if internal else case((_RELEASED, column), else_=null())
+
+    status = (
+        col(Outcome.status)
+        if internal
+        else case((_RELEASED, OutcomeStatus.RELEASED.value), else_="PENDING_QA")
+    )
+    by_release = filters.date_field == TrackingDate.RELEASED
+    instant = col(Outcome.released_at) if by_release else col(Outcome.submitted_at)
+    statement: Select[Any] = select(
+        col(Outcome.kind).label("kind"),
+        col(Outcome.id).label("id"),
+        *_candidate_columns(),
+        col(Element.scheduled_at).label("element_scheduled_at"),
+        col(Outcome.submitted_at).label("submitted_at"),
+        status.label("status"),
+        shown(col(Outcome.grade)).label("grade"),
+        shown(col(Outcome.completed_at)).label("completed_at"),
+        _RELEASED.label("outcome_released"),
+        col(Outcome.released_at).label("available_date"),
+        col(Outcome.release_method).label("release_method"),
+        shown(col(Outcome.scheduled_release_at)).label("scheduled_release_at")
+        if internal
+        else null().label("scheduled_release_at"),
+    )
+    conditions = _outcome_conditions(who, filters, instant)
+    if by_release:
+        conditions.append(_RELEASED)
+    return _from_outcomes(statement).where(*conditions)
+
+
+def _epoch(value: Any) -> ColumnElement[float]:
+    return cast(func.extract("epoch", value), Float)
+
+
+def sla(filters: SlaFilters, *, now: datetime) -> Select[Any]:
+    """SLA instances with elapsed and paused seconds summed from their logs.
+
+    The log alternates START (PAUSE RESUME)* [PAUSE] [STOP], so the paused time is the
+    resumes minus the pauses, plus an open pause up to the stop (or now).
+    """
+    entry = col(SlaLogEntry.kind)
+    at = _epoch(col(SlaLogEntry.at))
+    timing = (
+        select(
+            func.min(at).filter(entry == SlaEventKind.START.value).label("start"),
+            func.max(at).filter(entry == SlaEventKind.STOP.value).label("stop"),
+            func.coalesce(func.sum(at).filter(entry == SlaEventKind.PAUSE.value), 0).label("p"),
+            func.coalesce(func.sum(at).filter(entry == SlaEventKind.RESUME.value), 0).label("r"),
+            (
+                func.count().filter(entry == SlaEventKind.PAUSE.value)
+                > func.count().filter(entry == SlaEventKind.RESUME.value)
+            ).label("open_pause"),
+        )
+        .where(col(SlaLogEntry.instance_id) == col(SlaInstance.id))
+        .lateral("timing")
+    )
+    end = func.coalesce(timing.c.stop, _epoch(literal(now)))
+    paused = timing.c.r - timing.c.p + case((timing.c.open_pause, end), else_=0)
+    elapsed = func.greatest(end - timing.c.start - paused, 0)
+    columns: list[ColumnElement[Any]] = [
+        col(SlaInstance.definition).label("definition"),
+        col(SlaInstance.version).label("version"),
+        col(SlaDefinition.name).label("name"),
+        col(SlaInstance.subject).label("subject"),
+        col(SlaInstance.candidate_id).label("candidate_id"),
+        col(SlaInstance.status).label("status"),
+        col(SlaInstance.started_at).label("started_at"),
+        col(SlaInstance.stopped_at).label("stopped_at"),
+        func.coalesce(elapsed, 0).label("elapsed_s"),
+        func.coalesce(paused, 0).label("paused_s"),
+        col(SlaInstance.goal_s).label("goal_s"),
+        col(SlaInstance.breached_at).is_not(None).label("breached"),
+        col(SlaInstance.breached_at).label("breached_at"),
+        col(SlaInstance.id).label("instance_id"),
+    ]
+    statement = (
+        select(*columns)
+        .select_from(SlaInstance)
+        .join(
+            SlaDefinition,
+            and_(
+                col(SlaDefinition.code) == col(SlaInstance.definition),
+                col(SlaDefinition.version) == col(SlaInstance.version),
+            ),
+        )
+        .join(timing, literal(True))
+    )
+    return statement.where(*_sla_conditions(filters))
+
+
+def _sla_conditions(filters: SlaFilters) -> list[ColumnElement[bool]]:
+    equal = {
+        col(SlaInstance.definition): filters.definition,
+        col(SlaInstance.subject): filters.subject,
+        col(SlaInstance.candidate_id): filters.candidate_id,
+        col(SlaInstance.status): filters.status,
+    }
+    conditions = [column == value for column, value in equal.items() if value is not None]
+    if filters.breached is not None:
+        breached = col(SlaInstance.breached_at).is_not(None)
+        conditions.append(breached if filters.breached else ~breached)
+    if filters.from_at is not None:
+        conditions.append(col(SlaInstance.started_at) >= filters.from_at)
+    if filters.to_at is not None:
+        conditions.append(col(SlaInstance.started_at) < filters.to_at)
+    return conditions

@@ -1,0 +1,136 @@
+"""Report rows (the same fields in JSON and CSV) and the filters reports share."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+from domain.outcome import Grade, OutcomeKind, ReleaseMethod
+from domain.report import TrackingDate
+from domain.sla import SlaStatus
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+class PassFailRow(BaseModel):
+    """Released outcomes of one kind on one release day: passes, fails and voids."""
+
+    date: date
+    kind: OutcomeKind
+    passed: int
+    failed: int
+    void: int
+    total: int
+    pass_rate: float | None
+
+
+class FirstTimePassRow(BaseModel):
+    """First attempts released on one day, and how many of them passed."""
+
+    date: date
+    kind: OutcomeKind
+    first_attempts: int
+    first_time_passes: int
+    first_time_pass_rate: float | None
+
+
+class OutcomeReleaseRow(BaseModel):
+    """One release: what was released, for whom, how and when."""
+
+    kind: OutcomeKind
+    id: str
+    candidate_id: str
+    candidate_name: str
+    uln: str | None
+    provider_id: str
+    employer_id: str | None
+    standard: str | None
+    cohort: str | None
+    component: str | None
+    grade: Grade
+    release_method: ReleaseMethod
+    completed_at: datetime | None
+    released_at: datetime
+
+
+class SlaReportRow(BaseModel):
+    """One timed subject: its definition version, times, and whether it breached."""
+
+    definition: str
+    version: int
+    name: str
+    subject: str
+    candidate_id: str | None
+    status: SlaStatus
+    started_at: datetime
+    stopped_at: datetime | None
+    elapsed_s: float
+    paused_s: float
+    goal_s: int
+    breached: bool
+    breached_at: datetime | None
+
+
+class ResultTrackingRow(BaseModel):
+    """One outcome's progress. External users get no grade, status detail or date of an
+    outcome not yet released (status `PENDING_QA`)."""
+
+    kind: OutcomeKind
+    id: str
+    candidate_id: str
+    candidate_name: str
+    uln: str | None
+    provider_id: str
+    employer_id: str | None
+    standard: str | None
+    cohort: str | None
+    component: str | None
+    element_scheduled_at: datetime | None
+    submitted_at: datetime
+    status: str
+    grade: Grade | None
+    completed_at: datetime | None
+    outcome_released: bool
+    available_date: datetime | None
+    release_method: ReleaseMethod | None
+    scheduled_release_at: datetime | None
+
+
+class ReportPage(BaseModel, Generic[Row]):
+    """One page of a report; pass `next_cursor` back as `cursor` for the next."""
+
+    report: str
+    items: list[Row]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeFilters:
+    """Filters every outcome report takes (`from` inclusive, `to` exclusive)."""
+
+    from_at: datetime | None = None
+    to_at: datetime | None = None
+    kind: OutcomeKind | None = None
+    provider_id: str | None = None
+    employer_id: str | None = None
+    candidate_id: str | None = None
+    standard: str | None = None
+    cohort: str | None = None
+    component: str | None = None
+    method: ReleaseMethod | None = None
+    tz: str = "UTC"
+    date_field: TrackingDate = TrackingDate.SUBMITTED
+
+
+@dataclass(frozen=True)
+class SlaFilters:
+    """Filters of the SLA report (`from`/`to` bound the start)."""
+
+    from_at: datetime | None = None
+    to_at: datetime | None = None
+    definition: str | None = None
+    subject: str | None = None
+    candidate_id: str | None = None
+    status: SlaStatus | None = None
+    breached: bool | None = None
