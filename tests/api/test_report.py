@@ -1,6 +1,7 @@
 """Reports through HTTP: counted on the release day, every release listed with its method,
 and no unreleased grade for external users, in JSON and in CSV."""
 
+import asyncio
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -23,7 +24,7 @@ STAFF = bearer("report-reader", "assessor")
 
 
 async def report(
-    api: httpx.AsyncClient, name: str, headers: dict[str, str] = STAFF, **params: Any
+    api: httpx.AsyncClient, name: str, headers: dict[str, str] = STAFF, /, **params: Any
 ) -> list[dict[str, Any]]:
     """Every row of a JSON report, following the cursor."""
     items: list[dict[str, Any]] = []
@@ -41,7 +42,7 @@ async def report(
 
 
 async def report_csv(
-    api: httpx.AsyncClient, name: str, headers: dict[str, str] = STAFF, **params: Any
+    api: httpx.AsyncClient, name: str, headers: dict[str, str] = STAFF, /, **params: Any
 ) -> list[dict[str, str]]:
     """The CSV report as dictionaries (header row checked)."""
     answer = await api.get(
@@ -280,8 +281,6 @@ async def test_the_sla_report_shows_elapsed_paused_and_the_definition_version(
 
 
 async def _sla_rows(api: httpx.AsyncClient, subject: str, status: str) -> list[dict[str, Any]]:
-    import asyncio
-
     for _ in range(200):  # the SLA's own workflow records each step
         rows = await report(api, "sla", definition="result_complete_to_release", subject=subject)
         if rows and rows[0]["status"] == status:
