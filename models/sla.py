@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.sla import SlaEvent, SlaEventKind, SlaStatus, elapsed, paused
+from domain.sla import SlaEvent, SlaEventKind, SlaStatus
 from models.common import json_field, time_field
 
 
@@ -104,9 +104,3 @@ def log_of(session: Session, instance_id: str) -> list[SlaEvent]:
         .order_by(col(SlaLogEntry.seq))
     ).all()
     return [SlaEvent(SlaEventKind(row.kind), row.at) for row in rows]
-
-
-def timings(session: Session, instance: SlaInstance, now: datetime) -> tuple[float, float]:
-    """Elapsed and paused seconds of `instance` as of `now` (stopped ones stand still)."""
-    log = log_of(session, instance.id)
-    return elapsed(log, now).total_seconds(), paused(log, now).total_seconds()

@@ -248,6 +248,7 @@ def sla(filters: SlaFilters, *, now: datetime) -> Select[Any]:
         col(SlaInstance.breached_at).is_not(None).label("breached"),
         col(SlaInstance.breached_at).label("breached_at"),
         col(SlaInstance.id).label("instance_id"),
+        col(SlaInstance.warned).label("warned"),
     ]
     statement = (
         select(*columns)
