@@ -35,5 +35,8 @@ bench: $(STAMP)
 bench-sync: $(STAMP)
 	$(BIN)/python bench/checklist_sync.py $(N)
 
+bench-reports: $(STAMP)
+	$(BIN)/python bench/reports.py $(N)
+
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
