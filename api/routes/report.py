@@ -204,8 +204,12 @@ def result_tracking(
     caller: Annotated[Principal, _reader(ReportName.RESULT_TRACKING)],
     date_field: TrackingDate = TrackingDate.SUBMITTED,
 ) -> Any:
-    """Each outcome's progress; external users see no grade or date before release."""
-    statement = queries.result_tracking(caller, dataclasses.replace(filters, date_field=date_field))
+    """Each result's progress (`kind=certification` for certifications); external users
+    see no grade or date before release."""
+    tracked = dataclasses.replace(
+        filters, kind=filters.kind or OutcomeKind.RESULT, date_field=date_field
+    )
+    statement = queries.result_tracking(caller, tracked)
     shape = tracking_shape(date_field == TrackingDate.RELEASED)
     return _answer(ReportName.RESULT_TRACKING, statement, window, session, engine, shape)
 

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlmodel import col, select
 
 from api.deps import SessionDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import report_queries
-from api.services.report import SHAPES, ordered
+from api.services.report import SHAPES, fetch_page
 from domain.access import Principal, can_manage_users
 from domain.errors import NotFound
 from domain.report import ReportName
@@ -36,13 +36,11 @@ def list_slas(
         SlaFilters(definition=definition, subject=subject, breached=breached),
         now=datetime.now(UTC),
     )
-    page = ordered(statement, SHAPES[ReportName.SLA], cursor).limit(limit + 1)
-    rows = session.execute(page).mappings().all()
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = encode_cursor(last["started_at"], last["instance_id"]) if last else None
-    return Page[SlaPublic](
-        items=[SlaPublic.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor
+    rows, next_cursor = fetch_page(
+        session, statement, SHAPES[ReportName.SLA], limit=limit, cursor=cursor
     )
+    items = [SlaPublic.model_validate(row) for row in rows]
+    return Page[SlaPublic](items=items, next_cursor=next_cursor)
 
 
 @router.post("/v1/sla-definitions/{code}", status_code=status.HTTP_201_CREATED)
