@@ -39,7 +39,15 @@ class Outcome(SQLModel, table=True):
             "ix_outcomes_released",
             "released_at",
             "id",
-            postgresql_include=["kind", "grade", "release_method", "candidate_id", "element_id"],
+            postgresql_include=[
+                "kind",
+                "grade",
+                "release_method",
+                "candidate_id",
+                "element_id",
+                "submitted_at",
+                "component",
+            ],
             postgresql_where=text("released_at IS NOT NULL"),
         ),
         Index(
@@ -53,8 +61,10 @@ class Outcome(SQLModel, table=True):
             "ix_outcomes_attempts",
             "candidate_id",
             "kind",
+            text("coalesce(component, '')"),
             "submitted_at",
             "id",
+            postgresql_include=["component"],
             postgresql_where=text("grade <> 'VOID'"),
         ),
         Index("ix_outcomes_submitted", "kind", "submitted_at", "id"),
@@ -66,6 +76,8 @@ class Outcome(SQLModel, table=True):
     element_id: str | None = Field(
         default=None, foreign_key="elements.id", max_length=64, index=True
     )
+    # The element's component, filled by a trigger from `elements` (migration 0009).
+    component: str | None = Field(default=None, max_length=64)
     grade: str = Field(max_length=16)
     sampled_for_qa: bool = False
     status: str = Field(max_length=32)

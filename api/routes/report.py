@@ -206,10 +206,7 @@ def result_tracking(
 ) -> Any:
     """Each result's progress (`kind=certification` for certifications); external users
     see no grade or date before release."""
-    tracked = dataclasses.replace(
-        filters, kind=filters.kind or OutcomeKind.RESULT, date_field=date_field
-    )
-    statement = queries.result_tracking(caller, tracked)
+    statement = queries.result_tracking(caller, dataclasses.replace(filters, date_field=date_field))
     shape = tracking_shape(date_field == TrackingDate.RELEASED)
     return _answer(ReportName.RESULT_TRACKING, statement, window, session, engine, shape)
 

@@ -6,6 +6,7 @@ Constants that partial indexes depend on are written inline (not bound), so the 
 can prove the index's predicate whatever plan it caches.
 """
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from sqlmodel import col
 
 from api.services.outcome import visible_to
 from domain.access import Principal
-from domain.outcome import Audience, Grade, OutcomeStatus, audience
+from domain.outcome import Audience, Grade, OutcomeKind, OutcomeStatus, audience
 from domain.report import PASSING_GRADES, TrackingDate
 from domain.sla import SlaEventKind
 from models.candidate import Candidate, Element
@@ -41,6 +42,11 @@ from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
 _VOID: ColumnElement[str] = literal_column(f"'{Grade.VOID.value}'")
 _RELEASED = col(Outcome.released_at).is_not(None)
 _PASSING = col(Outcome.grade).in_(sorted(grade.value for grade in PASSING_GRADES))
+
+
+def _same_component(component: Any) -> ColumnElement[str]:
+    """The component as `ix_outcomes_attempts` keys it (certifications have none)."""
+    return func.coalesce(component, literal_column("''"))
 
 
 def _release_day(tz: str) -> ColumnElement[Any]:
@@ -61,7 +67,7 @@ def _outcome_conditions(
         col(Candidate.employer_id): filters.employer_id,
         col(Candidate.standard): filters.standard,
         col(Candidate.cohort): filters.cohort,
-        col(Element.component): filters.component,
+        col(Outcome.component): filters.component,
     }
     conditions += [column == value for column, value in equal.items() if value is not None]
     if filters.from_at is not None:
@@ -71,13 +77,27 @@ def _outcome_conditions(
     return conditions
 
 
-def _from_outcomes(statement: Select[Any]) -> Select[Any]:
-    """Outcomes with their candidate and (for results) element."""
-    return (
-        statement.select_from(Outcome)
-        .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
-        .outerjoin(Element, col(Element.id) == col(Outcome.element_id))
+def _from_outcomes(statement: Select[Any], *, element: bool = True) -> Select[Any]:
+    """Outcomes with their candidate (and, for results, element)."""
+    joined = statement.select_from(Outcome).join(
+        Candidate, col(Candidate.id) == col(Outcome.candidate_id)
     )
+    if element:
+        joined = joined.outerjoin(Element, col(Element.id) == col(Outcome.element_id))
+    return joined
+
+
+def _counted(statement: Select[Any], who: Principal, filters: OutcomeFilters) -> Select[Any]:
+    """The aggregates read outcomes alone (index-only) unless the caller's scope or a
+    filter needs the candidate."""
+    scoped = audience(who) != Audience.INTERNAL or any(
+        (filters.provider_id, filters.employer_id, filters.standard, filters.cohort)
+    )
+    if scoped:
+        return statement.select_from(Outcome).join(
+            Candidate, col(Candidate.id) == col(Outcome.candidate_id)
+        )
+    return statement.select_from(Outcome)
 
 
 def pass_fail(who: Principal, filters: OutcomeFilters) -> Select[Any]:
@@ -92,7 +112,7 @@ def pass_fail(who: Principal, filters: OutcomeFilters) -> Select[Any]:
         func.count().filter(col(Outcome.grade) == _VOID).label("void"),
     )
     return (
-        _from_outcomes(statement)
+        _counted(statement, who, filters)
         .where(_RELEASED, *_outcome_conditions(who, filters, col(Outcome.released_at)))
         .group_by(day, kind)
     )
@@ -104,18 +124,17 @@ def first_time_pass(who: Principal, filters: OutcomeFilters) -> Select[Any]:
     A first attempt has no earlier non-void outcome of its kind for the same candidate
     (and component): the anti-join is served by `ix_outcomes_attempts`.
     """
-    earlier, earlier_element = aliased(Outcome), aliased(Element)
+    earlier = aliased(Outcome)
     tried_before = exists(
         select(literal(1))
         .select_from(earlier)
-        .outerjoin(earlier_element, col(earlier_element.id) == col(earlier.element_id))
         .where(
             col(earlier.candidate_id) == col(Outcome.candidate_id),
             col(earlier.kind) == col(Outcome.kind),
+            _same_component(col(earlier.component)) == _same_component(col(Outcome.component)),
             col(earlier.grade) != _VOID,
             tuple_(col(earlier.submitted_at), col(earlier.id))
             < tuple_(col(Outcome.submitted_at), col(Outcome.id)),
-            col(earlier_element.component).is_not_distinct_from(col(Element.component)),
         )
     )
     day = _release_day(filters.tz).label("date")
@@ -127,7 +146,7 @@ def first_time_pass(who: Principal, filters: OutcomeFilters) -> Select[Any]:
         func.count().filter(_PASSING).label("first_time_passes"),
     )
     return (
-        _from_outcomes(statement)
+        _counted(statement, who, filters)
         .where(
             _RELEASED,
             col(Outcome.grade) != _VOID,
@@ -147,7 +166,7 @@ def _candidate_columns() -> list[ColumnElement[Any]]:
         col(Candidate.employer_id).label("employer_id"),
         col(Candidate.standard).label("standard"),
         col(Candidate.cohort).label("cohort"),
-        col(Element.component).label("component"),
+        col(Outcome.component).label("component"),
     ]
 
 
@@ -162,14 +181,14 @@ def outcome_releases(who: Principal, filters: OutcomeFilters) -> Select[Any]:
         col(Outcome.completed_at).label("completed_at"),
         col(Outcome.released_at).label("released_at"),
     )
-    return _from_outcomes(statement).where(
+    return _from_outcomes(statement, element=False).where(
         _RELEASED, *_outcome_conditions(who, filters, col(Outcome.released_at))
     )
 
 
 def result_tracking(who: Principal, filters: OutcomeFilters) -> Select[Any]:
-    """Each outcome's progress; for external users PostgreSQL itself withholds the grade,
-    status detail and dates of an outcome not yet released."""
+    """Each result's progress (certifications' when asked for); for external users
+    PostgreSQL itself withholds the grade, status and dates of what is not released."""
     internal = audience(who) == Audience.INTERNAL
 
     def shown(column: Any) -> ColumnElement[Any]:
@@ -180,6 +199,7 @@ def result_tracking(who: Principal, filters: OutcomeFilters) -> Select[Any]:
         if internal
         else case((_RELEASED, OutcomeStatus.RELEASED.value), else_="PENDING_QA")
     )
+    filters = dataclasses.replace(filters, kind=filters.kind or OutcomeKind.RESULT)
     by_release = filters.date_field == TrackingDate.RELEASED
     instant = col(Outcome.released_at) if by_release else col(Outcome.submitted_at)
     statement: Select[Any] = select(
