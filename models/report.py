@@ -35,8 +35,8 @@ class FirstTimePassRow(BaseModel):
     first_time_pass_rate: float | None
 
 
-class OutcomeReleaseRow(BaseModel):
-    """One release: what was released, for whom, how and when."""
+class _OutcomeRow(BaseModel):
+    """What an outcome row says of the outcome and its candidate (the first columns)."""
 
     kind: OutcomeKind
     id: str
@@ -48,6 +48,11 @@ class OutcomeReleaseRow(BaseModel):
     standard: str | None
     cohort: str | None
     component: str | None
+
+
+class OutcomeReleaseRow(_OutcomeRow):
+    """One release: what was released, for whom, how and when."""
+
     grade: Grade
     release_method: ReleaseMethod
     completed_at: datetime | None
@@ -72,20 +77,10 @@ class SlaReportRow(BaseModel):
     breached_at: datetime | None
 
 
-class ResultTrackingRow(BaseModel):
+class ResultTrackingRow(_OutcomeRow):
     """One outcome's progress. External users get no grade, status detail or date of an
     outcome not yet released (status `PENDING_QA`)."""
 
-    kind: OutcomeKind
-    id: str
-    candidate_id: str
-    candidate_name: str
-    uln: str | None
-    provider_id: str
-    employer_id: str | None
-    standard: str | None
-    cohort: str | None
-    component: str | None
     element_scheduled_at: datetime | None
     submitted_at: datetime
     status: str

@@ -17,6 +17,29 @@ from tests.support.tokens import bearer
 NAMES = ["pass-fail", "first-time-pass", "outcome-releases", "sla", "result-tracking"]
 
 
+def load_legacy(
+    db: Engine, candidate_id: str, element_id: str, outcome_id: str, grade: str, at: datetime
+) -> None:
+    """A result loaded from the older service: complete at `at`, never release-tracked."""
+    with Session(db) as session, session.begin():
+        session.add(
+            Outcome(
+                id=outcome_id,
+                kind="result",
+                candidate_id=candidate_id,
+                element_id=element_id,
+                grade=grade,
+                status="PENDING_RELEASE",
+                tracked=False,
+                submitted_by="old-system",
+                submitted_at=at - timedelta(days=2),
+                completed_at=at,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+
+
 @pytest.mark.parametrize("name", NAMES)
 async def test_every_report_needs_a_token(api: httpx.AsyncClient, name: str) -> None:
     answer = await api.get(f"/v1/reports/{name}")
@@ -109,23 +132,7 @@ async def test_a_legacy_release_is_listed_and_counted_on_its_completion_day(
 ) -> None:
     records = await setup(api, auto_release=False)
     completed_at = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
-    with Session(db) as session, session.begin():
-        session.add(
-            Outcome(
-                id="legacy-result",
-                kind="result",
-                candidate_id=records.candidate_id,
-                element_id=records.element_id,
-                grade="FAIL",
-                status="PENDING_RELEASE",
-                tracked=False,
-                submitted_by="old-system",
-                submitted_at=completed_at - timedelta(days=2),
-                completed_at=completed_at,
-                created_at=completed_at,
-                updated_at=completed_at,
-            )
-        )
+    load_legacy(db, records.candidate_id, records.element_id, "legacy-result", "FAIL", completed_at)
     assert backfill_legacy(db, at=datetime.now(UTC)) == 1
 
     [row] = await report(api, "outcome-releases", method="LEGACY")
@@ -140,23 +147,7 @@ async def test_a_legacy_release_is_listed_and_counted_on_its_completion_day(
 async def test_days_are_counted_in_the_zone_asked_for(api: httpx.AsyncClient, db: Engine) -> None:
     records = await setup(api, auto_release=False)
     late_evening = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 1 July 00:30 in London (BST)
-    with Session(db) as session, session.begin():
-        session.add(
-            Outcome(
-                id="late-result",
-                kind="result",
-                candidate_id=records.candidate_id,
-                element_id=records.element_id,
-                grade="PASS",
-                status="PENDING_RELEASE",
-                tracked=False,
-                submitted_by="old-system",
-                submitted_at=late_evening,
-                completed_at=late_evening,
-                created_at=late_evening,
-                updated_at=late_evening,
-            )
-        )
+    load_legacy(db, records.candidate_id, records.element_id, "late-result", "PASS", late_evening)
     backfill_legacy(db, at=datetime.now(UTC))
 
     [utc] = await report(api, "pass-fail")
