@@ -154,5 +154,34 @@ def backfill_legacy_releases() -> None:
     typer.echo(f"{count} outcome(s) recorded as released (LEGACY)")
 
 
+@app.command("export-report")
+def export_report(
+    name: Annotated[
+        str,
+        typer.Argument(help="pass-fail, first-time-pass, outcome-releases, sla, result-tracking"),
+    ],
+    from_: Annotated[str | None, typer.Option("--from", help="instant or date (inclusive)")] = None,
+    to: Annotated[str | None, typer.Option(help="instant, or a date that is included")] = None,
+    tz: Annotated[str, typer.Option(help="IANA zone for days and bare dates")] = "UTC",
+    out: Annotated[
+        str | None, typer.Option(help="file to write (default: standard output)")
+    ] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="FIELD=VALUE, as the HTTP query takes")
+    ] = None,
+) -> None:
+    """Write a report as CSV (an operator's export; the same query as GET /v1/reports)."""
+    from api.services.report_export import export
+
+    settings = get_settings()
+    if not settings.database_url:
+        raise typer.BadParameter("set DATABASE_URL")
+    try:
+        count = export(settings.database_url, name, from_, to, tz, filter_ or [], out)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(f"{count} row(s) of {name} written to {out or 'standard output'}", err=True)
+
+
 if __name__ == "__main__":
     app()

@@ -6,7 +6,7 @@ an outcome still pending counts nowhere, and external users only ever see releas
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -100,6 +100,15 @@ def report_zone(name: str) -> ZoneInfo:
             errors=[field_error("tz", "an IANA time zone name, e.g. Europe/London")],
         )
     return ZoneInfo(name)
+
+
+def window_bound(value: date | datetime | None, zone: str, *, end: bool = False) -> datetime | None:
+    """`from`/`to` as an instant: an instant as given; a bare date is its midnight in `zone`
+    (as `to`, the midnight after it, so `to` names the last day included)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    day = value + timedelta(days=1) if end else value
+    return datetime.combine(day, time(), tzinfo=report_zone(zone)).astimezone(UTC)
 
 
 def csv_cell(value: object) -> str:

@@ -7,18 +7,16 @@ organisation's released outcomes.
 """
 
 import dataclasses
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import Select
 
 from api.deps import CallerDep, EngineDep, SessionDep
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from api.services import report_queries as queries
-from api.services.report import SHAPES, Shape, page, stream_csv, tracking_shape
+from api.services.report import page, statement_for, stream_csv
 from domain.access import Principal
 from domain.errors import Forbidden, NotFound
 from domain.outcome import OutcomeKind, ReleaseMethod
@@ -29,6 +27,7 @@ from domain.report import (
     check_window,
     may_read,
     report_zone,
+    window_bound,
 )
 from domain.sla import SlaStatus
 from models.report import (
@@ -48,15 +47,6 @@ Instant = AwareDatetime | date
 CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "the report (CSV when format=csv)"}
 }
-
-
-def _instant(value: Instant | None, zone: str, *, end: bool = False) -> datetime | None:
-    """An instant as given; a bare date is its midnight in `zone` (as `to`, the midnight
-    after it, so `to` names the last day included)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time(), tzinfo=report_zone(zone)).astimezone(UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +71,7 @@ def common(
 ) -> Common:
     """Parse and check the window (422 for an unknown zone or an empty window)."""
     report_zone(tz)
-    from_at, to_at = _instant(from_, tz), _instant(to, tz, end=True)
+    from_at, to_at = window_bound(from_, tz), window_bound(to, tz, end=True)
     check_window(from_at, to_at)
     return Common(from_at, to_at, tz, format, limit, cursor)
 
@@ -128,13 +118,13 @@ def _reader(name: ReportName) -> Any:
 
 def _answer(
     name: ReportName,
-    statement: Select[Any],
+    who: Principal,
+    filters: OutcomeFilters | SlaFilters,
     window: Common,
     session: SessionDep,
     engine: EngineDep,
-    shape: Shape | None = None,
 ) -> Any:
-    shape = shape or SHAPES[name]
+    statement, shape = statement_for(name, who, filters, now=datetime.now(UTC))
     if window.format == ReportFormat.CSV:
         stamp = "-".join(
             value.date().isoformat() for value in (window.from_at, window.to_at) if value
@@ -164,8 +154,7 @@ def pass_fail(
     caller: Annotated[Principal, _reader(ReportName.PASS_FAIL)],
 ) -> Any:
     """Passes, fails and voids per release day (counted when released, never when completed)."""
-    statement = queries.pass_fail(caller, filters)
-    return _answer(ReportName.PASS_FAIL, statement, window, session, engine)
+    return _answer(ReportName.PASS_FAIL, caller, filters, window, session, engine)
 
 
 @router.get("/first-time-pass", response_model=_typed(FirstTimePassRow), responses=CSV)
@@ -177,8 +166,7 @@ def first_time_pass(
     caller: Annotated[Principal, _reader(ReportName.FIRST_TIME_PASS)],
 ) -> Any:
     """First attempts per release day and how many passed (a void is no attempt)."""
-    statement = queries.first_time_pass(caller, filters)
-    return _answer(ReportName.FIRST_TIME_PASS, statement, window, session, engine)
+    return _answer(ReportName.FIRST_TIME_PASS, caller, filters, window, session, engine)
 
 
 @router.get("/outcome-releases", response_model=_typed(OutcomeReleaseRow), responses=CSV)
@@ -191,8 +179,8 @@ def outcome_releases(
     method: ReleaseMethod | None = None,
 ) -> Any:
     """Every release with its method, newest first (`from`/`to` bound the release)."""
-    statement = queries.outcome_releases(caller, dataclasses.replace(filters, method=method))
-    return _answer(ReportName.OUTCOME_RELEASES, statement, window, session, engine)
+    filters = dataclasses.replace(filters, method=method)
+    return _answer(ReportName.OUTCOME_RELEASES, caller, filters, window, session, engine)
 
 
 @router.get("/result-tracking", response_model=_typed(ResultTrackingRow), responses=CSV)
@@ -206,9 +194,8 @@ def result_tracking(
 ) -> Any:
     """Each result's progress (`kind=certification` for certifications); external users
     see no grade or date before release."""
-    statement = queries.result_tracking(caller, dataclasses.replace(filters, date_field=date_field))
-    shape = tracking_shape(date_field == TrackingDate.RELEASED)
-    return _answer(ReportName.RESULT_TRACKING, statement, window, session, engine, shape)
+    filters = dataclasses.replace(filters, date_field=date_field)
+    return _answer(ReportName.RESULT_TRACKING, caller, filters, window, session, engine)
 
 
 @router.get("/sla", response_model=_typed(SlaReportRow), responses=CSV)
@@ -233,8 +220,7 @@ def sla(
         status=status,
         breached=breached,
     )
-    statement = queries.sla(filters, now=datetime.now(UTC))
-    return _answer(ReportName.SLA, statement, window, session, engine)
+    return _answer(ReportName.SLA, caller, filters, window, session, engine)
 
 
 @router.get("/{name}", include_in_schema=False)

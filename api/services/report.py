@@ -14,14 +14,18 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, RowMapping, Select, text, tuple_
 from sqlmodel import Session
 
+from api.services import report_queries as queries
+from domain.access import Principal
 from domain.errors import Invalid, field_error
-from domain.report import ReportName, csv_cell, rate
+from domain.report import ReportName, TrackingDate, csv_cell, rate
 from models.report import (
     FirstTimePassRow,
+    OutcomeFilters,
     OutcomeReleaseRow,
     PassFailRow,
     ReportPage,
     ResultTrackingRow,
+    SlaFilters,
     SlaReportRow,
 )
 
@@ -70,6 +74,24 @@ SHAPES: dict[ReportName, Shape] = {
     ReportName.RESULT_TRACKING: _detail(ResultTrackingRow, "submitted_at"),
     ReportName.SLA: Shape(SlaReportRow, ("started_at", "instance_id"), datetime.fromisoformat),
 }
+
+
+def statement_for(
+    name: ReportName, who: Principal, filters: OutcomeFilters | SlaFilters, *, now: datetime
+) -> tuple[Select[Any], Shape]:
+    """The report's statement for `who` and how its rows are ordered."""
+    if isinstance(filters, SlaFilters):
+        return queries.sla(filters, now=now), SHAPES[ReportName.SLA]
+    outcome_reports = {
+        ReportName.PASS_FAIL: queries.pass_fail,
+        ReportName.FIRST_TIME_PASS: queries.first_time_pass,
+        ReportName.OUTCOME_RELEASES: queries.outcome_releases,
+        ReportName.RESULT_TRACKING: queries.result_tracking,
+    }
+    shape = SHAPES[name]
+    if name == ReportName.RESULT_TRACKING:
+        shape = tracking_shape(filters.date_field == TrackingDate.RELEASED)
+    return outcome_reports[name](who, filters), shape
 
 
 def tracking_shape(by_release: bool) -> Shape:
