@@ -54,6 +54,7 @@ PASSING_GRADES = frozenset({Grade.PASS, Grade.MERIT, Grade.DISTINCTION})
 
 # A cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|")
+_TRIGGER_CHARS = frozenset(FORMULA_TRIGGERS)
 
 
 def may_read(who: Principal, name: ReportName) -> bool:
@@ -116,6 +117,8 @@ def csv_cell(value: object) -> str:
     would run as a formula neutralised with a leading apostrophe (OWASP advice)."""
     if value is None:
         return ""
+    if isinstance(value, str):  # the common case first: exports are mostly text
+        return "'" + value if _runs_as_formula(value) else str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime | date):
@@ -123,9 +126,16 @@ def csv_cell(value: object) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = str(value)
-    if text.lstrip(" ").startswith(FORMULA_TRIGGERS) or text.lstrip().startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    return "'" + text if _runs_as_formula(text) else text
+
+
+def _runs_as_formula(text: str) -> bool:
+    # Only a trigger, or blank space that may hide one, is worth a closer look.
+    if not text or not (text[0] in _TRIGGER_CHARS or text[0].isspace()):
+        return False
+    return text.lstrip(" ").startswith(FORMULA_TRIGGERS) or text.lstrip().startswith(
+        FORMULA_TRIGGERS
+    )
 
 
 @dataclass(frozen=True)
