@@ -1,25 +1,115 @@
-"""Saved histories replay against today's workflow code (determinism and compatibility)."""
+"""Saved histories replay against today's workflow code (determinism and compatibility).
+
+Every file in histories/ is replayed with the one workflow its name's prefix maps to (a
+file no prefix maps fails), and must contain the event types listed for it in EXERCISES,
+so a re-recording that no longer reaches a timer, signal or update is noticed.
+"""
 
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from worker import WORKFLOWS
+from worker import SANDBOX, WORKFLOWS
+from workflows.application import ApplicationReviewWorkflow
+from workflows.checklist_sync import ChecklistSyncWorkflow
+from workflows.induction import InductionRegistrationWorkflow
+from workflows.outcome import OutcomeReleaseWorkflow
+from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
+from workflows.sla import SlaWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 TEXTS = {path: path.read_text() for path in HISTORIES}
+
+# A history file's name starts with exactly one of these prefixes.
+WORKFLOW_BY_PREFIX: dict[str, type] = {
+    "application_": ApplicationReviewWorkflow,
+    "outcome_release_": OutcomeReleaseWorkflow,
+    "outcome_batch_": OutcomeReleaseBatchWorkflow,
+    "sla_": SlaWorkflow,
+    "induction_": InductionRegistrationWorkflow,
+    "checklist_sync_": ChecklistSyncWorkflow,
+}
+
+E = EventType
+ACTIVITY = E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+COMPLETED = E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+SIGNALED = E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+UPDATE_ACCEPTED = E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+UPDATE_COMPLETED = E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
+UPSERT = E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+TIMER_STARTED = E.EVENT_TYPE_TIMER_STARTED
+TIMER_FIRED = E.EVENT_TYPE_TIMER_FIRED
+TIMER_CANCELED = E.EVENT_TYPE_TIMER_CANCELED
+UPDATES = {UPDATE_ACCEPTED, UPDATE_COMPLETED}
+TIMERS = {TIMER_STARTED, TIMER_FIRED, TIMER_CANCELED}
+
+# What each history exists to exercise: event types it must contain (file stem → types).
+EXERCISES: dict[str, set[EventType.ValueType]] = {
+    "application_submit_withdraw": {*UPDATES, ACTIVITY, UPSERT, COMPLETED},
+    "application_review_cycle_loq": {*UPDATES, *TIMERS, ACTIVITY, COMPLETED},
+    # QA sign-off, a schedule moved (its timer cancelled), the new timer fires and releases.
+    "outcome_release_qa_rescheduled": {*UPDATES, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    # Pending until a batch releases it; the batch's `released` signal ends it.
+    "outcome_release_by_batch": {*UPDATES, SIGNALED, ACTIVITY, COMPLETED},
+    # Scheduled: a timer to the instant, then chunk, list, notify and close activities.
+    "outcome_batch_scheduled": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
+    # Pause (timer cancelled), resume (re-armed), a warning fires, stop: MET.
+    "sla_pause_resume_warning_met": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    # The reminder fires; later a claim cancels the next one. Still open (no completion).
+    "induction_reminder_claim_release": {*UPDATES, *TIMERS, ACTIVITY, UPSERT},
+    "checklist_sync_two_pages": {ACTIVITY, UPSERT, COMPLETED},
+}
+
+
+def workflow_of(stem: str) -> type:
+    """The workflow class a history file belongs to, by its name's prefix."""
+    found = [cls for prefix, cls in WORKFLOW_BY_PREFIX.items() if stem.startswith(prefix)]
+    assert len(found) == 1, (
+        f"history {stem}.json must start with exactly one of {sorted(WORKFLOW_BY_PREFIX)}"
+    )
+    return found[0]
+
+
+def _history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, TEXTS[path])
 
 
 def test_there_are_histories_to_replay() -> None:
     assert HISTORIES, "record some with `python -m tests.replay.recorder`"
 
 
+def test_every_workflow_the_worker_runs_has_a_history() -> None:
+    covered = {workflow_of(path.stem) for path in HISTORIES}
+
+    assert [w.__name__ for w in WORKFLOWS if w not in covered] == []
+
+
+def test_every_history_says_what_it_exercises() -> None:
+    assert {path.stem for path in HISTORIES} == set(EXERCISES)
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, TEXTS[path])
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    workflow = workflow_of(path.stem)
+    history = _history(path)
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.workflow_type.name == workflow.__name__
+    replayer = Replayer(
+        workflows=[workflow], workflow_runner=SANDBOX, data_converter=pydantic_data_converter
+    )
 
     await replayer.replay_workflow(history)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+def test_history_contains_what_it_exercises(path: Path) -> None:
+    assert path.stem in EXERCISES, f"say in EXERCISES what {path.name} exercises"
+    present = {event.event_type for event in _history(path).events}
+
+    missing = EXERCISES[path.stem] - present
+
+    assert not missing, f"{path.name} lacks {sorted(EventType.Name(t) for t in missing)}"
