@@ -239,7 +239,9 @@ def test_csv_cell_neutralises_a_formula(trigger: str, rest: str) -> None:
     assert csv_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("lead", [" ", "   ", " \t", "\t ", "\r\n  ", "\u00a0", "\u3000", "\u2003 "])
+@pytest.mark.parametrize(
+    "lead", [" ", "   ", " \t", "\t ", "\r\n  ", "\u00a0", "\u3000", "\u2003 "]
+)
 @pytest.mark.parametrize("trigger", ["=", "+", "-", "@", "|"])
 @pytest.mark.parametrize("rest", FORMULAS)
 def test_csv_cell_neutralises_a_formula_after_leading_blanks(
