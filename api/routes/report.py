@@ -147,11 +147,11 @@ def _typed(row: type[BaseModel]) -> Any:
 
 @router.get("/pass-fail", response_model=_typed(PassFailRow), responses=CSV)
 def pass_fail(
+    caller: Annotated[Principal, _reader(ReportName.PASS_FAIL)],
     session: SessionDep,
     engine: EngineDep,
     window: CommonDep,
     filters: FiltersDep,
-    caller: Annotated[Principal, _reader(ReportName.PASS_FAIL)],
 ) -> Any:
     """Passes, fails and voids per release day (counted when released, never when completed)."""
     return _answer(ReportName.PASS_FAIL, caller, filters, window, session, engine)
@@ -159,11 +159,11 @@ def pass_fail(
 
 @router.get("/first-time-pass", response_model=_typed(FirstTimePassRow), responses=CSV)
 def first_time_pass(
+    caller: Annotated[Principal, _reader(ReportName.FIRST_TIME_PASS)],
     session: SessionDep,
     engine: EngineDep,
     window: CommonDep,
     filters: FiltersDep,
-    caller: Annotated[Principal, _reader(ReportName.FIRST_TIME_PASS)],
 ) -> Any:
     """First attempts per release day and how many passed (a void is no attempt)."""
     return _answer(ReportName.FIRST_TIME_PASS, caller, filters, window, session, engine)
@@ -171,11 +171,11 @@ def first_time_pass(
 
 @router.get("/outcome-releases", response_model=_typed(OutcomeReleaseRow), responses=CSV)
 def outcome_releases(
+    caller: Annotated[Principal, _reader(ReportName.OUTCOME_RELEASES)],
     session: SessionDep,
     engine: EngineDep,
     window: CommonDep,
     filters: FiltersDep,
-    caller: Annotated[Principal, _reader(ReportName.OUTCOME_RELEASES)],
     method: ReleaseMethod | None = None,
 ) -> Any:
     """Every release with its method, newest first (`from`/`to` bound the release)."""
@@ -185,11 +185,11 @@ def outcome_releases(
 
 @router.get("/result-tracking", response_model=_typed(ResultTrackingRow), responses=CSV)
 def result_tracking(
+    caller: Annotated[Principal, _reader(ReportName.RESULT_TRACKING)],
     session: SessionDep,
     engine: EngineDep,
     window: CommonDep,
     filters: FiltersDep,
-    caller: Annotated[Principal, _reader(ReportName.RESULT_TRACKING)],
     date_field: TrackingDate = TrackingDate.SUBMITTED,
 ) -> Any:
     """Each result's progress (`kind=certification` for certifications); external users
@@ -200,10 +200,10 @@ def result_tracking(
 
 @router.get("/sla", response_model=_typed(SlaReportRow), responses=CSV)
 def sla(
+    caller: Annotated[Principal, _reader(ReportName.SLA)],
     session: SessionDep,
     engine: EngineDep,
     window: CommonDep,
-    caller: Annotated[Principal, _reader(ReportName.SLA)],
     definition: str | None = None,
     subject: str | None = None,
     candidate_id: str | None = None,

@@ -157,3 +157,11 @@ async def test_days_are_counted_in_the_zone_asked_for(api: httpx.AsyncClient, db
         api, "pass-fail", tz="Europe/London", **{"from": "2026-07-01", "to": "2026-07-01"}
     )
     assert [row["passed"] for row in in_london] == [1]
+
+
+async def test_who_is_asking_is_settled_before_what_is_asked(api: httpx.AsyncClient) -> None:
+    no_token = await api.get("/v1/reports/pass-fail?tz=Nowhere&from=2026-11-22&to=2026-11-01")
+    assert no_token.status_code == 401
+    outsider = bearer("x", "applicant")
+    refused = await api.get("/v1/reports/outcome-releases?tz=Nowhere", headers=outsider)
+    assert refused.status_code == 403
