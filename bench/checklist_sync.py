@@ -7,7 +7,9 @@ a v2 template that changes both main sections. In the same run it times:
 
 - the floor: one `UPDATE … FROM` writing v2's lists into every eligible main section
   (no savepoints, no audit rows, no events, no change log), then puts v1 back;
-- the sync: ChecklistSyncWorkflow through an in-process worker, pages of 500.
+- the sync: ChecklistSyncWorkflow through an in-process worker, pages of 500, each page
+  planned in Python and written set-based (decision 0024). It also counts the SQL
+  statements the sync sent and the audit, event and change rows it wrote.
 
     .venv/bin/python bench/checklist_sync.py [N]     (default 20000; `make bench-sync`)
 """
@@ -24,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -140,21 +142,48 @@ def floor(engine: Engine) -> tuple[float, int]:
     return seconds, rows
 
 
-async def through_workflow(engine: Engine) -> tuple[float, ChecklistSyncProgress]:
-    """The sync as operators run it: one workflow, one activity per page of 500."""
+async def through_workflow(engine: Engine) -> tuple[float, int, ChecklistSyncProgress]:
+    """The sync as operators run it: one workflow, one activity per page of 500.
+
+    Returns (seconds, SQL statements the worker sent meanwhile, the result).
+    """
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
     )
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
     async with env, build_worker(env.client, engine, task_queue="bench", threads=4):
-        began = time.perf_counter()
-        handle = await start(
-            env.client, StartChecklistSyncInput(sync_id="bench", actor="bench"), task_queue="bench"
-        )
-        result = await handle.result()
-        return time.perf_counter() - began, result
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            began = time.perf_counter()
+            handle = await start(
+                env.client,
+                StartChecklistSyncInput(sync_id="bench", actor="bench"),
+                task_queue="bench",
+            )
+            result = await handle.result()
+            return time.perf_counter() - began, statements[0], result
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+def written(engine: Engine) -> tuple[int, int, int]:
+    """(audit rows, outbox events, change rows) the sync wrote."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM audit_log WHERE action = 'checklist_synced'),"
+                " (SELECT count(*) FROM outbox_events WHERE type = 'assessment.checklist_synced'),"
+                " (SELECT count(*) FROM checklist_sync_changes WHERE sync_id = 'bench')"
+            )
+        ).one()
+        return row[0], row[1], row[2]
 
 
 def main() -> None:
@@ -168,12 +197,17 @@ def main() -> None:
     try:
         seed(engine, count)
         floor_s, rows = floor(engine)
-        sync_s, result = asyncio.run(through_workflow(engine))
+        sync_s, statements, result = asyncio.run(through_workflow(engine))
+        audits, events, changes = written(engine)
         print(f"checklist sync: {count} assessments, {result.found} eligible, pages of 500")
         print(f"set-based UPDATE (floor)   {floor_s:8.2f} s   {rows} sections")
         print(
             f"ChecklistSyncWorkflow      {sync_s:8.2f} s   synced {result.synced}, "
             f"unchanged {result.unchanged}, skipped {result.skipped}, failed {result.failed}"
+        )
+        print(
+            f"  wrote {audits} audit rows, {events} events, {changes} change rows;"
+            f" {statements} SQL statements over {result.pages} pages"
         )
         print(f"ratio (sync / floor): {sync_s / floor_s:.1f}x")
     finally:
