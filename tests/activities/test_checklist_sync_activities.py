@@ -336,6 +336,32 @@ def test_a_bad_row_counts_as_failed_and_the_page_goes_on(db: Engine) -> None:
     assert "ValidationError" in failure.error
 
 
+def test_a_row_the_database_refuses_fails_alone_and_the_page_goes_on(db: Engine) -> None:
+    publish(db, 1, V1)
+    publish(db, 2, V2)
+    apps = [seed_assessment(db, AssessmentStatus.NOT_STARTED) for _ in range(3)]
+    bad = sorted(apps)[1]
+    with db.begin() as conn:  # adding `references` to it now clashes on the primary key
+        conn.execute(
+            text("UPDATE assessment_sections SET id = :clash WHERE id = :id"),
+            {"clash": f"asm-{bad}-references", "id": f"asm-{bad}-legacy"},
+        )
+
+    progress = run_sync(db)  # the page's batch fails; it is written again row by row
+
+    assert _counts(progress) == (3, 2, 0, 0, 1)
+    for good in set(apps) - {bad}:
+        assert "references" in sections_of(db, good)
+    with Session(db) as session:
+        failure = session.exec(
+            select(ChecklistSyncChange).where(ChecklistSyncChange.kind == "failed")
+        ).one()
+    assert failure.application_id == bad
+    assert failure.error is not None
+    assert failure.error.startswith("IntegrityError")
+    assert count(db, AuditEntry) == 2
+
+
 def test_a_sync_scoped_to_one_template_leaves_the_others(db: Engine) -> None:
     for code in ("qts", "eyts"):
         publish(db, 1, V1, code)
