@@ -1,11 +1,9 @@
 """Bulk release activities: set-based, one transaction per chunk, safe to retry."""
 
 import asyncio
-from datetime import datetime
-from typing import Any
+from collections.abc import Collection
 
-from sqlalchemy import Engine, func, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.client import Client
@@ -14,9 +12,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.refusal import refusals_fail_fast
 from domain.errors import NotFound
 from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod
-from models.event import AuditEntry, OutboxEvent, publish, write_audit
+from models.event import publish, write_audit
 from models.outcome import Outcome, ReleaseBatch, ReleaseBatchItem
-from models.outcome_release import release_outcomes, take_schedule
+from models.outcome_release import release_outcomes, take_batch_schedule
 from workflows.payloads.outcome import (
     CLOSE_BATCH,
     LIST_RELEASED,
@@ -48,27 +46,22 @@ class OutcomeBatchActivities:
     @activity.defn(name=SCHEDULE_BATCH)
     @refusals_fail_fast
     def schedule_release_batch(self, command: ScheduleBatchInput) -> BatchCounts:
-        """Point every pending outcome's schedule at the batch; skip the others."""
+        """Point every pending outcome's schedule at the batch; skip the others.
+
+        A handful of set-based statements in one transaction, whatever the batch's size.
+        """
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
             if batch.status != "QUEUED":  # a retry
                 return counts_of(session, batch)
-            items = session.exec(
-                select(ReleaseBatchItem).where(ReleaseBatchItem.batch_id == batch.id)
-            ).all()
-            owner = f"batch:{batch.id}"
-            taken = set(
-                take_schedule(
-                    session,
-                    [item.outcome_id for item in items],
-                    owner=owner,
-                    release_at=command.release_at,
-                    at=command.at,
-                )
+            take_batch_schedule(
+                session,
+                batch.id,
+                release_at=command.release_at,
+                actor=command.actor,
+                at=command.at,
             )
-            _mark(session, batch.id, taken, "SCHEDULED")
             _skip_rest(session, batch.id, "PENDING")
-            _record_schedules(session, sorted(taken), batch, command)
             batch.status = "SCHEDULED"
             batch.updated_at = command.at
             session.add(batch)
@@ -77,12 +70,16 @@ class OutcomeBatchActivities:
     @activity.defn(name=RELEASE_BATCH_CHUNK)
     @refusals_fail_fast
     def release_batch_chunk(self, command: ReleaseBatchChunkInput) -> BatchCounts:
-        """Release the next chunk of items, re-checking each outcome in the UPDATE itself."""
+        """Release the next chunk of items, re-checking each outcome in the UPDATE itself.
+
+        Set-based: the chunk's ids, one release statement (outcomes, to-dos, audit rows,
+        events), one statement per item state, the counts; one transaction.
+        """
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
             state = "SCHEDULED" if command.method == ReleaseMethod.SCHEDULED else "PENDING"
-            items = session.exec(
-                select(ReleaseBatchItem)
+            ids = session.exec(
+                select(ReleaseBatchItem.outcome_id)
                 .where(ReleaseBatchItem.batch_id == batch.id, ReleaseBatchItem.state == state)
                 .order_by(col(ReleaseBatchItem.position))
                 .limit(command.limit)
@@ -90,15 +87,16 @@ class OutcomeBatchActivities:
             scheduled = command.method == ReleaseMethod.SCHEDULED
             released = release_outcomes(
                 session,
-                [item.outcome_id for item in items],
+                ids,
                 method=command.method,
                 at=command.at,
                 actor=command.actor,
                 schedule_owner=f"batch:{batch.id}" if scheduled else None,
                 scheduled_at=command.release_at if scheduled else None,
             )
-            _mark(session, batch.id, {r.id for r in released}, "RELEASED")
-            _skip(session, batch.id, {i.outcome_id for i in items} - {r.id for r in released})
+            released_ids = {r.id for r in released}
+            _mark(session, batch.id, released_ids, "RELEASED")
+            _skip(session, batch.id, set(ids) - released_ids)
             batch.status = "RUNNING"
             batch.updated_at = command.at
             session.add(batch)
@@ -221,98 +219,47 @@ def counts_of(session: Session, batch: ReleaseBatch) -> BatchCounts:
     )
 
 
-def _mark(session: Session, batch_id: str, outcome_ids: set[str], state: str) -> None:
+# Why an item was skipped: the status of its outcome now (after this transaction's release).
+_REASON = f"""
+    coalesce((
+        SELECT CASE
+            WHEN o.status = '{OutcomeStatus.RELEASED.value}' THEN
+                CASE WHEN o.release_method = '{ReleaseMethod.VOID.value}'
+                     THEN 'voided' ELSE 'already released' END
+            WHEN o.status = '{OutcomeStatus.PENDING_RELEASE.value}' THEN
+                CASE WHEN o.schedule_owner IS NOT NULL
+                     THEN 'rescheduled' ELSE 'not on this schedule' END
+            ELSE 'not pending release (' || o.status || ')'
+        END
+        FROM outcomes o WHERE o.id = i.outcome_id
+    ), 'no such outcome')
+"""
+_MARK = text(
+    "UPDATE release_batch_items SET state = :state"
+    " WHERE batch_id = :batch_id AND outcome_id = ANY(:ids)"
+)
+_SKIP = text(
+    f"UPDATE release_batch_items i SET state = 'SKIPPED', reason = {_REASON}"
+    " WHERE i.batch_id = :batch_id AND i.outcome_id = ANY(:ids)"
+)
+_SKIP_REST = text(
+    f"UPDATE release_batch_items i SET state = 'SKIPPED', reason = {_REASON}"
+    " WHERE i.batch_id = :batch_id AND i.state = :state"
+)
+
+
+def _mark(session: Session, batch_id: str, outcome_ids: Collection[str], state: str) -> None:
+    """One statement for every item of these outcomes."""
     if outcome_ids:
-        session.execute(
-            update(ReleaseBatchItem)
-            .where(
-                col(ReleaseBatchItem.batch_id) == batch_id,
-                col(ReleaseBatchItem.outcome_id).in_(outcome_ids),
-            )
-            .values(state=state)
-        )
+        session.execute(_MARK, {"batch_id": batch_id, "ids": sorted(outcome_ids), "state": state})
 
 
-def _skip(session: Session, batch_id: str, outcome_ids: set[str]) -> None:
+def _skip(session: Session, batch_id: str, outcome_ids: Collection[str]) -> None:
     """Skipped items keep why: the outcome's status now (released, voided, moved, absent)."""
-    if not outcome_ids:
-        return
-    found = session.exec(
-        select(Outcome.id, Outcome.status, Outcome.release_method, Outcome.schedule_owner).where(
-            col(Outcome.id).in_(outcome_ids)
-        )
-    ).all()
-    reasons = {oid: _reason(status, method, owner) for oid, status, method, owner in found}
-    by_reason: dict[str, list[str]] = {}
-    for outcome_id in outcome_ids:
-        by_reason.setdefault(reasons.get(outcome_id, "no such outcome"), []).append(outcome_id)
-    for reason, ids in by_reason.items():
-        session.execute(
-            update(ReleaseBatchItem)
-            .where(
-                col(ReleaseBatchItem.batch_id) == batch_id,
-                col(ReleaseBatchItem.outcome_id).in_(ids),
-            )
-            .values(state="SKIPPED", reason=reason)
-        )
+    if outcome_ids:
+        session.execute(_SKIP, {"batch_id": batch_id, "ids": sorted(outcome_ids)})
 
 
 def _skip_rest(session: Session, batch_id: str, state: str) -> None:
-    rest = session.exec(
-        select(ReleaseBatchItem.outcome_id).where(
-            ReleaseBatchItem.batch_id == batch_id, ReleaseBatchItem.state == state
-        )
-    ).all()
-    _skip(session, batch_id, set(rest))
-
-
-def _reason(status: str, method: str | None, owner: str | None) -> str:
-    if status == OutcomeStatus.RELEASED.value:
-        return "voided" if method == ReleaseMethod.VOID.value else "already released"
-    if status == OutcomeStatus.PENDING_RELEASE.value:
-        return "rescheduled" if owner else "not on this schedule"
-    return f"not pending release ({status})"
-
-
-def _record_schedules(
-    session: Session, ids: list[str], batch: ReleaseBatch, command: ScheduleBatchInput
-) -> None:
-    """Audit rows and `{kind}.release_scheduled` events for every outcome taken."""
-    if not ids:
-        return
-    kinds = dict(
-        session.exec(select(Outcome.id, Outcome.kind).where(col(Outcome.id).in_(ids))).all()
-    )
-    release_at = command.release_at.isoformat()
-    audits: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for outcome_id in ids:
-        kind = kinds[outcome_id]
-        key = f"{kind}:{outcome_id}:scheduled:{release_at}:batch:{batch.id}"
-        detail = {"release_at": release_at, "batch_id": batch.id}
-        audits.append(_row(kind, outcome_id, command.at, command.actor, key, detail))
-        events.append(
-            {
-                "type": f"{kind}.release_scheduled",
-                "subject": outcome_id,
-                "occurred_at": command.at,
-                "dedupe_key": key,
-                "data": {"id": outcome_id, "kind": kind, **detail},
-            }
-        )
-    session.execute(insert(AuditEntry).on_conflict_do_nothing(), audits)
-    session.execute(insert(OutboxEvent).on_conflict_do_nothing(), events)
-
-
-def _row(
-    kind: str, outcome_id: str, at: datetime, actor: str, key: str, detail: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "subject_kind": kind,
-        "subject_id": outcome_id,
-        "at": at,
-        "actor": actor,
-        "action": "release_scheduled",
-        "detail": detail,
-        "dedupe_key": key,
-    }
+    """Skip every item still in `state`, with why, in one statement."""
+    session.execute(_SKIP_REST, {"batch_id": batch_id, "state": state})

@@ -234,13 +234,29 @@ async def through_batch(
 
 
 async def print_timeline(client: Client, batch_id: str, instant: datetime) -> None:
-    """When each step of the batch workflow happened, relative to the instant."""
+    """When each step of the batch workflow happened, relative to the instant, then the time
+    spent in each activity (scheduled to completed, summed per activity type)."""
     history = await client.get_workflow_handle(batch_workflow_id(batch_id)).fetch_history()
+    scheduled: dict[int, tuple[str, datetime]] = {}
+    spent: dict[str, list[float]] = {}
     for event in history.events:
         name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+        at = event.event_time.ToDatetime(tzinfo=UTC)
+        if name == "ACTIVITY_TASK_SCHEDULED":
+            kind = event.activity_task_scheduled_event_attributes.activity_type.name
+            scheduled[event.event_id] = (kind, at)
+        if name == "ACTIVITY_TASK_COMPLETED":
+            kind, began = scheduled[
+                event.activity_task_completed_event_attributes.scheduled_event_id
+            ]
+            spent.setdefault(kind, []).append((at - began).total_seconds())
         if name in ("TIMER_FIRED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_COMPLETED"):
-            at = event.event_time.ToDatetime(tzinfo=UTC)
             print(f"    {(at - instant).total_seconds():8.2f} s  {name}")
+    for kind, seconds in spent.items():
+        print(
+            f"  {kind:26s} {len(seconds):3d} call(s) {sum(seconds):8.2f} s"
+            f" (longest {max(seconds):.2f} s)"
+        )
 
 
 def directly(engine: Engine, ids: list[str], chunk: int = 1000) -> float:

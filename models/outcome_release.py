@@ -145,6 +145,69 @@ def take_schedule(
     return [row[0] for row in rows]
 
 
+# One round trip for a whole batch: take the schedules, mark the items, audit rows, events.
+# Rows are written in outcome-id order (code points, as Python sorts), so event ids follow it.
+_SCHEDULE_BATCH = text(
+    """
+    WITH taken AS (
+        UPDATE outcomes
+        SET scheduled_release_at = :release_at, schedule_owner = :owner,
+            revision = revision + 1, updated_at = :at
+        WHERE id IN (SELECT outcome_id FROM release_batch_items WHERE batch_id = :batch_id)
+          AND status = 'PENDING_RELEASE' AND released_at IS NULL
+        RETURNING id, kind
+    ), marked AS (
+        UPDATE release_batch_items SET state = 'SCHEDULED'
+        WHERE batch_id = :batch_id AND outcome_id IN (SELECT id FROM taken)
+    ), keyed AS (
+        SELECT id, kind, kind || ':' || id || CAST(:key_suffix AS text) AS key,
+               jsonb_build_object('release_at', CAST(:release_at_text AS text),
+                                  'batch_id', CAST(:batch_id AS text)) AS detail
+        FROM taken
+    ), audit AS (
+        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
+        SELECT kind, id, :at, :actor, 'release_scheduled', detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    ), events AS (
+        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
+        SELECT kind || '.release_scheduled', id, :at,
+               jsonb_build_object('id', id, 'kind', kind) || detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    )
+    SELECT count(*) FROM taken
+    """
+)
+
+
+def take_batch_schedule(
+    session: Session, batch_id: str, *, release_at: datetime, actor: str, at: datetime
+) -> int:
+    """Point the schedule of every still-pending outcome of the batch at `batch:{id}`.
+
+    Set-based, in the caller's transaction: each outcome taken has its item marked
+    `SCHEDULED`, one audit row and one `{kind}.release_scheduled` event (no grade), keyed
+    `{kind}:{id}:scheduled:{release_at}:batch:{batch_id}` so a retry writes neither again.
+    Returns how many outcomes were taken; the batch's other items are left as they were.
+    """
+    release_at_text = release_at.isoformat()
+    taken = session.execute(
+        _SCHEDULE_BATCH,
+        {
+            "batch_id": batch_id,
+            "owner": f"batch:{batch_id}",
+            "release_at": release_at,
+            "release_at_text": release_at_text,
+            "key_suffix": f":scheduled:{release_at_text}:batch:{batch_id}",
+            "at": at,
+            "actor": actor,
+        },
+    ).scalar_one()
+    session.expire_all()  # ORM objects loaded earlier in the transaction are stale now
+    return int(taken)
+
+
 def legacy_candidates() -> ColumnElement[bool]:
     """Outcomes complete before release tracking existed and never released since."""
     return and_(
