@@ -6,7 +6,7 @@ from models.assessment import Assessment, AssessmentSection
 from models.candidate import Candidate, Element, Employer, Provider
 from models.checklist_sync import ChecklistSync, ChecklistSyncChange
 from models.event import AuditEntry, OutboxEvent
-from models.idempotency import IdempotentRequest
+from models.idempotency import IdempotentChange, IdempotentRequest
 from models.induction import (
     Induction,
     InductionClaim,
@@ -33,6 +33,7 @@ __all__ = [
     "Element",
     "Employer",
     "HeldSection",
+    "IdempotentChange",
     "IdempotentRequest",
     "Induction",
     "InductionClaim",
