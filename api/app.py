@@ -1,14 +1,18 @@
 """The FastAPI application: one engine and one Temporal client for its lifetime."""
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api import errors
-from api.idempotency import IdempotencyMiddleware
+from api import errors, idempotency
+from api.boundary import BoundaryMiddleware
 from api.routes import action, application, health, review, sla, template, user
 from api.routes import candidate as candidate_routes
 from api.routes import checklist_sync as checklist_sync_routes
@@ -20,6 +24,8 @@ from api.routes import report as report_routes
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
+
+log = logging.getLogger("casework.api")
 
 DESCRIPTION = """Assessment and review casework as durable Temporal workflows.
 
@@ -44,14 +50,24 @@ def create_app(
             raise RuntimeError("DATABASE_URL is not set (make run sets it for you)")
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings.database_url or "")
+        # Keyed requests hold a connection while they run: a pool of their own, so they
+        # queue for it instead of starving the routes' sessions.
+        app.state.idempotency_engine = make_engine(
+            app.state.engine.url.render_as_string(hide_password=False), pool_size=16
+        )
         app.state.temporal = temporal or await connect(settings, lazy=True)
+        purging = asyncio.create_task(_purge_expired_keys(app.state.idempotency_engine))
         yield
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
+        app.state.idempotency_engine.dispose()
         if owned_engine:
             app.state.engine.dispose()
 
     app = FastAPI(title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BoundaryMiddleware)
     routers = (
         health.router,
         user.router,
@@ -71,6 +87,16 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+async def _purge_expired_keys(engine: Engine, every_s: float = 600) -> None:
+    """Forget expired Idempotency-Key answers every few minutes, for the app's lifetime."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await asyncio.to_thread(idempotency.purge, engine, now=datetime.now(UTC))
+        except Exception:  # the database may be down for a while; try again later
+            log.warning("could not purge expired idempotency keys", exc_info=True)
 
 
 app = create_app()

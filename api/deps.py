@@ -9,7 +9,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
-from core.auth import InvalidToken, read_token
 from core.settings import Settings
 from domain.access import Principal
 
@@ -41,17 +40,16 @@ def get_temporal(request: Request) -> Client:
 
 
 def get_caller(
-    settings: Annotated[Settings, Depends(get_settings)],
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The verified caller; 401 without a valid bearer token."""
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "a bearer token is required", headers=challenge)
-    try:
-        return read_token(credentials.credentials, secret=settings.auth_secret)
-    except InvalidToken as exc:
-        raise HTTPException(401, str(exc), headers=challenge) from exc
+    """The caller the boundary verified before anything else (`credentials` documents it)."""
+    principal = request.state._state.get("principal")
+    if not isinstance(principal, Principal):
+        raise HTTPException(
+            401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

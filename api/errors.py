@@ -1,5 +1,6 @@
 """RFC 9457 problem JSON for every error the API returns."""
 
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.errors import REFUSALS, Conflict, Refusal
 
 PROBLEM_JSON = "application/problem+json"
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -21,6 +23,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Unprocessable content",
+    500: "Internal server error",
     503: "Service unavailable",
 }
 
@@ -45,7 +48,12 @@ def problem(
         body["allowed"] = allowed
     if errors:
         body["errors"] = errors
+    if request_id := request_id_var.get():
+        body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+RETRY_LATER = {"Retry-After": "2"}
 
 
 def refusal_from_update(error: WorkflowUpdateFailedError) -> Refusal:
@@ -98,7 +106,9 @@ async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
     if exc.status == RPCStatusCode.NOT_FOUND:
         # The case's workflow has finished (completed, withdrawn) or never started.
         return problem(409, f"this case is not open for that: {exc.message}", allowed=[])
-    return problem(503, f"Temporal did not answer: {exc.message}")
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return problem(503, f"Temporal did not answer: {exc.message}", headers=RETRY_LATER)
+    raise exc  # anything else is unexpected: the boundary answers 500 and logs it
 
 
 def install(app: FastAPI) -> None:

@@ -1,154 +1,346 @@
-"""`Idempotency-Key` on a POST: a retry gets the first answer back, nothing runs twice."""
+"""`Idempotency-Key` on an unsafe request: a retry gets the first answer, nothing runs twice.
+
+A key is scoped to the verified caller, the method and the path. While the first request
+runs, its transaction holds an advisory lock on the key, so a retry, even one sent at
+once, waits and then gets the stored answer. The answer (status, headers, body, byte for
+byte) is stored and committed before it is sent, and kept 24 h. A crash leaves no answer
+behind: the retry runs again, and what it does must come out the same. Workflow commands
+derive their update (and new entity) ids from the key, so Temporal answers the first
+outcome; a change the API wrote itself leaves an `IdempotentChange` row in the same
+transaction, so a retry after a lost answer is told the change happened.
+"""
 
 import hashlib
-import json
-from datetime import UTC, datetime
-from typing import Any
+import re
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-import jwt
-from sqlalchemy import Engine, delete
+import psycopg
+from sqlalchemy import Connection, Engine, delete, event, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.sql.elements import TextClause
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem
-from models.idempotency import IdempotentRequest
+from api.errors import RETRY_LATER, problem
+from core.settings import Settings
+from models.idempotency import IdempotentChange, IdempotentRequest
 
 HEADER = "idempotency-key"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_KEY_LENGTH = 200
+_VALID_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
+# Answers carry these only for the request they answered; a replay gets its own.
+_NOT_REPLAYED = frozenset({b"x-request-id", b"date", b"server", b"set-cookie"})
+REPLAYED = (b"idempotent-replayed", b"true")
+_WROTE = "casework.wrote"
 
 
-class IdempotencyMiddleware:
-    """Stores the first answer per (caller, key); a replay returns it, a clash is refused."""
+@dataclass(frozen=True)
+class Claim:
+    """One keyed request: who, which key, which method and path (hashed as `scope`)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    principal: str
+    key: str
+    method: str
+    path: str
+    ttl: timedelta = timedelta(days=1)
+    scope: str = field(init=False)
+    digest: str = field(init=False)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        key = request.headers.get(HEADER)
-        caller = _unverified_subject(request.headers.get("authorization", ""))
-        if not key or caller is None:
-            await self.app(scope, receive, send)
-            return
-        body = await request.body()
-        engine: Engine = scope["app"].state.engine
-        fingerprint = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
-        claimed, stored = await run_in_threadpool(
-            _claim, engine, caller, key, scope["path"], fingerprint
+    def __post_init__(self) -> None:
+        scope = hashlib.sha256(f"{self.method} {self.path}".encode()).hexdigest()
+        object.__setattr__(self, "scope", scope)
+        whole = "\x1f".join((self.principal, scope, self.key))
+        object.__setattr__(self, "digest", hashlib.sha256(whole.encode()).hexdigest())
+
+    @property
+    def command_id(self) -> str:
+        """A Temporal update id that is the same for every retry of this request."""
+        return f"key-{self.digest[:32]}"
+
+    @property
+    def entity_id(self) -> str:
+        """A UUID for what this request creates, the same for every retry."""
+        return str(uuid.UUID(self.digest[:32]))
+
+    @property
+    def lock_id(self) -> int:
+        """The advisory lock held while the request runs."""
+        return int.from_bytes(bytes.fromhex(self.digest[:16]), "big", signed=True)
+
+    def where(self) -> dict[str, str]:
+        """The primary key of its rows."""
+        return {"principal": self.principal, "key": self.key, "scope": self.scope}
+
+
+current_claim: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
+
+
+@dataclass
+class Answer:
+    """A response held back until it is stored."""
+
+    status: int = 500
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: bytearray = field(default_factory=bytearray)
+
+    async def send(self, send: Send, *, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+        """Send it whole."""
+        headers = [*self.headers, *(extra or [])]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": bytes(self.body), "more_body": False})
+
+
+async def guard(app: ASGIApp, principal: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run `app` once per key: replay a stored answer, wait for one in progress."""
+    key = Headers(scope=scope).get(HEADER)
+    if scope["method"] not in UNSAFE_METHODS or key is None:
+        await app(scope, receive, send)
+        return
+    if not _VALID_KEY.fullmatch(key):
+        await _invalid_key()(scope, receive, send)
+        return
+    state = scope["app"].state
+    claim = Claim(
+        principal=principal,
+        key=key,
+        method=scope["method"],
+        path=scope["path"],
+        ttl=timedelta(seconds=state.settings.idempotency_ttl_s),
+    )
+    body = await _read_body(receive)
+    fingerprint = hashlib.sha256(scope.get("query_string", b"") + b"\n" + body).hexdigest()
+    lock = await run_in_threadpool(_lock, state.idempotency_engine, claim, state.settings)
+    if lock is None:
+        busy = problem(409, "a request with this Idempotency-Key is still running; retry shortly")
+        busy.headers.update(RETRY_LATER)
+        await busy(scope, receive, send)
+        return
+    try:
+        await _once(app, claim, body, fingerprint, lock, scope, receive, send)
+    finally:
+        await run_in_threadpool(lock.close)  # rolls back unless the answer was committed
+
+
+async def _once(
+    app: ASGIApp,
+    claim: Claim,
+    body: bytes,
+    fingerprint: str,
+    lock: Connection,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    now = datetime.now(UTC)
+    stored = await run_in_threadpool(_stored, lock, claim, now)
+    if stored is not None:
+        await _replay(stored, fingerprint, scope, receive, send)
+        return
+    if await run_in_threadpool(_changed, lock, claim):
+        await _lost(scope, receive, send)
+        return
+    answer = await _run(app, claim, body, scope, receive)
+    if answer.status < 500:  # a server error is not an answer: a retry runs again
+        await run_in_threadpool(_keep, lock, claim, fingerprint, answer, now)
+    await answer.send(send)
+
+
+async def _run(app: ASGIApp, claim: Claim, body: bytes, scope: Scope, receive: Receive) -> Answer:
+    answer = Answer()
+    delivered = False
+
+    async def replay_body() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            answer.status = message["status"]
+            answer.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            answer.body += message.get("body", b"")
+
+    token = current_claim.set(claim)
+    try:
+        await app(scope, replay_body, capture)
+    finally:
+        current_claim.reset(token)
+    return answer
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return bytes(chunks)
+        chunks += message.get("body", b"")
+        if not message.get("more_body", False):
+            return bytes(chunks)
+
+
+def _lock(engine: Engine, claim: Claim, settings: Settings) -> Connection | None:
+    """A connection in a transaction holding the key's lock; None while another holds it."""
+    connection = engine.connect()
+    try:
+        connection.execute(text(f"SET LOCAL lock_timeout = '{int(settings.idempotency_wait_s)}s'"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": claim.lock_id})
+    except sa_exc.OperationalError as error:
+        connection.close()
+        if isinstance(error.orig, psycopg.errors.LockNotAvailable):
+            return None
+        raise
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _stored(lock: Connection, claim: Claim, now: datetime) -> IdempotentRequest | None:
+    """The answer kept for the key; an expired one is forgotten with its change marker."""
+    row = lock.execute(select(IdempotentRequest).filter_by(**claim.where())).first()
+    if row is None:
+        return None
+    stored = IdempotentRequest.model_validate(row._mapping)
+    if stored.expires_at > now:
+        return stored
+    for table in (IdempotentRequest, IdempotentChange):
+        lock.execute(delete(table).filter_by(**claim.where()))
+    return None
+
+
+def _changed(lock: Connection, claim: Claim) -> bool:
+    """Whether an earlier attempt with this key committed a change of the API's own."""
+    found = lock.execute(
+        select(col(IdempotentChange.committed_at)).filter_by(**claim.where())
+    ).first()
+    return found is not None
+
+
+def _keep(
+    lock: Connection,
+    claim: Claim,
+    fingerprint: str,
+    answer: Answer,
+    now: datetime,
+) -> None:
+    headers = [
+        [name.decode("latin-1"), value.decode("latin-1")]
+        for name, value in answer.headers
+        if name.lower() not in _NOT_REPLAYED
+    ]
+    lock.execute(
+        insert(IdempotentRequest).values(
+            **claim.where(),
+            method=claim.method,
+            path=claim.path,
+            fingerprint=fingerprint,
+            status_code=answer.status,
+            headers=headers,
+            body=bytes(answer.body),
+            created_at=now,
+            expires_at=now + claim.ttl,
         )
-        if not claimed:
-            await _replay(stored, fingerprint, scope, receive, send)
-            return
-        await self._run_and_store(scope, body, send, engine, caller, key)
-
-    async def _run_and_store(
-        self, scope: Scope, body: bytes, send: Send, engine: Engine, caller: str, key: str
-    ) -> None:
-        status: dict[str, int] = {}
-        chunks: list[bytes] = []
-
-        async def replay_body() -> Message:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, replay_body, capture)
-        finally:
-            code = status.get("code", 500)
-            await run_in_threadpool(_settle, engine, caller, key, code, b"".join(chunks))
-
-
-def _unverified_subject(authorization: str) -> str | None:
-    """The token's `sub` to scope keys by; the route still verifies the token."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return None
-    sub = claims.get("sub")
-    return str(sub) if sub else None
-
-
-def _claim(
-    engine: Engine, caller: str, key: str, path: str, fingerprint: str
-) -> tuple[bool, IdempotentRequest | None]:
-    """Reserve the key; when it was already taken return the stored row."""
-    with Session(engine) as session, session.begin():
-        inserted = session.execute(
-            insert(IdempotentRequest)
-            .values(
-                principal=caller,
-                key=key,
-                method="POST",
-                path=path,
-                fingerprint=fingerprint,
-                created_at=datetime.now(UTC),
-            )
-            .on_conflict_do_nothing()
-            .returning(col(IdempotentRequest.key))
-        ).first()
-        if inserted is not None:
-            return True, None
-        stored = session.get(IdempotentRequest, (caller, key))
-        if stored is not None:
-            session.expunge(stored)
-        return False, stored
-
-
-def _settle(engine: Engine, caller: str, key: str, code: int, body: bytes) -> None:
-    """Keep a final answer; forget the key after a server error so a retry can run."""
-    with Session(engine) as session, session.begin():
-        row = session.get(IdempotentRequest, (caller, key), with_for_update=True)
-        if row is None:
-            return
-        if code >= 500:
-            session.execute(
-                delete(IdempotentRequest).where(
-                    col(IdempotentRequest.principal) == caller, col(IdempotentRequest.key) == key
-                )
-            )
-            return
-        row.status_code = code
-        row.body = _json_or_text(body)
-        session.add(row)
-
-
-def _json_or_text(body: bytes) -> Any:
-    try:
-        return json.loads(body) if body else None
-    except ValueError:
-        return {"text": body.decode(errors="replace")}
+    )
+    lock.commit()
 
 
 async def _replay(
-    stored: IdempotentRequest | None, fingerprint: str, scope: Scope, receive: Receive, send: Send
+    stored: IdempotentRequest, fingerprint: str, scope: Scope, receive: Receive, send: Send
 ) -> None:
-    response: Response
-    if stored is None or stored.fingerprint != fingerprint:
-        response = problem(
-            422, "this Idempotency-Key was used for a different request; use a new key"
+    if stored.fingerprint != fingerprint:
+        refused = problem(
+            422,
+            "this Idempotency-Key was used for a different request; use a new key",
+            errors=[{"field": "Idempotency-Key", "message": "already used for another body"}],
         )
-    elif stored.status_code is None:
-        response = problem(409, "a request with this Idempotency-Key is still in progress")
-    else:
-        response = Response(
-            content=json.dumps(stored.body),
-            status_code=stored.status_code,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
-    await response(scope, receive, send)
+        await refused(scope, receive, send)
+        return
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in stored.headers]
+    answer = Answer(status=stored.status_code, headers=headers, body=bytearray(stored.body))
+    await answer.send(send, extra=[REPLAYED])
+
+
+async def _lost(scope: Scope, receive: Receive, send: Send) -> None:
+    lost = problem(
+        409,
+        "the first request with this Idempotency-Key made its change, but its answer was lost "
+        "when the service stopped; read the resource to see it",
+        allowed=[],
+    )
+    await lost(scope, receive, send)
+
+
+def _invalid_key() -> Response:
+    return problem(
+        422,
+        "the Idempotency-Key header is not valid",
+        errors=[
+            {
+                "field": "Idempotency-Key",
+                "message": f"1 to {MAX_KEY_LENGTH} visible ASCII characters",
+            }
+        ],
+    )
+
+
+def purge(engine: Engine, *, now: datetime) -> int:
+    """Forget expired answers and change markers; returns how many rows went."""
+    removed = 0
+    with engine.begin() as connection:
+        for table in (IdempotentRequest, IdempotentChange):
+            result = connection.execute(delete(table).where(col(table.expires_at) <= now))
+            removed += result.rowcount
+    return removed
+
+
+# A change written by the API itself inside a keyed request marks the key in the same
+# transaction (every Session of the API process; the claim is None outside such requests).
+@event.listens_for(Session, "before_commit")
+def _mark_change(session: Session) -> None:
+    claim = current_claim.get()
+    wrote = session.info.get(_WROTE) or session.new or session.dirty or session.deleted
+    if claim is None or not wrote:
+        return
+    at = datetime.now(UTC)
+    session.execute(
+        insert(IdempotentChange)
+        .values(**claim.where(), committed_at=at, expires_at=at + claim.ttl)
+        .on_conflict_do_nothing()
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete or _is_text_write(state.statement):
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _settled(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def _is_text_write(statement: object) -> bool:
+    if not isinstance(statement, TextClause):
+        return False
+    words = str(statement).lstrip().split(None, 1)
+    return bool(words) and words[0].upper() not in {"SELECT", "WITH", "SHOW", "EXPLAIN"}

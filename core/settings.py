@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     task_queue: str = TASK_QUEUE
     auth_secret: str = Field(default="", description="HS256 secret for bearer tokens")
     token_ttl_s: int = 12 * 3600
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600, description="how long a stored Idempotency-Key answer is kept"
+    )
+    idempotency_wait_s: int = Field(
+        default=20, description="how long a retry waits for the first request with its key"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_port: int = 7233

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import commands
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import application as applications
@@ -31,6 +32,7 @@ from workflows.payloads.application import (
     SubmitApplicationInput,
     WithdrawApplicationInput,
 )
+from workflows.payloads.review import CaseSnapshot
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 Applicant = Annotated[Principal, Depends(allow(can_create_application, "create applications"))]
@@ -90,6 +92,11 @@ async def submit_application(
     caller: CallerDep,
 ) -> SubmitResult:
     """Submit (or resubmit): an update-with-start of the application's workflow."""
+    handle = temporal.get_workflow_handle_for(
+        ApplicationReviewWorkflow.run, workflow_id(application_id)
+    )
+    if earlier := await commands.earlier_outcome(handle, CaseSnapshot):
+        return SubmitResult(id=application_id, status=earlier.status, stage=earlier.stage)
     application, answers_digest = await run_in_threadpool(
         applications.prepare_submission, engine, caller, application_id
     )
@@ -108,7 +115,7 @@ async def submit_application(
             ApplicationReviewWorkflow.submit,
             SubmitApplicationInput(actor=caller.sub, submission=submission),
             start_workflow_operation=start,
-            id=submit_update_id(submission, answers_digest),
+            id=commands.update_id(submit_update_id(submission, answers_digest)),
         )
     except (WorkflowAlreadyStartedError, RPCError) as error:
         if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
@@ -122,6 +129,11 @@ async def withdraw_application(
     application_id: str, engine: EngineDep, temporal: TemporalDep, caller: CallerDep
 ) -> SubmitResult:
     """Withdraw: a draft directly, a submitted application through its workflow."""
+    handle = temporal.get_workflow_handle_for(
+        ApplicationReviewWorkflow.run, workflow_id(application_id)
+    )
+    if earlier := await commands.earlier_outcome(handle, CaseSnapshot):
+        return SubmitResult(id=application_id, status=earlier.status, stage=earlier.stage)
     application = await run_in_threadpool(
         applications.withdraw_draft, engine, caller, application_id, at=datetime.now(UTC)
     )
@@ -129,13 +141,10 @@ async def withdraw_application(
         return SubmitResult(
             id=application_id, status=ApplicationStatus.WITHDRAWN, stage=application.stage
         )
-    handle = temporal.get_workflow_handle_for(
-        ApplicationReviewWorkflow.run, workflow_id(application_id)
-    )
     state = await handle.execute_update(
         ApplicationReviewWorkflow.withdraw,
         WithdrawApplicationInput(actor=caller.sub),
-        id="withdraw",
+        id=commands.update_id("withdraw"),
     )
     return SubmitResult(id=application_id, status=state.status, stage=state.stage)
 

@@ -1,10 +1,12 @@
 """Check-list syncs: admins start them; admins and assessors follow them."""
 
-import uuid
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api import commands
 from api.deps import SessionDep, SettingsDep, TemporalDep, allow
 from api.services import checklist_sync as service
 from domain.access import Principal
@@ -28,11 +30,13 @@ async def start_sync(
 ) -> ChecklistSyncStarted:
     """Start a sync (optionally one template, optionally a dry run); follow it by its id."""
     service.check_template(session, body.template_code)
-    sync_id = str(uuid.uuid4())
+    sync_id = commands.new_id()
     start = StartChecklistSyncInput(
         sync_id=sync_id, template_code=body.template_code, dry_run=body.dry_run, actor=caller.sub
     )
-    await service.start(temporal, start, task_queue=settings.task_queue)
+    # A retried key names the sync its first attempt started: that one is the answer.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await service.start(temporal, start, task_queue=settings.task_queue)
     return ChecklistSyncStarted(id=sync_id)
 
 

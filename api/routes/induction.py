@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, status
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import commands
 from api.deps import SessionDep, SettingsDep, TemporalDep, allow
 from api.services import induction as inductions
 from domain.access import (
@@ -50,6 +51,7 @@ async def report_induction(
         InductionRegistrationWorkflow.school_report,
         SchoolReportInput(actor=caller.sub, **body.model_dump()),
         start_workflow_operation=inductions.start_operation(trn, task_queue=settings.task_queue),
+        id=commands.update_id(),
     )
     return inductions.receipt(recorded)
 
@@ -68,6 +70,7 @@ async def claim_induction(
         InductionRegistrationWorkflow.ab_claim,
         AbClaimInput(actor=caller.sub, **body.model_dump()),
         start_workflow_operation=inductions.start_operation(trn, task_queue=settings.task_queue),
+        id=commands.update_id(),
     )
     return inductions.receipt(recorded)
 
@@ -90,6 +93,7 @@ async def release_induction(
         recorded = await handle.execute_update(
             InductionRegistrationWorkflow.ab_release,
             AbReleaseInput(actor=caller.sub, appropriate_body_id=appropriate_body_id),
+            id=commands.update_id(),
         )
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
@@ -114,6 +118,7 @@ async def migrate_induction(
         InductionRegistrationWorkflow.migrated_report,
         MigratedReportInput(actor=caller.sub, **body.model_dump()),
         start_workflow_operation=inductions.start_operation(trn, task_queue=settings.task_queue),
+        id=commands.update_id(),
     )
     return inductions.receipt(recorded)
 

@@ -1,6 +1,5 @@
 """Results and certifications: submit, QA, amend and read (reads follow one visibility rule)."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
+from api import commands
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import outcome as outcomes
@@ -68,7 +68,7 @@ async def _submit(
             return candidate.id, candidate.provider_id
 
     candidate, provider = await run_in_threadpool(target)
-    outcome_id = str(uuid.uuid4())
+    outcome_id = commands.new_id()
     start = StartOutcomeReleaseInput(
         kind=kind, outcome_id=outcome_id, candidate_id=candidate, provider_id=provider, grade=grade
     )
@@ -108,6 +108,7 @@ async def _qa(
     await handle.execute_update(
         OutcomeReleaseWorkflow.qa_signoff,
         QaSignoffInput(actor=caller.sub, passed=body.passed, release_with_qa=body.release_with_qa),
+        id=commands.update_id(),
     )
     return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
 
@@ -125,7 +126,9 @@ async def _amend(
         OutcomeReleaseWorkflow.run, workflow_id(kind, outcome_id)
     )
     await handle.execute_update(
-        OutcomeReleaseWorkflow.amend, AmendOutcomeInput(actor=caller.sub, grade=body.grade)
+        OutcomeReleaseWorkflow.amend,
+        AmendOutcomeInput(actor=caller.sub, grade=body.grade),
+        id=commands.update_id(),
     )
     return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle
 
+from api import commands
 from api.deps import EngineDep, SessionDep, TemporalDep, allow
 from api.services import review as reviews
 from domain.access import Principal, can_assign, can_read_reviews
@@ -73,6 +74,7 @@ async def _claim(
             sections=body.sections,
             by_assigner=by_assigner,
         ),
+        id=commands.update_id(),
     )
     return await run_in_threadpool(_public, engine, assignment_id)
 
@@ -112,6 +114,7 @@ async def unassign(
     await _handle(temporal, assignment.application_id).execute_update(
         ApplicationReviewWorkflow.unassign,
         UnassignInput(assignment_id=assignment_id, actor=caller.sub),
+        id=commands.update_id(),
     )
     return await run_in_threadpool(_public, engine, assignment_id)
 
@@ -129,6 +132,7 @@ async def start_review(
     started = await _handle(temporal, assignment.application_id).execute_update(
         ApplicationReviewWorkflow.start_review,
         StartReviewInput(assignment_id=assignment_id, actor=caller.sub),
+        id=commands.update_id(),
     )
     if not started.created:
         response.status_code = status.HTTP_200_OK
@@ -171,6 +175,7 @@ async def submit_review(
         SubmitReviewInput(
             review_id=review_id, actor=caller.sub, decision=body.decision, comment=body.comment
         ),
+        id=commands.update_id(),
     )
     case = submitted.snapshot
     return ReviewSubmitResult(

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowUpdateFailedError
 
+from api import commands
 from api.deps import EngineDep, SessionDep, TemporalDep, allow
 from api.services import user as users
 from domain.access import Principal, can_manage_users
@@ -53,6 +54,7 @@ async def update_user(
                     await handle.execute_update(
                         ApplicationReviewWorkflow.refresh_assignments,
                         RefreshAssignmentsInput(actor=caller.sub),
+                        id=commands.update_id(part=application_id),
                     )
 
         await asyncio.gather(*(refresh(application_id) for application_id in affected))

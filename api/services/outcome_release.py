@@ -1,7 +1,6 @@
 """Release requests: one outcome at a time through its workflow, or a batch workflow."""
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import commands
 from api.errors import refusal_from_update
 from api.pagination import Page, decode_cursor, encode_cursor
 from api.services.outcome import internal_view, load
@@ -36,7 +36,12 @@ from models.outcome import (
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
 from workflows.outcome_start import batch_workflow_id, workflow_id
-from workflows.payloads.outcome import ReleaseNowInput, ScheduleReleaseInput, StartReleaseBatchInput
+from workflows.payloads.outcome import (
+    OutcomeSnapshot,
+    ReleaseNowInput,
+    ScheduleReleaseInput,
+    StartReleaseBatchInput,
+)
 
 # Workflow updates in flight at once for one request (the dev server saturates early).
 DIRECT_CONCURRENCY = 16
@@ -132,21 +137,25 @@ async def release_one(
     release_at: datetime | None,
 ) -> OutcomeInternal:
     """Release one outcome now, or (re)schedule it, through its workflow."""
-    outcome = await run_in_threadpool(_releasable, engine, who, ref)
     handle = temporal.get_workflow_handle_for(
         OutcomeReleaseWorkflow.run, workflow_id(ref.kind, ref.id)
     )
-    if mode == ReleaseMode.NOW:
-        await handle.execute_update(
-            OutcomeReleaseWorkflow.release_now, ReleaseNowInput(actor=who.sub)
-        )
-    else:
-        assert release_at is not None
-        await handle.execute_update(
-            OutcomeReleaseWorkflow.schedule_release,
-            ScheduleReleaseInput(actor=who.sub, release_at=release_at),
-        )
-    return await run_in_threadpool(_reload, engine, outcome.id)
+    part = f"{ref.kind.value}-{ref.id}"
+    if await commands.earlier_outcome(handle, OutcomeSnapshot, part=part) is None:
+        await run_in_threadpool(_releasable, engine, who, ref)
+        update_id = commands.update_id(part=part)
+        if mode == ReleaseMode.NOW:
+            await handle.execute_update(
+                OutcomeReleaseWorkflow.release_now, ReleaseNowInput(actor=who.sub), id=update_id
+            )
+        else:
+            assert release_at is not None
+            await handle.execute_update(
+                OutcomeReleaseWorkflow.schedule_release,
+                ScheduleReleaseInput(actor=who.sub, release_at=release_at),
+                id=update_id,
+            )
+    return await run_in_threadpool(_reload, engine, ref.id)
 
 
 async def release_each(
@@ -216,7 +225,7 @@ async def start_batch(
     at: datetime,
 ) -> str:
     """Record the batch and its items, then start its workflow; returns the batch id."""
-    batch_id = str(uuid.uuid4())
+    batch_id = commands.new_id()
     await run_in_threadpool(_record_batch, engine, who, refs, batch_id, mode, release_at, at)
     await temporal.start_workflow(
         OutcomeReleaseBatchWorkflow.run,
