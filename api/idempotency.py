@@ -216,8 +216,11 @@ def _stored(lock: Connection, claim: Claim, now: datetime) -> IdempotentRequest 
     stored = IdempotentRequest.model_validate(row._mapping)
     if stored.expires_at > now:
         return stored
-    for table in (IdempotentRequest, IdempotentChange):
-        lock.execute(delete(table).filter_by(**claim.where()))
+    # Forgotten at once, outside the lock's transaction: the route's own transaction may
+    # mark the key again, and must not wait for ours.
+    with lock.engine.begin() as connection:
+        for table in (IdempotentRequest, IdempotentChange):
+            connection.execute(delete(table).filter_by(**claim.where()))
     return None
 
 
