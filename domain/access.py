@@ -155,8 +155,11 @@ def can_migrate_induction(who: Principal) -> bool:
 
 
 def can_read_inductions(who: Principal) -> bool:
-    """Admins, schools, appropriate bodies and lead providers read inductions."""
-    return who.has(Role.ADMIN, Role.SCHOOL, Role.APPROPRIATE_BODY, Role.LEAD_PROVIDER)
+    """Admins and lead providers read inductions; schools and appropriate bodies too, when
+    their token names the organisation they read for (without one, none is theirs: 403)."""
+    if who.has(Role.ADMIN, Role.LEAD_PROVIDER):
+        return True
+    return who.has(Role.SCHOOL, Role.APPROPRIATE_BODY) and who.org is not None
 
 
 def acts_for(who: Principal, org: str) -> bool:

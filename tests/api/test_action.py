@@ -87,5 +87,7 @@ async def test_actions_carry_opaque_ids_and_page_newest_first(
     found = [a for items in pages for a in items]
     assert [len(items) for items in pages] == [2, 2, 1]
     assert sorted(a["subject_id"] for a in found) == [f"case-{n}" for n in range(5)]
-    assert [a["created_at"] for a in found] == sorted((a["created_at"] for a in found), reverse=True)
+    assert [a["created_at"] for a in found] == sorted(
+        (a["created_at"] for a in found), reverse=True
+    )
     assert all(str(uuid.UUID(a["id"])) == a["id"] for a in found)
