@@ -28,12 +28,6 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def paginate(items: list[T], *, limit: int, key: Callable[[T], tuple[datetime, str]]) -> Page[T]:
-    """The first `limit` of `items` (one more was fetched to know if a next page exists)."""
-    last = items[limit - 1] if len(items) > limit else None
-    return Page[T](items=items[:limit], next_cursor=encode_cursor(*key(last)) if last else None)
-
-
 def encode_cursor(at: date | datetime, id: str) -> str:
     """An opaque cursor after the row (`at`, `id`)."""
     raw = json.dumps([at.isoformat(), id]).encode()

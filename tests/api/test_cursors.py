@@ -2,11 +2,13 @@
 
 import base64
 import json
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.flows import ADMIN, ready_draft
+from tests.api.review_flows import submitted_case
 from tests.support.tokens import bearer
 
 ALICE = bearer("alice", "applicant")
@@ -102,3 +104,34 @@ async def test_the_largest_event_position_is_a_valid_cursor(api: httpx.AsyncClie
 
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+async def _walk(api: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[list[Any]]:
+    pages: list[list[Any]] = []
+    cursor = None
+    while True:
+        query = "?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        response = await api.get(f"{path}{query}", headers=headers)
+        assert response.status_code == 200, response.text
+        pages.append(response.json()["items"])
+        if (cursor := response.json()["next_cursor"]) is None:
+            return pages
+
+
+async def test_history_and_assignments_page_with_limit_and_cursor(api: httpx.AsyncClient) -> None:
+    application_id = await submitted_case(api, ALICE, reviewers=("rev-1", "rev-2"))
+    base = f"/v1/applications/{application_id}"
+
+    history = await _walk(api, f"{base}/history", STAFF)
+    own = await _walk(api, f"{base}/history", ALICE)
+    assignments = await _walk(api, f"{base}/assignments", STAFF)
+
+    assert [[e["action"] for e in page] for page in history] == [
+        ["created"],
+        ["submitted"],
+        ["level_reached"],
+    ]
+    assert [[e["action"] for e in page] for page in own] == [["created"], ["submitted"]]
+    assert [[r["reviewer_id"] for r in page] for page in assignments] == [["rev-1"], ["rev-2"]]
+    unknown = _pair(AT, "no-such-assignment")
+    _assert_refused(await api.get(f"{base}/assignments?cursor={unknown}", headers=STAFF), "cursor")
