@@ -1,7 +1,9 @@
 """Roles, the caller, and who may read or act on what (the matrix in API.md)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -84,6 +86,44 @@ def can_act_on_application(who: Principal, *, applicant_id: str) -> bool:
     return who.has(Role.APPLICANT) and who.sub == applicant_id
 
 
+def can_read_assessment(who: Principal) -> bool:
+    """The assessment (sections passed, failure reasons selected) is internal work."""
+    return who.is_internal
+
+
+# What an applicant reads of their application's trail: the steps they took or were told
+# of, each with only the details already shown to them elsewhere. Reviews, assignments,
+# levels and check-list syncs are internal (a decline is shown only through `questions`).
+APPLICANT_HISTORY: Mapping[str, frozenset[str]] = {
+    "created": frozenset({"template_version"}),
+    "submitted": frozenset({"submission", "stage", "template_code"}),
+    "resubmitted": frozenset({"submission", "stage", "template_code"}),
+    "withdrawn": frozenset({"reason"}),
+    "stage_entered": frozenset({"stage"}),
+    "loq_sent": frozenset({"loq_round", "deadline_at", "questions"}),
+    "loq_reminder": frozenset({"loq_round", "deadline_at"}),
+    "completed": frozenset({"outcome", "reason"}),
+}
+STAFF_ACTOR = "staff"
+
+
+def sees_full_history(who: Principal) -> bool:
+    """Internal roles read the whole audit trail; an applicant reads `applicant_entry`s."""
+    return who.is_internal
+
+
+def applicant_entry(
+    who: Principal, *, actor: str, action: str, detail: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """The (actor, detail) of a trail entry as the applicant `who` sees it, or None when
+    the entry is internal; another person's identity shows as `STAFF_ACTOR`."""
+    shown = APPLICANT_HISTORY.get(action)
+    if shown is None:
+        return None
+    visible_actor = actor if actor in (who.sub, "system") else STAFF_ACTOR
+    return visible_actor, {key: value for key, value in detail.items() if key in shown}
+
+
 def can_list_applications(who: Principal) -> bool:
     """Reviewers and assigners (and other staff) list applications."""
     return who.is_internal
@@ -115,8 +155,11 @@ def can_migrate_induction(who: Principal) -> bool:
 
 
 def can_read_inductions(who: Principal) -> bool:
-    """Admins, schools, appropriate bodies and lead providers read inductions."""
-    return who.has(Role.ADMIN, Role.SCHOOL, Role.APPROPRIATE_BODY, Role.LEAD_PROVIDER)
+    """Admins and lead providers read inductions; schools and appropriate bodies too, when
+    their token names the organisation they read for (without one, none is theirs: 403)."""
+    if who.has(Role.ADMIN, Role.LEAD_PROVIDER):
+        return True
+    return who.has(Role.SCHOOL, Role.APPROPRIATE_BODY) and who.org is not None
 
 
 def acts_for(who: Principal, org: str) -> bool:

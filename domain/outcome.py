@@ -207,6 +207,16 @@ def audience(who: Principal) -> Audience:
     return Audience.NONE
 
 
+def can_read_outcome_records(who: Principal) -> bool:
+    """Outcome records (results, certifications, candidates, providers, elements) are read
+    by internal roles and by candidate, provider and employer users of an organisation.
+
+    Anyone else is refused (403) before any lookup, whatever the id: a caller who may read
+    some records gets 404 for one that is absent or not theirs, so neither answer tells
+    whether a record exists (decision 0071)."""
+    return audience(who) != Audience.NONE
+
+
 def external_scopes(who: Principal) -> dict[str, str]:
     """Candidate fields an external caller's org may match ({} for internal or no org)."""
     if who.org is None or who.is_internal:

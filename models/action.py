@@ -1,5 +1,6 @@
 """Actions: open to-dos addressed to a role (and an organisation), closed when done."""
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -9,7 +10,7 @@ from sqlalchemy import Index
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col, update
 
-from models.common import json_field, time_field
+from models.common import json_field, public_id_field, time_field
 
 
 class ActionStatus(StrEnum):
@@ -27,6 +28,7 @@ class Action(SQLModel, table=True):
     __table_args__ = (Index("ix_actions_open", "role", "status", "org"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    public_id: uuid.UUID | None = public_id_field()
     key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=64)
     subject_kind: str = Field(max_length=32)
@@ -42,9 +44,9 @@ class Action(SQLModel, table=True):
 
 
 class ActionPublic(BaseModel):
-    """A to-do as its addressees see it."""
+    """A to-do as its addressees see it (`id`: the opaque public id)."""
 
-    id: int
+    id: str
     kind: str
     subject_kind: str
     subject_id: str
@@ -98,4 +100,20 @@ def set_action_status(session: Session, key: str, status: ActionStatus, at: date
             updated_at=at,
             closed_at=at if status == ActionStatus.DONE else None,
         )
+    )
+
+
+def action_public(row: Action) -> ActionPublic:
+    """The API shape of a stored to-do: its public id, never the internal key."""
+    return ActionPublic(
+        id=str(row.public_id),
+        kind=row.kind,
+        subject_kind=row.subject_kind,
+        subject_id=row.subject_id,
+        role=row.role,
+        org=row.org,
+        status=ActionStatus(row.status),
+        title=row.title,
+        detail=row.detail,
+        created_at=row.created_at,
     )

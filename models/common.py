@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from sqlalchemy import Column, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Column, DateTime, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field
 
 
@@ -22,4 +22,21 @@ def time_field(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(
         default=None if nullable else ...,
         sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+def public_id_field() -> Any:
+    """The opaque id a row shows outside (a UUID the database draws on insert).
+
+    The integer key stays internal (order, joins); every writer, set-based ones included,
+    gets the public id without naming it.
+    """
+    return Field(
+        default=None,
+        sa_column=Column(
+            UUID(as_uuid=True),
+            nullable=False,
+            unique=True,
+            server_default=text("gen_random_uuid()"),
+        ),
     )

@@ -1,5 +1,6 @@
 """The audit trail and the outbox, written in the same transaction as each change."""
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -7,7 +8,7 @@ from sqlalchemy import BigInteger, Column, Index
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel
 
-from models.common import json_field, time_field
+from models.common import json_field, public_id_field, time_field
 
 
 class AuditEntry(SQLModel, table=True):
@@ -32,6 +33,7 @@ class OutboxEvent(SQLModel, table=True):
     __tablename__ = "outbox_events"
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    public_id: uuid.UUID | None = public_id_field()  # the feed's `id`; `id` is its position
     type: str = Field(max_length=64, index=True)
     subject: str = Field(max_length=128)
     occurred_at: datetime = time_field()

@@ -1,5 +1,6 @@
 """Induction registrations: reports as received, claims, discrepancies, and their API shapes."""
 
+import uuid
 from datetime import date, datetime
 from typing import Annotated, Self
 
@@ -17,7 +18,7 @@ from domain.induction import (
     ReportKind,
     Source,
 )
-from models.common import time_field
+from models.common import public_id_field, time_field
 
 OrgId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
@@ -98,6 +99,7 @@ class InductionDiscrepancy(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    public_id: uuid.UUID | None = public_id_field()
     key: str = Field(max_length=200, unique=True)
     trn: str = Field(foreign_key="inductions.trn", max_length=16, index=True)
     field: str = Field(max_length=32)
@@ -199,7 +201,7 @@ class ReportedValue(BaseModel):
 class DiscrepancyPublic(BaseModel):
     """A field on which the AB and the school disagree(d)."""
 
-    id: int
+    id: str
     field: InductionField
     school: ReportedValue
     appropriate_body: ReportedValue
@@ -247,9 +249,8 @@ def report_public(row: InductionReport) -> ReportPublic:
 
 def discrepancy_public(row: InductionDiscrepancy) -> DiscrepancyPublic:
     """The API shape of a stored discrepancy."""
-    assert row.id is not None
     return DiscrepancyPublic(
-        id=row.id,
+        id=str(row.public_id),
         field=InductionField(row.field),
         school=ReportedValue(
             value=row.school_value, source=Source.SCHOOL, reporter=row.school_reporter

@@ -12,7 +12,12 @@ from api import commands
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import application as applications
-from domain.access import Principal, can_create_application, can_list_applications
+from domain.access import (
+    Principal,
+    can_create_application,
+    can_list_applications,
+    can_read_assessment,
+)
 from domain.application import ApplicationStatus
 from domain.errors import Conflict
 from models.application import (
@@ -37,6 +42,7 @@ from workflows.payloads.review import CaseSnapshot
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 Applicant = Annotated[Principal, Depends(allow(can_create_application, "create applications"))]
 Staff = Annotated[Principal, Depends(allow(can_list_applications, "list applications"))]
+Assessor = Annotated[Principal, Depends(allow(can_read_assessment, "read assessments"))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -151,15 +157,20 @@ async def withdraw_application(
 
 @router.get("/{application_id}/history")
 def application_history(
-    application_id: str, session: SessionDep, caller: CallerDep
-) -> list[HistoryEntry]:
-    """The audit trail: who did what, when and why."""
-    return applications.history(session, caller, application_id)
+    application_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[HistoryEntry]:
+    """The audit trail, oldest first: who did what, when and why (the applicant: what
+    was done for them)."""
+    return applications.history(session, caller, application_id, limit=limit, cursor=cursor)
 
 
 @router.get("/{application_id}/assessment")
 def application_assessment(
-    application_id: str, session: SessionDep, caller: CallerDep
+    application_id: str, session: SessionDep, caller: Assessor
 ) -> AssessmentPublic:
-    """The assessment created at the first submission."""
+    """The assessment created at the first submission (internal: an applicant gets 403)."""
     return applications.assessment(session, caller, application_id)

@@ -8,11 +8,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.services import candidate as records
 from api.services import sla as slas
 from domain.access import Principal, can_manage_outcome_records, can_set_candidate_status
 from domain.errors import NotFound
+from domain.outcome import can_read_outcome_records
 from models.candidate import (
     Candidate,
     CandidateCreate,
@@ -31,6 +32,7 @@ from workflows.payloads.sla import StartSlaInput
 
 router = APIRouter(prefix="/v1", tags=["candidates"])
 Admin = Annotated[Principal, Depends(allow(can_manage_outcome_records, "manage these records"))]
+Reader = Annotated[Principal, Depends(allow(can_read_outcome_records, "read these records"))]
 StatusSetter = Annotated[
     Principal, Depends(allow(can_set_candidate_status, "change a candidate's status"))
 ]
@@ -53,7 +55,7 @@ def update_provider(
 
 
 @router.get("/providers/{provider_id}")
-def get_provider(provider_id: str, session: SessionDep, caller: CallerDep) -> ProviderPublic:
+def get_provider(provider_id: str, session: SessionDep, caller: Reader) -> ProviderPublic:
     """A provider: internal users, or the provider's own users."""
     return records.get_provider(session, caller, provider_id)
 
@@ -111,7 +113,7 @@ def _update_candidate(
 
 
 @router.get("/candidates/{candidate_id}")
-def get_candidate(candidate_id: str, session: SessionDep, caller: CallerDep) -> CandidatePublic:
+def get_candidate(candidate_id: str, session: SessionDep, caller: Reader) -> CandidatePublic:
     """A candidate: internal users, or its own candidate, provider or employer users."""
     return records.get_candidate(session, caller, candidate_id)
 
@@ -139,7 +141,7 @@ def _create_element(engine: Engine, body: ElementCreate) -> ElementPublic:
 
 
 @router.get("/elements/{element_id}")
-def get_element(element_id: str, session: SessionDep, caller: CallerDep) -> ElementPublic:
+def get_element(element_id: str, session: SessionDep, caller: Reader) -> ElementPublic:
     """An element: whoever may see its candidate."""
     element = session.get(Element, element_id)
     if element is None:

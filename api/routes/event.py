@@ -1,4 +1,7 @@
-"""GET /v1/events: the transactional outbox, in id order, with a cursor that never skips."""
+"""GET /v1/events: the transactional outbox in write order, with a cursor that never skips.
+
+The order is the rows' internal sequence; an event's `id` is its opaque public id.
+"""
 
 import base64
 from datetime import datetime
@@ -10,6 +13,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from api.deps import SessionDep, allow
+from api.pagination import MAX_CURSOR_CHARS, MAX_POSITION
 from domain.access import Principal, can_read_events
 from domain.errors import Invalid, field_error
 
@@ -25,7 +29,7 @@ _HORIZON = text(
     "AND mode = 'RowExclusiveLock' AND granted AND pid <> pg_backend_pid()) AS busy"
 )
 _PAGE = text(
-    "SELECT id, type, subject, occurred_at, data FROM outbox_events "
+    "SELECT id, public_id, type, subject, occurred_at, data FROM outbox_events "
     "WHERE id > :after AND id <= :high ORDER BY id LIMIT :limit"
 )
 
@@ -48,19 +52,23 @@ class EventPage(BaseModel):
 
 
 def encode(position: int) -> str:
-    """The opaque cursor after event `position`."""
+    """The opaque cursor after the event at `position` in the feed."""
     return base64.urlsafe_b64encode(f"ev:{position}".encode()).decode().rstrip("=")
 
 
 def decode(cursor: str) -> int:
-    """The event id a cursor points after; 422 when it was not made here."""
+    """The feed position a cursor points after; 422 naming `after` when it was not made here."""
     try:
+        if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
+            raise ValueError("not an event cursor")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, position = raw.split(":")
-        if prefix != "ev" or int(position) < 0:
+        prefix, _, position = raw.partition(":")
+        if prefix != "ev" or not (position.isascii() and position.isdigit()):
+            raise ValueError("not an event cursor")
+        if len(position) > len(str(MAX_POSITION)) or int(position) > MAX_POSITION:
             raise ValueError("not an event cursor")
         return int(position)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
         raise Invalid("the cursor is not valid", errors=[field_error("after", str(exc))]) from exc
 
 
@@ -75,7 +83,7 @@ def read_page(session: Session, after: int, limit: int) -> tuple[list[EventPubli
             break  # an earlier id may still commit: deliver it first, on a later poll
         items.append(
             EventPublic(
-                id=str(row.id),
+                id=str(row.public_id),
                 type=row.type,
                 subject=row.subject,
                 occurred_at=row.occurred_at,

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api import commands
-from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import outcome as outcomes
 from domain.access import (
@@ -19,8 +19,7 @@ from domain.access import (
     can_rebook_outcomes,
     can_submit_outcomes,
 )
-from domain.errors import NotFound
-from domain.outcome import Audience, Grade, OutcomeKind, audience, check_release_with_qa_roles
+from domain.outcome import Grade, OutcomeKind, can_read_outcome_records, check_release_with_qa_roles
 from models.outcome import (
     Amendment,
     CertificationCreate,
@@ -41,6 +40,7 @@ from workflows.payloads.outcome import (
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
 Assessor = Annotated[Principal, Depends(allow(can_submit_outcomes, "submit outcomes"))]
+Reader = Annotated[Principal, Depends(allow(can_read_outcome_records, "read outcomes"))]
 Qa = Annotated[Principal, Depends(allow(can_qa_outcomes, "sign outcomes off at QA"))]
 Rebooker = Annotated[Principal, Depends(allow(can_rebook_outcomes, "book resits or retakes"))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -141,8 +141,6 @@ def _list(
     limit: int,
     cursor: str | None,
 ) -> Page[OutcomeView]:
-    if audience(caller) == Audience.NONE:
-        raise NotFound("no outcomes are visible to you")
     return outcomes.get_all(
         session, caller, kind, candidate_id=candidate_id, limit=limit, cursor=cursor
     )
@@ -195,7 +193,7 @@ async def submit_certification(
 @router.get("/results")
 def list_results(
     session: SessionDep,
-    caller: CallerDep,
+    caller: Reader,
     candidate_id: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
@@ -207,7 +205,7 @@ def list_results(
 @router.get("/certifications")
 def list_certifications(
     session: SessionDep,
-    caller: CallerDep,
+    caller: Reader,
     candidate_id: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
@@ -217,13 +215,13 @@ def list_certifications(
 
 
 @router.get("/results/{outcome_id}")
-def get_result(outcome_id: str, session: SessionDep, caller: CallerDep) -> OutcomeView:
+def get_result(outcome_id: str, session: SessionDep, caller: Reader) -> OutcomeView:
     """One result as the caller may see it."""
     return outcomes.get(session, caller, OutcomeKind.RESULT, outcome_id)
 
 
 @router.get("/certifications/{outcome_id}")
-def get_certification(outcome_id: str, session: SessionDep, caller: CallerDep) -> OutcomeView:
+def get_certification(outcome_id: str, session: SessionDep, caller: Reader) -> OutcomeView:
     """One certification as the caller may see it."""
     return outcomes.get(session, caller, OutcomeKind.CERTIFICATION, outcome_id)
 

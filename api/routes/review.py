@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from api import commands
 from api.deps import EngineDep, SessionDep, TemporalDep, allow
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import review as reviews
 from domain.access import Principal, can_assign, can_read_reviews
 from models.review import (
@@ -50,10 +51,15 @@ def _handle(
 
 @router.get("/v1/applications/{application_id}/assignments")
 def list_assignments(
-    application_id: str, session: SessionDep, caller: Staff
-) -> list[AssignmentPublic]:
-    """Open assignment rows: one per granted user and reached stage level."""
-    return reviews.assignments(session, application_id)
+    application_id: str,
+    session: SessionDep,
+    caller: Staff,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[AssignmentPublic]:
+    """Open assignment rows, one per granted user and reached stage level, by stage, level
+    and reviewer."""
+    return reviews.assignments(session, application_id, limit=limit, cursor=cursor)
 
 
 async def _claim(

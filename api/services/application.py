@@ -9,8 +9,15 @@ from typing import Any
 from sqlalchemy import Engine, tuple_
 from sqlmodel import Session, col, select
 
-from api.pagination import Page, decode_cursor, encode_cursor
-from domain.access import Principal, can_act_on_application, can_read_application
+from api.pagination import Page, decode_cursor, decode_position, encode_cursor
+from domain.access import (
+    APPLICANT_HISTORY,
+    Principal,
+    applicant_entry,
+    can_act_on_application,
+    can_read_application,
+    sees_full_history,
+)
 from domain.application import (
     ApplicationAction,
     ApplicationStatus,
@@ -216,19 +223,39 @@ def _questions(session: Session, application: Application) -> list[QuestionPubli
     ]
 
 
-def history(session: Session, caller: Principal, application_id: str) -> list[HistoryEntry]:
-    """The audit trail, oldest first."""
+def history(
+    session: Session, caller: Principal, application_id: str, *, limit: int, cursor: str | None
+) -> Page[HistoryEntry]:
+    """The audit trail, oldest first (in the order it was written); an applicant reads
+    only the entries made for them, with their visible details."""
     application = _readable(session, caller, application_id)
-    rows = session.exec(
-        select(AuditEntry)
-        .where(AuditEntry.subject_kind == "application", AuditEntry.subject_id == application.id)
-        .order_by(col(AuditEntry.id))
-    ).all()
-    return [HistoryEntry(at=r.at, actor=r.actor, action=r.action, detail=r.detail) for r in rows]
+    query = select(AuditEntry).where(
+        AuditEntry.subject_kind == "application", AuditEntry.subject_id == application.id
+    )
+    full = sees_full_history(caller)
+    if not full:
+        query = query.where(col(AuditEntry.action).in_(APPLICANT_HISTORY))
+    if cursor:
+        query = query.where(col(AuditEntry.id) > decode_position(cursor))
+    rows = session.exec(query.order_by(col(AuditEntry.id)).limit(limit + 1)).all()
+    items = [_entry(caller, row, full=full) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = encode_cursor(last.at, str(last.id)) if last else None
+    return Page[HistoryEntry](items=items, next_cursor=next_cursor)
+
+
+def _entry(caller: Principal, row: AuditEntry, *, full: bool) -> HistoryEntry:
+    actor, detail = row.actor, row.detail
+    if not full:
+        shown = applicant_entry(caller, actor=row.actor, action=row.action, detail=row.detail)
+        assert shown is not None  # the query kept only entries made for the applicant
+        actor, detail = shown
+    return HistoryEntry(at=row.at, actor=actor, action=row.action, detail=detail)
 
 
 def assessment(session: Session, caller: Principal, application_id: str) -> AssessmentPublic:
-    """The application's assessment; 404 before the first submission."""
+    """The application's assessment (internal: the route refuses applicants); 404 before
+    the first submission."""
     application = _readable(session, caller, application_id)
     found = session.exec(
         select(Assessment).where(Assessment.application_id == application.id)

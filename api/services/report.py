@@ -1,10 +1,8 @@
 """Running a report: a JSON page (keyset over the report's own order) or the whole report
 streamed as CSV, both from the same statement."""
 
-import base64
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,9 +12,9 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, RowMapping, Select, text, tuple_
 from sqlmodel import Session
 
+from api.pagination import decode_key, encode_cursor
 from api.services import report_queries as queries
 from domain.access import Principal
-from domain.errors import Invalid, field_error
 from domain.report import ReportName, TrackingDate, csv_cell, rate
 from models.report import (
     FirstTimePassRow,
@@ -99,20 +97,8 @@ def tracking_shape(by_release: bool) -> Shape:
     return _detail(ResultTrackingRow, "available_date" if by_release else "submitted_at")
 
 
-def _encode(first: date | datetime, second: str) -> str:
-    raw = json.dumps([first.isoformat(), second]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def _decode(shape: Shape, cursor: str) -> tuple[date | datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        first, second = json.loads(base64.urlsafe_b64decode(padded))
-        return shape.first_key(first), str(second)
-    except (ValueError, TypeError) as exc:
-        raise Invalid(
-            "the cursor is not valid for this report", errors=[field_error("cursor", str(exc))]
-        ) from exc
+    return decode_key(cursor, shape.first_key, what="the cursor for this report")
 
 
 def ordered(statement: Select[Any], shape: Shape, cursor: str | None = None) -> Select[Any]:
@@ -136,7 +122,7 @@ def fetch_page(
     session.execute(CUSTOM_PLANS)
     rows = session.execute(ordered(statement, shape, cursor).limit(limit + 1)).mappings().all()
     last = rows[limit - 1] if len(rows) > limit else None
-    return rows[:limit], _encode(*(last[key] for key in shape.keys)) if last else None
+    return rows[:limit], encode_cursor(*(last[key] for key in shape.keys)) if last else None
 
 
 def page(

@@ -3,9 +3,11 @@
 import uuid
 from datetime import datetime
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
-from domain.errors import Conflict, Forbidden, NotFound
+from api.pagination import Page, decode_cursor, encode_cursor
+from domain.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from domain.review import (
     ReviewStatus,
     allowed_decisions,
@@ -51,17 +53,38 @@ def get_review_row(session: Session, review_id: str) -> Review:
     return review
 
 
-def assignments(session: Session, application_id: str) -> list[AssignmentPublic]:
-    """Open assignment rows of an application, with the sections still available to each."""
+def assignments(
+    session: Session, application_id: str, *, limit: int, cursor: str | None
+) -> Page[AssignmentPublic]:
+    """Open assignment rows of an application by stage, level and reviewer, with the
+    sections still available to each."""
     if session.get(Application, application_id) is None:
         raise NotFound(f"application {application_id} does not exist")
-    rows = session.exec(
+    order = (col(Assignment.stage), col(Assignment.level), col(Assignment.reviewer_id))
+    query = (
         select(Assignment, Review)
         .join(Review, col(Review.assignment_id) == col(Assignment.id), isouter=True)
         .where(Assignment.application_id == application_id, col(Assignment.closed_at).is_(None))
-        .order_by(col(Assignment.stage), col(Assignment.level), col(Assignment.reviewer_id))
-    ).all()
-    return [assignment_public(session, row, review) for row, review in rows]
+    )
+    if cursor:
+        after = _cursor_row(session, application_id, cursor)
+        query = query.where(tuple_(*order) > tuple_(after.stage, after.level, after.reviewer_id))
+    rows = session.exec(query.order_by(*order).limit(limit + 1)).all()
+    items = [assignment_public(session, row, review) for row, review in rows[:limit]]
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    next_cursor = encode_cursor(last.created_at, last.id) if last else None
+    return Page[AssignmentPublic](items=items, next_cursor=next_cursor)
+
+
+def _cursor_row(session: Session, application_id: str, cursor: str) -> Assignment:
+    """The row a cursor of this application's list points after (rows are never deleted)."""
+    _, after_id = decode_cursor(cursor)
+    row = session.get(Assignment, after_id)
+    if row is None or row.application_id != application_id:
+        raise Invalid(
+            "the cursor is not valid", errors=[field_error("cursor", "not this list's cursor")]
+        )
+    return row
 
 
 def assignment_public(

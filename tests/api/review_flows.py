@@ -71,7 +71,7 @@ async def rows(api: httpx.AsyncClient, application_id: str) -> list[JSON]:
         f"/v1/applications/{application_id}/assignments", headers=reviewer("rev-1")
     )
     assert response.status_code == 200, response.text
-    found: list[JSON] = response.json()
+    found: list[JSON] = response.json()["items"]
     return found
 
 
@@ -192,7 +192,7 @@ async def history_actions(api: httpx.AsyncClient, application_id: str) -> list[s
         f"/v1/applications/{application_id}/history", headers=reviewer("rev-1")
     )
     assert response.status_code == 200, response.text
-    return [entry["action"] for entry in response.json()]
+    return [entry["action"] for entry in response.json()["items"]]
 
 
 async def get_assessment(api: httpx.AsyncClient, application_id: str) -> JSON:

@@ -1,5 +1,8 @@
 """GET /v1/actions: open to-dos addressed to a role the caller holds, in its organisation."""
 
+import uuid
+from datetime import timedelta
+
 import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -54,3 +57,37 @@ async def test_each_caller_sees_only_its_open_to_dos(api: httpx.AsyncClient, db:
     assert [a["subject_id"] for a in school["items"]] == ["chase-ab"]
     assert nobody["items"] == []
     assert (await api.get("/v1/actions")).status_code == 401
+
+
+async def test_actions_carry_opaque_ids_and_page_newest_first(
+    api: httpx.AsyncClient, db: Engine
+) -> None:
+    with Session(db) as session, session.begin():
+        for n in range(5):
+            open_action(
+                session,
+                key=f"todo-{n}",
+                kind="test",
+                subject_kind="case",
+                subject_id=f"case-{n}",
+                role="releaser",
+                title=f"do {n}",
+                at=T0 + timedelta(minutes=n // 2),  # pairs share an instant
+            )
+    releaser = bearer("r1", "releaser")
+
+    pages, cursor = [], None
+    while True:
+        query = "?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = (await api.get(f"/v1/actions{query}", headers=releaser)).json()
+        pages.append(page["items"])
+        if (cursor := page["next_cursor"]) is None:
+            break
+
+    found = [a for items in pages for a in items]
+    assert [len(items) for items in pages] == [2, 2, 1]
+    assert sorted(a["subject_id"] for a in found) == [f"case-{n}" for n in range(5)]
+    assert [a["created_at"] for a in found] == sorted(
+        (a["created_at"] for a in found), reverse=True
+    )
+    assert all(str(uuid.UUID(a["id"])) == a["id"] for a in found)

@@ -39,9 +39,12 @@ async def test_submit_creates_workflow_assessment_audit_and_event(
         "years",
     }
     assert shown["questions"] == []
-    history = (await api.get(f"/v1/applications/{application_id}/history", headers=ALICE)).json()
+    url = f"/v1/applications/{application_id}/history"
+    history = (await api.get(url, headers=REVIEWER)).json()["items"]
     assert [entry["action"] for entry in history] == ["created", "submitted", "level_reached"]
     assert history[1]["actor"] == "alice"
+    own = (await api.get(url, headers=ALICE)).json()["items"]
+    assert [entry["action"] for entry in own] == ["created", "submitted"]
     assessment = (
         await api.get(f"/v1/applications/{application_id}/assessment", headers=REVIEWER)
     ).json()

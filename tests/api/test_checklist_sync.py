@@ -110,7 +110,7 @@ async def test_a_dry_run_reports_changes_then_a_sync_applies_them_once(
     assert (_counts(real), _counts(again)) == ((1, 1, 0, 0, 0), (1, 0, 1, 0, 0))
     assert _personal_checks(await get_assessment(api, case)) == NEW_CHECKS
     history = await api.get(f"/v1/applications/{case}/history", headers=ASSESSOR)
-    assert [e["action"] for e in history.json()].count("checklist_synced") == 1
+    assert [e["action"] for e in history.json()["items"]].count("checklist_synced") == 1
 
 
 async def test_a_review_that_starts_while_the_sync_runs_is_left_untouched(

@@ -82,6 +82,7 @@ async def test_school_report_then_an_overriding_claim_then_a_second_ab(
         ("school", "appropriate_body")
     }
     assert all(d["detected_at"] and d["resolved_at"] is None for d in discrepancies)
+    assert all(str(uuid.UUID(d["id"])) == d["id"] for d in discrepancies)  # opaque, not 1, 2
     to_dos = (await api.get("/v1/actions", headers=SCHOOL)).json()["items"]
     assert sorted(a["detail"]["field"] for a in to_dos) == ["appropriate_body_id", "programme_type"]
     assert len(_events(db, "induction.discrepancy")) == 2

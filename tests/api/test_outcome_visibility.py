@@ -121,12 +121,12 @@ async def test_internal_users_see_every_grade_flagged_while_held(
     assert candidate.status_code == 200
 
 
-async def test_callers_without_an_outcome_role_see_nothing(api: httpx.AsyncClient) -> None:
+async def test_callers_without_an_outcome_role_are_refused(api: httpx.AsyncClient) -> None:
     _, outcomes = await _world(api)
     for token in (bearer("app", "applicant"), bearer("s", "school", org="x")):
         response = await api.get(f"/v1/results/{outcomes['released']['id']}", headers=token)
-        assert response.status_code == 404
-        assert (await api.get("/v1/results", headers=token)).status_code == 404
+        assert response.status_code == 403
+        assert (await api.get("/v1/results", headers=token)).status_code == 403
     assert (await api.get("/v1/results")).status_code == 401
 
 

@@ -7,14 +7,18 @@ import pytest
 from domain.access import (
     EXTERNAL_ROLES,
     INTERNAL_ROLES,
+    STAFF_ACTOR,
     Principal,
     Role,
+    applicant_entry,
     can_act_on_application,
     can_create_application,
     can_list_applications,
     can_manage_users,
     can_read_application,
+    can_read_assessment,
     can_read_templates,
+    sees_full_history,
 )
 from tests.domain.builders import make_principal
 
@@ -59,6 +63,8 @@ GLOBAL_RULES: list[tuple[Callable[[Principal], bool], set[Role]]] = [
     (can_read_templates, INTERNAL),
     (can_create_application, {Role.APPLICANT}),
     (can_list_applications, INTERNAL),
+    (can_read_assessment, INTERNAL),
+    (sees_full_history, INTERNAL),
 ]
 
 
@@ -125,3 +131,53 @@ def test_has_is_true_for_any_held_role(role: Role) -> None:
     assert who.has(Role.ADMIN, role)
     assert not who.has(*(r for r in Role if r is not role))
     assert not who.has()
+
+
+ALICE = Principal(sub="alice", roles=frozenset({Role.APPLICANT}))
+# Every action the application's trail holds today, and what the applicant reads of it.
+TRAIL = [
+    ("created", {"template_version": 1}, {"template_version": 1}),
+    ("submitted", {"submission": 1, "stage": "a", "template_code": "qts"}, None),
+    ("resubmitted", {"submission": 2, "stage": "a", "template_code": "qts"}, None),
+    ("withdrawn", {"reason": None}, {"reason": None}),
+    ("stage_entered", {"stage": "b"}, {"stage": "b"}),
+    ("loq_sent", {"loq_round": 1, "deadline_at": "d", "questions": ["full_name"]}, None),
+    ("loq_reminder", {"loq_round": 1, "deadline_at": "d"}, None),
+    ("completed", {"outcome": "REJECTED", "reason": "NON_CONFORM"}, None),
+    ("level_reached", {"stage": "a", "level": 1}, "hidden"),
+    ("assigned", {"sections": ["personal"]}, "hidden"),
+    ("self_assigned", {"sections": ["personal"]}, "hidden"),
+    ("unassigned", {"sections": ["personal"]}, "hidden"),
+    ("assignments_synced", {"stage": "a", "level": 1, "changes": []}, "hidden"),
+    ("review_started", {"review_id": "r", "assignment_id": "a", "level": 1}, "hidden"),
+    ("review_restarted", {"review_id": "r", "round": 2}, "hidden"),
+    ("review_submitted", {"review_id": "r", "decision": "NON_CONFORM"}, "hidden"),
+    ("changes_requested", {"review_id": "r", "targets": ["t"]}, "hidden"),
+    ("checklist_synced", {"sync_id": "s", "sections": []}, "hidden"),
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "detail", "shown"), TRAIL, ids=[action for action, _, _ in TRAIL]
+)
+def test_the_applicant_reads_only_the_entries_made_for_them(
+    action: str, detail: dict[str, object], shown: object
+) -> None:
+    entry = applicant_entry(ALICE, actor="alice", action=action, detail=detail)
+
+    if shown == "hidden":
+        assert entry is None
+    else:
+        assert entry == ("alice", detail if shown is None else shown)
+
+
+def test_the_applicant_reads_only_the_details_made_for_them() -> None:
+    detail = {"outcome": "REJECTED", "reason": "NON_CONFORM", "failure_reasons": ["fraud"]}
+
+    entry = applicant_entry(ALICE, actor="rev-1", action="completed", detail=detail)
+
+    assert entry == (STAFF_ACTOR, {"outcome": "REJECTED", "reason": "NON_CONFORM"})
+    assert applicant_entry(ALICE, actor="system", action="loq_reminder", detail={}) == (
+        "system",
+        {},
+    )

@@ -27,7 +27,8 @@ def test_only_the_matching_role_may_act(role: Role) -> None:
     assert can_report_induction(who) is (role == Role.SCHOOL)
     assert can_claim_induction(who) is (role == Role.APPROPRIATE_BODY)
     assert can_migrate_induction(who) is (role == Role.ADMIN)
-    assert can_read_inductions(who) is (
+    assert can_read_inductions(who) is (role in {Role.ADMIN, Role.LEAD_PROVIDER})
+    assert can_read_inductions(_who(role, "org-1")) is (
         role in {Role.ADMIN, Role.SCHOOL, Role.APPROPRIATE_BODY, Role.LEAD_PROVIDER}
     )
 

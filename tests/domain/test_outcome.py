@@ -16,6 +16,7 @@ from domain.outcome import (
     ReleaseMode,
     Step,
     audience,
+    can_read_outcome_records,
     can_rebook,
     check_release_at,
     check_release_with_qa_roles,
@@ -210,6 +211,17 @@ def test_external_users_see_only_their_org(role: Role, org: str | None, visible:
     assert may_see(_who(role, org=org), candidate_id="c", provider_id="p", employer_id="e") is (
         visible
     )
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("org", [None, "org-1"], ids=["no-org", "org"])
+def test_outcome_records_are_read_by_internal_roles_and_scoped_external_users(
+    role: Role, org: str | None
+) -> None:
+    scoped = role in {Role.CANDIDATE, Role.PROVIDER, Role.EMPLOYER} and org is not None
+    internal = _who(role, org=org).is_internal
+
+    assert can_read_outcome_records(_who(role, org=org)) is (internal or scoped)
 
 
 @pytest.mark.parametrize(

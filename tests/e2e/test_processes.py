@@ -131,7 +131,7 @@ def _listed(temporal_port: int, query: str) -> str:
 def _review_to_approval(http: httpx.Client, application_id: str) -> None:
     """rev-1 takes the whole case, approves every answer, and conforms."""
     rita = bearer("rev-1", "reviewer")
-    rows = http.get(f"/v1/applications/{application_id}/assignments", headers=rita).json()
+    rows = http.get(f"/v1/applications/{application_id}/assignments", headers=rita).json()["items"]
     assert [row["reviewer_id"] for row in rows] == ["rev-1"]
     taken = http.post(f"/v1/assignments/{rows[0]['id']}/self-assign", headers=rita)
     assert taken.status_code == 200, taken.text
