@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api import errors
+from api import errors, openapi
 from api.idempotency import IdempotencyMiddleware
 from api.routes import action, application, health, review, sla, template, user
 from api.routes import candidate as candidate_routes
@@ -49,7 +49,14 @@ def create_app(
         if owned_engine:
             app.state.engine.dispose()
 
-    app = FastAPI(title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Casework",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
     routers = (
@@ -70,6 +77,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 
