@@ -4,10 +4,11 @@ FastAPI documents a route's own success answer. The rest of the boundary (the to
 idempotency, validation, refusals, the catch-all and the 503 while a dependency is down) is
 added here, from the shape of each operation, so route files need no per-route `responses`:
 
-- 401 and 403 where a token is needed, 404 where the path names a record, 409 and 422 on
-  every unsafe operation (a refused transition, an `Idempotency-Key` in flight or reused),
-  422 wherever there is input, 500 and 503 everywhere; all as one `Problem` schema in
-  `application/problem+json`, replacing FastAPI's `HTTPValidationError`;
+- 401 and 403 where a token is needed; 404 where the path, a query parameter or a body
+  field names a record (`{id}`, `*_id`, `*_code`); 409 and 422 on every unsafe operation
+  (a refused transition, an `Idempotency-Key` in flight or reused); 422 wherever there is
+  input; 500 and 503 everywhere. All as one `Problem` schema in `application/problem+json`,
+  replacing FastAPI's `HTTPValidationError`;
 - `X-Request-ID` as a request header and on every answer, `Idempotency-Key` on POST, PUT,
   PATCH and DELETE, the bearer scheme on every protected operation;
 - an example on the main request bodies (`api/openapi_examples.py`).
@@ -29,6 +30,8 @@ UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
 METHODS = UNSAFE_METHODS | {"get", "head", "options", "trace"}
 BEARER = "bearer"
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
+# A query parameter or body field so named refers to a record that may not exist (404).
+RECORD_NAME_ENDINGS = ("_id", "_code")
 
 PROBLEM_SCHEMA: Json = {
     "title": "Problem",
@@ -168,16 +171,16 @@ def document(generated: Json) -> Json:
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             if method in METHODS:
-                _document_operation(path, method, operation)
+                _document_operation(path, method, operation, schemas)
     return schema
 
 
-def problem_statuses(path: str, method: str, operation: Json) -> set[int]:
+def problem_statuses(path: str, method: str, operation: Json, schemas: Json) -> set[int]:
     """The problem answers an operation can give, from its shape."""
     statuses = {500, 503}
     if path not in PUBLIC_PATHS:
         statuses |= {401, 403}
-    if "{" in path:
+    if "{" in path or _names_a_record(operation, schemas):
         statuses.add(404)
     if method in UNSAFE_METHODS:
         statuses |= {409, 422}
@@ -186,8 +189,17 @@ def problem_statuses(path: str, method: str, operation: Json) -> set[int]:
     return statuses
 
 
-def _document_operation(path: str, method: str, operation: Json) -> None:
-    statuses = problem_statuses(path, method, operation)
+def _names_a_record(operation: Json, schemas: Json) -> bool:
+    """Whether a query parameter or a body field names a record (`*_id`, `*_code`)."""
+    names = [p.get("name", "") for p in operation.get("parameters", []) if p.get("in") == "query"]
+    media = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    body = schemas.get(_body_schema_name(media.get("schema", {})) or "", {})
+    names += list(body.get("properties", {}))
+    return any(name.endswith(RECORD_NAME_ENDINGS) for name in names)
+
+
+def _document_operation(path: str, method: str, operation: Json, schemas: Json) -> None:
+    statuses = problem_statuses(path, method, operation, schemas)
     responses: Json = operation.get("responses", {})
     for answer in responses.values():
         answer.setdefault("headers", {})["X-Request-ID"] = dict(_REQUEST_ID_REF)

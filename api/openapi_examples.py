@@ -64,7 +64,7 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "ReleaseRequest": {
         "outcomes": [{"kind": "result", "id": _ID}, {"kind": "certification", "id": _OTHER_ID}],
         "mode": "scheduled",
-        "release_at": "2026-08-20T08:00:00Z",
+        "release_at": "2030-08-20T08:00:00Z",
     },
     "ReleaseChange": {"mode": "now"},
     "SchoolReportCreate": {
