@@ -10,6 +10,7 @@ names every operation that breaks the contract.
 import asyncio
 import dataclasses
 from collections.abc import Iterable
+from typing import Any
 
 import httpx
 import requests
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from schemathesis import APIOperation, BaseSchema, Case, GenerationMode
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -35,6 +37,8 @@ CHECKS: list[CheckFunction] = [
     response_schema_conformance,
 ]
 ANSWER_TIMEOUT_S = 30
+Operation = APIOperation[Any, Any, Any, Any]
+OperationCase = Case[Operation]
 # Headers requests adds for a network hop; httpx sets its own.
 _HOP_HEADERS = {"connection", "content-length", "accept-encoding"}
 
@@ -43,8 +47,8 @@ _HOP_HEADERS = {"connection", "content-length", "accept-encoding"}
 class Budget:
     """How many cases per operation: generated valid, generated invalid, and schema examples."""
 
-    positive: int = 4
-    negative: int = 3
+    positive: int = 6
+    negative: int = 4
     examples: bool = True
 
 
@@ -70,14 +74,19 @@ async def load(client: httpx.AsyncClient) -> BaseSchema:
     return schemathesis.openapi.from_dict(answer.json())
 
 
-def operations(schema: BaseSchema) -> list[APIOperation]:
-    """Every operation of the schema (an operation it cannot parse fails the run)."""
-    return [result.ok() for result in schema.get_all_operations()]
+def operations(schema: BaseSchema) -> list[Operation]:
+    """Every operation of the schema (one it cannot parse fails the run)."""
+    found: list[Operation] = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
+        found.append(result.ok())
+    return found
 
 
-def cases(operation: APIOperation, budget: Budget) -> list[Case]:
+def cases(operation: Operation, budget: Budget) -> list[OperationCase]:
     """The cases of one operation, the same on every run."""
-    drawn: list[Case] = []
+    drawn: list[OperationCase] = []
     strategies = [
         (operation.as_strategy(generation_mode=GenerationMode.POSITIVE), budget.positive),
         (operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), budget.negative),
@@ -90,8 +99,8 @@ def cases(operation: APIOperation, budget: Budget) -> list[Case]:
     return drawn
 
 
-def _draw(strategy: st.SearchStrategy[Case], count: int) -> list[Case]:
-    drawn: list[Case] = []
+def _draw(strategy: st.SearchStrategy[OperationCase], count: int) -> list[OperationCase]:
+    drawn: list[OperationCase] = []
 
     @given(strategy)
     @settings(
@@ -102,7 +111,7 @@ def _draw(strategy: st.SearchStrategy[Case], count: int) -> list[Case]:
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    def collect(case: Case) -> None:
+    def collect(case: OperationCase) -> None:
         drawn.append(case)
 
     collect()
@@ -111,7 +120,7 @@ def _draw(strategy: st.SearchStrategy[Case], count: int) -> list[Case]:
 
 async def run(
     client: httpx.AsyncClient,
-    targets: Iterable[APIOperation],
+    targets: Iterable[Operation],
     *,
     headers: dict[str, str],
     budget: Budget = Budget(),
@@ -124,20 +133,21 @@ async def run(
     return failures
 
 
-async def check(client: httpx.AsyncClient, case: Case, *, headers: dict[str, str]) -> list[Failure]:
+async def check(
+    client: httpx.AsyncClient, case: OperationCase, *, headers: dict[str, str]
+) -> list[Failure]:
     """Send one case and check its answer against the schema."""
     prepared = _prepare(case, headers)
-    shown = f"{prepared.method} {prepared.url} body={_shorten(prepared.body)}"
+    body = _as_bytes(prepared.body)
+    shown = f"{prepared.method} {prepared.url} body={_shorten(body)}"
     label = case.operation.label
     try:
         answer = await asyncio.wait_for(
             client.request(
                 prepared.method or "GET",
                 prepared.url or "/",
-                headers={
-                    k: v for k, v in prepared.headers.items() if k.lower() not in _HOP_HEADERS
-                },
-                content=_as_bytes(prepared.body),
+                headers=_wire_headers(prepared),
+                content=body,
             ),
             timeout=ANSWER_TIMEOUT_S,
         )
@@ -149,13 +159,13 @@ async def check(client: httpx.AsyncClient, case: Case, *, headers: dict[str, str
     try:
         case.validate_response(answer, checks=CHECKS)
     except FailureGroup as group:
-        body = _shorten(answer.content)
+        answered = _shorten(answer.content)
         return [
             Failure(
                 label,
                 _check_name(failure),
                 answer.status_code,
-                f"{failure.title}: {_first_lines(failure.message)} | answer: {body}",
+                f"{failure.title}: {_first_lines(failure.message)} | answer: {answered}",
                 shown,
             )
             for failure in group.exceptions
@@ -163,18 +173,36 @@ async def check(client: httpx.AsyncClient, case: Case, *, headers: dict[str, str
     return []
 
 
-def _prepare(case: Case, headers: dict[str, str]) -> requests.PreparedRequest:
+def _prepare(case: OperationCase, headers: dict[str, str]) -> requests.PreparedRequest:
     """The request as schemathesis would put it on the wire, with our token."""
     kwargs = case.as_transport_kwargs(base_url=BASE_URL, headers=headers)
     wanted = ("method", "url", "headers", "params", "json", "data", "files", "cookies")
     return requests.Request(**{key: kwargs[key] for key in wanted if key in kwargs}).prepare()
 
 
-def _as_bytes(body: bytes | str | None) -> bytes | None:
-    return body.encode() if isinstance(body, str) else body
+def _wire_headers(prepared: requests.PreparedRequest) -> list[tuple[bytes, bytes]]:
+    """The prepared headers as bytes (latin-1, as on the wire), less the hop-by-hop ones."""
+    return [
+        (_latin1(name), _latin1(value))
+        for name, value in prepared.headers.items()
+        if str(name).lower() not in _HOP_HEADERS
+    ]
 
 
-def _shorten(body: bytes | str | None, limit: int = 200) -> str:
+def _latin1(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("latin-1")
+
+
+def _as_bytes(body: object) -> bytes | None:
+    """A prepared body (bytes, or text for a form) as bytes."""
+    if body is None or isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    raise TypeError(f"a streamed body cannot be replayed: {type(body).__name__}")
+
+
+def _shorten(body: bytes | None, limit: int = 200) -> str:
     text = repr(body)
     return text if len(text) <= limit else f"{text[:limit]}..."
 
