@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.errors import problem
 from core.settings import Settings
 from tests.api import contract
 from tests.support.tokens import SECRET, bearer
@@ -65,11 +66,16 @@ class Shape(BaseModel):
 
 
 def with_broken_routes(app: FastAPI) -> FastAPI:
-    """A copy of the app with a route that raises and one that answers another shape."""
+    """A copy of the app with routes that raise, answer 500, and answer another shape."""
 
     @app.get(f"{SELF_CHECK}/raises/{{item_id}}")
     def raises(item_id: str) -> Shape:
         raise RuntimeError(f"the contract run must report this ({item_id})")
+
+    @app.get(f"{SELF_CHECK}/fails")
+    def fails() -> JSONResponse:
+        # What a catch-all turns an exception into: declared, and still a server error.
+        return problem(500, "an unexpected error")
 
     @app.get(f"{SELF_CHECK}/misshapen", response_model=Shape)
     def misshapen() -> JSONResponse:
@@ -78,13 +84,18 @@ def with_broken_routes(app: FastAPI) -> FastAPI:
     return app
 
 
-async def test_the_contract_run_reports_a_server_error_and_a_wrong_body(
+async def test_the_contract_run_reports_server_errors_and_a_wrong_body(
     db: Engine, dev_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     app = with_broken_routes(build(db, dev_env, task_queue))
     async with serve(app, db, dev_env, task_queue) as client:
         schema = await contract.load(client)
-        paths = {f"{SELF_CHECK}/raises/{{item_id}}", f"{SELF_CHECK}/misshapen", "/healthz"}
+        paths = {
+            f"{SELF_CHECK}/raises/{{item_id}}",
+            f"{SELF_CHECK}/fails",
+            f"{SELF_CHECK}/misshapen",
+            "/healthz",
+        }
         targets = [op for op in contract.operations(schema) if op.path in paths]
         failures = await contract.run(
             client,
@@ -92,9 +103,10 @@ async def test_the_contract_run_reports_a_server_error_and_a_wrong_body(
             headers=CALLERS["admin"](),
             budget=contract.Budget(positive=1, negative=0, examples=False),
         )
-    assert len(targets) == 3
+    assert len(targets) == 4
     broken = {(failure.operation, failure.check) for failure in failures}
     assert (f"GET {SELF_CHECK}/raises/{{item_id}}", "not_a_server_error") in broken
+    assert (f"GET {SELF_CHECK}/fails", "not_a_server_error") in broken
     assert (f"GET {SELF_CHECK}/misshapen", "response_schema_conformance") in broken
     healthy = {check for operation, check in broken if operation == "GET /healthz"}
     assert not healthy & {"not_a_server_error", "response_schema_conformance"}
