@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api import errors, idempotency
+from api import errors, idempotency, openapi
 from api.boundary import BoundaryMiddleware
 from api.routes import action, application, health, review, sla, template, user
 from api.routes import candidate as candidate_routes
@@ -65,7 +65,14 @@ def create_app(
         if owned_engine:
             app.state.engine.dispose()
 
-    app = FastAPI(title="Casework", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Casework",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     errors.install(app)
     app.add_middleware(BoundaryMiddleware)
     routers = (
@@ -86,6 +93,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 
