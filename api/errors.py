@@ -82,6 +82,9 @@ async def _on_refusal(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, not JSON)
+        errors = [{"field": "body", "message": str(exc.detail)}]
+        return problem(422, "the request body could not be read", errors=errors)
     return problem(exc.status_code, str(exc.detail), headers=headers)
 
 

@@ -20,16 +20,17 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import docs
+from api.boundary import PUBLIC_PATHS
 from api.errors import PROBLEM_JSON
+from api.idempotency import MAX_KEY_LENGTH
 from api.openapi_examples import REQUEST_BODIES
 
 Json = dict[str, Any]
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
 METHODS = UNSAFE_METHODS | {"get", "head", "options", "trace"}
 BEARER = "bearer"
-IDEMPOTENCY_KEY_MAX_LENGTH = 200
+IDEMPOTENCY_KEY_MAX_LENGTH = MAX_KEY_LENGTH
 # A query parameter or body field so named refers to a record that may not exist (404).
 RECORD_NAME_ENDINGS = ("_id", "_code")
 
