@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowHandle
 from api.deps import EngineDep, SessionDep, TemporalDep, allow
 from api.services import review as reviews
 from domain.access import Principal, can_assign, can_read_reviews
+from domain.values import Id
 from models.review import (
     Assignment,
     AssignmentPublic,
@@ -49,14 +50,14 @@ def _handle(
 
 @router.get("/v1/applications/{application_id}/assignments")
 def list_assignments(
-    application_id: str, session: SessionDep, caller: Staff
+    application_id: Id, session: SessionDep, caller: Staff
 ) -> list[AssignmentPublic]:
     """Open assignment rows: one per granted user and reached stage level."""
     return reviews.assignments(session, application_id)
 
 
 async def _claim(
-    assignment_id: str,
+    assignment_id: Id,
     body: ClaimBody,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -79,7 +80,7 @@ async def _claim(
 
 @router.post("/v1/assignments/{assignment_id}/assign")
 async def assign(
-    assignment_id: str,
+    assignment_id: Id,
     body: ClaimBody,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -91,7 +92,7 @@ async def assign(
 
 @router.post("/v1/assignments/{assignment_id}/self-assign")
 async def self_assign(
-    assignment_id: str,
+    assignment_id: Id,
     engine: EngineDep,
     temporal: TemporalDep,
     caller: Staff,
@@ -105,7 +106,7 @@ async def self_assign(
 
 @router.post("/v1/assignments/{assignment_id}/unassign")
 async def unassign(
-    assignment_id: str, engine: EngineDep, temporal: TemporalDep, caller: Assigner
+    assignment_id: Id, engine: EngineDep, temporal: TemporalDep, caller: Assigner
 ) -> AssignmentPublic:
     """Take the sections back; the review becomes DISCONTINUED."""
     assignment = await run_in_threadpool(_assignment, engine, assignment_id)
@@ -118,7 +119,7 @@ async def unassign(
 
 @router.post("/v1/assignments/{assignment_id}/reviews", status_code=status.HTTP_201_CREATED)
 async def start_review(
-    assignment_id: str,
+    assignment_id: Id,
     response: Response,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -136,15 +137,15 @@ async def start_review(
 
 
 @router.get("/v1/reviews/{review_id}")
-def get_review(review_id: str, session: SessionDep, caller: Staff) -> ReviewPublic:
+def get_review(review_id: Id, session: SessionDep, caller: Staff) -> ReviewPublic:
     """A review: responses, allowed decisions, whether it can be submitted, what is missing."""
     return reviews.review(session, review_id)
 
 
 @router.put("/v1/reviews/{review_id}/responses/{target_id}")
 def write_review_response(
-    review_id: str,
-    target_id: str,
+    review_id: Id,
+    target_id: Id,
     body: ReviewResponseWrite,
     session: SessionDep,
     caller: Staff,
@@ -157,7 +158,7 @@ def write_review_response(
 
 @router.post("/v1/reviews/{review_id}/submit")
 async def submit_review(
-    review_id: str,
+    review_id: Id,
     engine: EngineDep,
     temporal: TemporalDep,
     caller: Staff,
