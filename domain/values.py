@@ -71,25 +71,26 @@ def text_problem(text: str) -> str | None:
     return "must not contain a lone surrogate (U+D800 to U+DFFF)"
 
 
+# Last in each `Annotated`, so it runs first: before pydantic's own unclear surrogate error.
 _Clean = BeforeValidator(clean_text)
 
 # Ids: opaque, but only ever made of these characters (UUIDs, ULIDs, readable keys).
-Id = Annotated[str, _Clean, StringConstraints(pattern=rf"^[A-Za-z0-9_.:@+-]{{1,{ID_MAX}}}$")]
+Id = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9_.:@+-]{{1,{ID_MAX}}}$"), _Clean]
 UserId = Annotated[
-    str, _Clean, StringConstraints(pattern=rf"^[A-Za-z0-9_.@:-]{{1,{USER_ID_MAX}}}$")
+    str, StringConstraints(pattern=rf"^[A-Za-z0-9_.@:-]{{1,{USER_ID_MAX}}}$"), _Clean
 ]
 OrgId = Annotated[
-    str, _Clean, StringConstraints(strip_whitespace=True, min_length=1, max_length=ORG_ID_MAX)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ORG_ID_MAX), _Clean
 ]
 # Codes: templates, sections, elements, stages, failure reasons, SLA definitions.
-Code = Annotated[str, _Clean, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$"), _Clean]
 # Free text by size: a label (standard, cohort, component), a name, a title, a comment.
-Label = Annotated[str, _Clean, StringConstraints(min_length=1, max_length=LABEL_MAX)]
-Name = Annotated[str, _Clean, StringConstraints(min_length=1, max_length=NAME_MAX)]
-Title = Annotated[str, _Clean, StringConstraints(min_length=1, max_length=TITLE_MAX)]
-Comment = Annotated[str, _Clean, StringConstraints(max_length=COMMENT_MAX)]
-SearchText = Annotated[str, _Clean, StringConstraints(max_length=NAME_MAX)]
-Cursor = Annotated[str, _Clean, StringConstraints(min_length=1, max_length=CURSOR_MAX)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_MAX), _Clean]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), _Clean]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX), _Clean]
+Comment = Annotated[str, StringConstraints(max_length=COMMENT_MAX), _Clean]
+SearchText = Annotated[str, StringConstraints(max_length=NAME_MAX), _Clean]
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=CURSOR_MAX), _Clean]
 
 Int64 = Annotated[int, Ge(INT64_MIN), Le(INT64_MAX)]
 Offset = Annotated[int, Ge(0), Le(INT64_MAX)]
@@ -131,20 +132,18 @@ _STRICT_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def instant_or_day(value: object) -> datetime | date:
-    """A bound of a report window: an instant with a zone, or a bare date."""
-    if isinstance(value, datetime):
-        return _INSTANT.validate_python(value)
-    if isinstance(value, date):
-        return _DAY.validate_python(value)
-    if isinstance(value, str):
-        clean_text(value)
-        if _STRICT_DAY.fullmatch(value):
-            return _first_error(_DAY, value)
-        return _first_error(_INSTANT, value)
+    """A bound of a report window: an instant with a zone, or a bare date (one error)."""
+    if isinstance(value, str) and (problem := text_problem(value)) is not None:
+        raise PydanticCustomError("instant_or_day", problem)
+    is_day = isinstance(value, str) and _STRICT_DAY.fullmatch(value) is not None
+    if is_day or (isinstance(value, date) and not isinstance(value, datetime)):
+        return _one_error(_DAY, value)
+    if isinstance(value, str | datetime):
+        return _one_error(_INSTANT, value)
     raise PydanticCustomError("instant_or_day", "must be an instant with a zone or a date")
 
 
-def _first_error(adapter: TypeAdapter[_T], value: str) -> _T:
+def _one_error(adapter: TypeAdapter[_T], value: object) -> _T:
     try:
         return adapter.validate_python(value)
     except ValidationError as error:
