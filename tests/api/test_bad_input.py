@@ -3,6 +3,9 @@ and nothing is written: NUL and lone surrogates, instants and days out of range,
 times, integers beyond 64 bits, JSON answers that cannot be stored."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -334,3 +337,14 @@ async def test_query_and_path_values_out_of_range(
     api: httpx.AsyncClient, path: str, field: str
 ) -> None:
     assert_problem(await api.get(path, headers=STAFF), field)
+
+
+@pytest.mark.parametrize("command", ["sync-checklists", "schedule-sync"])
+def test_the_cli_refuses_a_template_code_the_api_would_refuse(command: str) -> None:
+    args = [sys.executable, "cli.py", command, "--template", "has space", "--cron", "0 2 * * *"]
+    if command == "sync-checklists":
+        args = args[:-2]
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(args, capture_output=True, text=True, cwd=root, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "not a template code" in run.stderr
