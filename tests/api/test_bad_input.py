@@ -147,9 +147,11 @@ async def test_nul_in_a_body_string(
         ("/v1/providers", '{"name": "Acme \\ud800"}', "name"),
         ("/v1/candidates", '{"name": "\\udfff", "provider_id": "p", "status": "x"}', "name"),
         ("/v1/outcome-releases", '{"outcomes": [{"kind": "result", "id": "\\ud800"}]}', "id"),
+        ("/v1/providers", '{"name": "Acme", "\\ud800": 1}', "body"),  # an unknown key
+        ("/v1/employers", '{"name": "Acme", "a\\u0000": 1}', "a\x00"),
     ],
 )
-async def test_a_lone_surrogate_in_a_body_string(
+async def test_unstorable_text_in_a_raw_body_string_or_key(
     api: httpx.AsyncClient, path: str, body: str, field: str
 ) -> None:
     assert_problem(await api.post(path, **raw(body)), field)
