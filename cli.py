@@ -42,6 +42,23 @@ def token(
     )
 
 
+def _check_code(template: str | None) -> None:
+    """Refuse a template code the API would refuse (it reaches the database)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from domain.values import Code
+
+    if template is None:
+        return
+    try:
+        TypeAdapter(Code).validate_python(template)
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"]
+        raise typer.BadParameter(f"not a template code: {reason}", param_hint="--template") from (
+            None
+        )
+
+
 @app.command()
 def run() -> None:
     """Run the whole stack (embedded PostgreSQL, Temporal dev server, worker, API)."""
@@ -70,6 +87,7 @@ def sync_checklists(
     dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
 ) -> None:
     """Run a check-list sync and wait for it, with a live progress bar."""
+    _check_code(template)
     raise typer.Exit(asyncio.run(_run_sync(template, dry_run)))
 
 
@@ -121,6 +139,7 @@ def schedule_sync(
     dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
 ) -> None:
     """Create (or replace) the Temporal Schedule that runs check-list syncs."""
+    _check_code(template)
     from api.services.checklist_sync import schedule
     from core.temporal import connect
 

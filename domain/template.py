@@ -6,19 +6,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+from domain.values import Code, Title
+
+__all__ = ["Code", "Title"]  # re-exported: templates name their parts with them
 
 DEFAULT_LOQ_DEADLINE_DAYS = 42
+MAX_PARTS = 500  # sections, stages, and each section's elements, checks, failure reasons
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS = 21
@@ -69,9 +64,9 @@ class Section(_Frozen):
     code: Code
     title: Title
     preliminary: bool = False
-    elements: list[Element] = Field(min_length=1)
-    checks: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
-    failure_reasons: list[FailureReason] = Field(default_factory=list)
+    elements: list[Element] = Field(min_length=1, max_length=MAX_PARTS)
+    checks: list[Title] = Field(default_factory=list, max_length=MAX_PARTS)
+    failure_reasons: list[FailureReason] = Field(default_factory=list, max_length=MAX_PARTS)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Self:
@@ -94,8 +89,8 @@ class TemplateDefinition(_Frozen):
     """Everything a template version fixes, as published."""
 
     name: Title
-    sections: list[Section] = Field(min_length=1)
-    stages: list[Stage] = Field(min_length=1)
+    sections: list[Section] = Field(min_length=1, max_length=MAX_PARTS)
+    stages: list[Stage] = Field(min_length=1, max_length=MAX_PARTS)
     loq_deadline_days: int = Field(default=DEFAULT_LOQ_DEADLINE_DAYS, ge=1, le=365)
     loq_followup_deadline_days: int = Field(
         default=DEFAULT_LOQ_FOLLOWUP_DEADLINE_DAYS, ge=1, le=365

@@ -3,13 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-import pydantic
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from domain.application import ApplicationStatus
+from domain.values import Code, JsonValue
 from models.common import json_field, time_field
 from models.event import publish, write_audit
 
@@ -97,7 +97,7 @@ class ApplicationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    template_code: str = pydantic.Field(min_length=1, max_length=64)
+    template_code: Code
 
 
 class ResponseWrite(BaseModel):
@@ -105,7 +105,7 @@ class ResponseWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    value: Any
+    value: JsonValue
 
 
 class ResponsePublic(BaseModel):

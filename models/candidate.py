@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from domain.outcome import CandidateStatus
+from domain.values import Id, Instant, Label, Name
 from models.common import time_field
 
 
@@ -71,14 +72,14 @@ class _Body(BaseModel):
 class ProviderCreate(_Body):
     """POST /v1/providers."""
 
-    name: str = PydanticField(min_length=1, max_length=200)
+    name: Name
     auto_release_outcomes: bool = True
 
 
 class ProviderUpdate(_Body):
     """PATCH /v1/providers/{id}: applies to outcomes completed from now on."""
 
-    name: str | None = PydanticField(default=None, min_length=1, max_length=200)
+    name: Name | None = None
     auto_release_outcomes: bool | None = None
 
 
@@ -93,7 +94,7 @@ class ProviderPublic(BaseModel):
 class EmployerCreate(_Body):
     """POST /v1/employers."""
 
-    name: str = PydanticField(min_length=1, max_length=200)
+    name: Name
 
 
 class EmployerPublic(BaseModel):
@@ -106,12 +107,12 @@ class EmployerPublic(BaseModel):
 class CandidateCreate(_Body):
     """POST /v1/candidates."""
 
-    name: str = PydanticField(min_length=1, max_length=200)
-    uln: str | None = PydanticField(default=None, max_length=32)
-    provider_id: str
-    employer_id: str | None = None
-    standard: str | None = PydanticField(default=None, max_length=64)
-    cohort: str | None = PydanticField(default=None, max_length=64)
+    name: Name
+    uln: Label | None = PydanticField(default=None, max_length=32)
+    provider_id: Id
+    employer_id: Id | None = None
+    standard: Label | None = None
+    cohort: Label | None = None
     status: CandidateStatus
 
 
@@ -119,7 +120,7 @@ class CandidateUpdate(_Body):
     """PATCH /v1/candidates/{id}: a status change pauses or resumes release actions."""
 
     status: CandidateStatus | None = None
-    gateway_approved_at: AwareDatetime | None = None
+    gateway_approved_at: Instant | None = None
 
 
 class CandidatePublic(BaseModel):
@@ -140,9 +141,9 @@ class CandidatePublic(BaseModel):
 class ElementCreate(_Body):
     """POST /v1/elements."""
 
-    candidate_id: str
-    component: str = PydanticField(min_length=1, max_length=64)
-    scheduled_at: AwareDatetime
+    candidate_id: Id
+    component: Label
+    scheduled_at: Instant
 
 
 class ElementPublic(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from domain.checklist_sync import ELIGIBLE_STATUSES, SyncStatus
+from domain.values import Code
 from models.assessment import Assessment, AssessmentSection
 from models.common import json_field, time_field
 
@@ -69,9 +70,7 @@ class ChecklistSyncCreate(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    template_code: str | None = PydanticField(
-        default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="only this template"
-    )
+    template_code: Code | None = PydanticField(default=None, description="only this template")
     dry_run: bool = PydanticField(default=False, description="report changes, write none")
 
 

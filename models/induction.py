@@ -2,10 +2,10 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Self
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -18,9 +18,8 @@ from domain.induction import (
     ReportKind,
     Source,
 )
+from domain.values import Day, OrgId
 from models.common import public_id_field, time_field
-
-OrgId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
 
 class Induction(SQLModel, table=True):
@@ -48,7 +47,7 @@ class InductionReport(SQLModel, table=True):
     actor: str = Field(max_length=128)
     appropriate_body_id: str | None = Field(default=None, max_length=128)
     programme_type: str | None = Field(default=None, max_length=32)
-    start_date: date | None = None
+    start_date: Day | None = None
     started_on: date | None = None
     received_at: datetime = time_field()
 
@@ -144,7 +143,7 @@ class SchoolReportCreate(_Body):
     school_id: OrgId
     appropriate_body_id: OrgId
     programme_type: ProgrammeType
-    start_date: date
+    start_date: Day
 
 
 class AbClaimCreate(_Body):
@@ -152,7 +151,7 @@ class AbClaimCreate(_Body):
 
     appropriate_body_id: OrgId
     programme_type: ProgrammeType
-    started_on: date
+    started_on: Day
 
 
 class AbReleaseCreate(_Body):
@@ -166,7 +165,7 @@ class MigratedReportCreate(_Body):
 
     appropriate_body_id: OrgId | None = None
     programme_type: ProgrammeType | None = None
-    start_date: date | None = None
+    start_date: Day | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:

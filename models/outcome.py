@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -16,6 +16,7 @@ from domain.outcome import (
     ReleaseMethod,
     ReleaseMode,
 )
+from domain.values import Id, Instant
 from models.common import time_field
 
 # The workflow of the outcome owns its schedule; a batch's schedule is "batch:{id}".
@@ -154,7 +155,7 @@ class _Body(BaseModel):
 class ResultCreate(_Body):
     """POST /v1/results."""
 
-    element_id: str
+    element_id: Id
     grade: Grade
     sampled_for_qa: bool = False
 
@@ -162,7 +163,7 @@ class ResultCreate(_Body):
 class CertificationCreate(_Body):
     """POST /v1/certifications."""
 
-    candidate_id: str
+    candidate_id: Id
     grade: Grade
     sampled_for_qa: bool = False
 
@@ -184,7 +185,7 @@ class OutcomeRef(_Body):
     """One outcome named in a release request."""
 
     kind: OutcomeKind
-    id: str = PydanticField(min_length=1, max_length=64)
+    id: Id
 
 
 class ReleaseRequest(_Body):
@@ -192,14 +193,14 @@ class ReleaseRequest(_Body):
 
     outcomes: list[OutcomeRef] = PydanticField(min_length=1, max_length=MAX_BATCH_RELEASE)
     mode: ReleaseMode
-    release_at: AwareDatetime | None = None
+    release_at: Instant | None = None
 
 
 class ReleaseChange(_Body):
     """PATCH /v1/outcome-releases/{kind}/{id}: move the schedule, or release now."""
 
     mode: ReleaseMode
-    release_at: AwareDatetime | None = None
+    release_at: Instant | None = None
 
 
 class OutcomeInternal(BaseModel):
@@ -306,7 +307,7 @@ class BatchProgress(BaseModel):
 class RebookingCreate(_Body):
     """POST /v1/resits and /v1/retakes."""
 
-    result_id: str
+    result_id: Id
 
 
 class RebookingPublic(BaseModel):

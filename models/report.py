@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from domain.outcome import Grade, OutcomeKind, ReleaseMethod
 from domain.report import TrackingDate
 from domain.sla import SlaStatus
+from domain.values import Code, Id, Label
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -107,12 +108,12 @@ class OutcomeFilters:
     from_at: datetime | None = None
     to_at: datetime | None = None
     kind: OutcomeKind | None = None
-    provider_id: str | None = None
-    employer_id: str | None = None
-    candidate_id: str | None = None
-    standard: str | None = None
-    cohort: str | None = None
-    component: str | None = None
+    provider_id: Id | None = None
+    employer_id: Id | None = None
+    candidate_id: Id | None = None
+    standard: Label | None = None
+    cohort: Label | None = None
+    component: Label | None = None
     method: ReleaseMethod | None = None
     tz: str = "UTC"
     date_field: TrackingDate = TrackingDate.SUBMITTED
@@ -124,8 +125,8 @@ class SlaFilters:
 
     from_at: datetime | None = None
     to_at: datetime | None = None
-    definition: str | None = None
-    subject: str | None = None
-    candidate_id: str | None = None
+    definition: Code | None = None
+    subject: Id | None = None
+    candidate_id: Id | None = None
     status: SlaStatus | None = None
     breached: bool | None = None

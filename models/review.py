@@ -15,6 +15,8 @@ from domain.review import (
     ReviewDecision,
     ReviewStatus,
 )
+from domain.template import MAX_PARTS
+from domain.values import Code, Comment
 from models.common import json_field, time_field
 
 
@@ -147,7 +149,7 @@ class ClaimBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sections: list[str] | None = pydantic.Field(default=None, min_length=1)
+    sections: list[Code] | None = pydantic.Field(default=None, min_length=1, max_length=MAX_PARTS)
 
 
 class ReviewStartedPublic(BaseModel):
@@ -163,8 +165,8 @@ class ReviewResponseWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: ResponseDecision
-    comment: str | None = pydantic.Field(default=None, max_length=10_000)
-    failure_reason: str | None = pydantic.Field(default=None, max_length=64)
+    comment: Comment | None = None
+    failure_reason: Code | None = None
     recommended_applicant_visibility: bool | None = None
 
 
@@ -212,7 +214,7 @@ class ReviewSubmitBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: ReviewDecision | None = None
-    comment: str | None = pydantic.Field(default=None, max_length=10_000)
+    comment: Comment | None = None
 
 
 class ReviewSubmitResult(BaseModel):

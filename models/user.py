@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from domain.access import Role
+from domain.template import MAX_PARTS
+from domain.values import Code, Title, UserId
 from models.common import json_field, time_field
 
 
@@ -23,15 +25,18 @@ class User(SQLModel, table=True):
     updated_at: datetime = time_field()
 
 
+MAX_GRANTS = 1000
+
+
 class ReviewGrant(BaseModel):
     """Who may review which template, stage and level (`sections` None = all)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    template_code: str = pydantic.Field(min_length=1, max_length=64)
-    stage: str = pydantic.Field(min_length=1, max_length=64)
+    template_code: Code
+    stage: Code
     level: int = pydantic.Field(ge=1, le=9)
-    sections: list[str] | None = None
+    sections: list[Code] | None = pydantic.Field(default=None, max_length=MAX_PARTS)
 
 
 class UserCreate(BaseModel):
@@ -39,10 +44,10 @@ class UserCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = pydantic.Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@:-]+$")
-    name: str = pydantic.Field(min_length=1, max_length=500)
+    id: UserId
+    name: Title
     roles: list[Role] = pydantic.Field(default_factory=list)
-    review_grants: list[ReviewGrant] = pydantic.Field(default_factory=list)
+    review_grants: list[ReviewGrant] = pydantic.Field(default_factory=list, max_length=MAX_GRANTS)
 
 
 class UserUpdate(BaseModel):
@@ -50,9 +55,9 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
+    name: Title | None = None
     roles: list[Role] | None = None
-    review_grants: list[ReviewGrant] | None = None
+    review_grants: list[ReviewGrant] | None = pydantic.Field(default=None, max_length=MAX_GRANTS)
 
 
 class UserPublic(BaseModel):

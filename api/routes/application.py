@@ -20,6 +20,7 @@ from domain.access import (
 )
 from domain.application import ApplicationStatus
 from domain.errors import Conflict
+from domain.values import Code, Cursor, Id
 from models.application import (
     ApplicationCreate,
     ApplicationPublic,
@@ -59,9 +60,9 @@ def list_applications(
     session: SessionDep,
     caller: Staff,
     status: ApplicationStatus | None = None,
-    stage: str | None = None,
+    stage: Code | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> Page[ApplicationSummary]:
     """Applications newest first (reviewers, assigners and other staff)."""
     return applications.get_all(session, status=status, stage=stage, limit=limit, cursor=cursor)
@@ -69,7 +70,7 @@ def list_applications(
 
 @router.get("/{application_id}")
 def get_application(
-    application_id: str, session: SessionDep, caller: CallerDep
+    application_id: Id, session: SessionDep, caller: CallerDep
 ) -> ApplicationPublic:
     """One application: its owner or staff."""
     return applications.get(session, caller, application_id)
@@ -77,8 +78,8 @@ def get_application(
 
 @router.put("/{application_id}/responses/{element_code}")
 def save_response(
-    application_id: str,
-    element_code: str,
+    application_id: Id,
+    element_code: Code,
     body: ResponseWrite,
     session: SessionDep,
     caller: CallerDep,
@@ -91,7 +92,7 @@ def save_response(
 
 @router.post("/{application_id}/submit")
 async def submit_application(
-    application_id: str,
+    application_id: Id,
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
@@ -132,7 +133,7 @@ async def submit_application(
 
 @router.post("/{application_id}/withdraw")
 async def withdraw_application(
-    application_id: str, engine: EngineDep, temporal: TemporalDep, caller: CallerDep
+    application_id: Id, engine: EngineDep, temporal: TemporalDep, caller: CallerDep
 ) -> SubmitResult:
     """Withdraw: a draft directly, a submitted application through its workflow."""
     handle = temporal.get_workflow_handle_for(
@@ -157,11 +158,11 @@ async def withdraw_application(
 
 @router.get("/{application_id}/history")
 def application_history(
-    application_id: str,
+    application_id: Id,
     session: SessionDep,
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> Page[HistoryEntry]:
     """The audit trail, oldest first: who did what, when and why (the applicant: what
     was done for them)."""
@@ -170,7 +171,7 @@ def application_history(
 
 @router.get("/{application_id}/assessment")
 def application_assessment(
-    application_id: str, session: SessionDep, caller: Assessor
+    application_id: Id, session: SessionDep, caller: Assessor
 ) -> AssessmentPublic:
     """The assessment created at the first submission (internal: an applicant gets 403)."""
     return applications.assessment(session, caller, application_id)

@@ -14,6 +14,7 @@ from api.services import sla as slas
 from domain.access import Principal, can_manage_outcome_records, can_set_candidate_status
 from domain.errors import NotFound
 from domain.outcome import can_read_outcome_records
+from domain.values import Id
 from models.candidate import (
     Candidate,
     CandidateCreate,
@@ -46,7 +47,7 @@ def create_provider(body: ProviderCreate, session: SessionDep, caller: Admin) ->
 
 @router.patch("/providers/{provider_id}")
 def update_provider(
-    provider_id: str, body: ProviderUpdate, session: SessionDep, caller: Admin
+    provider_id: Id, body: ProviderUpdate, session: SessionDep, caller: Admin
 ) -> ProviderPublic:
     """Change a provider; outcomes already pending release stay pending."""
     return records.update_provider(
@@ -55,7 +56,7 @@ def update_provider(
 
 
 @router.get("/providers/{provider_id}")
-def get_provider(provider_id: str, session: SessionDep, caller: Reader) -> ProviderPublic:
+def get_provider(provider_id: Id, session: SessionDep, caller: Reader) -> ProviderPublic:
     """A provider: internal users, or the provider's own users."""
     return records.get_provider(session, caller, provider_id)
 
@@ -74,7 +75,7 @@ def create_candidate(body: CandidateCreate, session: SessionDep, caller: Admin) 
 
 @router.patch("/candidates/{candidate_id}")
 async def update_candidate(
-    candidate_id: str,
+    candidate_id: Id,
     body: CandidateUpdate,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -113,7 +114,7 @@ def _update_candidate(
 
 
 @router.get("/candidates/{candidate_id}")
-def get_candidate(candidate_id: str, session: SessionDep, caller: Reader) -> CandidatePublic:
+def get_candidate(candidate_id: Id, session: SessionDep, caller: Reader) -> CandidatePublic:
     """A candidate: internal users, or its own candidate, provider or employer users."""
     return records.get_candidate(session, caller, candidate_id)
 
@@ -141,7 +142,7 @@ def _create_element(engine: Engine, body: ElementCreate) -> ElementPublic:
 
 
 @router.get("/elements/{element_id}")
-def get_element(element_id: str, session: SessionDep, caller: Reader) -> ElementPublic:
+def get_element(element_id: Id, session: SessionDep, caller: Reader) -> ElementPublic:
     """An element: whoever may see its candidate."""
     element = session.get(Element, element_id)
     if element is None:

@@ -11,12 +11,14 @@ from api.deps import SessionDep, SettingsDep, TemporalDep, allow
 from api.services import checklist_sync as service
 from domain.access import Principal
 from domain.checklist_sync import can_read_syncs, can_start_sync
+from domain.values import Offset
 from models.checklist_sync import ChecklistSyncCreate, ChecklistSyncPublic, ChecklistSyncStarted
 from workflows.payloads.checklist_sync import StartChecklistSyncInput
 
 router = APIRouter(prefix="/v1/checklist-syncs", tags=["checklist-syncs"])
 Admin = Annotated[Principal, Depends(allow(can_start_sync, "start check-list syncs"))]
 Reader = Annotated[Principal, Depends(allow(can_read_syncs, "read check-list syncs"))]
+# Longer than an `Id`: a scheduled run's id carries the schedule's id and its fire time.
 SyncId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:+-]{1,100}$")]
 
 
@@ -47,7 +49,7 @@ async def get_sync(
     temporal: TemporalDep,
     caller: Reader,
     limit: Annotated[int, Query(ge=1, le=5000, description="changes per page")] = 1000,
-    offset: Annotated[int, Query(ge=0, description="changes to skip")] = 0,
+    offset: Annotated[Offset, Query(description="changes to skip")] = 0,
 ) -> ChecklistSyncPublic:
     """Progress (found, synced, unchanged, skipped, failed) and a page of the changes."""
     found = service.get(session, sync_id, limit=limit, offset=offset)

@@ -19,7 +19,13 @@ from domain.access import (
     can_rebook_outcomes,
     can_submit_outcomes,
 )
-from domain.outcome import Grade, OutcomeKind, can_read_outcome_records, check_release_with_qa_roles
+from domain.outcome import (
+    Grade,
+    OutcomeKind,
+    can_read_outcome_records,
+    check_release_with_qa_roles,
+)
+from domain.values import Cursor, Id
 from models.outcome import (
     Amendment,
     CertificationCreate,
@@ -194,9 +200,9 @@ async def submit_certification(
 def list_results(
     session: SessionDep,
     caller: Reader,
-    candidate_id: str | None = None,
+    candidate_id: Id | None = None,
     limit: Limit = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> Page[OutcomeView]:
     """Results the caller may see, newest first (external users: grades once released)."""
     return _list(session, caller, OutcomeKind.RESULT, candidate_id, limit, cursor)
@@ -206,29 +212,29 @@ def list_results(
 def list_certifications(
     session: SessionDep,
     caller: Reader,
-    candidate_id: str | None = None,
+    candidate_id: Id | None = None,
     limit: Limit = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> Page[OutcomeView]:
     """Certifications the caller may see, newest first."""
     return _list(session, caller, OutcomeKind.CERTIFICATION, candidate_id, limit, cursor)
 
 
 @router.get("/results/{outcome_id}")
-def get_result(outcome_id: str, session: SessionDep, caller: Reader) -> OutcomeView:
+def get_result(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
     """One result as the caller may see it."""
     return outcomes.get(session, caller, OutcomeKind.RESULT, outcome_id)
 
 
 @router.get("/certifications/{outcome_id}")
-def get_certification(outcome_id: str, session: SessionDep, caller: Reader) -> OutcomeView:
+def get_certification(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
     """One certification as the caller may see it."""
     return outcomes.get(session, caller, OutcomeKind.CERTIFICATION, outcome_id)
 
 
 @router.post("/results/{outcome_id}/qa")
 async def qa_result(
-    outcome_id: str, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
+    outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
 ) -> OutcomeView:
     """QA sign-off; `release_with_qa` needs qa + releaser and a provider that holds outcomes."""
     return await _qa(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
@@ -236,7 +242,7 @@ async def qa_result(
 
 @router.post("/certifications/{outcome_id}/qa")
 async def qa_certification(
-    outcome_id: str, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
+    outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
 ) -> OutcomeView:
     """QA sign-off of a certification."""
     return await _qa(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)
@@ -244,7 +250,7 @@ async def qa_certification(
 
 @router.post("/results/{outcome_id}/amend")
 async def amend_result(
-    outcome_id: str, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
+    outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
 ) -> OutcomeView:
     """After a failed QA: the corrected grade goes back to QA."""
     return await _amend(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
@@ -252,7 +258,7 @@ async def amend_result(
 
 @router.post("/certifications/{outcome_id}/amend")
 async def amend_certification(
-    outcome_id: str, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
+    outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
 ) -> OutcomeView:
     """After a failed QA: the corrected certification grade goes back to QA."""
     return await _amend(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)

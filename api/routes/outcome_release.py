@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime
 
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import outcome_release as releases
 from domain.access import Principal, can_read_pending_releases, can_release_outcomes
 from domain.outcome import MAX_DIRECT_RELEASE, OutcomeKind, check_release_at
+from domain.values import Cursor, Id, Instant, Label, SearchText
 from models.outcome import (
     BatchAccepted,
     BatchProgress,
@@ -34,18 +34,18 @@ def pending_releases(
     session: SessionDep,
     caller: Reader,
     kind: OutcomeKind | None = None,
-    provider_id: str | None = None,
-    employer_id: str | None = None,
-    candidate_id: str | None = None,
-    uln: str | None = None,
-    standard: str | None = None,
-    cohort: str | None = None,
-    component: str | None = None,
-    q: str | None = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
+    provider_id: Id | None = None,
+    employer_id: Id | None = None,
+    candidate_id: Id | None = None,
+    uln: Label | None = None,
+    standard: Label | None = None,
+    cohort: Label | None = None,
+    component: Label | None = None,
+    q: SearchText | None = None,
+    from_: Annotated[Instant | None, Query(alias="from")] = None,
+    to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> Page[PendingRelease]:
     """Outcomes pending release of active candidates (`from`/`to` bound the completion time)."""
     filters = releases.PendingFilters(
@@ -99,7 +99,7 @@ async def release(
 @router.patch("/{kind}/{outcome_id}")
 async def change_release(
     kind: OutcomeKind,
-    outcome_id: str,
+    outcome_id: Id,
     body: ReleaseChange,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -118,6 +118,6 @@ async def change_release(
 
 
 @router.get("/batches/{batch_id}")
-def batch_progress(batch_id: str, session: SessionDep, caller: Reader) -> BatchProgress:
+def batch_progress(batch_id: Id, session: SessionDep, caller: Reader) -> BatchProgress:
     """How far a bulk release has got, and why items were skipped."""
     return releases.batch_progress(session, batch_id)

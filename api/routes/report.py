@@ -7,12 +7,12 @@ organisation's released outcomes.
 """
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.deps import CallerDep, EngineDep, SessionDep
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -30,6 +30,7 @@ from domain.report import (
     window_bound,
 )
 from domain.sla import SlaStatus
+from domain.values import Code, Cursor, Id, InstantOrDay, Label
 from models.report import (
     FirstTimePassRow,
     OutcomeFilters,
@@ -43,7 +44,6 @@ from models.report import (
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
-Instant = AwareDatetime | date
 CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "the report (CSV when format=csv)"}
 }
@@ -62,12 +62,14 @@ class Common:
 
 
 def common(
-    from_: Annotated[Instant | None, Query(alias="from", description="inclusive")] = None,
-    to: Annotated[Instant | None, Query(description="exclusive; a bare date is included")] = None,
-    tz: Annotated[str, Query(description="IANA zone for days and bare dates")] = "UTC",
+    from_: Annotated[InstantOrDay | None, Query(alias="from", description="inclusive")] = None,
+    to: Annotated[
+        InstantOrDay | None, Query(description="exclusive; a bare date is included")
+    ] = None,
+    tz: Annotated[Label, Query(description="IANA zone for days and bare dates")] = "UTC",
     format: ReportFormat = ReportFormat.JSON,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="json only")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="json only")] = None,
+    cursor: Annotated[Cursor | None, Query(description="json only")] = None,
 ) -> Common:
     """Parse and check the window (422 for an unknown zone or an empty window)."""
     report_zone(tz)
@@ -82,12 +84,12 @@ CommonDep = Annotated[Common, Depends(common)]
 def outcome_filters(
     window: CommonDep,
     kind: OutcomeKind | None = None,
-    provider_id: str | None = None,
-    employer_id: str | None = None,
-    candidate_id: str | None = None,
-    standard: str | None = None,
-    cohort: str | None = None,
-    component: str | None = None,
+    provider_id: Id | None = None,
+    employer_id: Id | None = None,
+    candidate_id: Id | None = None,
+    standard: Label | None = None,
+    cohort: Label | None = None,
+    component: Label | None = None,
 ) -> OutcomeFilters:
     """The filters the outcome reports share."""
     return OutcomeFilters(
@@ -204,9 +206,9 @@ def sla(
     session: SessionDep,
     engine: EngineDep,
     window: CommonDep,
-    definition: str | None = None,
-    subject: str | None = None,
-    candidate_id: str | None = None,
+    definition: Code | None = None,
+    subject: Id | None = None,
+    candidate_id: Id | None = None,
     status: SlaStatus | None = None,
     breached: bool | None = None,
 ) -> Any:

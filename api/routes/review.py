@@ -14,6 +14,7 @@ from api.deps import EngineDep, SessionDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import review as reviews
 from domain.access import Principal, can_assign, can_read_reviews
+from domain.values import Cursor, Id
 from models.review import (
     Assignment,
     AssignmentPublic,
@@ -51,11 +52,11 @@ def _handle(
 
 @router.get("/v1/applications/{application_id}/assignments")
 def list_assignments(
-    application_id: str,
+    application_id: Id,
     session: SessionDep,
     caller: Staff,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> Page[AssignmentPublic]:
     """Open assignment rows, one per granted user and reached stage level, by stage, level
     and reviewer."""
@@ -63,7 +64,7 @@ def list_assignments(
 
 
 async def _claim(
-    assignment_id: str,
+    assignment_id: Id,
     body: ClaimBody,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -87,7 +88,7 @@ async def _claim(
 
 @router.post("/v1/assignments/{assignment_id}/assign")
 async def assign(
-    assignment_id: str,
+    assignment_id: Id,
     body: ClaimBody,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -99,7 +100,7 @@ async def assign(
 
 @router.post("/v1/assignments/{assignment_id}/self-assign")
 async def self_assign(
-    assignment_id: str,
+    assignment_id: Id,
     engine: EngineDep,
     temporal: TemporalDep,
     caller: Staff,
@@ -113,7 +114,7 @@ async def self_assign(
 
 @router.post("/v1/assignments/{assignment_id}/unassign")
 async def unassign(
-    assignment_id: str, engine: EngineDep, temporal: TemporalDep, caller: Assigner
+    assignment_id: Id, engine: EngineDep, temporal: TemporalDep, caller: Assigner
 ) -> AssignmentPublic:
     """Take the sections back; the review becomes DISCONTINUED."""
     assignment = await run_in_threadpool(_assignment, engine, assignment_id)
@@ -127,7 +128,7 @@ async def unassign(
 
 @router.post("/v1/assignments/{assignment_id}/reviews", status_code=status.HTTP_201_CREATED)
 async def start_review(
-    assignment_id: str,
+    assignment_id: Id,
     response: Response,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -146,15 +147,15 @@ async def start_review(
 
 
 @router.get("/v1/reviews/{review_id}")
-def get_review(review_id: str, session: SessionDep, caller: Staff) -> ReviewPublic:
+def get_review(review_id: Id, session: SessionDep, caller: Staff) -> ReviewPublic:
     """A review: responses, allowed decisions, whether it can be submitted, what is missing."""
     return reviews.review(session, review_id)
 
 
 @router.put("/v1/reviews/{review_id}/responses/{target_id}")
 def write_review_response(
-    review_id: str,
-    target_id: str,
+    review_id: Id,
+    target_id: Id,
     body: ReviewResponseWrite,
     session: SessionDep,
     caller: Staff,
@@ -167,7 +168,7 @@ def write_review_response(
 
 @router.post("/v1/reviews/{review_id}/submit")
 async def submit_review(
-    review_id: str,
+    review_id: Id,
     engine: EngineDep,
     temporal: TemporalDep,
     caller: Staff,

@@ -13,6 +13,7 @@ from api.services.report import SHAPES, fetch_page
 from domain.access import Principal, can_manage_users
 from domain.errors import NotFound
 from domain.report import ReportName
+from domain.values import Code, Cursor, Id
 from models.report import SlaFilters
 from models.sla import SlaDefinition, SlaDefinitionCreate, SlaPublic
 
@@ -25,11 +26,11 @@ Admin = Annotated[Principal, Depends(allow(can_manage_users, "publish SLA defini
 def list_slas(
     session: SessionDep,
     caller: Internal,
-    definition: str | None = None,
-    subject: str | None = None,
+    definition: Code | None = None,
+    subject: Id | None = None,
     breached: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> Page[SlaPublic]:
     """SLA instances newest first, elapsed and paused time summed from their logs in SQL."""
     statement = report_queries.sla(
@@ -45,7 +46,7 @@ def list_slas(
 
 @router.post("/v1/sla-definitions/{code}", status_code=status.HTTP_201_CREATED)
 def publish_definition(
-    code: str, body: SlaDefinitionCreate, session: SessionDep, caller: Admin
+    code: Code, body: SlaDefinitionCreate, session: SessionDep, caller: Admin
 ) -> dict[str, object]:
     """A new version of `code`; running instances keep the version they started on."""
     with session.begin():

@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, status
 
 from api.deps import SessionDep, allow
 from api.services import template as templates
 from domain.access import Principal, can_manage_users, can_read_templates
+from domain.values import Code, Version
 from models.template import TemplateCreate, TemplatePublic, TemplateVersionRef
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
@@ -24,14 +25,14 @@ def publish_template(
 
 
 @router.get("/{code}")
-def get_template(code: str, session: SessionDep, caller: Reader) -> TemplatePublic:
+def get_template(code: Code, session: SessionDep, caller: Reader) -> TemplatePublic:
     """The latest version of a template."""
     return templates.get(session, code)
 
 
 @router.get("/{code}/versions/{version}")
 def get_template_version(
-    code: str, version: Annotated[int, Path(ge=1)], session: SessionDep, caller: Reader
+    code: Code, version: Version, session: SessionDep, caller: Reader
 ) -> TemplatePublic:
     """One version of a template."""
     return templates.get(session, code, version)

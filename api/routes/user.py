@@ -15,6 +15,7 @@ from api import commands
 from api.deps import EngineDep, SessionDep, TemporalDep, allow
 from api.services import user as users
 from domain.access import Principal, can_manage_users
+from domain.values import UserId
 from models.user import UserCreate, UserPublic, UserUpdate
 from workflows.application import ApplicationReviewWorkflow
 from workflows.application_start import workflow_id
@@ -31,14 +32,14 @@ def create_user(body: UserCreate, session: SessionDep, caller: Admin) -> UserPub
 
 
 @router.get("/{user_id}")
-def get_user(user_id: str, session: SessionDep, caller: Admin) -> UserPublic:
+def get_user(user_id: UserId, session: SessionDep, caller: Admin) -> UserPublic:
     """One user."""
     return users.get(session, user_id)
 
 
 @router.patch("/{user_id}")
 async def update_user(
-    user_id: str, body: UserUpdate, engine: EngineDep, temporal: TemporalDep, caller: Admin
+    user_id: UserId, body: UserUpdate, engine: EngineDep, temporal: TemporalDep, caller: Admin
 ) -> UserPublic:
     """Change a user's name, roles or review grants; open assignments follow the grants."""
     before, after, affected = await run_in_threadpool(_update, engine, user_id, body, caller.sub)

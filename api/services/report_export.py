@@ -6,17 +6,18 @@ import sys
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from api.services.report import statement_for, stream_csv
 from core.db import make_engine
 from domain.access import Principal, Role
 from domain.errors import Refusal
 from domain.report import ReportName, check_window, report_zone, window_bound
+from domain.values import InstantOrDay
 from models.report import OutcomeFilters, SlaFilters
 
 OPERATOR = Principal(sub="cli", roles=frozenset({Role.ADMIN}))
-_BOUND: TypeAdapter[datetime | date] = TypeAdapter(AwareDatetime | date)
+_BOUND: TypeAdapter[datetime | date] = TypeAdapter(InstantOrDay)
 
 
 def filters_for(

@@ -51,6 +51,11 @@ async def test_the_export_is_the_csv_the_api_serves(
         (["outcome-releases", "--filter", "method=SOMETIMES"], "method"),
         (["pass-fail", "--tz", "Mars/Olympus"], "unknown time zone"),
         (["pass-fail", "--from", "2026-11-22", "--to", "2026-11-21"], "after"),
+        (["pass-fail", "--to", "9999-12-31"], "must be a date from 1900-01-01 to 9999-12-30"),
+        (["sla", "--from", "0001-01-01T00:00:00+14:00"], "must be an instant from 1900-01-01"),
+        (["pass-fail", "--from", "2026-01-01T10:00:00"], "timezone info"),
+        (["pass-fail", "--filter", "standard=" + "x" * 65], "at most 64 characters"),
+        (["sla", "--filter", "subject=a b"], "subject"),
     ],
 )
 def test_bad_arguments_are_refused_with_the_reason(
