@@ -162,7 +162,10 @@ async def test_a_key_that_is_not_a_short_visible_token_is_422(
     response = await api.post(
         "/v1/applications",
         json={"template_code": "qts"},
-        headers={**ALICE, "Idempotency-Key": key.encode()},
+        headers=[
+            *((name.encode(), value.encode()) for name, value in ALICE.items()),
+            (b"Idempotency-Key", key.encode()),
+        ],
     )
 
     assert response.status_code == 422

@@ -6,7 +6,8 @@ import httpx
 import jsonschema_rs
 import pytest
 
-from api.openapi import IDEMPOTENCY_KEY_MAX_LENGTH, PUBLIC_PATHS, UNSAFE_METHODS
+from api.boundary import PUBLIC_PATHS
+from api.openapi import IDEMPOTENCY_KEY_MAX_LENGTH, UNSAFE_METHODS
 
 Json = dict[str, Any]
 EXAMPLE_BODIES = {
