@@ -76,7 +76,9 @@ LISTS = [
 def _assert_refused(response: httpx.Response, field: str) -> None:
     assert response.status_code == 422, (response.request.url, response.text)
     assert response.headers["content-type"] == "application/problem+json"
-    assert [e["field"] for e in response.json()["errors"]] == [field]
+    # The type refuses what no cursor can be ("query.cursor"), the decoder the rest ("cursor").
+    named = {e["field"].removeprefix("query.") for e in response.json()["errors"]}
+    assert named == {field}
 
 
 @pytest.mark.parametrize("cursor", GARBAGE.values(), ids=GARBAGE.keys())

@@ -130,7 +130,8 @@ def test_a_retry_after_the_api_and_worker_died_mid_update_gets_the_first_outcome
         assert replayed.headers["idempotent-replayed"] == "true"
 
         rows = http.get(f"/v1/applications/{application_id}/assignments", headers=RITA).json()
-        claim = f"/v1/assignments/{rows['items'][0]['id']}/self-assign"
+        (row,) = [row for row in rows["items"] if row["reviewer_id"] == "rev-1"]
+        claim = f"/v1/assignments/{row['id']}/self-assign"
         keyed_claim = {**RITA, "Idempotency-Key": "claim-through-a-crash"}
         stack.kill_worker()
         stack.kill_api_during("POST", claim, keyed_claim)
@@ -151,11 +152,13 @@ def test_a_retry_after_the_api_and_worker_died_mid_update_gets_the_first_outcome
 
 
 def _complete_draft(http: httpx.Client) -> str:
+    # The same reviewer and grant as the other e2e tests, which share this database.
     single_level = [{"code": "assessment", "name": "Assessment", "levels": 1}]
-    assert http.post("/v1/templates", json=make_template(stages=single_level), headers=ADMIN)
+    template = make_template(stages=single_level)
+    assert http.post("/v1/templates", json=template, headers=ADMIN).status_code == 201
     grant = {"template_code": "qts", "stage": "assessment", "level": 1}
     reviewer = {"id": "rev-1", "name": "Rita", "roles": ["reviewer"], "review_grants": [grant]}
-    assert http.post("/v1/users", json=reviewer, headers=ADMIN).status_code == 201
+    assert http.post("/v1/users", json=reviewer, headers=ADMIN).status_code in (201, 409)
     created = http.post("/v1/applications", json={"template_code": "qts"}, headers=ALICE)
     application_id = str(created.json()["id"])
     for element, value in complete_answers().items():
