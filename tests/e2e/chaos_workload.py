@@ -1,0 +1,467 @@
+"""The chaos test's workload: clients that only retry, with their own Idempotency-Keys.
+
+Every mutating request carries a key. On a connection error, a 503 or a 409 "still
+running" the client waits a moment and sends the same request with the same key; a 409
+"its answer was lost" means the change happened, so the client reads the state instead.
+"""
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+import httpx
+
+from tests.support.builders import complete_answers, make_template
+from tests.support.tokens import bearer
+
+JSON = dict[str, Any]
+R = TypeVar("R")
+TEMPLATE, SYNC_TEMPLATE = "chaos", "chaos-sync"
+REVIEWER_ID = "chaos-rev"
+ADMIN = bearer("chaos-admin", "admin")
+REVIEWER = bearer(REVIEWER_ID, "reviewer")
+ASSESSOR = bearer("chaos-assessor", "assessor")
+RELEASER = bearer("chaos-releaser", "releaser")
+READER = bearer("chaos-integration", "integration")
+SINGLE_STAGE = [{"code": "assessment", "name": "Assessment", "levels": 1}]
+GRADES = ["PASS", "MERIT", "DISTINCTION", "FAIL"]
+RETRY_FOR_S = 120.0  # a request still failing after this long fails the test
+LOST = "its answer was lost"
+RUNNING = "still running"
+
+
+class Lost(Exception):
+    """The change was made but its answer was lost (409): read the state to go on."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP answer: when its attempt started and ended, and what it was."""
+
+    started: float
+    finished: float
+    status: int
+    command: bool  # a workflow command (it needs the worker and Temporal)
+    replayed: bool
+
+
+@dataclass
+class Counters:
+    """What the clients saw, for the figures and for the kill plan."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    retries: Counter[str] = field(default_factory=Counter)
+    lost_answers: int = 0
+    server_errors: list[str] = field(default_factory=list)
+    commands_done: int = 0
+
+    def first_success_after(self, instant: float) -> float | None:
+        """When the first fresh workflow command sent after `instant` succeeded."""
+        ends = [
+            a.finished
+            for a in self.attempts
+            if a.started >= instant and a.command and a.status < 300 and not a.replayed
+        ]
+        return min(ends, default=None)
+
+
+class KeyedClient:
+    """An HTTP client whose every mutating request carries a key it retries with."""
+
+    def __init__(self, base: str, counters: Counters) -> None:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        self.http = httpx.AsyncClient(base_url=base, timeout=30, limits=limits)
+        self.counters = counters
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        who: dict[str, str],
+        body: JSON | None = None,
+        *,
+        command: bool = False,
+    ) -> httpx.Response:
+        """The first answer that is not a retry signal; `Lost` for a lost answer."""
+        headers = dict(who)
+        if method != "GET":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        deadline = time.monotonic() + RETRY_FOR_S
+        pause = 0.2
+        while True:
+            started = time.monotonic()
+            reason = await self._attempt(method, path, headers, body, command, started)
+            if isinstance(reason, httpx.Response):
+                return reason
+            self.counters.retries[reason] += 1
+            assert time.monotonic() < deadline, f"{method} {path}: still {reason} after retries"
+            await asyncio.sleep(pause)
+            pause = min(pause * 1.5, 1.0)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: JSON | None,
+        command: bool,
+        started: float,
+    ) -> httpx.Response | str:
+        """The answer to keep, or why to send it again."""
+        try:
+            response = await self.http.request(method, path, json=body, headers=headers)
+        except httpx.TransportError as error:
+            return type(error).__name__
+        replayed = response.headers.get("idempotent-replayed") == "true"
+        self.counters.attempts.append(
+            Attempt(started, time.monotonic(), response.status_code, command, replayed)
+        )
+        detail = _detail(response)
+        if response.status_code == 503:
+            return "503"
+        if response.status_code >= 500:
+            self.counters.server_errors.append(f"{method} {path}: {response.status_code} {detail}")
+            return str(response.status_code)
+        if response.status_code == 409 and RUNNING in detail:
+            return "409 still running"
+        if response.status_code == 409 and LOST in detail:
+            self.counters.lost_answers += 1
+            raise Lost(f"{method} {path}")
+        if command and response.status_code < 300:
+            self.counters.commands_done += 1
+        return response
+
+    async def ok(
+        self,
+        method: str,
+        path: str,
+        who: dict[str, str],
+        body: JSON | None = None,
+        *,
+        command: bool = False,
+        expect: tuple[int, ...] = (200, 201, 202),
+    ) -> JSON:
+        """`send`, asserting a success; its JSON body."""
+        response = await self.send(method, path, who, body, command=command)
+        assert response.status_code in expect, f"{method} {path}: {response.text}"
+        found: JSON = response.json()
+        return found
+
+    async def write(self, path: str, who: dict[str, str], body: JSON) -> None:
+        """A PUT of a draft value: a lost answer means it was written."""
+        try:
+            await self.ok("PUT", path, who, body)
+        except Lost:
+            return
+
+    async def until(
+        self, path: str, who: dict[str, str], done: Callable[[JSON], bool], *, wait_s: float = 150
+    ) -> JSON:
+        """Poll `path` until its body satisfies `done`."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            body = await self.ok("GET", path, who)
+            if done(body):
+                return body
+            assert time.monotonic() < deadline, f"GET {path} never got there: {body}"
+            await asyncio.sleep(0.3)
+
+
+def _detail(response: httpx.Response) -> str:
+    if not response.headers.get("content-type", "").endswith("json"):
+        return response.text[:200]
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return str(body.get("detail", "")) if isinstance(body, dict) else ""
+
+
+# --- setup (before any fault) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the workload runs on: published templates, a reviewer, pending-release elements."""
+
+    elements: list[str]
+    sync_applications: list[str]
+
+
+async def set_up(client: KeyedClient, *, results: int, sync_cases: int) -> Setup:
+    """Templates, the reviewer, a provider that holds outcomes, one element per result."""
+    await client.ok("POST", "/v1/templates", ADMIN, make_template(TEMPLATE, stages=SINGLE_STAGE))
+    await client.ok(
+        "POST", "/v1/templates", ADMIN, make_template(SYNC_TEMPLATE, stages=SINGLE_STAGE)
+    )
+    grant = {"template_code": TEMPLATE, "stage": "assessment", "level": 1}
+    reviewer = {"id": REVIEWER_ID, "name": "Chaos", "roles": ["reviewer"], "review_grants": [grant]}
+    await client.ok("POST", "/v1/users", ADMIN, reviewer)
+    holding = {"name": "Holding Ltd", "auto_release_outcomes": False}
+    provider = await client.ok("POST", "/v1/providers", ADMIN, holding)
+    candidates = [
+        await client.ok(
+            "POST",
+            "/v1/candidates",
+            ADMIN,
+            {"name": f"Candidate {n}", "provider_id": provider["id"], "status": "IN_ASSESSMENT"},
+        )
+        for n in range(10)
+    ]
+
+    async def element(n: int) -> str:
+        body = {
+            "candidate_id": candidates[n % len(candidates)]["id"],
+            "component": f"part-{n}",
+            "scheduled_at": "2026-01-05T09:00:00Z",
+        }
+        return str((await client.ok("POST", "/v1/elements", ADMIN, body))["id"])
+
+    elements = await bounded(8, element, results)
+    synced = await bounded(4, partial(_sync_case, client), sync_cases)
+    # A new version of the sync template's checks: the sync brings the cases up to it.
+    newer = make_template(SYNC_TEMPLATE, stages=SINGLE_STAGE)
+    for section in newer["sections"]:
+        section["checks"] = [*section["checks"], "Checked against the register"]
+    await client.ok("POST", "/v1/templates", ADMIN, newer)
+    return Setup(elements=elements, sync_applications=synced)
+
+
+async def _sync_case(client: KeyedClient, n: int) -> str:
+    """A submitted application nobody reviews: its assessment stays NOT_STARTED."""
+    applicant = bearer(f"sync-applicant-{n}", "applicant")
+    created = await client.ok(
+        "POST", "/v1/applications", applicant, {"template_code": SYNC_TEMPLATE}
+    )
+    application_id = str(created["id"])
+    for element, value in complete_answers().items():
+        await client.write(
+            f"/v1/applications/{application_id}/responses/{element}", applicant, {"value": value}
+        )
+    path = f"/v1/applications/{application_id}/submit"
+    await client.ok("POST", path, applicant, command=True)
+    return application_id
+
+
+async def bounded(limit: int, job: Callable[[int], Awaitable[R]], count: int) -> list[R]:
+    """`job(0)` … `job(count - 1)` with at most `limit` at once; their results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(n: int) -> R:
+        async with gate:
+            return await job(n)
+
+    return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+
+# --- the review cycle with an LOQ ----------------------------------------------------------
+
+
+async def review_cycle(client: KeyedClient, n: int) -> str:
+    """Draft, submit, review, LOQ, answer, resubmit, re-review, CONFORM: COMPLETED."""
+    applicant_id = f"applicant-{n}"
+    applicant = bearer(applicant_id, "applicant")
+    application_id = await _draft(client, applicant_id)
+    base = f"/v1/applications/{application_id}"
+    for element, value in complete_answers().items():
+        await client.write(f"{base}/responses/{element}", applicant, {"value": value})
+    await _submit(client, applicant, application_id)
+    row = await client.until(f"{base}/assignments", REVIEWER, lambda page: bool(page["items"]))
+    assignment = f"/v1/assignments/{row['items'][0]['id']}"
+    await _command(client, f"{assignment}/self-assign", REVIEWER, lambda: _assigned(client, base))
+    review_id = await _start_review(client, base, assignment)
+    review = await client.ok("GET", f"/v1/reviews/{review_id}", REVIEWER)
+    for response in review["responses"]:
+        decision: JSON = {"decision": "APPROVE"}
+        if response["element_code"] == "full_name":
+            decision = {"decision": "DECLINE", "failure_reason": "id_mismatch", "comment": "ID?"}
+        await client.write(
+            f"/v1/reviews/{review_id}/responses/{response['target_id']}", REVIEWER, decision
+        )
+    await _submit_review(client, base, review_id, "LIST_OF_QUESTIONS", "CHANGES_REQUIRED")
+    await client.write(f"{base}/responses/full_name", applicant, {"value": f"Ada King {n}"})
+    await _submit(client, applicant, application_id)
+    assert await _start_review(client, base, assignment) == review_id  # a review keeps its id
+    review = await client.ok("GET", f"/v1/reviews/{review_id}", REVIEWER)
+    for target in review["missing"]:
+        await client.write(
+            f"/v1/reviews/{review_id}/responses/{target}", REVIEWER, {"decision": "APPROVE"}
+        )
+    await _submit_review(client, base, review_id, "CONFORM", "COMPLETED")
+    return application_id
+
+
+async def _draft(client: KeyedClient, applicant_id: str) -> str:
+    applicant = bearer(applicant_id, "applicant")
+    try:
+        created = await client.ok(
+            "POST", "/v1/applications", applicant, {"template_code": TEMPLATE}
+        )
+        return str(created["id"])
+    except Lost:
+        # The draft was made: find it by its applicant (each cycle has its own).
+        drafts = await client.ok("GET", "/v1/applications?status=DRAFT&limit=500", REVIEWER)
+        (mine,) = [a["id"] for a in drafts["items"] if a["applicant_id"] == applicant_id]
+        return str(mine)
+
+
+async def _command(
+    client: KeyedClient,
+    path: str,
+    who: dict[str, str],
+    read: Callable[[], Awaitable[JSON]],
+    body: JSON | None = None,
+) -> JSON:
+    """A keyed workflow command; after a lost answer, `read` tells where the case stands."""
+    try:
+        return await client.ok("POST", path, who, body, command=True)
+    except Lost:
+        return await read()
+
+
+async def _submit(client: KeyedClient, applicant: dict[str, str], application_id: str) -> None:
+    base = f"/v1/applications/{application_id}"
+    answer = await _command(
+        client, f"{base}/submit", applicant, lambda: client.ok("GET", base, applicant)
+    )
+    assert answer["status"] == "SUBMITTED", answer
+
+
+async def _assigned(client: KeyedClient, base: str) -> JSON:
+    page = await client.ok("GET", f"{base}/assignments", REVIEWER)
+    row: JSON = page["items"][0]
+    return row
+
+
+async def _start_review(client: KeyedClient, base: str, assignment: str) -> str:
+    started = await _command(
+        client, f"{assignment}/reviews", REVIEWER, lambda: _assigned(client, base)
+    )
+    review_id = started["review_id"]
+    assert isinstance(review_id, str), started
+    return review_id
+
+
+async def _submit_review(
+    client: KeyedClient, base: str, review_id: str, decision: str, then: str
+) -> None:
+    await _command(
+        client,
+        f"/v1/reviews/{review_id}/submit",
+        REVIEWER,
+        lambda: client.ok("GET", base, REVIEWER),
+        {"decision": decision},
+    )
+    shown = await client.ok("GET", base, REVIEWER)
+    assert shown["status"] == then, (decision, shown)
+
+
+# --- outcomes: single scheduled releases and a scheduled batch ------------------------------
+
+
+@dataclass
+class Releases:
+    """The results the workload submitted and how each is to be released."""
+
+    singles: list[str] = field(default_factory=list)
+    batched: list[str] = field(default_factory=list)
+    batch_id: str | None = None
+
+
+async def release_outcomes(
+    client: KeyedClient, elements: list[str], *, singles: int, lead_s: float
+) -> Releases:
+    """Submit a result per element; schedule the first `singles` one by one, the rest as a batch."""
+    made = Releases()
+
+    async def single(n: int) -> None:
+        result_id = await _submit_result(client, elements[n], GRADES[n % len(GRADES)])
+        await _schedule([result_id], client, lead_s)
+        made.singles.append(result_id)
+
+    async def batched(n: int) -> None:
+        made.batched.append(await _submit_result(client, elements[n], GRADES[n % len(GRADES)]))
+
+    async def either(n: int) -> None:
+        await (single(n) if n < singles else batched(n))
+
+    await bounded(8, either, len(elements))
+    made.batch_id = await _schedule(made.batched, client, lead_s)
+    assert made.batch_id is not None
+    await client.until(
+        f"/v1/outcome-releases/batches/{made.batch_id}",
+        RELEASER,
+        lambda progress: progress["status"] == "COMPLETED",
+    )
+    for result_id in [*made.singles, *made.batched]:
+        await client.until(
+            f"/v1/results/{result_id}", RELEASER, lambda view: view["status"] == "RELEASED"
+        )
+    return made
+
+
+async def _submit_result(client: KeyedClient, element_id: str, grade: str) -> str:
+    body = {"element_id": element_id, "grade": grade, "sampled_for_qa": False}
+    submitted = await client.ok("POST", "/v1/results", ASSESSOR, body, command=True)
+    assert submitted["status"] == "PENDING_RELEASE", submitted
+    return str(submitted["id"])
+
+
+async def _schedule(result_ids: list[str], client: KeyedClient, lead_s: float) -> str | None:
+    """Schedule a release `lead_s` ahead: answered per outcome (≤ 100) or as a batch id."""
+    release_at = (datetime.now(UTC) + timedelta(seconds=lead_s)).isoformat()
+    body = {
+        "outcomes": [{"kind": "result", "id": i} for i in result_ids],
+        "mode": "scheduled",
+        "release_at": release_at,
+    }
+    answer = await client.ok("POST", "/v1/outcome-releases", RELEASER, body, command=True)
+    if "batch_id" in answer:
+        return str(answer["batch_id"])
+    assert [item["status"] for item in answer["results"]] == [200] * len(result_ids), answer
+    return None
+
+
+# --- the check-list sync and the event feed -----------------------------------------------
+
+
+async def checklist_sync(client: KeyedClient) -> JSON:
+    """A sync of the sync template's cases, followed to its end."""
+    body = {"template_code": SYNC_TEMPLATE}
+    started = await client.ok("POST", "/v1/checklist-syncs", ADMIN, body, command=True)
+    return await client.until(
+        f"/v1/checklist-syncs/{started['id']}", ADMIN, lambda sync: sync["status"] != "RUNNING"
+    )
+
+
+@dataclass
+class Feed:
+    """What a consumer of GET /v1/events read, page by page."""
+
+    ids: list[str] = field(default_factory=list)
+    cursors: list[str] = field(default_factory=list)
+
+
+async def follow_events(client: KeyedClient, feed: Feed, stop: asyncio.Event) -> None:
+    """Poll the feed with its cursor until `stop`, then read it to its end."""
+    cursor: str | None = None
+    empty_after_stop = 0
+    while empty_after_stop < 2:
+        path = "/v1/events?limit=1000" + (f"&after={cursor}" if cursor else "")
+        page = await client.ok("GET", path, READER)
+        feed.ids += [event["id"] for event in page["items"]]
+        cursor = page["next_cursor"]
+        feed.cursors.append(cursor)
+        if stop.is_set():
+            empty_after_stop = 0 if page["items"] else empty_after_stop + 1
+        if not page["items"]:
+            await asyncio.sleep(0.5)

@@ -1,0 +1,263 @@
+"""Chaos: SIGKILL the worker, the API, PostgreSQL and Temporal in turn under a workload.
+
+The stack is `cli.py run`, whose supervisor restarts whatever dies; the test restarts
+nothing. The clients only retry with their own Idempotency-Keys. Afterwards every case is
+finished, PostgreSQL holds exactly the rows the workload asked for, and the event feed
+read through the faults is the outbox, in order, with no gap.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from sqlalchemy import Connection
+
+from api.routes.event import decode
+from core.db import make_engine
+from tests.e2e import chaos_census as census
+from tests.e2e import chaos_workload as load
+from tests.e2e.conftest import ROOT, postgres_of, stop
+from tests.support.infra import free_port
+from tests.support.tokens import SECRET
+
+pytestmark = pytest.mark.e2e
+
+CYCLES, SINGLES, BATCHED, SYNC_CASES = 20, 100, 150, 10
+FAULTS = ("worker", "api", "postgresql", "temporal")
+FIRST_FAULT_AFTER, BETWEEN_FAULTS = 40, 50  # workflow commands done before each fault
+RECOVERY_LIMIT_S = 90.0
+WORKLOAD_LIMIT_S = 200.0
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How long one fault took to heal."""
+
+    part: str
+    ready_s: float  # kill → /readyz 200
+    first_success_s: float  # kill → a fresh workflow command succeeded
+    old_pid: int
+    new_pid: int
+
+
+class Stack:
+    """A `cli.py run` on free ports with a data directory of its own."""
+
+    def __init__(self, data: Path, env: dict[str, str], log: Path) -> None:
+        self.data, self.log = data, log
+        api_port = free_port()
+        self.runner = subprocess.Popen(
+            [sys.executable, "cli.py", "run"],
+            env={
+                **env,
+                "DATA_DIR": str(data),
+                "API_PORT": str(api_port),
+                "TEMPORAL_PORT": str(free_port()),
+                "TEMPORAL_UI_PORT": str(free_port()),
+                "AUTH_SECRET": SECRET,
+            },
+            cwd=ROOT,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        self.base = f"http://127.0.0.1:{api_port}"
+
+    def wait_up(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        while "Casework is up" not in self.log.read_text(errors="replace"):
+            assert self.runner.poll() is None, self.tail()
+            assert time.monotonic() < deadline, "the stack did not come up"
+            time.sleep(0.3)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+    def part(self, name: str) -> psutil.Process | None:
+        """The live process of one part of the stack."""
+        if name == "postgresql":
+            servers = postgres_of(self.data / "pg")
+            return servers[0] if servers else None
+        marker = {"worker": "worker.py", "api": "api.app:app", "temporal": "start-dev"}[name]
+        for child in psutil.Process(self.runner.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if marker in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                    return child
+        return None
+
+    def database_url(self) -> str:
+        worker = self.part("worker")
+        assert worker is not None, self.tail()
+        return str(worker.environ()["DATABASE_URL"])
+
+    def close(self) -> None:
+        stop(self.runner, signal.SIGINT)
+        for process in psutil.process_iter(["cmdline"]):
+            if str(self.data) in " ".join(process.info["cmdline"] or []):
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+
+
+async def _ready_after(base: str, instant: float) -> float:
+    """When /readyz first answered 200 to a request sent after `instant`."""
+    async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+        while time.monotonic() - instant < RECOVERY_LIMIT_S:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/readyz")).status_code == 200:
+                    return time.monotonic()
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"/readyz not 200 within {RECOVERY_LIMIT_S} s of the kill")
+
+
+async def _kill_and_recover(stack: Stack, name: str, counters: load.Counters) -> Recovery:
+    victim = stack.part(name)
+    assert victim is not None, f"no {name} process to kill\n{stack.tail()}"
+    killed = time.monotonic()
+    victim.send_signal(signal.SIGKILL)
+    ready = await _ready_after(stack.base, killed)
+    while (success := counters.first_success_after(killed)) is None:
+        assert time.monotonic() - killed < RECOVERY_LIMIT_S, f"no command succeeded after {name}"
+        await asyncio.sleep(0.2)
+    reborn = stack.part(name)
+    while reborn is None or reborn.pid == victim.pid:
+        assert time.monotonic() - killed < RECOVERY_LIMIT_S, f"{name} was not restarted"
+        await asyncio.sleep(0.2)
+        reborn = stack.part(name)
+    return Recovery(name, ready - killed, success - killed, victim.pid, reborn.pid)
+
+
+async def _faults(
+    stack: Stack, counters: load.Counters, faults: tuple[str, ...], finished: asyncio.Event
+) -> list[Recovery]:
+    """Each fault once the workload has done enough commands since the last one healed."""
+    recoveries = []
+    due = counters.commands_done + FIRST_FAULT_AFTER
+    for name in faults:
+        while counters.commands_done < due:
+            assert not finished.is_set(), f"the workload ended before the {name} fault"
+            await asyncio.sleep(0.1)
+        recoveries.append(await _kill_and_recover(stack, name, counters))
+        due = counters.commands_done + BETWEEN_FAULTS
+    return recoveries
+
+
+@dataclass
+class Outcome:
+    """What the workload made and saw."""
+
+    cycles: list[str]
+    releases: load.Releases
+    sync: load.JSON
+    recoveries: list[Recovery]
+
+
+async def _run(
+    stack: Stack, setup: load.Setup, feed: load.Feed, faults: tuple[str, ...]
+) -> Outcome:
+    counters = load.Counters()
+    client = load.KeyedClient(stack.base, counters)
+    stop_feed, finished = asyncio.Event(), asyncio.Event()
+
+    async def sync_mid_workload() -> load.JSON:
+        while counters.commands_done < 120:  # mid-workload, between faults
+            assert not finished.is_set()
+            await asyncio.sleep(0.2)
+        return await load.checklist_sync(client)
+
+    async def work() -> tuple[list[str], load.Releases, load.JSON]:
+        try:
+            cycles, releases, sync = await asyncio.gather(
+                asyncio.gather(*(load.review_cycle(client, n) for n in range(CYCLES))),
+                load.release_outcomes(client, setup.elements, singles=SINGLES, lead_s=15),
+                sync_mid_workload(),
+            )
+            return list(cycles), releases, sync
+        finally:
+            finished.set()
+
+    feeding = asyncio.create_task(load.follow_events(client, feed, stop_feed))
+    try:
+        (cycles, releases, sync), recoveries = await asyncio.wait_for(
+            asyncio.gather(work(), _faults(stack, counters, faults, finished)), WORKLOAD_LIMIT_S
+        )
+        stop_feed.set()
+        await asyncio.wait_for(feeding, 60)
+    finally:
+        feeding.cancel()
+        await client.close()
+    _print_figures(recoveries, counters)
+    assert counters.server_errors == [], counters.server_errors
+    return Outcome(cycles, releases, sync, recoveries)
+
+
+def _print_figures(recoveries: list[Recovery], counters: load.Counters) -> None:
+    figures = ", ".join(
+        f"{r.part}: ready {r.ready_s:.1f} s, first command {r.first_success_s:.1f} s"
+        for r in recoveries
+    )
+    retried = ", ".join(f"{reason} x{n}" for reason, n in counters.retries.most_common())
+    print(f"\nchaos recovery: {figures or 'no faults'}")
+    print(
+        f"chaos clients: {len(counters.attempts)} answers, {counters.commands_done} commands,"
+        f" retries: {retried or 'none'}, lost answers: {counters.lost_answers},"
+        f" server errors: {len(counters.server_errors)}"
+    )
+
+
+def test_the_workload_survives_each_part_killed_with_nothing_lost_or_doubled(
+    python_env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faults = tuple(f for f in os.environ.get("CHAOS_FAULTS", ",".join(FAULTS)).split(",") if f)
+    stack = Stack(tmp_path / "data", python_env, tmp_path / "stack.log")
+    feed = load.Feed()
+    try:
+        stack.wait_up()
+        setup = asyncio.run(_set_up(stack))
+        with capsys.disabled():
+            outcome = asyncio.run(_run(stack, setup, feed, faults))
+        engine = make_engine(stack.database_url())
+        with engine.connect() as connection:
+            _assert_every_case_once(connection, setup, outcome, feed)
+        engine.dispose()
+    finally:
+        stack.close()
+    assert [r.part for r in outcome.recoveries] == list(faults)
+
+
+async def _set_up(stack: Stack) -> load.Setup:
+    client = load.KeyedClient(stack.base, load.Counters())
+    try:
+        return await load.set_up(client, results=SINGLES + BATCHED, sync_cases=SYNC_CASES)
+    finally:
+        await client.close()
+
+
+def _assert_every_case_once(
+    connection: Connection, setup: load.Setup, outcome: Outcome, feed: load.Feed
+) -> None:
+    cycles = census.cycles(connection, outcome.cycles)
+    releases = census.releases(connection, outcome.releases.singles)
+    batched = census.releases(connection, outcome.releases.batched)
+    totals = census.totals(connection)
+    print("cycles", cycles)
+    print("singles", releases)
+    print("batched", batched)
+    print("totals", totals)
+    print("sync", outcome.sync)
+    print("duplicates", census.duplicates(connection))
+    assert len(set(outcome.cycles)) == CYCLES
+    assert census.duplicates(connection) == dict.fromkeys(census.duplicates(connection), 0)
+    order = census.feed_order(connection)
+    assert feed.ids == order  # every event once, in the outbox's order
+    positions = [decode(cursor) for cursor in feed.cursors]
+    assert positions == sorted(positions)
+    assert Counter(cycles).total() == CYCLES
