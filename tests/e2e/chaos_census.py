@@ -154,7 +154,7 @@ def releases(connection: Connection, ids: list[str]) -> Counter[Release]:
     return Counter(
         Release(
             status=status.get(case, ("MISSING", None)),
-            audit=tuple(audit[case]),
+            audit=tuple(sorted(audit[case])),  # its SLA's rows interleave with its own
             events=tuple(events[case]),
             slas=slas.get(case, ()),
             element_slas=element_slas.get(element_of.get(case) or "", ()),
@@ -179,6 +179,22 @@ def _slas(
     for subject, definition, sla_status, kinds in rows:
         found.setdefault(subject, []).append((definition, sla_status, tuple(kinds)))
     return {subject: tuple(each) for subject, each in found.items()}
+
+
+def trails(connection: Connection, ids: list[str]) -> Counter[tuple[tuple[str, ...], ...]]:
+    """Each case's audit actions and event types (sorted), counted."""
+    audit = _grouped(connection, AUDIT, ids)
+    events = _grouped(connection, EVENTS, ids)
+    return Counter((tuple(sorted(audit[case])), tuple(sorted(events[case]))) for case in ids)
+
+
+def running_slas(connection: Connection) -> int:
+    """SLA instances not stopped yet."""
+    return int(
+        connection.execute(
+            text("SELECT count(*) FROM sla_instances WHERE stopped_at IS NULL")
+        ).scalar_one()
+    )
 
 
 def totals(connection: Connection) -> dict[str, int]:
@@ -216,7 +232,6 @@ def duplicates(connection: Connection) -> dict[str, int]:
     """Rows that say the same thing twice (each must be 0)."""
     checks = {
         "drafts per applicant": "SELECT count(*) - count(DISTINCT applicant_id) FROM applications",
-        "outcomes per element": "SELECT count(*) - count(DISTINCT element_id) FROM outcomes",
         "SLAs per subject": (
             "SELECT count(*) - count(DISTINCT (definition, subject)) FROM sla_instances"
         ),

@@ -60,6 +60,7 @@ class Counters:
     lost_answers: int = 0
     server_errors: list[str] = field(default_factory=list)
     commands_done: int = 0
+    marks: dict[str, float] = field(default_factory=dict)  # when each part of the work ended
 
     def first_success_after(self, instant: float) -> float | None:
         """When the first fresh workflow command sent after `instant` succeeded."""
@@ -197,8 +198,8 @@ class Setup:
     sync_applications: list[str]
 
 
-async def set_up(client: KeyedClient, *, results: int, sync_cases: int) -> Setup:
-    """Templates, the reviewer, a provider that holds outcomes, one element per result."""
+async def set_up(client: KeyedClient, *, elements: int, sync_cases: int) -> Setup:
+    """Templates, the reviewer, a provider that holds outcomes and its candidates' elements."""
     await client.ok("POST", "/v1/templates", ADMIN, make_template(TEMPLATE, stages=SINGLE_STAGE))
     await client.ok(
         "POST", "/v1/templates", ADMIN, make_template(SYNC_TEMPLATE, stages=SINGLE_STAGE)
@@ -226,14 +227,14 @@ async def set_up(client: KeyedClient, *, results: int, sync_cases: int) -> Setup
         }
         return str((await client.ok("POST", "/v1/elements", ADMIN, body))["id"])
 
-    elements = await bounded(8, element, results)
+    made = await bounded(8, element, elements)
     synced = await bounded(4, partial(_sync_case, client), sync_cases)
     # A new version of the sync template's checks: the sync brings the cases up to it.
     newer = make_template(SYNC_TEMPLATE, stages=SINGLE_STAGE)
     for section in newer["sections"]:
         section["checks"] = [*section["checks"], "Checked against the register"]
     await client.ok("POST", "/v1/templates", ADMIN, newer)
-    return Setup(elements=elements, sync_applications=synced)
+    return Setup(elements=made, sync_applications=synced)
 
 
 async def _sync_case(client: KeyedClient, n: int) -> str:
@@ -297,6 +298,7 @@ async def review_cycle(client: KeyedClient, n: int) -> str:
             f"/v1/reviews/{review_id}/responses/{target}", REVIEWER, {"decision": "APPROVE"}
         )
     await _submit_review(client, base, review_id, "CONFORM", "COMPLETED")
+    client.counters.marks["cycles"] = time.monotonic()
     return application_id
 
 
@@ -378,25 +380,25 @@ class Releases:
 
 
 async def release_outcomes(
-    client: KeyedClient, elements: list[str], *, singles: int, lead_s: float
+    client: KeyedClient, elements: list[str], *, singles: int, batched: int, lead_s: float
 ) -> Releases:
-    """Submit a result per element; schedule the first `singles` one by one, the rest as a batch."""
+    """Results on the elements: `singles` scheduled one by one, `batched` as one batch."""
     made = Releases()
 
     async def single(n: int) -> None:
-        result_id = await _submit_result(client, elements[n], GRADES[n % len(GRADES)])
+        result_id = await _submit_result(client, elements[n % len(elements)], GRADES[n % 4])
         await _schedule([result_id], client, lead_s)
         made.singles.append(result_id)
 
-    async def batched(n: int) -> None:
-        made.batched.append(await _submit_result(client, elements[n], GRADES[n % len(GRADES)]))
+    async def in_batch(n: int) -> None:
+        made.batched.append(await _submit_result(client, elements[n % len(elements)], "PASS"))
 
-    async def either(n: int) -> None:
-        await (single(n) if n < singles else batched(n))
+    async def batch() -> None:
+        await bounded(4, in_batch, batched)
+        made.batch_id = await _schedule(made.batched, client, lead_s)
 
-    await bounded(8, either, len(elements))
-    made.batch_id = await _schedule(made.batched, client, lead_s)
-    assert made.batch_id is not None
+    await asyncio.gather(bounded(4, single, singles), batch())
+    client.counters.marks["releases scheduled"] = time.monotonic()
     await client.until(
         f"/v1/outcome-releases/batches/{made.batch_id}",
         RELEASER,
@@ -406,6 +408,7 @@ async def release_outcomes(
         await client.until(
             f"/v1/results/{result_id}", RELEASER, lambda view: view["status"] == "RELEASED"
         )
+    client.counters.marks["released"] = time.monotonic()
     return made
 
 
@@ -438,9 +441,11 @@ async def checklist_sync(client: KeyedClient) -> JSON:
     """A sync of the sync template's cases, followed to its end."""
     body = {"template_code": SYNC_TEMPLATE}
     started = await client.ok("POST", "/v1/checklist-syncs", ADMIN, body, command=True)
-    return await client.until(
+    ended = await client.until(
         f"/v1/checklist-syncs/{started['id']}", ADMIN, lambda sync: sync["status"] != "RUNNING"
     )
+    client.counters.marks["sync"] = time.monotonic()
+    return ended
 
 
 @dataclass

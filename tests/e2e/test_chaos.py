@@ -33,6 +33,7 @@ from tests.support.tokens import SECRET
 pytestmark = pytest.mark.e2e
 
 CYCLES, SINGLES, BATCHED, SYNC_CASES = 20, 100, 150, 10
+ELEMENTS = 25  # each holds ten results: its SLA stops at the first release
 FAULTS = ("worker", "api", "postgresql", "temporal")
 FIRST_FAULT_AFTER, BETWEEN_FAULTS = 40, 50  # workflow commands done before each fault
 RECOVERY_LIMIT_S = 90.0
@@ -165,6 +166,7 @@ async def _run(
 ) -> Outcome:
     counters = load.Counters()
     client = load.KeyedClient(stack.base, counters)
+    began = time.monotonic()
     stop_feed, finished = asyncio.Event(), asyncio.Event()
 
     async def sync_mid_workload() -> load.JSON:
@@ -177,7 +179,9 @@ async def _run(
         try:
             cycles, releases, sync = await asyncio.gather(
                 asyncio.gather(*(load.review_cycle(client, n) for n in range(CYCLES))),
-                load.release_outcomes(client, setup.elements, singles=SINGLES, lead_s=15),
+                load.release_outcomes(
+                    client, setup.elements, singles=SINGLES, batched=BATCHED, lead_s=10
+                ),
                 sync_mid_workload(),
             )
             return list(cycles), releases, sync
@@ -194,18 +198,20 @@ async def _run(
     finally:
         feeding.cancel()
         await client.close()
-    _print_figures(recoveries, counters)
+    _print_figures(recoveries, counters, began)
     assert counters.server_errors == [], counters.server_errors
     return Outcome(cycles, releases, sync, recoveries)
 
 
-def _print_figures(recoveries: list[Recovery], counters: load.Counters) -> None:
+def _print_figures(recoveries: list[Recovery], counters: load.Counters, began: float) -> None:
     figures = ", ".join(
         f"{r.part}: ready {r.ready_s:.1f} s, first command {r.first_success_s:.1f} s"
         for r in recoveries
     )
     retried = ", ".join(f"{reason} x{n}" for reason, n in counters.retries.most_common())
+    ended = ", ".join(f"{name} {at - began:.0f} s" for name, at in counters.marks.items())
     print(f"\nchaos recovery: {figures or 'no faults'}")
+    print(f"chaos workload ended: {ended}")
     print(
         f"chaos clients: {len(counters.attempts)} answers, {counters.commands_done} commands,"
         f" retries: {retried or 'none'}, lost answers: {counters.lost_answers},"
@@ -220,10 +226,17 @@ def test_the_workload_survives_each_part_killed_with_nothing_lost_or_doubled(
     stack = Stack(tmp_path / "data", python_env, tmp_path / "stack.log")
     feed = load.Feed()
     try:
+        began = time.monotonic()
         stack.wait_up()
+        up = time.monotonic()
         setup = asyncio.run(_set_up(stack))
+        set_up = time.monotonic()
         with capsys.disabled():
             outcome = asyncio.run(_run(stack, setup, feed, faults))
+            print(
+                f"chaos phases: stack up {up - began:.0f} s, set-up {set_up - up:.0f} s,"
+                f" workload {time.monotonic() - set_up:.0f} s"
+            )
         engine = make_engine(stack.database_url())
         with engine.connect() as connection:
             _assert_every_case_once(connection, setup, outcome, feed)
@@ -236,28 +249,123 @@ def test_the_workload_survives_each_part_killed_with_nothing_lost_or_doubled(
 async def _set_up(stack: Stack) -> load.Setup:
     client = load.KeyedClient(stack.base, load.Counters())
     try:
-        return await load.set_up(client, results=SINGLES + BATCHED, sync_cases=SYNC_CASES)
+        return await load.set_up(client, elements=ELEMENTS, sync_cases=SYNC_CASES)
     finally:
         await client.close()
+
+
+def _settled(connection: Connection, limit_s: float = 90) -> None:
+    """Wait for the SLAs that releases stop (a batch tells each outcome's workflow later)."""
+    deadline = time.monotonic() + limit_s
+    while census.running_slas(connection):
+        assert time.monotonic() < deadline, f"{census.running_slas(connection)} SLAs still running"
+        time.sleep(0.5)
+
+
+CYCLE = census.Cycle(
+    status=("COMPLETED", "APPROVED"),
+    responses=(("birth_date", 1), ("degree", 1), ("email", 1), ("full_name", 2), ("years", 1)),
+    assessments=1,
+    assignments=1,
+    reviews=("SUBMITTED",),
+    review_responses=6,  # five decided, then the changed answer's
+    review_decisions=tuple(
+        (element, "APPROVE") for element in ("birth_date", "degree", "email", "full_name", "years")
+    ),
+    audit=(
+        "created",
+        "submitted",
+        "level_reached",
+        "self_assigned",
+        "review_started",
+        "review_submitted",
+        "loq_sent",
+        "resubmitted",
+        "review_restarted",
+        "review_submitted",
+        "completed",
+    ),
+    events=(
+        "application.submitted",
+        "application.loq_sent",
+        "application.resubmitted",
+        "application.completed",
+    ),
+    review_events=("review.submitted", "review.submitted"),
+)
+RELEASE = census.Release(
+    status=("RELEASED", "SCHEDULED"),
+    audit=(
+        "pending_release",
+        "release_scheduled",
+        "released",
+        "sla_start",
+        "sla_stop",
+        "submitted",
+    ),
+    events=(
+        "result.submitted",
+        "result.pending_release",
+        "result.release_scheduled",
+        "result.released",
+    ),
+    slas=(("result_complete_to_release", "MET", ("START", "STOP")),),
+    element_slas=(("element_scheduled_to_outcome_release", "MET", ("START", "STOP")),),
+)
+SYNC_CASE = (
+    ("checklist_synced", "created", "level_reached", "submitted"),
+    ("application.submitted", "assessment.checklist_synced"),
+)
+ELEMENT = (("sla_start", "sla_stop"), ())
+BATCH = (("completed",), ("release_batch.completed",))
+SET_UP_AUDIT = 4  # three template versions, one user
+SECTIONS = 2
+
+
+def _expected_totals() -> dict[str, int]:
+    results = SINGLES + BATCHED
+    return {
+        "applications": CYCLES + SYNC_CASES,
+        "application_responses": sum(n for _, n in CYCLE.responses) * CYCLES + 5 * SYNC_CASES,
+        "assessments": CYCLES + SYNC_CASES,
+        "assignments": CYCLES,
+        "reviews": CYCLES,
+        "review_responses": CYCLE.review_responses * CYCLES,
+        "audit_log": len(CYCLE.audit) * CYCLES
+        + len(RELEASE.audit) * results
+        + len(SYNC_CASE[0]) * SYNC_CASES
+        + len(ELEMENT[0]) * ELEMENTS
+        + len(BATCH[0])
+        + SET_UP_AUDIT,
+        "outbox_events": (len(CYCLE.events) + len(CYCLE.review_events)) * CYCLES
+        + len(RELEASE.events) * results
+        + len(SYNC_CASE[1]) * SYNC_CASES
+        + len(BATCH[1]),
+        "outcomes": results,
+        "release_batches": 1,
+        "release_batch_items": BATCHED,
+        "sla_instances": results + ELEMENTS,
+        "sla_log": 2 * (results + ELEMENTS),  # START and STOP each
+        "checklist_syncs": 1,
+        "checklist_sync_changes": SECTIONS * SYNC_CASES,
+    }
 
 
 def _assert_every_case_once(
     connection: Connection, setup: load.Setup, outcome: Outcome, feed: load.Feed
 ) -> None:
-    cycles = census.cycles(connection, outcome.cycles)
-    releases = census.releases(connection, outcome.releases.singles)
-    batched = census.releases(connection, outcome.releases.batched)
-    totals = census.totals(connection)
-    print("cycles", cycles)
-    print("singles", releases)
-    print("batched", batched)
-    print("totals", totals)
-    print("sync", outcome.sync)
-    print("duplicates", census.duplicates(connection))
-    assert len(set(outcome.cycles)) == CYCLES
+    _settled(connection)
+    made = outcome.releases
+    assert census.cycles(connection, outcome.cycles) == Counter({CYCLE: CYCLES})
+    assert census.releases(connection, made.singles) == Counter({RELEASE: SINGLES})
+    assert census.releases(connection, made.batched) == Counter({RELEASE: BATCHED})
+    assert census.trails(connection, setup.sync_applications) == Counter({SYNC_CASE: SYNC_CASES})
+    assert census.trails(connection, setup.elements) == Counter({ELEMENT: ELEMENTS})
+    assert census.trails(connection, [made.batch_id or ""]) == Counter({BATCH: 1})
+    assert census.totals(connection) == _expected_totals()
     assert census.duplicates(connection) == dict.fromkeys(census.duplicates(connection), 0)
-    order = census.feed_order(connection)
-    assert feed.ids == order  # every event once, in the outbox's order
+    sync = {k: v for k, v in outcome.sync.items() if k in {"status", "found", "synced", "failed"}}
+    assert sync == {"status": "COMPLETED", "found": SYNC_CASES, "synced": SYNC_CASES, "failed": 0}
+    assert feed.ids == census.feed_order(connection)  # every event once, in the outbox's order
     positions = [decode(cursor) for cursor in feed.cursors]
     assert positions == sorted(positions)
-    assert Counter(cycles).total() == CYCLES
