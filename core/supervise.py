@@ -84,24 +84,24 @@ class Supervised:
         self.restart_at = now + delay
         return delay
 
-    def _restart(self, log: Callable[[str], None]) -> None:
+    def _restart(self, now: float, log: Callable[[str], None]) -> None:
         try:
             started = self.start()
         except Exception as error:
-            delay = self._schedule(time.monotonic(), self.attempt + 1)
+            delay = self._schedule(now, self.attempt + 1)
             log(
                 f"supervisor: {self.name} did not start ({type(error).__name__}: {error}); "
                 f"restart attempt {self.attempt} in {delay:.1f} s"
             )
             return
-        self.started_at, self.restart_at = time.monotonic(), None
+        self.started_at, self.restart_at = now, None
         log(f"supervisor: {self.name} restarted ({started}, attempt {self.attempt})")
 
     def check(self, now: float, log: Callable[[str], None]) -> None:
         """Notice a death and schedule the restart, or restart when its backoff is over."""
         if self.restart_at is not None:
             if now >= self.restart_at:
-                self._restart(log)
+                self._restart(now, log)
             return
         how = self.died()
         if how is None:
