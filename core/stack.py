@@ -269,6 +269,8 @@ def run(settings: Settings) -> int:
             return 1
         _banner(settings, secret, generated=not settings.auth_secret)
         processes = supervised(stack)
+        names = ", ".join(process.name for process in processes)
+        print(f"Supervised (started again when they die): {names}", flush=True)
         while not stopping["now"]:
             supervise_once(processes, _log)
             if os.getppid() != parent:  # make was killed: do not outlive it

@@ -128,3 +128,14 @@ def kill_everything_under(data: Path) -> None:
         if str(data) in " ".join(process.info["cmdline"] or []):
             with contextlib.suppress(psutil.Error):
                 process.kill()
+
+
+def wait_for_line(
+    log: Path, runner: subprocess.Popen[bytes], text: str, timeout_s: float = 60
+) -> None:
+    """Wait until the output of `cli.py run` holds `text` (the runner must stay up)."""
+    deadline = time.monotonic() + timeout_s
+    while text not in log.read_text(errors="replace"):
+        assert runner.poll() is None, log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, f"no {text!r} in the output of make run"
+        time.sleep(0.2)

@@ -4,6 +4,7 @@ import signal
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.e2e.conftest import (
@@ -13,6 +14,8 @@ from tests.e2e.conftest import (
     start_stack,
     stop,
     tree,
+    wait_for,
+    wait_for_line,
 )
 from tests.support.builders import make_template
 from tests.support.infra import free_port
@@ -51,7 +54,14 @@ def test_two_stacks_run_side_by_side_and_ctrl_c_leaves_nothing_running(
         stop(killed, signal.SIGKILL)  # the runner dies; its servers keep running
         assert alive(left_behind)
 
-        again, _ = start_stack(data, python_env, tmp_path / "again.log", ports)  # reuses them
+        again_log = tmp_path / "again.log"
+        again, again_base = start_stack(data, python_env, again_log, ports)  # reuses them
+        adopted = psutil.Process(int((data / f"temporal-{ports[1]}.pid").read_text()))
+        adopted.kill()  # the adopted dev server is supervised too: started again, same history
+        wait_for_line(again_log, again, f"supervisor: temporal died (pid {adopted.pid} gone")
+        wait_for_line(again_log, again, "supervisor: temporal restarted")
+        wait_for(f"{again_base}/readyz")
+        assert httpx.get(f"{again_base}/v1/templates/qts", headers=admin).status_code == 200
         again_processes = tree(again.pid) + postgres_of(data / "pg")
         stop(again, signal.SIGINT)
         assert alive(again_processes + left_behind) == []

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     stop,
     tree,
     wait_for,
+    wait_for_line,
 )
 from tests.support.builders import complete_answers, make_template
 from tests.support.tokens import bearer
@@ -46,8 +47,8 @@ def test_make_run_restarts_what_dies_and_ctrl_c_still_stops_everything(
         for name, marker in (("worker", "worker.py"), ("api", "api.app:app")):
             killed = _process_of(runner, marker)
             killed.kill()
-            _wait_for_line(log, runner, f"supervisor: {name} died (pid {killed.pid}, killed by")
-            _wait_for_line(log, runner, f"supervisor: {name} restarted")
+            wait_for_line(log, runner, f"supervisor: {name} died (pid {killed.pid}, killed by")
+            wait_for_line(log, runner, f"supervisor: {name} restarted")
             wait_for(f"{base}/readyz")
             assert _process_of(runner, marker).pid != killed.pid
             assert _submit_an_application(http) == "SUBMITTED"
@@ -61,8 +62,8 @@ def test_make_run_restarts_what_dies_and_ctrl_c_still_stops_everything(
         assert refused.status_code == 503
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.headers["retry-after"]
-        _wait_for_line(log, runner, "supervisor: postgresql died (postmaster pid")
-        _wait_for_line(log, runner, "supervisor: postgresql restarted")
+        wait_for_line(log, runner, "supervisor: postgresql died (postmaster pid")
+        wait_for_line(log, runner, "supervisor: postgresql restarted")
         wait_for(f"{base}/readyz")
         assert _submit_an_application(http) == "SUBMITTED"  # same data: the template is there
 
@@ -70,8 +71,8 @@ def test_make_run_restarts_what_dies_and_ctrl_c_still_stops_everything(
             _process_of(runner, "start-dev").kill()
             down = wait_for(f"{base}/readyz", status=503, timeout_s=30)
         assert down.json()["detail"] == "not ready: temporal did not answer"
-        _wait_for_line(log, runner, "supervisor: temporal died (killed by SIGKILL)")
-        _wait_for_line(log, runner, "supervisor: temporal restarted")
+        wait_for_line(log, runner, "supervisor: temporal died (killed by SIGKILL)")
+        wait_for_line(log, runner, "supervisor: temporal restarted")
         wait_for(f"{base}/readyz")
         assert _submit_an_application(http) == "SUBMITTED"
 
@@ -104,7 +105,8 @@ def _submit_an_application(http: httpx.Client) -> str:
             headers=ALICE,
         )
         assert answered.status_code == 200, answered.text
-    submitted = http.post(f"/v1/applications/{application_id}/submit", headers=ALICE)
+    keyed = {**ALICE, "Idempotency-Key": f"submit-{application_id}"}  # its own pool too
+    submitted = http.post(f"/v1/applications/{application_id}/submit", headers=keyed)
     assert submitted.status_code == 200, submitted.text
     return str(submitted.json()["status"])
 
@@ -123,17 +125,6 @@ def _process_of(runner: subprocess.Popen[bytes], marker: str) -> psutil.Process:
 
 def _postmaster(data: Path) -> int:
     return int((data / "pg" / "postmaster.pid").read_text().split()[0])
-
-
-def _wait_for_line(
-    log: Path, runner: subprocess.Popen[bytes], text: str, timeout_s: float = 60
-) -> None:
-    """Wait until the supervisor's output holds `text` (the runner must stay up)."""
-    deadline = time.monotonic() + timeout_s
-    while text not in log.read_text(errors="replace"):
-        assert runner.poll() is None, log.read_text(errors="replace")[-3000:]
-        assert time.monotonic() < deadline, f"no {text!r} in the output of make run"
-        time.sleep(0.2)
 
 
 @contextlib.contextmanager
