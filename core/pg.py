@@ -58,10 +58,8 @@ def start_embedded(pgdata: Path) -> str:
 
 
 def restart_embedded(pgdata: Path) -> int:
-    """Start the server for `pgdata` again after its postmaster died; its new pid.
-
-    Another stack sharing `pgdata` may have restarted it already: then that one is kept.
-    """
+    """Start the server for `pgdata` again after its postmaster died; return the new pid."""
+    # Under the lock: another stack sharing `pgdata` may have restarted it already (kept).
     with locked(pgdata.parent / "pg.lock"):
         _clear_crash_leftovers(pgdata)
         server = _get_server(pgdata)  # this process's handle: it re-reads postmaster.pid
