@@ -105,8 +105,7 @@ HEARTBEAT_EVERY_S = 10
 
 
 async def keep_heartbeat(path: Path | None, client: Client, engine: Engine) -> None:
-    """Touch `path` every few seconds while Temporal and PostgreSQL answer this worker
-    (once it stops, the file goes stale: `--check` then fails)."""
+    """Touch `path` every few seconds while Temporal and PostgreSQL answer this worker."""
     while path is not None:
         try:
             await asyncio.wait_for(client.service_client.check_health(), timeout=5)

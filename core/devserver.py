@@ -22,13 +22,11 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 @dataclass
 class DevServer:
-    """The dev server on `settings.temporal_port`, its history in DATA_DIR.
+    """The dev server on `settings.temporal_port`, its history in DATA_DIR."""
 
-    Ours when this run started it (`process`) or adopted the one a killed run of the same
-    DATA_DIR left on the port (`adopted_pid`); a server on the port that no run recorded
-    is used, not ours: it is neither restarted nor stopped.
-    """
-
+    # Ours when this run started it (`process`) or adopted the one a killed run of the same
+    # DATA_DIR left on the port (`adopted_pid`); a server on the port that no run recorded
+    # is used, not ours: it is neither restarted nor stopped.
     settings: Settings
     data: Path
     process: subprocess.Popen[bytes] | None = None

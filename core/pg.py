@@ -58,10 +58,8 @@ def start_embedded(pgdata: Path) -> str:
 
 
 def restart_embedded(pgdata: Path) -> int:
-    """Start the server for `pgdata` again after its postmaster died; its new pid.
-
-    Another stack sharing `pgdata` may have restarted it already: then that one is kept.
-    """
+    """Start the server for `pgdata` again after its postmaster died; return the new pid."""
+    # Under the lock: another stack sharing `pgdata` may have restarted it already (kept).
     with locked(pgdata.parent / "pg.lock"):
         _clear_crash_leftovers(pgdata)
         server = _get_server(pgdata)  # this process's handle: it re-reads postmaster.pid
@@ -74,12 +72,19 @@ def restart_embedded(pgdata: Path) -> int:
 
 def postmaster_pid(pgdata: Path) -> int | None:
     """The pid of the live postmaster serving `pgdata`; None when there is none."""
+    pid = _locked_by(pgdata)
     try:
-        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        process = psutil.Process(pid)
-    except (OSError, ValueError, IndexError, psutil.Error):
+        return pid if pid is not None and _serves(psutil.Process(pid), pgdata) else None
+    except psutil.Error:
         return None
-    return pid if _serves(process, pgdata) else None
+
+
+def _locked_by(pgdata: Path) -> int | None:
+    """The pid postmaster.pid names, if there is one."""
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _serves(process: psutil.Process, pgdata: Path) -> bool:
@@ -94,6 +99,22 @@ def _serves(process: psutil.Process, pgdata: Path) -> bool:
         return False
 
 
+def _names_a_dead_server(pgdata: Path) -> bool:
+    """Whether postmaster.pid names a process that surely is no postgres of `pgdata`."""
+    pid = _locked_by(pgdata)
+    if pid is None:
+        return False
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE or process.name() != "postgres":
+            return True
+        return Path(process.cwd()) != pgdata.resolve()
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:  # cannot tell: leave the server alone
+        return False
+
+
 def _server_processes(pgdata: Path) -> list[psutil.Process]:
     """Every live postgres process of `pgdata` (postgres works from its data directory)."""
     return [
@@ -105,9 +126,9 @@ def _server_processes(pgdata: Path) -> list[psutil.Process]:
 
 def _clear_crash_leftovers(pgdata: Path, *, wait_s: float = 10) -> None:
     """After its postmaster died: wait for the orphaned backends, then drop its lock files."""
-    lock_file = pgdata / "postmaster.pid"
-    if not lock_file.exists() or postmaster_pid(pgdata) is not None:
+    if not _names_a_dead_server(pgdata):
         return
+    lock_file = pgdata / "postmaster.pid"
     # Orphaned backends still hold the old shared memory (a new server refuses to start
     # while they do); they exit once they notice, and any that linger are SIGKILLed.
     deadline = time.monotonic() + wait_s
@@ -125,11 +146,14 @@ def _clear_crash_leftovers(pgdata: Path, *, wait_s: float = 10) -> None:
 
 
 def _socket_lock_file(lock_file: Path) -> Path | None:
-    """The socket's lock file named in postmaster.pid (socket directory, port)."""
-    lines = lock_file.read_text().splitlines()
-    if len(lines) < 5 or not lines[4].strip() or not lines[3].strip().isdigit():
+    """The socket's lock file named in postmaster.pid, if it names the same postmaster."""
+    try:
+        lines = lock_file.read_text().splitlines()
+        socket_lock = Path(lines[4].strip()) / f".s.PGSQL.{int(lines[3])}.lock"
+        same = socket_lock.read_text().split()[0] == lines[0].strip()
+    except (OSError, ValueError, IndexError):
         return None
-    return Path(lines[4].strip()) / f".s.PGSQL.{lines[3].strip()}.lock"
+    return socket_lock if same else None
 
 
 def stop_embedded(pgdata: Path) -> None:

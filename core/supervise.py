@@ -64,15 +64,11 @@ def terminate(pid: int, timeout_s: float = 15) -> None:
 
 @dataclass
 class Supervised:
-    """One process the stack restarts: how to start it and how to tell it died.
-
-    `start` (re)starts it and returns a description for the log (e.g. its pid);
-    `died` answers None while it runs, else how it ended.
-    """
+    """One process the stack restarts: how to start it, how to tell it died, its backoff."""
 
     name: str
-    start: Callable[[], str]
-    died: Callable[[], str | None]
+    start: Callable[[], str]  # (re)starts it; says what started, for the log (its pid)
+    died: Callable[[], str | None]  # None while it runs, else how it ended
     backoff: Backoff = field(default_factory=Backoff)
     attempt: int = 0
     started_at: float = field(default_factory=time.monotonic)
