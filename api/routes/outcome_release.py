@@ -9,6 +9,7 @@ from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import outcome_release as releases
 from domain.access import Principal, can_read_pending_releases, can_release_outcomes
+from domain.errors import Invalid
 from domain.outcome import MAX_DIRECT_RELEASE, OutcomeKind, check_release_at
 from domain.values import Cursor, Id, Instant, Label, SearchText
 from models.outcome import (
@@ -75,11 +76,15 @@ async def release(
 ) -> ReleaseResults | BatchAccepted:
     """Up to 100 outcomes: answered one by one (200). More: a batch workflow (202)."""
     now = datetime.now(UTC)
-    check_release_at(mode=body.mode, release_at=body.release_at, now=now)
     refs = list({(ref.kind, ref.id): ref for ref in body.outcomes}.values())
+    try:
+        check_release_at(mode=body.mode, release_at=body.release_at, now=now)
+    except Invalid:
+        if not await releases.sent_before(temporal, refs):
+            raise
     if len(refs) <= MAX_DIRECT_RELEASE:
         results = await releases.release_each(
-            engine, temporal, caller, refs, mode=body.mode, release_at=body.release_at
+            engine, temporal, caller, refs, mode=body.mode, release_at=body.release_at, now=now
         )
         return ReleaseResults(results=results)
     batch_id = await releases.start_batch(
@@ -106,7 +111,6 @@ async def change_release(
     caller: Releaser,
 ) -> OutcomeInternal:
     """Move a scheduled release, or release now (which cancels the schedule's timer)."""
-    check_release_at(mode=body.mode, release_at=body.release_at, now=datetime.now(UTC))
     return await releases.release_one(
         engine,
         temporal,
@@ -114,6 +118,7 @@ async def change_release(
         OutcomeRef(kind=kind, id=outcome_id),
         mode=body.mode,
         release_at=body.release_at,
+        now=datetime.now(UTC),
     )
 
 

@@ -3,11 +3,12 @@
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, tuple_
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
@@ -18,9 +19,11 @@ from domain.access import Principal
 from domain.errors import Conflict, NotFound, Refusal
 from domain.outcome import (
     ACTIVE_CANDIDATE_STATUSES,
+    MAX_DIRECT_RELEASE,
     OutcomeKind,
     OutcomeStatus,
     ReleaseMode,
+    check_release_at,
 )
 from models.candidate import Candidate, Element
 from models.outcome import (
@@ -127,6 +130,38 @@ def _pending_row(outcome: Outcome, candidate: Candidate, component: str | None) 
     )
 
 
+def _handle(temporal: Client, ref: OutcomeRef) -> WorkflowHandle[Any, Any]:
+    return temporal.get_workflow_handle_for(
+        OutcomeReleaseWorkflow.run, workflow_id(ref.kind, ref.id)
+    )
+
+
+def _part(ref: OutcomeRef) -> str:
+    """Which update of a keyed request is this outcome's (one request may release 100)."""
+    return f"{ref.kind.value}-{ref.id}"
+
+
+async def sent_before(temporal: Client, refs: list[OutcomeRef]) -> bool:
+    """Whether an earlier attempt of this keyed request already sent an outcome's update.
+
+    A retry of such a request must get the first outcome even once its `release_at` has
+    passed: the first attempt scheduled the release while the instant was still ahead.
+    """
+    if commands.update_id() is None or len(refs) > MAX_DIRECT_RELEASE:
+        return False
+
+    async def sent(ref: OutcomeRef) -> bool:
+        try:
+            found = await commands.earlier_outcome(
+                _handle(temporal, ref), OutcomeSnapshot, part=_part(ref)
+            )
+        except WorkflowUpdateFailedError:
+            return True  # it was sent, and refused: the retry tells that again
+        return found is not None
+
+    return any(await asyncio.gather(*(sent(ref) for ref in refs)))
+
+
 async def release_one(
     engine: Engine,
     temporal: Client,
@@ -135,13 +170,18 @@ async def release_one(
     *,
     mode: ReleaseMode,
     release_at: datetime | None,
+    now: datetime,
 ) -> OutcomeInternal:
-    """Release one outcome now, or (re)schedule it, through its workflow."""
-    handle = temporal.get_workflow_handle_for(
-        OutcomeReleaseWorkflow.run, workflow_id(ref.kind, ref.id)
-    )
-    part = f"{ref.kind.value}-{ref.id}"
+    """Release one outcome now, or (re)schedule it, through its workflow.
+
+    A keyed retry whose first attempt sent the update gets its outcome; otherwise the
+    request is checked as of `now` (a retry after the instant passed is refused, as a new
+    request would be).
+    """
+    handle = _handle(temporal, ref)
+    part = _part(ref)
     if await commands.earlier_outcome(handle, OutcomeSnapshot, part=part) is None:
+        check_release_at(mode=mode, release_at=release_at, now=now)
         await run_in_threadpool(_releasable, engine, who, ref)
         update_id = commands.update_id(part=part)
         if mode == ReleaseMode.NOW:
@@ -166,6 +206,7 @@ async def release_each(
     *,
     mode: ReleaseMode,
     release_at: datetime | None,
+    now: datetime,
 ) -> list[ReleaseItemResult]:
     """Up to 100 outcomes, each answered on its own (a refusal of one spares the others)."""
     gate = asyncio.Semaphore(DIRECT_CONCURRENCY)
@@ -174,7 +215,7 @@ async def release_each(
         async with gate:
             try:
                 view = await release_one(
-                    engine, temporal, who, ref, mode=mode, release_at=release_at
+                    engine, temporal, who, ref, mode=mode, release_at=release_at, now=now
                 )
             except Refusal as refusal:
                 return ReleaseItemResult(

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from api.idempotency import Claim, purge
 from tests.api.flows import ready_draft
-from tests.api.outcome_flows import ASSESSOR, setup
+from tests.api.outcome_flows import ASSESSOR, RELEASER, setup, submit_result
 from tests.support.tokens import bearer
 
 ALICE = bearer("alice", "applicant")
@@ -228,3 +228,48 @@ async def test_a_retry_after_a_lost_submit_answer_gets_the_workflows_first_outco
             text("SELECT submission_count FROM applications WHERE id = :id"), {"id": application_id}
         ).scalar_one()
     assert submissions == 1
+
+
+@pytest.mark.parametrize("route", ["POST", "PATCH"])
+async def test_a_retry_after_a_lost_schedule_answer_gets_it_once_the_instant_has_passed(
+    api: httpx.AsyncClient, db: Engine, route: str
+) -> None:
+    result = await submit_result(api, (await setup(api, auto_release=False)).element_id)
+    release_at = datetime.now(UTC) + timedelta(seconds=1)
+    one = {"mode": "scheduled", "release_at": release_at.isoformat()}
+    path, body = {
+        "POST": ("/v1/outcome-releases", {"outcomes": [{"kind": "result", "id": result["id"]}]}),
+        "PATCH": (f"/v1/outcome-releases/result/{result['id']}", {}),
+    }[route]
+    keyed = {**RELEASER, "Idempotency-Key": f"schedule-lost-{route}"}
+    first = await api.request(route, path, json={**body, **one}, headers=keyed)
+    assert first.status_code == 200, first.text
+    with db.begin() as connection:  # the update ran, the answer never reached the table
+        connection.execute(text("DELETE FROM idempotent_requests"))
+    await asyncio.sleep(max(0.0, (release_at - datetime.now(UTC)).total_seconds()) + 0.2)
+
+    retry = await api.request(route, path, json={**body, **one}, headers=keyed)
+
+    assert retry.status_code == 200, retry.text  # the first outcome, not "release_at is past"
+    if route == "POST":
+        assert [item["status"] for item in retry.json()["results"]] == [200]
+    with db.connect() as connection:
+        scheduled = connection.execute(
+            text("SELECT count(*) FROM audit_log WHERE subject_id = :id AND action = :action"),
+            {"id": result["id"], "action": "release_scheduled"},
+        ).scalar_one()
+    assert scheduled == 1
+
+
+async def test_a_new_request_after_the_instant_is_still_refused(api: httpx.AsyncClient) -> None:
+    result = await submit_result(api, (await setup(api, auto_release=False)).element_id)
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    body = {"outcomes": [{"kind": "result", "id": result["id"]}], "mode": "scheduled"}
+    keyed = {**RELEASER, "Idempotency-Key": "late-from-the-start"}
+
+    refused = await api.post(
+        "/v1/outcome-releases", json={**body, "release_at": past}, headers=keyed
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "release_at"
