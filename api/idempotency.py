@@ -41,6 +41,7 @@ _VALID_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 _NOT_REPLAYED = frozenset({b"x-request-id", b"date", b"server", b"set-cookie"})
 REPLAYED = (b"idempotent-replayed", b"true")
 _WROTE = "casework.wrote"
+_RERUN = "casework.rerun_on_retry"
 
 
 @dataclass(frozen=True)
@@ -309,13 +310,23 @@ def purge(engine: Engine, *, now: datetime) -> int:
     return removed
 
 
+def rerun_on_retry(session: Session) -> None:
+    """The session writes only what is keyed by the request's own ids: a retry runs again.
+
+    For a route that writes, then starts a workflow: a crash (or Temporal down) between
+    the two is healed by the retry, which writes nothing twice and starts the workflow,
+    where a marked key would only be told that its answer was lost.
+    """
+    session.info[_RERUN] = True
+
+
 # A change written by the API itself inside a keyed request marks the key in the same
 # transaction (every Session of the API process; the claim is None outside such requests).
 @event.listens_for(Session, "before_commit")
 def _mark_change(session: Session) -> None:
     claim = current_claim.get()
     wrote = session.info.get(_WROTE) or session.new or session.dirty or session.deleted
-    if claim is None or not wrote:
+    if claim is None or not wrote or session.info.get(_RERUN):
         return
     at = datetime.now(UTC)
     session.execute(

@@ -1,6 +1,7 @@
 """Release requests: one outcome at a time through its workflow, or a batch workflow."""
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,10 +10,12 @@ from sqlalchemy import Engine, func, insert, tuple_
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
 from api.errors import refusal_from_update
+from api.idempotency import rerun_on_retry
 from api.pagination import Page, decode_cursor, encode_cursor
 from api.services.outcome import internal_view, load
 from domain.access import Principal
@@ -265,16 +268,24 @@ async def start_batch(
     task_queue: str,
     at: datetime,
 ) -> str:
-    """Record the batch and its items, then start its workflow; returns the batch id."""
+    """Record the batch and its items, then start its workflow; returns the batch id.
+
+    Both steps are keyed by the batch id (the key's, in a keyed request), so a retry after
+    a crash or an unreachable Temporal between them records nothing twice and starts the
+    workflow the first attempt could not.
+    """
     batch_id = commands.new_id()
     await run_in_threadpool(_record_batch, engine, who, refs, batch_id, mode, release_at, at)
-    await temporal.start_workflow(
-        OutcomeReleaseBatchWorkflow.run,
-        StartReleaseBatchInput(batch_id=batch_id, mode=mode, release_at=release_at, actor=who.sub),
-        id=batch_workflow_id(batch_id),
-        task_queue=task_queue,
-        static_summary=f"Release {len(refs)} outcomes {mode.value}",
-    )
+    with contextlib.suppress(WorkflowAlreadyStartedError):  # the first attempt started it
+        await temporal.start_workflow(
+            OutcomeReleaseBatchWorkflow.run,
+            StartReleaseBatchInput(
+                batch_id=batch_id, mode=mode, release_at=release_at, actor=who.sub
+            ),
+            id=batch_workflow_id(batch_id),
+            task_queue=task_queue,
+            static_summary=f"Release {len(refs)} outcomes {mode.value}",
+        )
     return batch_id
 
 
@@ -288,6 +299,9 @@ def _record_batch(
     at: datetime,
 ) -> None:
     with Session(engine) as session, session.begin():
+        rerun_on_retry(session)
+        if session.get(ReleaseBatch, batch_id) is not None:
+            return  # recorded by an earlier attempt of the same keyed request
         session.add(
             ReleaseBatch(
                 id=batch_id,
