@@ -60,6 +60,7 @@ class Counters:
     lost_answers: int = 0
     server_errors: list[str] = field(default_factory=list)
     commands_done: int = 0
+    in_flight: int = 0  # HTTP attempts sent and not answered yet
     marks: dict[str, float] = field(default_factory=dict)  # when each part of the work ended
 
     def first_success_after(self, instant: float) -> float | None:
@@ -118,10 +119,13 @@ class KeyedClient:
         started: float,
     ) -> httpx.Response | str:
         """The answer to keep, or why to send it again."""
+        self.counters.in_flight += 1
         try:
             response = await self.http.request(method, path, json=body, headers=headers)
         except httpx.TransportError as error:
             return type(error).__name__
+        finally:
+            self.counters.in_flight -= 1
         replayed = response.headers.get("idempotent-replayed") == "true"
         self.counters.attempts.append(
             Attempt(started, time.monotonic(), response.status_code, command, replayed)
