@@ -24,6 +24,7 @@ from api.routes.event import decode
 from core.db import make_engine
 from tests.e2e import chaos_census as census
 from tests.e2e import chaos_workload as load
+from tests.e2e.chaos_client import JSON, Counters, KeyedClient
 from tests.e2e.conftest import kill_everything_under, start_stack, stop, tree
 
 pytestmark = pytest.mark.e2e
@@ -103,9 +104,7 @@ async def _restarted(stack: Stack, name: str, old_pid: int, killed: float) -> ps
     return reborn
 
 
-async def _kill_and_recover(
-    stack: Stack, name: str, counters: load.Counters, began: float
-) -> Recovery:
+async def _kill_and_recover(stack: Stack, name: str, counters: Counters, began: float) -> Recovery:
     victim = stack.part(name)
     assert victim is not None, f"no {name} process to kill\n{stack.tail()}"
     killed, killed_wall, in_flight = time.monotonic(), time.time(), counters.in_flight
@@ -131,7 +130,7 @@ async def _kill_and_recover(
 
 async def _faults(
     stack: Stack,
-    counters: load.Counters,
+    counters: Counters,
     faults: tuple[str, ...],
     finished: asyncio.Event,
     began: float,
@@ -154,23 +153,23 @@ class Outcome:
 
     cycles: list[str]
     releases: load.Releases
-    sync: load.JSON
+    sync: JSON
     recoveries: list[Recovery]
 
 
 async def _run(stack: Stack, setup: load.Setup, feed: load.Feed) -> Outcome:
-    counters = load.Counters()
-    client = load.KeyedClient(stack.base, counters)
+    counters = Counters()
+    client = KeyedClient(stack.base, counters)
     began = time.monotonic()
     stop_feed, finished = asyncio.Event(), asyncio.Event()
 
-    async def sync_mid_workload() -> load.JSON:
+    async def sync_mid_workload() -> JSON:
         while counters.commands_done < 120:  # mid-workload, between faults
             assert not finished.is_set()
             await asyncio.sleep(0.2)
         return await load.checklist_sync(client)
 
-    async def work() -> tuple[list[str], load.Releases, load.JSON]:
+    async def work() -> tuple[list[str], load.Releases, JSON]:
         try:
             cycles, releases, sync = await asyncio.gather(
                 asyncio.gather(*(load.review_cycle(client, n) for n in range(CYCLES))),
@@ -199,7 +198,7 @@ async def _run(stack: Stack, setup: load.Setup, feed: load.Feed) -> Outcome:
     return Outcome(cycles, releases, sync, recoveries)
 
 
-def _print_figures(recoveries: list[Recovery], counters: load.Counters, began: float) -> None:
+def _print_figures(recoveries: list[Recovery], counters: Counters, began: float) -> None:
     figures = "; ".join(
         f"{r.part} killed at {r.at_s:.0f} s ({r.in_flight} requests in flight):"
         f" restarted {r.restarted_s:.1f} s, /readyz 200 {r.ready_s:.1f} s,"
@@ -262,7 +261,7 @@ async def _running_workflows(stack: Stack, *, expected: set[str]) -> set[str]:
 
 
 async def _set_up(stack: Stack) -> load.Setup:
-    client = load.KeyedClient(stack.base, load.Counters())
+    client = KeyedClient(stack.base, Counters())
     try:
         return await load.set_up(client, elements=ELEMENTS, sync_cases=SYNC_CASES)
     finally:
