@@ -53,6 +53,7 @@ def test_make_run_restarts_what_dies_and_ctrl_c_still_stops_everything(
             assert _process_of(runner, marker).pid != killed.pid
             assert _submit_an_application(http) == "SUBMITTED"
 
+        worker, api = _process_of(runner, "worker.py"), _process_of(runner, "api.app:app")
         with _supervisor_paused(runner):  # so the outage is seen, not raced
             os.kill(_postmaster(data), signal.SIGKILL)
             down = wait_for(f"{base}/readyz", status=503, timeout_s=30)
@@ -76,6 +77,9 @@ def test_make_run_restarts_what_dies_and_ctrl_c_still_stops_everything(
         wait_for(f"{base}/readyz")
         assert _submit_an_application(http) == "SUBMITTED"
 
+        # The worker and the API reconnected by themselves: neither was restarted for it.
+        assert _process_of(runner, "worker.py").pid == worker.pid
+        assert _process_of(runner, "api.app:app").pid == api.pid
         _wait_for_healthy_worker(data, base)  # the restarted worker beats too
         everything = tree(runner.pid) + postgres_of(data / "pg")
         stop(runner, signal.SIGINT)
