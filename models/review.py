@@ -206,6 +206,11 @@ class ReviewPublic(BaseModel):
     allowed_decisions: list[ReviewDecision]
     can_submit: bool
     missing: list[str]
+    missing_sections: list[str] = pydantic.Field(
+        default_factory=list,
+        description="Sections a consolidation still waits for: the level below has not "
+        "submitted a review holding them yet (`missing` lists undecided targets).",
+    )
 
 
 class ReviewSubmitBody(BaseModel):
