@@ -64,6 +64,13 @@ def accepts(log: Sequence[SlaEvent], kind: SlaEventKind) -> bool:
     return kind in allowed[state]
 
 
+def catch_up(log: Sequence[SlaEvent], *, candidate_active: bool) -> SlaEventKind | None:
+    """The row that brings the log in line with its candidate: a pause while the candidate
+    is inactive, a resume once active again; None when it already agrees (or stopped)."""
+    kind = SlaEventKind.RESUME if candidate_active else SlaEventKind.PAUSE
+    return kind if accepts(log, kind) else None
+
+
 def _state(log: Sequence[SlaEvent]) -> SlaEventKind | None:
     return log[-1].kind if log else None
 
