@@ -73,6 +73,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             reviews.record_review_submission,
             slas.open_sla,
             slas.append_sla_event,
+            slas.catch_up_sla_with_candidate,
             slas.record_sla_due,
             slas.start_sla,
             slas.stop_slas,

@@ -16,17 +16,20 @@ from temporalio.service import RPCError
 from activities.refusal import refusals_fail_fast
 from domain.errors import NotFound
 from domain.outcome import CandidateStatus, is_active
-from domain.sla import SlaEventKind, SlaStatus, elapsed, status
+from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
 from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
+    CATCH_UP_SLA,
     OPEN_SLA,
     RECORD_SLA_DUE,
     START_SLA,
     STOP_SLAS,
     AppendSlaEventInput,
+    CatchUpSlaInput,
+    CatchUpSlaResult,
     OpenSlaInput,
     RecordSlaDueInput,
     SlaLogRow,
@@ -82,26 +85,22 @@ class SlaActivities:
         """Append row `seq` (once) and keep the instance's status in step."""
         with Session(self.engine) as session, session.begin():
             instance = _lock(session, command.instance_id)
-            session.execute(
-                insert(SlaLogEntry)
-                .values(
-                    instance_id=instance.id, seq=command.seq, kind=command.kind.value, at=command.at
-                )
-                .on_conflict_do_nothing(index_elements=["instance_id", "seq"])
-            )
-            if command.kind == SlaEventKind.STOP:
-                instance.stopped_at = instance.stopped_at or command.at
+            _append(session, instance, command.seq, command.kind, command.at)
+
+    @activity.defn(name=CATCH_UP_SLA)
+    @refusals_fail_fast
+    def catch_up_sla_with_candidate(self, command: CatchUpSlaInput) -> CatchUpSlaResult:
+        """Pause or resume as the candidate's stored status calls for (row `seq`, once)."""
+        with Session(self.engine) as session, session.begin():
+            instance = _lock(session, command.instance_id)
             log = log_of(session, instance.id)
-            instance.status = status(log, breached=instance.breached_at is not None).value
-            session.add(instance)
-            _audit(
-                session,
-                instance,
-                command.kind.value.lower(),
-                command.at,
-                f"log:{command.seq}",
-                {"seq": command.seq},
-            )
+            if len(log) > command.seq:  # a retry: the first attempt appended it
+                return CatchUpSlaResult(kind=log[command.seq].kind)
+            active = not _candidate_inactive(session, instance.candidate_id)
+            kind = catch_up(log, candidate_active=active)
+            if kind is not None:
+                _append(session, instance, command.seq, kind, command.at)
+            return CatchUpSlaResult(kind=kind)
 
     @activity.defn(name=RECORD_SLA_DUE)
     @refusals_fail_fast
@@ -175,10 +174,29 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     return instance
 
 
+def _append(
+    session: Session, instance: SlaInstance, seq: int, kind: SlaEventKind, at: datetime
+) -> None:
+    """Row `seq` of the log (once), the instance's status in step, and its audit row."""
+    session.execute(
+        insert(SlaLogEntry)
+        .values(instance_id=instance.id, seq=seq, kind=kind.value, at=at)
+        .on_conflict_do_nothing(index_elements=["instance_id", "seq"])
+    )
+    if kind == SlaEventKind.STOP:
+        instance.stopped_at = instance.stopped_at or at
+    log = log_of(session, instance.id)
+    instance.status = status(log, breached=instance.breached_at is not None).value
+    session.add(instance)
+    _audit(session, instance, kind.value.lower(), at, f"log:{seq}", {"seq": seq})
+
+
 def _candidate_inactive(session: Session, candidate_id: str | None) -> bool:
+    """Read under a share lock: a status change waits for this transaction, or it waits for
+    the change, so an SLA opened or caught up meanwhile never misses it."""
     if candidate_id is None:
         return False
-    candidate = session.get(Candidate, candidate_id)
+    candidate = session.get(Candidate, candidate_id, with_for_update={"read": True})
     return candidate is not None and not is_active(CandidateStatus(candidate.status))
 
 

@@ -8,9 +8,12 @@ from temporalio.common import RetryPolicy
 from domain.sla import SlaEvent, SlaEventKind, accepts, next_due, status
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
+    CATCH_UP_SLA,
     OPEN_SLA,
     RECORD_SLA_DUE,
     AppendSlaEventInput,
+    CatchUpSlaInput,
+    CatchUpSlaResult,
     OpenSlaInput,
     RecordSlaDueInput,
     SlaLogRow,
@@ -30,14 +33,16 @@ RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 class SlaWorkflow:
     """An SLA instance (id `sla-{definition}-{subject}`).
 
-    Signals: `pause`, `resume`, `stop`. Query: `state`.
+    Signals: `candidate_changed` (pause or resume as the candidate's stored status says:
+    any number, in any order, end the same), `pause`, `resume`, `stop`. Query: `state`.
     Timer: the next warning or the breach, for the remaining running time; a pause
     cancels it and a resume re-arms it (no burst of stale timers).
-    Activities: open_sla, append_sla_event, record_sla_due.
+    Activities: open_sla, append_sla_event, catch_up_sla_with_candidate, record_sla_due.
     """
 
     def __init__(self) -> None:
         self._pending: list[SlaEventKind] = []
+        self._catch_up = False
         self._state: SlaState | None = None
 
     @workflow.run
@@ -65,6 +70,11 @@ class SlaWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(start.model_copy(update={"start_paused": False}))
             await self._wait_for_next()
+
+    @workflow.signal
+    def candidate_changed(self) -> None:
+        """The candidate's status changed: pause or resume as the database now says."""
+        self._catch_up = True
 
     @workflow.signal
     def pause(self) -> None:
@@ -97,13 +107,13 @@ class SlaWorkflow:
             passed,
         )
         if found is None:
-            await workflow.wait_condition(lambda: bool(self._pending))
+            await workflow.wait_condition(self._has_news)
             return
         due, moment = found
         remaining = moment - workflow.now()
         if remaining > timedelta():
             try:
-                await workflow.wait_condition(lambda: bool(self._pending), timeout=remaining)
+                await workflow.wait_condition(self._has_news, timeout=remaining)
                 return  # a pause, resume or stop came first: the timer is cancelled
             except TimeoutError:
                 pass
@@ -134,6 +144,28 @@ class SlaWorkflow:
             )
             self._state = state.model_copy(update={"log": [*state.log, row]})
             self._publish()
+        if self._catch_up:
+            self._catch_up = False
+            if self._log()[-1].kind != SlaEventKind.STOP:
+                await self._catch_up_with_candidate()
+
+    async def _catch_up_with_candidate(self) -> None:
+        state = self._require()
+        at = workflow.now()
+        caught = await workflow.execute_activity(
+            CATCH_UP_SLA,
+            CatchUpSlaInput(instance_id=state.instance_id, seq=len(state.log), at=at),
+            result_type=CatchUpSlaResult,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+        if caught.kind is not None:
+            row = SlaLogRow(kind=caught.kind, at=at)
+            self._state = state.model_copy(update={"log": [*state.log, row]})
+            self._publish()
+
+    def _has_news(self) -> bool:
+        return bool(self._pending) or self._catch_up
 
     def _log(self) -> list[SlaEvent]:
         return [SlaEvent(row.kind, row.at) for row in self._require().log]

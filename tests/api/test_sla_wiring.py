@@ -48,13 +48,15 @@ async def test_a_pending_results_sla_pauses_with_the_candidate_and_stops_on_rele
 
     assert (await release_now(api, "result", result["id"])).status_code == 200
     met = await sla_reaching(api, definition, result["id"], "MET")
-    element = await sla_reaching(api, "element_scheduled_to_outcome_release", records.element_id, "MET")
+    element = await sla_reaching(
+        api, "element_scheduled_to_outcome_release", records.element_id, "MET"
+    )
     assert met["stopped_at"] is not None
     assert met["paused_s"] > 0
     assert element["stopped_at"] is not None
 
 
-async def test_an_auto_released_result_invents_no_releasesla_reaching(api: httpx.AsyncClient) -> None:
+async def test_an_auto_released_result_invents_no_release_sla(api: httpx.AsyncClient) -> None:
     records = await setup(api, auto_release=True)
     result = await submit_result(api, records.element_id)
 

@@ -32,7 +32,7 @@ def expected_change(before: CandidateStatus, after: CandidateStatus) -> WorkChan
 
 
 def test_every_status_is_either_active_or_inactive() -> None:
-    assert ACTIVE | INACTIVE == set(CandidateStatus)
+    assert set(CandidateStatus) == ACTIVE | INACTIVE
     assert not ACTIVE & INACTIVE
 
 

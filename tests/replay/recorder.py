@@ -29,7 +29,10 @@ from tests.replay.record_outcome import (
     record_outcome_release_by_batch,
     record_outcome_release_qa_rescheduled,
 )
-from tests.replay.record_sla import record_sla_pause_resume_warning_met
+from tests.replay.record_sla import (
+    record_sla_candidate_catch_up,
+    record_sla_pause_resume_warning_met,
+)
 from tests.support.infra import forget_database, fresh_database
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -42,6 +45,7 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "outcome_release_by_batch": record_outcome_release_by_batch,
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
+    "sla_candidate_catch_up": record_sla_candidate_catch_up,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
     "checklist_sync_two_pages": record_checklist_sync_two_pages,
 }

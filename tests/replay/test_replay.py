@@ -59,6 +59,8 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "outcome_batch_scheduled": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
     # Pause (timer cancelled), resume (re-armed), a warning fires, stop: MET.
     "sla_pause_resume_warning_met": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    # candidate_changed: the catch-up activity pauses, then resumes; a warning; stop: MET.
+    "sla_candidate_catch_up": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # The reminder fires; later a claim cancels the next one. Still open (no completion).
     "induction_reminder_claim_release": {*UPDATES, *TIMERS, ACTIVITY, UPSERT},
     "checklist_sync_two_pages": {ACTIVITY, UPSERT, COMPLETED},
