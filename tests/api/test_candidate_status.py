@@ -1,10 +1,19 @@
 """Every path that changes a candidate's status pauses and resumes the same work: the
 candidate's running SLAs and its release to-dos (PATCH and a retake alike)."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.testing import WorkflowEnvironment
 
+from api.services.candidate_status import change_status
+from api.services.sla import catch_up_out_of_step
+from domain.outcome import CandidateStatus
+from models.candidate import Candidate
+from models.sla import slas_out_of_step
 from tests.api.outcome_flows import (
     ADMIN,
     ASSESSOR,
@@ -85,3 +94,35 @@ async def test_a_status_change_within_the_active_ones_leaves_the_slas_running(
     still = await sla_reaching(api, RESULT, waiting["id"], "RUNNING")
     assert still["paused_s"] == 0
     assert await _open_todos(api) == [waiting["id"]]
+
+
+def _out_of_step(db: Engine) -> list[str]:
+    with Session(db) as session:
+        return slas_out_of_step(session)
+
+
+async def test_slas_left_running_by_a_crash_after_the_commit_are_found_and_caught_up(
+    api: httpx.AsyncClient, db: Engine, dev_env: WorkflowEnvironment
+) -> None:
+    records = await setup(api, auto_release=False)
+    waiting = await submit_result(api, records.element_id, "PASS")
+    await sla_reaching(api, RESULT, waiting["id"], "RUNNING")
+    await sla_reaching(api, ELEMENT, records.element_id, "RUNNING")
+    assert _out_of_step(db) == []
+
+    with Session(db) as session, session.begin():  # committed; then the process died
+        candidate = session.get(Candidate, records.candidate_id, with_for_update=True)
+        assert candidate is not None
+        change_status(
+            session, candidate, CandidateStatus.WITHDRAWN, actor="admin-1", at=datetime.now(UTC)
+        )
+    behind = sorted(_out_of_step(db))
+    assert len(behind) == 2
+
+    told = await catch_up_out_of_step(db, dev_env.client)
+
+    assert sorted(told) == behind
+    await sla_reaching(api, RESULT, waiting["id"], "PAUSED")
+    await sla_reaching(api, ELEMENT, records.element_id, "PAUSED")
+    assert _out_of_step(db) == []
+    assert await _open_todos(api) == []  # the to-dos paused with the commit itself
