@@ -130,6 +130,7 @@ def review(session: Session, review_id: str) -> ReviewPublic:
     )
     responses, situation = situation_of(session, application, row, assignment, template)
     editable = row.status == ReviewStatus.DRAFT.value
+    waiting = waiting_sections(situation)
     return ReviewPublic(
         **row.model_dump(exclude={"updated_at"}),
         is_last_level=assignment.is_last_level,
@@ -138,8 +139,8 @@ def review(session: Session, review_id: str) -> ReviewPublic:
         responses=[ReviewResponsePublic.model_validate(r, from_attributes=True) for r in responses],
         allowed_decisions=allowed_decisions(situation) if editable else [],
         can_submit=editable and can_submit(situation),
-        missing=[r.target_id for r in responses if r.decision is None],
-        missing_sections=waiting_sections(situation),
+        missing=[r.target_id for r in responses if r.decision is None] + waiting,
+        missing_sections=waiting,
     )
 
 

@@ -146,7 +146,7 @@ async def test_a_consolidation_waiting_for_a_draft_below_offers_nothing_and_name
     await _agree_all(api, consolidation, "con-1")
     shown = await get_review(api, consolidation, "con-1")
     assert (shown["allowed_decisions"], shown["can_submit"]) == ([], False)
-    assert (shown["missing"], shown["missing_sections"]) == ([], ["qualifications"])
+    assert (shown["missing"], shown["missing_sections"]) == (["qualifications"], ["qualifications"])
     refused = await submit_review(api, consolidation, "CONFORM", "con-1")
     assert (refused.status_code, refused.json()["allowed"]) == (409, [])
     assert "missing: qualifications" in refused.json()["detail"]
