@@ -3,8 +3,11 @@
 import asyncio
 import logging
 import signal
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -19,7 +22,7 @@ from activities.outcome import OutcomeActivities
 from activities.outcome_batch import OutcomeBatchActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
-from core.db import make_engine
+from core.db import make_engine, ping
 from core.settings import Settings, get_settings
 from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
@@ -99,6 +102,34 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     )
 
 
+HEARTBEAT_EVERY_S = 10
+
+
+async def keep_heartbeat(path: Path | None, client: Client, engine: Engine) -> None:
+    """Touch `path` every few seconds while Temporal and PostgreSQL answer this worker."""
+    while path is not None:
+        try:
+            await asyncio.wait_for(client.service_client.check_health(), timeout=5)
+            await asyncio.wait_for(asyncio.to_thread(ping, engine), timeout=5)
+            await asyncio.to_thread(path.touch)
+        except Exception as error:
+            logging.warning("no heartbeat: a dependency did not answer: %r", error)
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
+
+
+def heartbeat_problem(path: Path | None, *, now: float) -> str | None:
+    """Why the worker is not healthy (no fresh heartbeat), or None when it is."""
+    if path is None:
+        return "WORKER_HEARTBEAT_FILE is not set"
+    try:
+        age_s = now - path.stat().st_mtime
+    except FileNotFoundError:
+        return f"no heartbeat yet in {path}"
+    if age_s > 3 * HEARTBEAT_EVERY_S:
+        return f"the last heartbeat in {path} is {age_s:.0f} s old"
+    return None
+
+
 async def main(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then finish in-flight work and stop."""
     if not settings.database_url:
@@ -114,10 +145,17 @@ async def main(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with worker:
         logging.info("worker polling task queue %s", settings.task_queue)
+        heartbeat = keep_heartbeat(settings.worker_heartbeat_file, client, engine)
+        beating = asyncio.create_task(heartbeat)
         await stop.wait()
+        beating.cancel()
     engine.dispose()
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:  # healthcheck: exit 1 unless the heartbeat is fresh
+        problem = heartbeat_problem(get_settings().worker_heartbeat_file, now=time.time())
+        print(problem or "healthy")
+        sys.exit(1 if problem else 0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     asyncio.run(main(get_settings()))

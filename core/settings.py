@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     data_dir: Path = Path(".data")
     activity_threads: int = 16
+    worker_heartbeat_file: Path | None = Field(
+        default=None,
+        description="touched by the worker while Temporal and PostgreSQL answer it; read by "
+        "`python worker.py --check` (a container healthcheck)",
+    )
 
     def temporal_target(self) -> str:
         """The address clients dial: TEMPORAL_ADDRESS or the local dev server."""

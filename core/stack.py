@@ -1,16 +1,17 @@
-"""`make run`: embedded PostgreSQL + Temporal dev server + worker + API, stopped together."""
+"""`make run`: embedded PostgreSQL + Temporal dev server + worker + API, supervised.
+
+A worker or API that dies is started again, and so are the embedded PostgreSQL and the
+dev server this run owns (same data directory, same history file), with a backoff
+(core/supervise.py). Ctrl-C or SIGTERM stops every process of the stack.
+"""
 
 import asyncio
-import contextlib
-import fcntl
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,73 +19,47 @@ from pathlib import Path
 import psutil
 
 from core.auth import mint_token
+from core.devserver import DevServer, port_open
 from core.migrate import upgrade
-from core.pg import ensure_database, start_embedded, stop_embedded
+from core.pg import (
+    ensure_database,
+    locked,
+    postmaster_pid,
+    restart_embedded,
+    start_embedded,
+    stop_embedded,
+)
 from core.settings import Settings
-from core.temporal import connect, dev_server_flags, register_search_attributes
+from core.supervise import Supervised, alive, exit_reason, supervise_once
+from core.temporal import connect, register_search_attributes
 
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
+SUPERVISE_EVERY_S = 0.5
 
 
 @dataclass
 class Stack:
-    """The processes one `make run` owns, so it can stop every one of them."""
+    """The processes one `make run` owns, so it can restart and stop every one of them."""
 
     settings: Settings
     data: Path
-    children: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    temporal: subprocess.Popen[bytes] | None = None
-    temporal_pid: int | None = None
-    owns_pg: bool = False
+    temporal: DevServer
+    env: dict[str, str] = field(default_factory=dict)
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    owns_pg: bool = False  # the embedded server (not DATABASE_URL): restarted, stopped
+    postmaster: int | None = None  # its pid, for the log
 
     @property
     def pgdata(self) -> Path:
         return self.data / "pg"
 
 
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    """True when something accepts connections on `port`."""
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _terminate(pid: int, timeout_s: float = 15) -> None:
-    """SIGTERM a process we did not start (adopted), then SIGKILL if it lingers."""
-    try:
-        process = psutil.Process(pid)
-        process.terminate()
-        process.wait(timeout=timeout_s)
-    except psutil.TimeoutExpired:
-        process.kill()
-    except psutil.NoSuchProcess:
-        return
-
-
 def _pg_users(stack: Stack, *, add: int | None = None, remove: int | None = None) -> list[int]:
     """Stacks sharing the embedded server: the last one out stops it."""
     path = stack.data / "pg.users"
-    with _locked(stack.data / "pg.lock"):
+    with locked(stack.data / "pg.lock"):
         pids = [int(p) for p in path.read_text().split()] if path.exists() else []
-        pids = [pid for pid in pids if _alive(pid) and pid != remove]
+        pids = [pid for pid in pids if alive(pid) and pid != remove]
         if add is not None and add not in pids:
             pids.append(add)
         path.write_text(" ".join(map(str, pids)))
@@ -96,49 +71,17 @@ def start_postgres(stack: Stack) -> str:
     if stack.settings.database_url:
         return stack.settings.database_url
     admin_url = start_embedded(stack.pgdata)
-    stack.owns_pg = True
+    stack.owns_pg, stack.postmaster = True, postmaster_pid(stack.pgdata)
     _pg_users(stack, add=os.getpid())
     return ensure_database(admin_url, stack.settings.stack_database_name())
 
 
 def start_temporal(stack: Stack) -> str:
     """The Temporal address: TEMPORAL_ADDRESS, or the dev server (reused when still running)."""
-    settings = stack.settings
-    if settings.temporal_address:
-        return settings.temporal_address
-    port, pid_file = settings.temporal_port, stack.data / f"temporal-{settings.temporal_port}.pid"
-    if port_open(port):
-        previous = int(pid_file.read_text()) if pid_file.exists() else None
-        if previous and _alive(previous):
-            stack.temporal_pid = previous  # left by a killed run: adopt it, stop it at exit
-        print(f"reusing the Temporal server already on port {port}")
-        return f"127.0.0.1:{port}"
-    log = (stack.data / f"temporal-{port}.log").open("ab")
-    stack.temporal = subprocess.Popen(
-        [
-            str(BIN / "temporal"),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ui-port",
-            str(settings.temporal_ui_port),
-            "--db-filename",
-            str(stack.data / f"temporal-{port}.db"),
-            "--log-level",
-            "warn",
-            "--namespace",
-            settings.temporal_namespace,
-            *dev_server_flags(),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    pid_file.write_text(str(stack.temporal.pid))
-    return f"127.0.0.1:{port}"
+    if stack.settings.temporal_address:
+        return stack.settings.temporal_address
+    stack.temporal.start_or_adopt()
+    return stack.temporal.target
 
 
 async def prepare_temporal(settings: Settings, target: str, deadline_s: float) -> None:
@@ -159,10 +102,22 @@ def _pid_file(stack: Stack) -> Path:
     return stack.data / f"stack-{stack.settings.api_port}.pids"
 
 
-def _spawn(stack: Stack, args: list[str], env: dict[str, str], name: str) -> None:
-    print(f"starting {name}: {' '.join(args)}")
-    stack.children.append(subprocess.Popen(args, env=env, cwd=ROOT, start_new_session=True))
-    _pid_file(stack).write_text(" ".join(str(child.pid) for child in stack.children))
+def _commands(settings: Settings) -> dict[str, list[str]]:
+    """The worker's and the API's command lines."""
+    api = ["-m", "uvicorn", "api.app:app", "--host", settings.api_host]
+    return {
+        "worker": [sys.executable, "worker.py"],
+        "api": [sys.executable, *api, "--port", str(settings.api_port)],
+    }
+
+
+def _spawn(stack: Stack, name: str) -> str:
+    """Start the worker or the API (again); describe it for the log."""
+    args = _commands(stack.settings)[name]
+    child = subprocess.Popen(args, env=stack.env, cwd=ROOT, start_new_session=True)
+    stack.children[name] = child
+    _pid_file(stack).write_text(" ".join(str(c.pid) for c in stack.children.values()))
+    return f"pid {child.pid}"
 
 
 def reap_leftovers(stack: Stack) -> None:
@@ -191,24 +146,60 @@ def _wait_ready(port: int, timeout_s: float) -> bool:
     return False
 
 
+def _restart_postgres(stack: Stack) -> str:
+    stack.postmaster = restart_embedded(stack.pgdata)
+    return f"postmaster pid {stack.postmaster}, data {stack.pgdata}"
+
+
+def _postgres_died(stack: Stack) -> str | None:
+    if (pid := postmaster_pid(stack.pgdata)) is not None:
+        stack.postmaster = pid  # perhaps restarted by another stack sharing it
+        return None
+    return f"postmaster pid {stack.postmaster} gone; not our child, so no exit status"
+
+
+def _child_died(stack: Stack, name: str) -> str | None:
+    code = stack.children[name].poll()
+    return None if code is None else f"pid {stack.children[name].pid}, {exit_reason(code)}"
+
+
+def supervised(stack: Stack) -> list[Supervised]:
+    """What this run restarts, dependencies first: only what it owns."""
+    processes: list[Supervised] = []
+    if stack.owns_pg:
+        processes.append(
+            Supervised(
+                "postgresql",
+                start=lambda: _restart_postgres(stack),
+                died=lambda: _postgres_died(stack),
+            )
+        )
+    if stack.temporal.owned:
+        processes.append(
+            Supervised("temporal", start=stack.temporal.spawn, died=stack.temporal.died)
+        )
+    processes += [_supervised_child(stack, name) for name in stack.children]
+    return processes
+
+
+def _supervised_child(stack: Stack, name: str) -> Supervised:
+    return Supervised(
+        name, start=lambda: _spawn(stack, name), died=lambda: _child_died(stack, name)
+    )
+
+
 def stop(stack: Stack) -> None:
     """Stop API and worker, then Temporal and PostgreSQL (if no other stack still uses it)."""
-    for child in reversed(stack.children):
+    children = list(stack.children.values())
+    for child in reversed(children):
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    for child in stack.children:
+    for child in children:
         try:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:
             child.kill()
-    if stack.temporal is not None:
-        stack.temporal.terminate()
-        try:
-            stack.temporal.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            stack.temporal.kill()
-    elif stack.temporal_pid is not None:
-        _terminate(stack.temporal_pid)
+    stack.temporal.stop()
     if stack.owns_pg and not _pg_users(stack, remove=os.getpid()):
         stop_embedded(stack.pgdata)
     print("stopped every process of the stack")
@@ -234,9 +225,34 @@ def _banner(settings: Settings, secret: str, generated: bool) -> None:
     print("Ctrl-C stops everything; data stays in", settings.data_dir, flush=True)
 
 
+def _log(line: str) -> None:
+    print(line, flush=True)
+
+
+def _start(stack: Stack, secret: str) -> bool:
+    """Bring every part up; False when the API did not start."""
+    reap_leftovers(stack)
+    database_url = start_postgres(stack)
+    temporal_target = start_temporal(stack)
+    asyncio.run(prepare_temporal(stack.settings, temporal_target, deadline_s=90))
+    upgrade(database_url)
+    stack.env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal_target,
+        "AUTH_SECRET": secret,
+        "WORKER_HEARTBEAT_FILE": str(stack.data / f"worker-{stack.settings.api_port}.alive"),
+    }
+    for name in ("worker", "api"):
+        print(f"starting {name}: {' '.join(_commands(stack.settings)[name])}")
+        _spawn(stack, name)
+    return _wait_ready(stack.settings.api_port, 60)
+
+
 def run(settings: Settings) -> int:
-    """Bring the stack up, wait for Ctrl-C/SIGTERM (or a child dying), stop it all."""
-    stack = Stack(settings=settings, data=settings.data_dir.resolve())
+    """Bring the stack up, restart what dies, stop it all on Ctrl-C/SIGTERM."""
+    data = settings.data_dir.resolve()
+    stack = Stack(settings=settings, data=data, temporal=DevServer(settings=settings, data=data))
     stack.data.mkdir(parents=True, exist_ok=True)
     stopping = {"now": False}
 
@@ -248,44 +264,18 @@ def run(settings: Settings) -> int:
     secret = settings.auth_secret or secrets.token_urlsafe(32)
     parent = os.getppid()
     try:
-        reap_leftovers(stack)
-        database_url = start_postgres(stack)
-        temporal_target = start_temporal(stack)
-        asyncio.run(prepare_temporal(settings, temporal_target, deadline_s=90))
-        upgrade(database_url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "TEMPORAL_ADDRESS": temporal_target,
-            "AUTH_SECRET": secret,
-        }
-        _spawn(stack, [sys.executable, "worker.py"], env, "worker")
-        _spawn(
-            stack,
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:app",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-            ],
-            env,
-            "api",
-        )
-        if not _wait_ready(settings.api_port, 60):
+        if not _start(stack, secret):
             print("the API did not start; see its output above", file=sys.stderr)
             return 1
         _banner(settings, secret, generated=not settings.auth_secret)
+        processes = supervised(stack)
+        names = ", ".join(process.name for process in processes)
+        print(f"Supervised (started again when they die): {names}", flush=True)
         while not stopping["now"]:
-            if any(child.poll() is not None for child in stack.children):
-                print("a child process exited; stopping the stack", file=sys.stderr)
-                return 1
+            supervise_once(processes, _log)
             if os.getppid() != parent:  # make was killed: do not outlive it
                 return 0
-            time.sleep(0.5)
+            time.sleep(SUPERVISE_EVERY_S)
         return 0
     finally:
         stop(stack)

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, TemporalDep
-from api.errors import problem
+from api.errors import RETRY_LATER, problem
 from core.db import ping
 
 router = APIRouter(tags=["health"])
@@ -21,7 +21,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 async def readyz(engine: EngineDep, temporal: TemporalDep) -> dict[str, str] | JSONResponse:
-    """200 when PostgreSQL and Temporal both answer, else 503 naming what is down."""
+    """200 when PostgreSQL and Temporal answer, else 503 naming what is down, with Retry-After."""
     down: list[str] = []
     try:
         await asyncio.wait_for(run_in_threadpool(ping, engine), timeout=3)
@@ -32,5 +32,5 @@ async def readyz(engine: EngineDep, temporal: TemporalDep) -> dict[str, str] | J
     except Exception:
         down.append("temporal")
     if down:
-        return problem(503, f"not ready: {', '.join(down)} did not answer")
+        return problem(503, f"not ready: {', '.join(down)} did not answer", headers=RETRY_LATER)
     return {"status": "ready"}

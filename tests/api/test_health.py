@@ -47,3 +47,4 @@ async def test_readyz_is_503_when_postgresql_is_down(dev_env: WorkflowEnvironmen
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "not ready: postgresql did not answer"
+    assert response.headers["retry-after"] == "2"

@@ -1,5 +1,6 @@
 """End-to-end helpers: real processes on free ports."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -11,7 +12,11 @@ import httpx
 import psutil
 import pytest
 
+from tests.support.infra import free_port
+from tests.support.tokens import SECRET
+
 ROOT = Path(__file__).resolve().parents[2]
+Ports = tuple[int, int, int]
 
 
 def wait_for(url: str, *, timeout_s: float = 90, status: int = 200) -> httpx.Response:
@@ -85,3 +90,52 @@ def python_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEMPORAL_ADDRESS"}}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     return env
+
+
+def start_stack(
+    data: Path, env: dict[str, str], log: Path, ports: Ports | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`cli.py run` on free ports (or on `ports` again), once it answers /readyz."""
+    api_port, temporal_port, ui_port = ports or (free_port(), free_port(), free_port())
+    stack_env = {
+        **env,
+        "DATA_DIR": str(data),
+        "API_PORT": str(api_port),
+        "TEMPORAL_PORT": str(temporal_port),
+        "TEMPORAL_UI_PORT": str(ui_port),
+        "AUTH_SECRET": SECRET,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "cli.py", "run"],
+        env=stack_env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{api_port}"
+    deadline = time.monotonic() + 120
+    while "Casework is up" not in log.read_text(errors="replace"):
+        assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+        assert time.monotonic() < deadline, "the stack did not come up in 120 s"
+        time.sleep(0.3)
+    wait_for(f"{base}/readyz")
+    return process, base
+
+
+def kill_everything_under(data: Path) -> None:
+    """After a failure, leave no server of this test running."""
+    for process in psutil.process_iter(["cmdline"]):
+        if str(data) in " ".join(process.info["cmdline"] or []):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+
+
+def wait_for_line(
+    log: Path, runner: subprocess.Popen[bytes], text: str, timeout_s: float = 60
+) -> None:
+    """Wait until the output of `cli.py run` holds `text` (the runner must stay up)."""
+    deadline = time.monotonic() + timeout_s
+    while text not in log.read_text(errors="replace"):
+        assert runner.poll() is None, log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, f"no {text!r} in the output of make run"
+        time.sleep(0.2)
