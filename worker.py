@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.application import ApplicationActivities
 from activities.assignment import AssignmentActivities
+from activities.cancellation import CancellationActivities
 from activities.checklist_sync import ChecklistSyncActivities
 from activities.induction import InductionActivities
 from activities.outcome import OutcomeActivities
@@ -56,6 +57,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     inductions = InductionActivities(engine)
     outcomes = OutcomeActivities(engine)
     outcome_batches = OutcomeBatchActivities(engine, client)
+    cancels = CancellationActivities(engine, client)
     return Worker(
         client,
         task_queue=task_queue,
@@ -64,6 +66,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
         activities=[
             applications.record_submission,
             applications.record_withdrawal,
+            applications.record_operator_withdrawal,
             applications.record_loq_reminder,
             applications.record_loq_expiry,
             assignments.record_assignment,
@@ -91,6 +94,8 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             outcome_batches.list_batch_released,
             outcome_batches.notify_outcomes_released,
             outcome_batches.close_release_batch,
+            cancels.find_cancel_requester,
+            cancels.record_refused_cancel,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,

@@ -1,5 +1,6 @@
 """A cancel of ApplicationReviewWorkflow is the operator's withdrawal (SPEC §6), recorded."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from domain.errors import Conflict
 from domain.review import ResponseDecision, ReviewDecision, ReviewStatus
 from models.application import Application
 from models.review import Assignment, HeldSection, Review, ReviewResponseWrite
+from tests.support.infra import TEMPORAL_CLI
 from tests.support.operator import OPERATOR, audit_rows, events_of, operator_client, status_of
 from tests.support.seed import T0, seed_draft, seed_reviewer, seed_template
 from worker import build_worker
@@ -230,3 +232,29 @@ async def test_a_second_cancel_request_changes_nothing(
             select(Assignment).where(col(Assignment.closed_at).is_(None))
         ).all()
     assert open_rows == []
+
+
+async def test_temporal_workflow_cancel_from_the_cli_records_the_cli_user(
+    client: Client, db: Engine, task_queue: str
+) -> None:
+    application_id, handle = await _under_review(client, db, task_queue)
+    address = client.service_client.config.target_host
+
+    cli = await asyncio.create_subprocess_exec(
+        str(TEMPORAL_CLI),
+        "workflow",
+        "cancel",
+        "--address",
+        address,
+        "-w",
+        handle.id,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await cli.communicate()
+
+    assert cli.returncode == 0, output.decode()
+    await _ends_cancelled(handle)
+    [audit] = audit_rows(db, application_id, "withdrawn")
+    assert audit.actor.startswith("temporal-cli:")
+    assert audit.detail["reason"] == "CANCELLED_BY_OPERATOR"
