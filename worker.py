@@ -77,6 +77,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             slas.open_sla,
             slas.append_sla_event,
             slas.record_sla_due,
+            slas.cancel_sla,
             slas.start_sla,
             slas.stop_slas,
             checklist_syncs.open_checklist_sync,
