@@ -90,6 +90,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             outcomes.record_outcome_amendment,
             outcomes.release_outcome,
             outcomes.schedule_outcome_release,
+            outcomes.cancel_outcome_schedule,
             outcome_batches.schedule_release_batch,
             outcome_batches.release_batch_chunk,
             outcome_batches.list_batch_released,

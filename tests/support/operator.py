@@ -1,15 +1,20 @@
 """An operator's Temporal client (its own identity) and what a cancel left behind."""
 
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from models.event import AuditEntry, OutboxEvent
 
 OPERATOR = "ops-jane@casework"
+T = TypeVar("T")
 
 
 async def operator_client(client: Client, identity: str = OPERATOR) -> Client:
@@ -22,9 +27,16 @@ async def operator_client(client: Client, identity: str = OPERATOR) -> Client:
     )
 
 
-async def status_of(handle: WorkflowHandle[Any, Any]) -> WorkflowExecutionStatus | None:
-    """The workflow's execution status as Temporal shows it."""
-    return (await handle.describe()).status
+async def status_of(handle: WorkflowHandle[Any, Any]) -> WorkflowExecutionStatus:
+    """The workflow's execution status as Temporal shows it (read raw: the time-skipping
+    server's datetime search attributes do not decode)."""
+    described = await handle._client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=handle._client.namespace,
+            execution=WorkflowExecution(workflow_id=handle.id),
+        )
+    )
+    return WorkflowExecutionStatus(described.workflow_execution_info.status)
 
 
 def audit_rows(engine: Engine, subject_id: str, action: str) -> list[AuditEntry]:
@@ -49,3 +61,12 @@ def events_of(engine: Engine, event_type: str) -> list[OutboxEvent]:
                 .order_by(col(OutboxEvent.id))
             ).all()
         )
+
+
+async def eventually(read: Callable[[], T], *, attempts: int = 200) -> T:
+    """`read()` once it is truthy: a workflow that goes on records its cancel a bit later."""
+    for _ in range(attempts):
+        if value := read():
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{read} never held")
