@@ -96,6 +96,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             outcome_batches.list_batch_released,
             outcome_batches.notify_outcomes_released,
             outcome_batches.close_release_batch,
+            outcome_batches.cancel_release_batch,
             cancels.find_cancel_requester,
             cancels.record_refused_cancel,
         ],

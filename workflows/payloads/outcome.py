@@ -214,6 +214,15 @@ class CloseBatchInput(Payload):
     at: datetime
 
 
+class CancelBatchInput(Payload):
+    """Activity input: an operator's cancel stops the batch with what is left at `at`."""
+
+    batch_id: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
 class BatchCounts(Payload):
     """Where a batch stands (the rows in `release_batch_items` are the truth)."""
 
@@ -238,3 +247,4 @@ RELEASE_BATCH_CHUNK = "release_batch_chunk"
 LIST_RELEASED = "list_batch_released"
 NOTIFY_RELEASED = "notify_outcomes_released"
 CLOSE_BATCH = "close_release_batch"
+CANCEL_BATCH = "cancel_release_batch"
