@@ -83,6 +83,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             checklist_syncs.open_checklist_sync,
             checklist_syncs.sync_checklist_page,
             checklist_syncs.close_checklist_sync,
+            checklist_syncs.cancel_checklist_sync,
             inductions.record_induction_report,
             inductions.record_ab_claim_reminder,
             outcomes.record_outcome_submission,
