@@ -196,6 +196,9 @@ class OutcomeActivities:
         its to-do open); anything else is refused, and why goes in the audit trail."""
         with Session(self.engine) as session, session.begin():
             outcome = lock_outcome(session, command.kind, command.outcome_id)
+            key = f"{outcome.kind}:{outcome.id}:unscheduled:{command.at.isoformat()}"
+            if _keyed(session, key):  # a retry: this cancel dropped the schedule already
+                return snapshot_of(outcome)
             why = cancel_refusal(
                 OutcomeStatus(outcome.status),
                 own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
@@ -220,7 +223,6 @@ class OutcomeActivities:
             outcome.updated_at = command.at
             session.add(outcome)
             detail = {"reason": CANCELLED_BY_OPERATOR, "release_at": dropped}
-            key = f"{outcome.kind}:{outcome.id}:unscheduled:{dropped}"
             _audit_and_event(
                 session,
                 outcome,
@@ -318,7 +320,11 @@ def _take_step(
 
 
 def _recorded(session: Session, outcome: Outcome, action: str, round_: int) -> bool:
-    key = f"{outcome.kind}:{outcome.id}:{action}:{round_}"
+    return _keyed(session, f"{outcome.kind}:{outcome.id}:{action}:{round_}")
+
+
+def _keyed(session: Session, key: str) -> bool:
+    """True when an audit row with dedupe key `key` exists."""
     return (
         session.exec(select(AuditEntry.id).where(AuditEntry.dedupe_key == key)).first() is not None
     )
