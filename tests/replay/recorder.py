@@ -23,6 +23,11 @@ from tests.replay.record_application import (
     record_application_submit_withdraw,
     record_review_cycle_with_loq,
 )
+from tests.replay.record_cancel import (
+    record_outcome_batch_operator_cancel,
+    record_outcome_release_operator_cancel,
+    record_sla_operator_cancel,
+)
 from tests.replay.record_checklist_sync import record_checklist_sync_two_pages
 from tests.replay.record_induction import record_induction_reminder_claim_release
 from tests.replay.record_outcome import (
@@ -46,6 +51,9 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
     "checklist_sync_two_pages": record_checklist_sync_two_pages,
+    "sla_operator_cancel": record_sla_operator_cancel,
+    "outcome_release_operator_cancel": record_outcome_release_operator_cancel,
+    "outcome_batch_operator_cancel": record_outcome_batch_operator_cancel,
 }
 
 

@@ -67,6 +67,26 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     # The reminder fires; later a claim cancels the next one. Still open (no completion).
     "induction_reminder_claim_release": {*UPDATES, *TIMERS, ACTIVITY, UPSERT},
     "checklist_sync_two_pages": {ACTIVITY, UPSERT, COMPLETED},
+    # Operator cancels: an SLA stopped CANCELLED; an outcome whose own schedule is dropped
+    # (its timer cancelled) goes on and is released now; a batch cancelled on its timer.
+    "sla_operator_cancel": {*TIMERS, CANCEL_REQUESTED, MARKER, ACTIVITY, CANCELED},
+    "outcome_release_operator_cancel": {
+        *UPDATES,
+        TIMER_STARTED,
+        TIMER_CANCELED,
+        CANCEL_REQUESTED,
+        MARKER,
+        ACTIVITY,
+        COMPLETED,
+    },
+    "outcome_batch_operator_cancel": {
+        TIMER_STARTED,
+        TIMER_CANCELED,
+        CANCEL_REQUESTED,
+        MARKER,
+        ACTIVITY,
+        CANCELED,
+    },
 }
 
 
