@@ -5,8 +5,9 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -26,7 +27,14 @@ from domain.review import ResponseDecision, ReviewDecision, ReviewStatus
 from models.application import Application
 from models.review import Assignment, HeldSection, Review, ReviewResponseWrite
 from tests.support.infra import TEMPORAL_CLI
-from tests.support.operator import OPERATOR, audit_rows, events_of, operator_client, status_of
+from tests.support.operator import (
+    OPERATOR,
+    audit_rows,
+    events_of,
+    eventually,
+    operator_client,
+    status_of,
+)
 from tests.support.seed import T0, seed_draft, seed_reviewer, seed_template
 from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
@@ -37,6 +45,7 @@ from workflows.payloads.review import (
     CaseSnapshot,
     StartReviewInput,
     SubmitReviewInput,
+    UnassignInput,
 )
 
 ALICE = Principal(sub="alice", roles=frozenset({Role.APPLICANT}))
@@ -258,3 +267,60 @@ async def test_temporal_workflow_cancel_from_the_cli_records_the_cli_user(
     [audit] = audit_rows(db, application_id, "withdrawn")
     assert audit.actor.startswith("temporal-cli:")
     assert audit.detail["reason"] == "CANCELLED_BY_OPERATOR"
+
+
+def _waits_on_a_row_lock(db: Engine) -> bool:
+    with db.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        ).scalar_one()
+    return bool(waiting)
+
+
+async def _cancel_handled(handle: Handle) -> bool:
+    """True once a workflow task after the cancel request has completed."""
+    events = [e.event_type for e in (await handle.fetch_history()).events]
+    requested = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+    if requested not in events:
+        return False
+    return EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in events[events.index(requested) :]
+
+
+async def test_an_update_under_way_finishes_first_and_new_ones_are_refused(
+    client: Client, db: Engine, task_queue: str
+) -> None:
+    application_id = seed_draft(db)
+    handle = await _submit(client, task_queue, application_id)
+    row = (await handle.query(ApplicationReviewWorkflow.state)).assignments[0].id
+    with Session(db) as blocker, blocker.begin():  # the assignment's activity waits for this
+        blocker.exec(select(Application).where(Application.id == application_id).with_for_update())
+        assigning = asyncio.create_task(
+            handle.execute_update(
+                ApplicationReviewWorkflow.assign, AssignInput(assignment_id=row, actor="rev-1")
+            )
+        )
+        await eventually(lambda: _waits_on_a_row_lock(db))
+        await _cancel(client, handle)
+        for _ in range(200):
+            if await _cancel_handled(handle):
+                break
+            await asyncio.sleep(0.05)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(
+                ApplicationReviewWorkflow.unassign, UnassignInput(assignment_id=row, actor="rev-1")
+            )
+        assert "an operator cancelled this case" in str(refused.value.cause)
+
+    assigned = await assigning
+    await _ends_cancelled(handle)
+    assert [a.id for a in assigned.assignments if a.assigned_sections] == [row]
+    trail = [a.action for a in audit_rows(db, application_id, "self_assigned")]
+    trail += [a.action for a in audit_rows(db, application_id, "withdrawn")]
+    assert trail == ["self_assigned", "withdrawn"]
+    with Session(db) as session:
+        assignment = session.get(Assignment, row)
+    assert assignment is not None
+    assert assignment.closed_at is not None
