@@ -1,4 +1,5 @@
-"""SLA activities: open an instance, append to its log, record warnings and the breach."""
+"""SLA activities: open an instance, append to its log, record warnings and the breach,
+stop it for an operator's cancel."""
 
 import contextlib
 from datetime import datetime
@@ -14,6 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.refusal import refusals_fail_fast
+from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import CandidateStatus, is_active
 from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
@@ -22,12 +24,14 @@ from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
+    CANCEL_SLA,
     CATCH_UP_SLA,
     OPEN_SLA,
     RECORD_SLA_DUE,
     START_SLA,
     STOP_SLAS,
     AppendSlaEventInput,
+    CancelSlaInput,
     CatchUpSlaInput,
     CatchUpSlaResult,
     OpenSlaInput,
@@ -85,6 +89,8 @@ class SlaActivities:
         """Append row `seq` (once) and keep the instance's status in step."""
         with Session(self.engine) as session, session.begin():
             instance = _lock(session, command.instance_id)
+            if instance.stopped_at is not None:
+                return  # stopped (or cancelled) already: the log is closed
             _append(session, instance, command.seq, command.kind, command.at)
 
     @activity.defn(name=CATCH_UP_SLA)
@@ -96,6 +102,8 @@ class SlaActivities:
             log = log_of(session, instance.id)
             if len(log) > command.seq:  # a retry: the first attempt appended it
                 return CatchUpSlaResult(kind=log[command.seq].kind)
+            if instance.stopped_at is not None:
+                return CatchUpSlaResult(kind=None)  # stopped (or cancelled): nothing to follow
             active = not _candidate_inactive(session, instance.candidate_id)
             kind = catch_up(log, candidate_active=active)
             if kind is not None:
@@ -109,6 +117,8 @@ class SlaActivities:
         with Session(self.engine) as session, session.begin():
             instance = _lock(session, command.instance_id)
             breach = command.fraction >= 1.0
+            if instance.stopped_at is not None:
+                return  # a stopped clock warns and breaches no more
             if breach and instance.breached_at is None:
                 instance.breached_at = command.at
                 instance.status = SlaStatus.BREACHED.value
@@ -137,6 +147,58 @@ class SlaActivities:
                 data=data,
             )
             _audit(session, instance, kind, command.at, f"{kind}:{command.fraction}", data)
+
+    @activity.defn(name=CANCEL_SLA)
+    @refusals_fail_fast
+    def cancel_sla(self, command: CancelSlaInput) -> SlaState:
+        """An operator's cancel: a STOP row ends the clock, the status is CANCELLED (audit row
+        and `sla.cancelled` event); an instance stopped already is left as it is."""
+        with Session(self.engine) as session, session.begin():
+            instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
+            if instance is None:  # cancelled before it opened: open it, then stop it
+                opening = OpenSlaInput(
+                    instance_id=command.instance_id,
+                    definition=command.definition,
+                    subject=command.subject,
+                    candidate_id=command.candidate_id,
+                    at=command.at,
+                )
+                instance = _create(session, opening)
+            if instance.stopped_at is None:
+                log = log_of(session, instance.id)
+                session.add(
+                    SlaLogEntry(
+                        instance_id=instance.id,
+                        seq=len(log),
+                        kind=SlaEventKind.STOP.value,
+                        at=command.at,
+                    )
+                )
+                instance.stopped_at = command.at
+                instance.status = SlaStatus.CANCELLED.value
+                session.add(instance)
+                data = {
+                    "definition": instance.definition,
+                    "version": instance.version,
+                    "subject": instance.subject,
+                    "reason": CANCELLED_BY_OPERATOR,
+                    "elapsed_s": elapsed(log, command.at).total_seconds(),
+                    "goal_s": instance.goal_s,
+                }
+                key = f"sla:{instance.id}:cancelled"
+                publish(
+                    session,
+                    type="sla.cancelled",
+                    subject=instance.subject,
+                    at=command.at,
+                    key=key,
+                    data=data,
+                )
+                detail = {**data, "note": command.note}
+                _audit(
+                    session, instance, "cancelled", command.at, "cancelled", detail, command.actor
+                )
+            return state_of(session, instance)
 
 
 def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
@@ -236,13 +298,14 @@ def _audit(
     at: datetime,
     key: str,
     detail: dict[str, Any],
+    actor: str = "system",
 ) -> None:
     write_audit(
         session,
         subject_kind="sla",
         subject_id=instance.subject,
         at=at,
-        actor="system",
+        actor=actor,
         action=f"sla_{action}",
         key=f"sla:{instance.id}:{key}",
         detail={"definition": instance.definition, **detail},

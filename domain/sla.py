@@ -28,6 +28,7 @@ class SlaStatus(StrEnum):
     PAUSED = "PAUSED"
     MET = "MET"
     BREACHED = "BREACHED"
+    CANCELLED = "CANCELLED"  # an operator cancelled its workflow: the clock stopped there
 
 
 @dataclass(frozen=True)

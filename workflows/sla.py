@@ -5,13 +5,16 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from domain.sla import SlaEvent, SlaEventKind, accepts, next_due, status
+from domain.sla import SlaEvent, SlaEventKind, SlaStatus, accepts, next_due, status
+from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
+    CANCEL_SLA,
     CATCH_UP_SLA,
     OPEN_SLA,
     RECORD_SLA_DUE,
     AppendSlaEventInput,
+    CancelSlaInput,
     CatchUpSlaInput,
     CatchUpSlaResult,
     OpenSlaInput,
@@ -37,7 +40,11 @@ class SlaWorkflow:
     any number, in any order, end the same), `pause`, `resume`, `stop`. Query: `state`.
     Timer: the next warning or the breach, for the remaining running time; a pause
     cancels it and a resume re-arms it (no burst of stale timers).
-    Activities: open_sla, append_sla_event, catch_up_sla_with_candidate, record_sla_due.
+    Cancel (Temporal UI or CLI): the clock stops there, the instance is CANCELLED (a STOP
+    row, an audit row with the operator and reason CANCELLED_BY_OPERATOR, `sla.cancelled`)
+    and the run ends Canceled; an instance stopped meanwhile just completes.
+    Activities: open_sla, append_sla_event, catch_up_sla_with_candidate, record_sla_due,
+    cancel_sla, find_cancel_requester.
     """
 
     def __init__(self) -> None:
@@ -45,7 +52,29 @@ class SlaWorkflow:
         self._catch_up = False
         self._state: SlaState | None = None
 
+    async def _stop_for_operator(self, start: StartSlaInput) -> SlaState | AfterCancel:
+        """A cancel request: stop the clock as CANCELLED, recorded for the operator."""
+        actor, note = await operator_of_cancel()
+        self._state = await workflow.execute_activity(
+            CANCEL_SLA,
+            CancelSlaInput(
+                instance_id=sla_workflow_id(start.definition, start.subject),
+                definition=start.definition,
+                subject=start.subject,
+                candidate_id=start.candidate_id,
+                actor=actor,
+                note=note,
+                at=workflow.now(),
+            ),
+            result_type=SlaState,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+        state = self._publish()
+        return AfterCancel.END_CANCELLED if state.status == SlaStatus.CANCELLED else state
+
     @workflow.run
+    @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartSlaInput) -> SlaState:
         """Open the instance, then time it until it stops."""
         self._state = await workflow.execute_activity(
@@ -177,6 +206,8 @@ class SlaWorkflow:
     def _publish(self) -> SlaState:
         state = self._require()
         current = status(self._log(), breached=state.breached_at is not None)
+        if state.status == SlaStatus.CANCELLED:  # the log alone reads as stopped (MET)
+            current = state.status
         self._state = state = state.model_copy(update={"status": current})
         workflow.upsert_search_attributes(
             [

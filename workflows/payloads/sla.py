@@ -80,6 +80,18 @@ class RecordSlaDueInput(Payload):
     at: datetime
 
 
+class CancelSlaInput(Payload):
+    """Activity input: an operator's cancel stops the instance as CANCELLED at `at`."""
+
+    instance_id: str
+    definition: str
+    subject: str
+    candidate_id: str | None
+    actor: str
+    note: str | None
+    at: datetime
+
+
 class StopSlasInput(Payload):
     """Activity input: send `stop` to these SLA workflows (those never started are skipped)."""
 
@@ -92,6 +104,7 @@ STOP_SLAS = "stop_slas"
 APPEND_SLA_EVENT = "append_sla_event"
 CATCH_UP_SLA = "catch_up_sla_with_candidate"
 RECORD_SLA_DUE = "record_sla_due"
+CANCEL_SLA = "cancel_sla"
 
 
 def sla_workflow_id(definition: str, subject: str) -> str:
