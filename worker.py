@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.application import ApplicationActivities
 from activities.assignment import AssignmentActivities
+from activities.cancellation import CancellationActivities
 from activities.checklist_sync import ChecklistSyncActivities
 from activities.induction import InductionActivities
 from activities.outcome import OutcomeActivities
@@ -59,6 +60,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     inductions = InductionActivities(engine)
     outcomes = OutcomeActivities(engine)
     outcome_batches = OutcomeBatchActivities(engine, client)
+    cancels = CancellationActivities(engine, client)
     return Worker(
         client,
         task_queue=task_queue,
@@ -67,6 +69,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
         activities=[
             applications.record_submission,
             applications.record_withdrawal,
+            applications.record_operator_withdrawal,
             applications.record_loq_reminder,
             applications.record_loq_expiry,
             assignments.record_assignment,
@@ -76,12 +79,15 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             reviews.record_review_submission,
             slas.open_sla,
             slas.append_sla_event,
+            slas.catch_up_sla_with_candidate,
             slas.record_sla_due,
+            slas.cancel_sla,
             slas.start_sla,
             slas.stop_slas,
             checklist_syncs.open_checklist_sync,
             checklist_syncs.sync_checklist_page,
             checklist_syncs.close_checklist_sync,
+            checklist_syncs.cancel_checklist_sync,
             inductions.record_induction_report,
             inductions.record_ab_claim_reminder,
             outcomes.record_outcome_submission,
@@ -89,11 +95,15 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             outcomes.record_outcome_amendment,
             outcomes.release_outcome,
             outcomes.schedule_outcome_release,
+            outcomes.cancel_outcome_schedule,
             outcome_batches.schedule_release_batch,
             outcome_batches.release_batch_chunk,
             outcome_batches.list_batch_released,
             outcome_batches.notify_outcomes_released,
             outcome_batches.close_release_batch,
+            outcome_batches.cancel_release_batch,
+            cancels.find_cancel_requester,
+            cancels.record_refused_cancel,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,

@@ -20,6 +20,7 @@ from activities.case import (
 )
 from activities.refusal import refusals_fail_fast
 from domain.application import (
+    TERMINAL_STATUSES,
     ApplicationAction,
     ApplicationOutcome,
     ApplicationStatus,
@@ -29,6 +30,7 @@ from domain.application import (
     ensure_allowed,
     first_stage,
 )
+from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict
 from domain.review import ReviewStatus
 from domain.template import TemplateDefinition
@@ -41,8 +43,10 @@ from models.application import (
 from models.assessment import Assessment, AssessmentSection
 from models.review import Assignment, Review, ReviewResponse
 from workflows.payloads.application import (
+    RECORD_OPERATOR_WITHDRAWAL,
     RECORD_SUBMISSION,
     RECORD_WITHDRAWAL,
+    RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
     RecordWithdrawalInput,
     SubmissionResult,
@@ -117,12 +121,25 @@ class ApplicationActivities:
             application = lock_application(session, command.application_id)
             if application.status != ApplicationStatus.WITHDRAWN.value:
                 ensure_allowed(ApplicationAction.WITHDRAW, ApplicationStatus(application.status))
-                close_assignments(session, application.id, command.at)
-                application.loq_deadline_at = None
-                mark_withdrawn(
-                    session, application, actor=command.actor, at=command.at, reason=command.reason
+                _withdraw(session, application, command.actor, command.reason, command.at)
+            return snapshot(session, application)
+
+    @activity.defn(name=RECORD_OPERATOR_WITHDRAWAL)
+    @refusals_fail_fast
+    def record_operator_withdrawal(self, command: RecordOperatorWithdrawalInput) -> CaseSnapshot:
+        """An operator's cancel: withdraw as `record_withdrawal` does, reason
+        CANCELLED_BY_OPERATOR; a case that ended meanwhile is left as it is."""
+        with Session(self.engine) as session, session.begin():
+            application = lock_application(session, command.application_id)
+            if ApplicationStatus(application.status) not in TERMINAL_STATUSES:
+                _withdraw(
+                    session,
+                    application,
+                    command.actor,
+                    CANCELLED_BY_OPERATOR,
+                    command.at,
+                    note=command.note,
                 )
-                bump(session, application, command.at)
             return snapshot(session, application)
 
     @activity.defn(name=RECORD_LOQ_REMINDER)
@@ -168,6 +185,22 @@ class ApplicationActivities:
                 )
                 bump(session, application, command.at)
             return snapshot(session, application)
+
+
+def _withdraw(
+    session: Session,
+    application: Application,
+    actor: str,
+    reason: str | None,
+    at: datetime,
+    *,
+    note: str | None = None,
+) -> None:
+    """Open assignments end, the LOQ clock stops, the application is WITHDRAWN (audited)."""
+    close_assignments(session, application.id, at)
+    application.loq_deadline_at = None
+    mark_withdrawn(session, application, actor=actor, at=at, reason=reason, note=note)
+    bump(session, application, at)
 
 
 def _loq_open(application: Application, loq_round: int) -> bool:

@@ -1,4 +1,5 @@
-"""Check-list sync activities: open a sync, sync one page of assessments, close it."""
+"""Check-list sync activities: open a sync, sync one page of assessments, close it, or
+cancel it for an operator."""
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,20 +15,27 @@ from activities.checklist_sync_batch import (
     write_page,
 )
 from activities.refusal import refusals_fail_fast
+from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.checklist_sync import SyncStatus
 from domain.errors import Invalid, NotFound, field_error
 from models import checklist_sync as syncs
 from models.checklist_sync import ChecklistSync
+from models.event import publish, write_audit
 from models.template import Template
 from workflows.payloads.checklist_sync import (
+    CANCEL_CHECKLIST_SYNC,
     CLOSE_CHECKLIST_SYNC,
     OPEN_CHECKLIST_SYNC,
     SYNC_CHECKLIST_PAGE,
+    CancelChecklistSyncInput,
     ChecklistSyncProgress,
     CloseChecklistSyncInput,
     OpenChecklistSyncInput,
     SyncChecklistPageInput,
 )
+
+# The counts a cancelled sync's audit row and event keep.
+COUNTS = {"pages", "found", "synced", "unchanged", "skipped", "failed"}
 
 
 class ChecklistSyncActivities:
@@ -76,6 +84,8 @@ class ChecklistSyncActivities:
                 raise NotFound(f"check-list sync {command.sync_id} was never opened")
             if sync.pages >= command.page:  # a retry of a page that committed
                 return progress_of(sync)
+            if sync.status != SyncStatus.RUNNING.value:  # cancelled meanwhile: no more pages
+                return progress_of(sync, done=True)
             ids = syncs.eligible_page(session, sync.template_code, sync.cursor, command.page_size)
             assessments = syncs.still_eligible(session, ids, lock=not sync.dry_run) if ids else []
             sections = syncs.sections_of(session, [a.id for a in assessments])
@@ -121,6 +131,51 @@ class ChecklistSyncActivities:
                 sync.finished_at = sync.updated_at = command.at
                 session.add(sync)
                 session.flush()
+            return progress_of(sync, done=True)
+
+    @activity.defn(name=CANCEL_CHECKLIST_SYNC)
+    @refusals_fail_fast
+    def cancel_checklist_sync(self, command: CancelChecklistSyncInput) -> ChecklistSyncProgress:
+        """An operator's cancel: a running sync stops as CANCELLED, its pages kept (audit row
+        and `checklist_sync.cancelled`); a sync that ended is left as it is."""
+        with Session(self.engine) as session, session.begin():
+            sync = syncs.lock(session, command.sync_id)
+            if sync is None:  # cancelled before its row was opened
+                sync = ChecklistSync(
+                    id=command.sync_id,
+                    template_code=command.template_code,
+                    dry_run=command.dry_run,
+                    status=SyncStatus.RUNNING.value,
+                    actor=command.started_by,
+                    started_at=command.at,
+                    updated_at=command.at,
+                )
+            if sync.status == SyncStatus.RUNNING.value:
+                sync.status = SyncStatus.CANCELLED.value
+                sync.finished_at = sync.updated_at = command.at
+                session.add(sync)
+                session.flush()
+                progress = progress_of(sync, done=True)
+                detail = {"reason": CANCELLED_BY_OPERATOR, **progress.model_dump(include=COUNTS)}
+                key = f"checklist_sync:{sync.id}:cancelled"
+                write_audit(
+                    session,
+                    subject_kind="checklist_sync",
+                    subject_id=sync.id,
+                    at=command.at,
+                    actor=command.actor,
+                    action="cancelled",
+                    key=key,
+                    detail={**detail, "note": command.note},
+                )
+                publish(
+                    session,
+                    type="checklist_sync.cancelled",
+                    subject=sync.id,
+                    at=command.at,
+                    key=key,
+                    data={"sync_id": sync.id, **detail},
+                )
             return progress_of(sync, done=True)
 
 

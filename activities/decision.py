@@ -14,18 +14,17 @@ from activities.effects import (
 )
 from domain.application import ApplicationOutcome
 from domain.errors import Conflict
-from domain.review import ResponseDecision, ReviewDecision, ReviewStatus, ensure_submittable
+from domain.review import (
+    ResponseDecision,
+    ReviewDecision,
+    ReviewStatus,
+    ensure_submittable,
+    waiting_sections,
+)
 from models.application import Application
 from models.review import Assignment, Review, ReviewResponse, current_responses
-from models.review_targets import (
-    element_sections,
-    live_responses,
-    lower_reviews,
-    reason_kinds,
-    situation_of,
-    verdicts,
-)
-from workflows.payloads.review import CaseShape, RecordReviewSubmissionInput
+from models.review_targets import situation_of
+from workflows.payloads.review import RecordReviewSubmissionInput
 
 
 def apply_decision(
@@ -34,18 +33,11 @@ def apply_decision(
     """Refuse what the rules refuse; otherwise trim, submit and apply the decision."""
     template = template_of(session, application)
     shape = shape_of(template)
-    stage = shape.stage(review.stage)
     assignment = session.get(Assignment, review.assignment_id)
     assert assignment is not None
-    sections_of = element_sections(template)
-    responses = live_responses(
-        session, application, review, assignment.assigned_sections, sections_of
-    )
-    if review.level > 1:
-        _ensure_lower_levels_cover(session, application, shape, review)
-    _ensure_disagreements_answered(session, application, review, responses)
-    judged = verdicts(session, review, responses, reason_kinds(session, application.id))
-    situation = situation_of(review, stage.levels, stage.final_decision, judged)
+    responses, situation = situation_of(session, application, review, assignment, template)
+    if not waiting_sections(situation):  # waiting for the level below is the first reason
+        _ensure_disagreements_answered(session, application, review, responses)
     ensure_submittable(
         situation, command.decision, [r.target_id for r in responses if r.decision is None]
     )
@@ -71,24 +63,6 @@ def apply_decision(
             send_questions(session, application, shape, decided, command)
         case ReviewDecision.CHANGES_REQUESTED:
             request_changes(session, application, review, decided, command.at)
-
-
-def _ensure_lower_levels_cover(
-    session: Session, application: Application, shape: CaseShape, review: Review
-) -> None:
-    """A consolidation needs a submitted lower-level review for every section (409)."""
-    covered = {
-        section
-        for _, assignment in lower_reviews(session, application.id, review.stage, review.level - 1)
-        for section in assignment.assigned_sections
-    }
-    uncovered = [s for s in shape.review_sections(review.stage) if s not in covered]
-    if uncovered:
-        raise Conflict(
-            f"level {review.level - 1} has not submitted every section yet; "
-            f"missing: {', '.join(uncovered)}",
-            allowed=[],
-        )
 
 
 def _ensure_disagreements_answered(

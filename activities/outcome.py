@@ -1,4 +1,5 @@
-"""Outcome activities: submission, QA sign-off, amendment, release now, own schedule."""
+"""Outcome activities: submission, QA sign-off, amendment, release now, own schedule,
+an operator's cancel (drops the own schedule)."""
 
 from datetime import datetime
 from typing import Any
@@ -8,6 +9,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.refusal import refusals_fail_fast
+from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict, Invalid, NotFound, field_error
 from domain.outcome import (
     CandidateStatus,
@@ -16,6 +18,7 @@ from domain.outcome import (
     OutcomeStatus,
     ReleaseMethod,
     Step,
+    cancel_refusal,
     ensure_allowed,
     is_active,
     on_qa_signoff,
@@ -27,11 +30,13 @@ from models.event import AuditEntry, publish, write_audit
 from models.outcome import OWN_SCHEDULE, Outcome, action_key
 from models.outcome_release import release_outcomes, take_schedule
 from workflows.payloads.outcome import (
+    CANCEL_OUTCOME_SCHEDULE,
     RECORD_AMENDMENT,
     RECORD_OUTCOME_SUBMISSION,
     RECORD_QA_SIGNOFF,
     RELEASE_OUTCOME,
     SCHEDULE_OUTCOME_RELEASE,
+    CancelOutcomeScheduleInput,
     OutcomeSnapshot,
     RecordAmendmentInput,
     RecordOutcomeSubmissionInput,
@@ -184,6 +189,52 @@ class OutcomeActivities:
             )
             return _fresh(session, outcome)
 
+    @activity.defn(name=CANCEL_OUTCOME_SCHEDULE)
+    @refusals_fail_fast
+    def cancel_outcome_schedule(self, command: CancelOutcomeScheduleInput) -> OutcomeSnapshot:
+        """An operator's cancel: drop the outcome's own scheduled release (it stays pending,
+        its to-do open); anything else is refused, and why goes in the audit trail."""
+        with Session(self.engine) as session, session.begin():
+            outcome = lock_outcome(session, command.kind, command.outcome_id)
+            key = f"{outcome.kind}:{outcome.id}:unscheduled:{command.at.isoformat()}"
+            if _keyed(session, key):  # a retry: this cancel dropped the schedule already
+                return snapshot_of(outcome)
+            why = cancel_refusal(
+                OutcomeStatus(outcome.status),
+                own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
+                scheduled=outcome.scheduled_release_at is not None,
+            )
+            if why is not None:
+                write_audit(
+                    session,
+                    subject_kind=outcome.kind,
+                    subject_id=outcome.id,
+                    at=command.at,
+                    actor=command.actor,
+                    action="cancel_refused",
+                    key=f"{outcome.kind}:{outcome.id}:cancel_refused:{command.at.isoformat()}",
+                    detail={"reason": CANCELLED_BY_OPERATOR, "note": command.note, "why": why},
+                )
+                return snapshot_of(outcome)
+            assert outcome.scheduled_release_at is not None
+            dropped = outcome.scheduled_release_at.isoformat()
+            outcome.scheduled_release_at = outcome.schedule_owner = None
+            outcome.revision += 1
+            outcome.updated_at = command.at
+            session.add(outcome)
+            detail = {"reason": CANCELLED_BY_OPERATOR, "release_at": dropped}
+            _audit_and_event(
+                session,
+                outcome,
+                command.actor,
+                command.at,
+                "release_unscheduled",
+                key,
+                detail,
+                note=command.note,
+            )
+            return _fresh(session, outcome)
+
 
 def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
     """The outcome row, locked for the rest of the transaction."""
@@ -269,7 +320,11 @@ def _take_step(
 
 
 def _recorded(session: Session, outcome: Outcome, action: str, round_: int) -> bool:
-    key = f"{outcome.kind}:{outcome.id}:{action}:{round_}"
+    return _keyed(session, f"{outcome.kind}:{outcome.id}:{action}:{round_}")
+
+
+def _keyed(session: Session, key: str) -> bool:
+    """True when an audit row with dedupe key `key` exists."""
     return (
         session.exec(select(AuditEntry.id).where(AuditEntry.dedupe_key == key)).first() is not None
     )
@@ -296,8 +351,11 @@ def _audit_and_event(
     action: str,
     key: str,
     detail: dict[str, Any],
+    *,
+    note: str | None = None,
 ) -> None:
-    """An audit row and a `{kind}.{action}` event; neither carries the (withheld) grade."""
+    """An audit row and a `{kind}.{action}` event; neither carries the (withheld) grade,
+    and an operator's `note` stays in the (internal) audit row."""
     write_audit(
         session,
         subject_kind=outcome.kind,
@@ -306,7 +364,7 @@ def _audit_and_event(
         actor=actor,
         action=action,
         key=key,
-        detail=detail,
+        detail={**detail, "note": note} if note else detail,
     )
     publish(
         session,

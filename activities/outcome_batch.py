@@ -1,4 +1,5 @@
-"""Bulk release activities: set-based, one transaction per chunk, safe to retry."""
+"""Bulk release activities: set-based, one transaction per chunk, safe to retry; an
+operator's cancel of the batch."""
 
 import asyncio
 from collections.abc import Collection
@@ -10,18 +11,21 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.refusal import refusals_fail_fast
+from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod
 from models.event import publish, write_audit
 from models.outcome import Outcome, ReleaseBatch, ReleaseBatchItem
-from models.outcome_release import release_outcomes, take_batch_schedule
+from models.outcome_release import drop_batch_schedule, release_outcomes, take_batch_schedule
 from workflows.payloads.outcome import (
+    CANCEL_BATCH,
     CLOSE_BATCH,
     LIST_RELEASED,
     NOTIFY_RELEASED,
     RELEASE_BATCH_CHUNK,
     SCHEDULE_BATCH,
     BatchCounts,
+    CancelBatchInput,
     CloseBatchInput,
     ListReleasedInput,
     NotifyReleasedInput,
@@ -34,6 +38,8 @@ from workflows.payloads.outcome import (
 
 # Signals in flight at once per notify activity (bounded: the server has limits too).
 NOTIFY_CONCURRENCY = 64
+# Statuses after which a batch changes no more.
+ENDED = ("COMPLETED", "CANCELLED")
 
 
 class OutcomeBatchActivities:
@@ -77,6 +83,8 @@ class OutcomeBatchActivities:
         """
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
+            if batch.status in ENDED:  # a cancelled batch releases nothing more
+                return counts_of(session, batch)
             state = "SCHEDULED" if command.method == ReleaseMethod.SCHEDULED else "PENDING"
             ids = session.exec(
                 select(ReleaseBatchItem.outcome_id)
@@ -163,7 +171,7 @@ class OutcomeBatchActivities:
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
             counts = counts_of(session, batch)
-            if batch.status != "COMPLETED":
+            if batch.status not in ENDED:
                 batch.status = "COMPLETED"
                 batch.completed_at = batch.updated_at = command.at
                 session.add(batch)
@@ -188,6 +196,54 @@ class OutcomeBatchActivities:
                     data={"batch_id": batch.id, **detail},
                 )
             return counts.model_copy(update={"status": batch.status})
+
+    @activity.defn(name=CANCEL_BATCH)
+    @refusals_fail_fast
+    def cancel_release_batch(self, command: CancelBatchInput) -> BatchCounts:
+        """An operator's cancel: what is left is skipped and the batch's schedules dropped
+        (those outcomes stay pending), released ones stay released; the batch is
+        CANCELLED. A batch with nothing left, or ended, is left as it is."""
+        with Session(self.engine) as session, session.begin():
+            batch = lock_batch(session, command.batch_id)
+            counts = counts_of(session, batch)
+            if batch.status in ENDED or counts.pending + counts.scheduled == 0:
+                return counts
+            if batch.release_at is not None:
+                drop_batch_schedule(
+                    session,
+                    batch.id,
+                    release_at=batch.release_at,
+                    reason=CANCELLED_BY_OPERATOR,
+                    actor=command.actor,
+                    at=command.at,
+                )
+            session.execute(_CANCEL_REST, {"batch_id": batch.id})
+            batch.status = "CANCELLED"
+            batch.completed_at = batch.updated_at = command.at
+            session.add(batch)
+            counts = counts_of(session, batch)
+            detail = {"reason": CANCELLED_BY_OPERATOR, "released": counts.released}
+            detail["skipped"] = counts.skipped
+            key = f"release_batch:{batch.id}:cancelled"
+            write_audit(
+                session,
+                subject_kind="release_batch",
+                subject_id=batch.id,
+                at=command.at,
+                actor=command.actor,
+                action="cancelled",
+                key=key,
+                detail={**detail, "note": command.note},
+            )
+            publish(
+                session,
+                type="release_batch.cancelled",
+                subject=batch.id,
+                at=command.at,
+                key=key,
+                data={"batch_id": batch.id, **detail},
+            )
+            return counts
 
 
 def lock_batch(session: Session, batch_id: str) -> ReleaseBatch:
@@ -234,6 +290,10 @@ _REASON = f"""
         FROM outcomes o WHERE o.id = i.outcome_id
     ), 'no such outcome')
 """
+_CANCEL_REST = text(
+    "UPDATE release_batch_items SET state = 'SKIPPED', reason = 'cancelled by an operator'"
+    " WHERE batch_id = :batch_id AND state IN ('PENDING', 'SCHEDULED')"
+)
 _MARK = text(
     "UPDATE release_batch_items SET state = :state"
     " WHERE batch_id = :batch_id AND outcome_id = ANY(:ids)"

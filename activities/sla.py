@@ -1,4 +1,5 @@
-"""SLA activities: open an instance, append to its log, record warnings and the breach."""
+"""SLA activities: open an instance, append to its log, record warnings and the breach,
+stop it for an operator's cancel."""
 
 import contextlib
 from datetime import datetime
@@ -14,19 +15,25 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.refusal import refusals_fail_fast
+from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import CandidateStatus, is_active
-from domain.sla import SlaEventKind, SlaStatus, elapsed, status
+from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
 from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
+    CANCEL_SLA,
+    CATCH_UP_SLA,
     OPEN_SLA,
     RECORD_SLA_DUE,
     START_SLA,
     STOP_SLAS,
     AppendSlaEventInput,
+    CancelSlaInput,
+    CatchUpSlaInput,
+    CatchUpSlaResult,
     OpenSlaInput,
     RecordSlaDueInput,
     SlaLogRow,
@@ -82,26 +89,26 @@ class SlaActivities:
         """Append row `seq` (once) and keep the instance's status in step."""
         with Session(self.engine) as session, session.begin():
             instance = _lock(session, command.instance_id)
-            session.execute(
-                insert(SlaLogEntry)
-                .values(
-                    instance_id=instance.id, seq=command.seq, kind=command.kind.value, at=command.at
-                )
-                .on_conflict_do_nothing(index_elements=["instance_id", "seq"])
-            )
-            if command.kind == SlaEventKind.STOP:
-                instance.stopped_at = instance.stopped_at or command.at
+            if instance.stopped_at is not None:
+                return  # stopped (or cancelled) already: the log is closed
+            _append(session, instance, command.seq, command.kind, command.at)
+
+    @activity.defn(name=CATCH_UP_SLA)
+    @refusals_fail_fast
+    def catch_up_sla_with_candidate(self, command: CatchUpSlaInput) -> CatchUpSlaResult:
+        """Pause or resume as the candidate's stored status calls for (row `seq`, once)."""
+        with Session(self.engine) as session, session.begin():
+            instance = _lock(session, command.instance_id)
             log = log_of(session, instance.id)
-            instance.status = status(log, breached=instance.breached_at is not None).value
-            session.add(instance)
-            _audit(
-                session,
-                instance,
-                command.kind.value.lower(),
-                command.at,
-                f"log:{command.seq}",
-                {"seq": command.seq},
-            )
+            if len(log) > command.seq:  # a retry: the first attempt appended it
+                return CatchUpSlaResult(kind=log[command.seq].kind)
+            if instance.stopped_at is not None:
+                return CatchUpSlaResult(kind=None)  # stopped (or cancelled): nothing to follow
+            active = not _candidate_inactive(session, instance.candidate_id)
+            kind = catch_up(log, candidate_active=active)
+            if kind is not None:
+                _append(session, instance, command.seq, kind, command.at)
+            return CatchUpSlaResult(kind=kind)
 
     @activity.defn(name=RECORD_SLA_DUE)
     @refusals_fail_fast
@@ -110,6 +117,8 @@ class SlaActivities:
         with Session(self.engine) as session, session.begin():
             instance = _lock(session, command.instance_id)
             breach = command.fraction >= 1.0
+            if instance.stopped_at is not None:
+                return  # a stopped clock warns and breaches no more
             if breach and instance.breached_at is None:
                 instance.breached_at = command.at
                 instance.status = SlaStatus.BREACHED.value
@@ -138,6 +147,58 @@ class SlaActivities:
                 data=data,
             )
             _audit(session, instance, kind, command.at, f"{kind}:{command.fraction}", data)
+
+    @activity.defn(name=CANCEL_SLA)
+    @refusals_fail_fast
+    def cancel_sla(self, command: CancelSlaInput) -> SlaState:
+        """An operator's cancel: a STOP row ends the clock, the status is CANCELLED (audit row
+        and `sla.cancelled` event); an instance stopped already is left as it is."""
+        with Session(self.engine) as session, session.begin():
+            instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
+            if instance is None:  # cancelled before it opened: open it, then stop it
+                opening = OpenSlaInput(
+                    instance_id=command.instance_id,
+                    definition=command.definition,
+                    subject=command.subject,
+                    candidate_id=command.candidate_id,
+                    at=command.at,
+                )
+                instance = _create(session, opening)
+            if instance.stopped_at is None:
+                log = log_of(session, instance.id)
+                session.add(
+                    SlaLogEntry(
+                        instance_id=instance.id,
+                        seq=len(log),
+                        kind=SlaEventKind.STOP.value,
+                        at=command.at,
+                    )
+                )
+                instance.stopped_at = command.at
+                instance.status = SlaStatus.CANCELLED.value
+                session.add(instance)
+                data = {
+                    "definition": instance.definition,
+                    "version": instance.version,
+                    "subject": instance.subject,
+                    "reason": CANCELLED_BY_OPERATOR,
+                    "elapsed_s": elapsed(log, command.at).total_seconds(),
+                    "goal_s": instance.goal_s,
+                }
+                key = f"sla:{instance.id}:cancelled"
+                publish(
+                    session,
+                    type="sla.cancelled",
+                    subject=instance.subject,
+                    at=command.at,
+                    key=key,
+                    data=data,
+                )
+                detail = {**data, "note": command.note}
+                _audit(
+                    session, instance, "cancelled", command.at, "cancelled", detail, command.actor
+                )
+            return state_of(session, instance)
 
 
 def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
@@ -175,10 +236,29 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     return instance
 
 
+def _append(
+    session: Session, instance: SlaInstance, seq: int, kind: SlaEventKind, at: datetime
+) -> None:
+    """Row `seq` of the log (once), the instance's status in step, and its audit row."""
+    session.execute(
+        insert(SlaLogEntry)
+        .values(instance_id=instance.id, seq=seq, kind=kind.value, at=at)
+        .on_conflict_do_nothing(index_elements=["instance_id", "seq"])
+    )
+    if kind == SlaEventKind.STOP:
+        instance.stopped_at = instance.stopped_at or at
+    log = log_of(session, instance.id)
+    instance.status = status(log, breached=instance.breached_at is not None).value
+    session.add(instance)
+    _audit(session, instance, kind.value.lower(), at, f"log:{seq}", {"seq": seq})
+
+
 def _candidate_inactive(session: Session, candidate_id: str | None) -> bool:
+    """Read under a share lock: a status change waits for this transaction, or it waits for
+    the change, so an SLA opened or caught up meanwhile never misses it."""
     if candidate_id is None:
         return False
-    candidate = session.get(Candidate, candidate_id)
+    candidate = session.get(Candidate, candidate_id, with_for_update={"read": True})
     return candidate is not None and not is_active(CandidateStatus(candidate.status))
 
 
@@ -218,13 +298,14 @@ def _audit(
     at: datetime,
     key: str,
     detail: dict[str, Any],
+    actor: str = "system",
 ) -> None:
     write_audit(
         session,
         subject_kind="sla",
         subject_id=instance.subject,
         at=at,
-        actor="system",
+        actor=actor,
         action=f"sla_{action}",
         key=f"sla:{instance.id}:{key}",
         detail={"definition": instance.definition, **detail},

@@ -24,6 +24,7 @@ class SyncStatus(StrEnum):
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"  # an operator cancelled its workflow: it stopped after a page
 
 
 class ChangeKind(StrEnum):

@@ -156,6 +156,21 @@ def ensure_allowed(action: str, status: OutcomeStatus) -> None:
         )
 
 
+def cancel_refusal(status: OutcomeStatus, *, own_schedule: bool, scheduled: bool) -> str | None:
+    """Why an operator's cancel of the outcome's workflow changes nothing, or None: it drops
+    the outcome's own scheduled release (the outcome stays pending release)."""
+    if status == OutcomeStatus.PENDING_RELEASE and own_schedule:
+        return None
+    if status == OutcomeStatus.RELEASED:
+        return "the outcome is released; a release cannot be undone"
+    if status == OutcomeStatus.PENDING_RELEASE and scheduled:
+        return "a release batch holds the schedule; cancel the batch to drop it"
+    return (
+        f"the outcome is {status.value} with no scheduled release to drop; "
+        "an outcome is never withdrawn, only released"
+    )
+
+
 def check_release_at(*, mode: ReleaseMode, release_at: datetime | None, now: datetime) -> None:
     """`scheduled` needs a future, zoned instant; `now` takes none."""
     if mode == ReleaseMode.NOW:

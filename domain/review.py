@@ -82,12 +82,18 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Situation:
-    """What `allowed_decisions` needs to know about a review."""
+    """What `allowed_decisions` needs to know about a review.
+
+    `stage_sections` are the sections the stage reviews; `lower_covered` the sections
+    that submitted reviews of the level below hold (what a consolidation can judge).
+    """
 
     level: int
     levels: int
     final_decision: bool
     verdicts: tuple[Verdict, ...]
+    stage_sections: tuple[str, ...]
+    lower_covered: frozenset[str]
 
     @property
     def is_consolidation(self) -> bool:
@@ -100,11 +106,19 @@ def missing(verdicts: Sequence[Verdict]) -> list[int]:
     return [i for i, verdict in enumerate(verdicts) if verdict.decision is None]
 
 
+def waiting_sections(situation: Situation) -> list[str]:
+    """Sections a consolidation still waits for: no submitted lower-level review holds them."""
+    if not situation.is_consolidation:
+        return []
+    return [s for s in situation.stage_sections if s not in situation.lower_covered]
+
+
 def can_submit(situation: Situation) -> bool:
-    """Level 1: all approved, or at least one declined. Above: every target decided."""
+    """Level 1: all approved, or at least one declined. Above: the level below has submitted
+    every section, and every target is decided."""
     verdicts = situation.verdicts
     if situation.is_consolidation:
-        return bool(verdicts) and not missing(verdicts)
+        return not waiting_sections(situation) and bool(verdicts) and not missing(verdicts)
     if any(v.decision == ResponseDecision.DECLINE for v in verdicts):
         return True
     return bool(verdicts) and all(v.decision == ResponseDecision.APPROVE for v in verdicts)
@@ -137,6 +151,12 @@ def ensure_submittable(
     situation: Situation, decision: ReviewDecision | None, missing_targets: Sequence[str]
 ) -> None:
     """Refuse (409) a submission that cannot be made or carries a decision not allowed."""
+    if waiting := waiting_sections(situation):
+        raise Conflict(
+            f"level {situation.level - 1} has not submitted every section yet; "
+            f"missing: {', '.join(waiting)}",
+            allowed=[],
+        )
     if not can_submit(situation):
         raise Conflict(
             "the review cannot be submitted yet: "

@@ -28,6 +28,7 @@ class SlaStatus(StrEnum):
     PAUSED = "PAUSED"
     MET = "MET"
     BREACHED = "BREACHED"
+    CANCELLED = "CANCELLED"  # an operator cancelled its workflow: the clock stopped there
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,13 @@ def accepts(log: Sequence[SlaEvent], kind: SlaEventKind) -> bool:
         SlaEventKind.STOP: set(),
     }
     return kind in allowed[state]
+
+
+def catch_up(log: Sequence[SlaEvent], *, candidate_active: bool) -> SlaEventKind | None:
+    """The row that brings the log in line with its candidate: a pause while the candidate
+    is inactive, a resume once active again; None when it already agrees (or stopped)."""
+    kind = SlaEventKind.RESUME if candidate_active else SlaEventKind.PAUSE
+    return kind if accepts(log, kind) else None
 
 
 def _state(log: Sequence[SlaEvent]) -> SlaEventKind | None:

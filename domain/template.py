@@ -124,6 +124,11 @@ class TemplateDefinition(_Frozen):
         """The element with `code`, if the template has one."""
         return next((e for s in self.sections for e in s.elements if e.code == code), None)
 
+    def reviewed_sections(self, stage_code: str) -> list[str]:
+        """Sections a stage reviews: a pre-assessment stage only the preliminary ones."""
+        stage = next(stage for stage in self.stages if stage.code == stage_code)
+        return [s.code for s in self.sections if s.preliminary or not stage.pre_assessment]
+
     def section_of(self, element_code: str) -> Section | None:
         """The section holding the element `element_code`."""
         return next(

@@ -65,9 +65,16 @@ def latest_responses(session: Session, application_id: str) -> list[ApplicationR
 
 
 def mark_withdrawn(
-    session: Session, application: Application, *, actor: str, at: datetime, reason: str | None
+    session: Session,
+    application: Application,
+    *,
+    actor: str,
+    at: datetime,
+    reason: str | None,
+    note: str | None = None,
 ) -> None:
-    """Mark `application` withdrawn with its audit row and event (caller's transaction)."""
+    """Mark `application` withdrawn with its audit row and event (caller's transaction);
+    an operator's `note` stays in the (internal) audit detail."""
     application.status = ApplicationStatus.WITHDRAWN.value
     application.updated_at = at
     session.add(application)
@@ -80,7 +87,7 @@ def mark_withdrawn(
         actor=actor,
         action="withdrawn",
         key=key,
-        detail={"reason": reason},
+        detail={"reason": reason, **({"note": note} if note else {})},
     )
     publish(
         session,

@@ -208,6 +208,66 @@ def take_batch_schedule(
     return int(taken)
 
 
+# A cancelled batch gives its schedules up: the outcomes stay pending, with no schedule.
+_DROP_BATCH_SCHEDULE = text(
+    """
+    WITH dropped AS (
+        UPDATE outcomes
+        SET scheduled_release_at = NULL, schedule_owner = NULL,
+            revision = revision + 1, updated_at = :at
+        WHERE id IN (SELECT outcome_id FROM release_batch_items
+                     WHERE batch_id = :batch_id AND state = 'SCHEDULED')
+          AND schedule_owner = :owner AND released_at IS NULL
+        RETURNING id, kind
+    ), keyed AS (
+        SELECT id, kind, kind || ':' || id || CAST(:key_suffix AS text) AS key,
+               jsonb_build_object('reason', CAST(:reason AS text),
+                                  'release_at', CAST(:release_at_text AS text),
+                                  'batch_id', CAST(:batch_id AS text)) AS detail
+        FROM dropped
+    ), audit AS (
+        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
+        SELECT kind, id, :at, :actor, 'release_unscheduled', detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    ), events AS (
+        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
+        SELECT kind || '.release_unscheduled', id, :at,
+               jsonb_build_object('id', id, 'kind', kind) || detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    )
+    SELECT count(*) FROM dropped
+    """
+)
+
+
+def drop_batch_schedule(
+    session: Session, batch_id: str, *, release_at: datetime, reason: str, actor: str, at: datetime
+) -> int:
+    """Give up the schedule of every outcome the batch still holds (they stay pending).
+
+    Set-based, in the caller's transaction, like `take_batch_schedule`: one audit row and
+    one `{kind}.release_unscheduled` event per outcome, keyed so a retry writes neither
+    again. Returns how many schedules were dropped.
+    """
+    release_at_text = release_at.isoformat()
+    dropped = session.execute(
+        _DROP_BATCH_SCHEDULE,
+        {
+            "batch_id": batch_id,
+            "owner": f"batch:{batch_id}",
+            "release_at_text": release_at_text,
+            "key_suffix": f":unscheduled:{release_at_text}:batch:{batch_id}",
+            "reason": reason,
+            "at": at,
+            "actor": actor,
+        },
+    ).scalar_one()
+    session.expire_all()
+    return int(dropped)
+
+
 def legacy_candidates() -> ColumnElement[bool]:
     """Outcomes complete before release tracking existed and never released since."""
     return and_(

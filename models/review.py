@@ -205,7 +205,15 @@ class ReviewPublic(BaseModel):
     responses: list[ReviewResponsePublic]
     allowed_decisions: list[ReviewDecision]
     can_submit: bool
-    missing: list[str]
+    missing: list[str] = pydantic.Field(
+        description="What stands between the review and its submission: the undecided "
+        "targets' ids, then the codes of the sections a consolidation still waits for."
+    )
+    missing_sections: list[str] = pydantic.Field(
+        default_factory=list,
+        description="Sections a consolidation still waits for: the level below has not "
+        "submitted a review holding them yet (also at the end of `missing`).",
+    )
 
 
 class ReviewSubmitBody(BaseModel):

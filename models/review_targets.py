@@ -141,9 +141,30 @@ def verdicts(
 
 
 def situation_of(
-    review: Review, levels: int, final_decision: bool, judged: tuple[Verdict, ...]
-) -> Situation:
-    """The review's situation for the decision table."""
-    return Situation(
-        level=review.level, levels=levels, final_decision=final_decision, verdicts=judged
+    session: Session,
+    application: Application,
+    review: Review,
+    assignment: Assignment,
+    template: TemplateDefinition,
+) -> tuple[list[ReviewResponse], Situation]:
+    """The review's live responses and its situation for the decision table: one reading
+    for the view and the submission alike."""
+    stage = next(s for s in template.stages if s.code == review.stage)
+    responses = live_responses(
+        session, application, review, assignment.assigned_sections, element_sections(template)
     )
+    judged = verdicts(session, review, responses, reason_kinds(session, application.id))
+    lower = (
+        lower_reviews(session, application.id, review.stage, review.level - 1)
+        if review.level > 1
+        else []
+    )
+    situation = Situation(
+        level=review.level,
+        levels=stage.levels,
+        final_decision=stage.final_decision,
+        verdicts=judged,
+        stage_sections=tuple(template.reviewed_sections(review.stage)),
+        lower_covered=frozenset(s for _, row in lower for s in row.assigned_sections),
+    )
+    return responses, situation

@@ -5,9 +5,12 @@ from datetime import datetime
 import pydantic
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.sla import SlaEvent, SlaEventKind, SlaStatus
+from domain.outcome import CandidateStatus, is_active
+from domain.sla import SlaEvent, SlaEventKind, SlaStatus, catch_up
+from models.candidate import Candidate
 from models.common import json_field, time_field
 
 
@@ -104,3 +107,25 @@ def log_of(session: Session, instance_id: str) -> list[SlaEvent]:
         .order_by(col(SlaLogEntry.seq))
     ).all()
     return [SlaEvent(SlaEventKind(row.kind), row.at) for row in rows]
+
+
+def slas_out_of_step(session: Session) -> list[str]:
+    """Running SLAs whose log disagrees with their candidate's status (a signal lost in a
+    crash after the status was committed): reconcile sends them `candidate_changed`."""
+    rows = session.exec(
+        select(SlaInstance.id, SlaLogEntry.kind, SlaLogEntry.at, Candidate.status)
+        .join(SlaLogEntry, col(SlaLogEntry.instance_id) == col(SlaInstance.id))
+        .join(Candidate, col(Candidate.id) == col(SlaInstance.candidate_id))
+        .where(col(SlaInstance.stopped_at).is_(None))
+        .order_by(col(SlaInstance.id), col(SlaLogEntry.seq).desc())
+        .ext(distinct_on(col(SlaInstance.id)))
+    ).all()
+    return [
+        instance_id
+        for instance_id, kind, at, status in rows
+        if catch_up(
+            [SlaEvent(SlaEventKind(kind), at)],
+            candidate_active=is_active(CandidateStatus(status)),
+        )
+        is not None
+    ]

@@ -14,9 +14,12 @@ from domain.application import (
     ensure_allowed,
 )
 from domain.errors import Conflict, Refusal
+from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.application import (
+    RECORD_OPERATOR_WITHDRAWAL,
     RECORD_SUBMISSION,
     RECORD_WITHDRAWAL,
+    RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
     RecordWithdrawalInput,
     StartApplicationReviewInput,
@@ -67,10 +70,17 @@ class ApplicationReviewWorkflow:
     Updates: `submit` (also resubmission), `withdraw`, `assign`, `unassign`,
     `start_review`, `submit_review`, `refresh_assignments`. Query: `state`.
     Timers: the LOQ deadline and its reminders.
-    Activities: record_submission, record_withdrawal, record_assignment,
-    record_unassignment, record_review_start, record_review_submission,
-    record_loq_reminder, record_loq_expiry, sync_assignments.
+    Cancel (Temporal UI or CLI): the operator's withdrawal. New updates are refused, those
+    under way finish, then the application is WITHDRAWN for the operator (reason
+    CANCELLED_BY_OPERATOR, assignments closed, LOQ clock ended) and the run ends Canceled;
+    a case already completed or withdrawn meanwhile just completes.
+    Activities: record_submission, record_withdrawal, record_operator_withdrawal,
+    record_assignment, record_unassignment, record_review_start, record_review_submission,
+    record_loq_reminder, record_loq_expiry, sync_assignments, find_cancel_requester.
     """
+
+    # Set once an operator's cancel is being handled: every update is refused from then on.
+    _withdrawing_for_operator = False
 
     @workflow.init
     def __init__(self, start: StartApplicationReviewInput) -> None:
@@ -84,7 +94,27 @@ class ApplicationReviewWorkflow:
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
 
+    async def _withdraw_for_operator(
+        self, start: StartApplicationReviewInput
+    ) -> CaseSnapshot | AfterCancel:
+        """A cancel request: withdraw for the operator once the updates under way finish."""
+        self._withdrawing_for_operator = True
+        actor, note = await operator_of_cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._case.status in TERMINAL_STATUSES:
+            return self._case
+        withdrawal = RecordOperatorWithdrawalInput(
+            application_id=self._case.application_id, actor=actor, note=note, at=workflow.now()
+        )
+        self._apply(
+            await self._record({CASE}, RECORD_OPERATOR_WITHDRAWAL, withdrawal, CaseSnapshot)
+        )
+        if self._case.status == ApplicationStatus.WITHDRAWN:
+            return AfterCancel.END_CANCELLED
+        return self._case  # it completed meanwhile (an LOQ expired): nothing to withdraw
+
     @workflow.run
+    @on_operator_cancel(_withdraw_for_operator)
     async def run(self, start: StartApplicationReviewInput) -> CaseSnapshot:
         """Live until completed or withdrawn; watch each LOQ's reminders and deadline."""
         while self._case.status not in TERMINAL_STATUSES:
@@ -349,6 +379,8 @@ class ApplicationReviewWorkflow:
             raise as_failure(refusal) from None
 
     def _refuse_if_busy(self, *keys_: str) -> None:
+        if self._withdrawing_for_operator:
+            raise as_failure(Conflict("an operator cancelled this case; it is being withdrawn"))
         busy = sorted(self._in_flight.intersection(keys_))
         if busy:
             raise as_failure(Conflict(f"another change ({', '.join(busy)}) is in progress"))

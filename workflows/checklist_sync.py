@@ -8,10 +8,13 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.checklist_sync import SyncStatus
+from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
 from workflows.payloads.checklist_sync import (
+    CANCEL_CHECKLIST_SYNC,
     CLOSE_CHECKLIST_SYNC,
     OPEN_CHECKLIST_SYNC,
     SYNC_CHECKLIST_PAGE,
+    CancelChecklistSyncInput,
     ChecklistSyncProgress,
     CloseChecklistSyncInput,
     OpenChecklistSyncInput,
@@ -41,6 +44,11 @@ class ChecklistSyncWorkflow:
     Activities: open_checklist_sync, sync_checklist_page (one per page, heartbeating its
     cursor), close_checklist_sync. Continues as new when the SDK suggests it (or after
     `pages_per_run` pages), carrying the counts; the row in `checklist_syncs` is the truth.
+    Cancel (Temporal UI or CLI): the page under way finishes (it is one transaction), then
+    the sync stops as CANCELLED with the pages done kept (audit row with the operator and
+    reason CANCELLED_BY_OPERATOR, `checklist_sync.cancelled`) and the run ends Canceled; a
+    later sync takes up what is left. Activities, besides: cancel_checklist_sync,
+    find_cancel_requester.
     """
 
     @workflow.init
@@ -53,8 +61,31 @@ class ChecklistSyncWorkflow:
             dry_run=start.dry_run,
             template_code=start.template_code,
         )
+        self._step = CurrentStep[ChecklistSyncProgress]()
+
+    async def _stop_for_operator(
+        self, start: StartChecklistSyncInput
+    ) -> ChecklistSyncProgress | AfterCancel:
+        """A cancel request: stop as CANCELLED once the page under way has committed."""
+        await self._step.finish()
+        actor, note = await operator_of_cancel()
+        cancel = CancelChecklistSyncInput(
+            sync_id=self._progress.sync_id,
+            template_code=self._start.template_code,
+            dry_run=self._start.dry_run,
+            started_by=self._start.actor,
+            actor=actor,
+            note=note,
+            at=workflow.now(),
+        )
+        self._progress = await self._call(CANCEL_CHECKLIST_SYNC, cancel)
+        self._publish()
+        if self._progress.status == SyncStatus.CANCELLED:
+            return AfterCancel.END_CANCELLED
+        return self._progress  # it had ended already
 
     @workflow.run
+    @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartChecklistSyncInput) -> ChecklistSyncProgress:
         """Open (first run only), then one activity per page until none is left, then close."""
         self._publish()
@@ -130,15 +161,17 @@ class ChecklistSyncWorkflow:
     async def _call(
         self, name: str, arg: object, *, heartbeat: bool = False
     ) -> ChecklistSyncProgress:
-        result: ChecklistSyncProgress = await workflow.execute_activity(
-            name,
-            arg,
-            result_type=ChecklistSyncProgress,
-            start_to_close_timeout=PAGE_TIMEOUT if heartbeat else SHORT_TIMEOUT,
-            heartbeat_timeout=PAGE_HEARTBEAT_TIMEOUT if heartbeat else None,
-            retry_policy=RETRY,
+        """Run one activity; an operator's cancel lets it finish (a page is never cut)."""
+        return await self._step.run(
+            workflow.execute_activity(
+                name,
+                arg,
+                result_type=ChecklistSyncProgress,
+                start_to_close_timeout=PAGE_TIMEOUT if heartbeat else SHORT_TIMEOUT,
+                heartbeat_timeout=PAGE_HEARTBEAT_TIMEOUT if heartbeat else None,
+                retry_policy=RETRY,
+            )
         )
-        return result
 
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""

@@ -15,6 +15,8 @@ from domain.induction import (
     check_claim,
     check_release,
 )
+from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
+from workflows.payloads.cancellation import RECORD_REFUSED_CANCEL, RecordRefusedCancelInput
 from workflows.payloads.induction import (
     RECORD_AB_CLAIM_REMINDER,
     RECORD_INDUCTION_REPORT,
@@ -29,7 +31,7 @@ from workflows.payloads.induction import (
     SchoolReportInput,
     StartInductionInput,
 )
-from workflows.refusal import as_failure, run_recording
+from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, run_recording
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -47,7 +49,12 @@ class InductionRegistrationWorkflow:
 
     Updates: `school_report`, `ab_claim`, `ab_release`, `migrated_report`. Query: `state`.
     Timer: the AB-claim reminder, `ab_claim_reminder_days` after the school's report.
-    Activities: record_induction_report, record_ab_claim_reminder.
+    Cancel (Temporal UI or CLI): refused, and the run goes on. The registration is the
+    teacher's record, which no operator withdraws (it ends when the induction closes); the
+    refusal is an audit row with the operator, reason CANCELLED_BY_OPERATOR and why.
+    Temporal delivers only a run's first cancel request.
+    Activities: record_induction_report, record_ab_claim_reminder, record_refused_cancel,
+    find_cancel_requester.
     """
 
     @workflow.init
@@ -62,7 +69,42 @@ class InductionRegistrationWorkflow:
         self._holder = carried.snapshot.claimed_by
         self._in_flight: set[str] = set()
 
+    async def _refuse_operator_cancel(
+        self, start: StartInductionInput
+    ) -> InductionSnapshot | AfterCancel:
+        """A cancel request: recorded as refused; the registration goes on."""
+        actor, note = await operator_of_cancel()
+        refusal = RecordRefusedCancelInput(
+            subject_kind="induction",
+            subject_id=self._trn,
+            actor=actor,
+            note=note,
+            why="an induction registration is the teacher's record; it ends when the "
+            "induction closes, never by a cancel",
+            at=workflow.now(),
+        )
+        await workflow.execute_activity(
+            RECORD_REFUSED_CANCEL,
+            refusal,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        since = self._state.unclaimed_since
+        if since is not None and since == self._reminded_for and self._holder is None:
+            # The cancel may have cut the reminder short; sent again, it is sent once.
+            reminder = RecordAbClaimReminderInput(
+                trn=self._trn,
+                unclaimed_since=since,
+                reminder_days=self._reminder_days,
+                at=workflow.now(),
+            )
+            self._apply(
+                await self._record(set(), RECORD_AB_CLAIM_REMINDER, reminder, InductionSnapshot)
+            )
+        return AfterCancel.CARRY_ON
+
     @workflow.run
+    @on_operator_cancel(_refuse_operator_cancel)
     async def run(self, start: StartInductionInput) -> InductionSnapshot:
         """Remind the school when no AB claims in time; continue as new when suggested."""
         while not self._continue_as_new_suggested():

@@ -10,13 +10,16 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import Conflict, Invalid, Refusal, field_error
 from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ensure_allowed
+from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.outcome import (
+    CANCEL_OUTCOME_SCHEDULE,
     RECORD_AMENDMENT,
     RECORD_OUTCOME_SUBMISSION,
     RECORD_QA_SIGNOFF,
     RELEASE_OUTCOME,
     SCHEDULE_OUTCOME_RELEASE,
     AmendOutcomeInput,
+    CancelOutcomeScheduleInput,
     OutcomeReleasedNotice,
     OutcomeSnapshot,
     QaSignoffInput,
@@ -55,9 +58,18 @@ class OutcomeReleaseWorkflow:
     Updates: `submit` (with start), `qa_signoff`, `amend`, `release_now`, `schedule_release`.
     Signal: `released` (a batch released it). Query: `state`.
     Timer: the outcome's own scheduled release (re-armed when moved, cancelled by "now").
+    Cancel (Temporal UI or CLI): an outcome is never withdrawn, so the run goes on. The
+    outcome's own scheduled release is dropped (it stays PENDING_RELEASE with its to-do;
+    an audit row with the operator and reason CANCELLED_BY_OPERATOR, and
+    `*.release_unscheduled`); with no own schedule the cancel is refused and the audit row
+    says why. Temporal delivers only a run's first cancel request.
     Activities: record_outcome_submission, record_qa_signoff, record_outcome_amendment,
-    release_outcome, schedule_outcome_release.
+    release_outcome, schedule_outcome_release, cancel_outcome_schedule,
+    find_cancel_requester.
     """
+
+    # True while an operator's cancel is handled: other changes wait (409) until it is done.
+    _cancelling = False
 
     @workflow.init
     def __init__(self, start: StartOutcomeReleaseInput) -> None:
@@ -76,7 +88,29 @@ class OutcomeReleaseWorkflow:
         self._sla_started = False
         self._slas_stopped = False
 
+    async def _unschedule_for_operator(
+        self, start: StartOutcomeReleaseInput
+    ) -> OutcomeSnapshot | AfterCancel:
+        """A cancel request: drop the own schedule (or refuse, saying why); the run goes on."""
+        self._cancelling = True
+        actor, note = await operator_of_cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        # A scheduled release the cancel cut short may still run: the row decides (both
+        # lock it, and a release needs the schedule the cancel drops). Stopping the SLAs,
+        # the run's last step, may have been cut short too: the record below does it again.
+        self._slas_stopped = False
+        command = CancelOutcomeScheduleInput(
+            kind=start.kind, outcome_id=start.outcome_id, actor=actor, note=note, at=workflow.now()
+        )
+        try:
+            await self._record(CANCEL_OUTCOME_SCHEDULE, command)
+        finally:
+            self._cancelling = False
+        self._armed = None  # a schedule set again for the same instant must arm a timer
+        return AfterCancel.CARRY_ON
+
     @workflow.run
+    @on_operator_cancel(_unschedule_for_operator)
     async def run(self, start: StartOutcomeReleaseInput) -> OutcomeSnapshot:
         """Live until released; while the outcome holds its own schedule, wait for it."""
         while self._state.status != OutcomeStatus.RELEASED:
@@ -331,7 +365,7 @@ class OutcomeReleaseWorkflow:
             raise as_failure(refusal) from None
 
     def _refuse_if_busy(self) -> None:
-        if self._busy:
+        if self._busy or self._cancelling:
             raise as_failure(Conflict("another change to this outcome is in progress"))
 
     def _publish(self) -> None:

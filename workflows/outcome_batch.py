@@ -7,13 +7,16 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 from domain.outcome import ReleaseMethod, ReleaseMode
+from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
 from workflows.payloads.outcome import (
+    CANCEL_BATCH,
     CLOSE_BATCH,
     LIST_RELEASED,
     NOTIFY_RELEASED,
     RELEASE_BATCH_CHUNK,
     SCHEDULE_BATCH,
     BatchCounts,
+    CancelBatchInput,
     CloseBatchInput,
     ListReleasedInput,
     NotifyReleasedInput,
@@ -43,13 +46,38 @@ class OutcomeReleaseBatchWorkflow:
     the batch), release_batch_chunk (set-based, one transaction per chunk, re-checking
     each outcome), list_batch_released + notify_outcomes_released (each released
     outcome's own workflow finishes), close_release_batch.
+    Cancel (Temporal UI or CLI): the activity under way (a chunk) finishes; then what is
+    left is skipped ("cancelled by an operator") and the batch's schedules are dropped
+    (those outcomes stay pending), released ones stay released and their workflows are
+    told; the batch is CANCELLED (audit row with the operator and reason
+    CANCELLED_BY_OPERATOR, `release_batch.cancelled`) and the run ends Canceled. With
+    nothing left it completes. Activities, besides: cancel_release_batch,
+    find_cancel_requester.
     """
 
     @workflow.init
     def __init__(self, start: StartReleaseBatchInput) -> None:
         self._progress = BatchCounts(batch_id=start.batch_id, status="QUEUED")
+        self._step = CurrentStep[Any]()
+
+    async def _stop_for_operator(self, start: StartReleaseBatchInput) -> BatchCounts | AfterCancel:
+        """A cancel request: skip what is left once the chunk under way is done."""
+        await self._step.finish()
+        actor, note = await operator_of_cancel()
+        cancel = CancelBatchInput(
+            batch_id=start.batch_id, actor=actor, note=note, at=workflow.now()
+        )
+        self._set(await self._call(CANCEL_BATCH, cancel, BatchCounts))
+        await self._notify(start)  # outcomes released before the cancel end their workflows
+        if self._progress.status == "CANCELLED":
+            return AfterCancel.END_CANCELLED
+        if self._progress.status != "COMPLETED":  # nothing was left: it ends as it would have
+            close = CloseBatchInput(batch_id=start.batch_id, at=workflow.now())
+            self._set(await self._call(CLOSE_BATCH, close, BatchCounts))
+        return self._progress
 
     @workflow.run
+    @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartReleaseBatchInput) -> BatchCounts:
         """Schedule (if asked), wait for the instant, release chunk by chunk, notify, close."""
         method = ReleaseMethod.MANUAL
@@ -120,12 +148,15 @@ class OutcomeReleaseBatchWorkflow:
             after = page.last_position
 
     async def _call(self, name: str, arg: object, result_type: type[Any]) -> Any:
-        return await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
+        """Run one activity; an operator's cancel lets it finish (a chunk is never cut)."""
+        return await self._step.run(
+            workflow.execute_activity(
+                name,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=TIMEOUT,
+                retry_policy=RETRY,
+            )
         )
 
     def _set(self, counts: BatchCounts) -> None:

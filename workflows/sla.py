@@ -5,12 +5,18 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from domain.sla import SlaEvent, SlaEventKind, accepts, next_due, status
+from domain.sla import SlaEvent, SlaEventKind, SlaStatus, accepts, next_due, status
+from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
+    CANCEL_SLA,
+    CATCH_UP_SLA,
     OPEN_SLA,
     RECORD_SLA_DUE,
     AppendSlaEventInput,
+    CancelSlaInput,
+    CatchUpSlaInput,
+    CatchUpSlaResult,
     OpenSlaInput,
     RecordSlaDueInput,
     SlaLogRow,
@@ -30,17 +36,45 @@ RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 class SlaWorkflow:
     """An SLA instance (id `sla-{definition}-{subject}`).
 
-    Signals: `pause`, `resume`, `stop`. Query: `state`.
+    Signals: `candidate_changed` (pause or resume as the candidate's stored status says:
+    any number, in any order, end the same), `pause`, `resume`, `stop`. Query: `state`.
     Timer: the next warning or the breach, for the remaining running time; a pause
     cancels it and a resume re-arms it (no burst of stale timers).
-    Activities: open_sla, append_sla_event, record_sla_due.
+    Cancel (Temporal UI or CLI): the clock stops there, the instance is CANCELLED (a STOP
+    row, an audit row with the operator and reason CANCELLED_BY_OPERATOR, `sla.cancelled`)
+    and the run ends Canceled; an instance stopped meanwhile just completes.
+    Activities: open_sla, append_sla_event, catch_up_sla_with_candidate, record_sla_due,
+    cancel_sla, find_cancel_requester.
     """
 
     def __init__(self) -> None:
         self._pending: list[SlaEventKind] = []
+        self._catch_up = False
         self._state: SlaState | None = None
 
+    async def _stop_for_operator(self, start: StartSlaInput) -> SlaState | AfterCancel:
+        """A cancel request: stop the clock as CANCELLED, recorded for the operator."""
+        actor, note = await operator_of_cancel()
+        self._state = await workflow.execute_activity(
+            CANCEL_SLA,
+            CancelSlaInput(
+                instance_id=sla_workflow_id(start.definition, start.subject),
+                definition=start.definition,
+                subject=start.subject,
+                candidate_id=start.candidate_id,
+                actor=actor,
+                note=note,
+                at=workflow.now(),
+            ),
+            result_type=SlaState,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+        state = self._publish()
+        return AfterCancel.END_CANCELLED if state.status == SlaStatus.CANCELLED else state
+
     @workflow.run
+    @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartSlaInput) -> SlaState:
         """Open the instance, then time it until it stops."""
         self._state = await workflow.execute_activity(
@@ -65,6 +99,11 @@ class SlaWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(start.model_copy(update={"start_paused": False}))
             await self._wait_for_next()
+
+    @workflow.signal
+    def candidate_changed(self) -> None:
+        """The candidate's status changed: pause or resume as the database now says."""
+        self._catch_up = True
 
     @workflow.signal
     def pause(self) -> None:
@@ -97,13 +136,13 @@ class SlaWorkflow:
             passed,
         )
         if found is None:
-            await workflow.wait_condition(lambda: bool(self._pending))
+            await workflow.wait_condition(self._has_news)
             return
         due, moment = found
         remaining = moment - workflow.now()
         if remaining > timedelta():
             try:
-                await workflow.wait_condition(lambda: bool(self._pending), timeout=remaining)
+                await workflow.wait_condition(self._has_news, timeout=remaining)
                 return  # a pause, resume or stop came first: the timer is cancelled
             except TimeoutError:
                 pass
@@ -134,6 +173,28 @@ class SlaWorkflow:
             )
             self._state = state.model_copy(update={"log": [*state.log, row]})
             self._publish()
+        if self._catch_up:
+            self._catch_up = False
+            if self._log()[-1].kind != SlaEventKind.STOP:
+                await self._catch_up_with_candidate()
+
+    async def _catch_up_with_candidate(self) -> None:
+        state = self._require()
+        at = workflow.now()
+        caught = await workflow.execute_activity(
+            CATCH_UP_SLA,
+            CatchUpSlaInput(instance_id=state.instance_id, seq=len(state.log), at=at),
+            result_type=CatchUpSlaResult,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+        if caught.kind is not None:
+            row = SlaLogRow(kind=caught.kind, at=at)
+            self._state = state.model_copy(update={"log": [*state.log, row]})
+            self._publish()
+
+    def _has_news(self) -> bool:
+        return bool(self._pending) or self._catch_up
 
     def _log(self) -> list[SlaEvent]:
         return [SlaEvent(row.kind, row.at) for row in self._require().log]
@@ -145,6 +206,8 @@ class SlaWorkflow:
     def _publish(self) -> SlaState:
         state = self._require()
         current = status(self._log(), breached=state.breached_at is not None)
+        if state.status == SlaStatus.CANCELLED:  # the log alone reads as stopped (MET)
+            current = state.status
         self._state = state = state.model_copy(update={"status": current})
         workflow.upsert_search_attributes(
             [

@@ -11,12 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.services import candidate as records
 from api.services import sla as slas
+from api.services.candidate_status import follow_status
 from domain.access import Principal, can_manage_outcome_records, can_set_candidate_status
 from domain.errors import NotFound
 from domain.outcome import can_read_outcome_records
 from domain.values import Id
 from models.candidate import (
-    Candidate,
     CandidateCreate,
     CandidatePublic,
     CandidateUpdate,
@@ -87,9 +87,8 @@ async def update_candidate(
     before, after = await run_in_threadpool(
         _update_candidate, engine, candidate_id, body, caller.sub
     )
-    if before.active != after.active:
-        workflow_ids = await run_in_threadpool(slas.running_slas, engine, candidate_id)
-        await slas.tell_candidate_slas(temporal, workflow_ids, active=after.active)
+    if body.status is not None:  # even unchanged: a retry after a crash catches up
+        await follow_status(engine, temporal, candidate_id)
     if after.gateway_approved_at is not None and before.gateway_approved_at is None:
         start = StartSlaInput(
             definition=slas.EPA_SLA, subject=candidate_id, candidate_id=candidate_id
@@ -102,15 +101,9 @@ def _update_candidate(
     engine: Engine, candidate_id: str, body: CandidateUpdate, actor: str
 ) -> tuple[CandidatePublic, CandidatePublic]:
     with Session(engine) as session:
-        row = session.get(Candidate, candidate_id)
-        if row is None:
-            raise NotFound(f"candidate {candidate_id} does not exist")
-        before = records.candidate_public(row)
-    with Session(engine) as session:
-        after = records.update_candidate(
+        return records.update_candidate(
             session, candidate_id, body, actor=actor, at=datetime.now(UTC)
         )
-    return before, after
 
 
 @router.get("/candidates/{candidate_id}")

@@ -13,6 +13,7 @@ from api import commands
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.services import outcome as outcomes
+from api.services.candidate_status import StatusChange, follow_status
 from domain.access import (
     Principal,
     can_qa_outcomes,
@@ -267,10 +268,24 @@ async def amend_certification(
 @router.post("/resits", status_code=status.HTTP_201_CREATED)
 def book_resit(body: RebookingCreate, session: SessionDep, caller: Rebooker) -> RebookingPublic:
     """Rebook a failed element: refused (409) until the failed result is released."""
-    return outcomes.rebook(session, caller, "resit", body.result_id, at=datetime.now(UTC))
+    booking, _ = outcomes.rebook(session, caller, "resit", body.result_id, at=datetime.now(UTC))
+    return booking
 
 
 @router.post("/retakes", status_code=status.HTTP_201_CREATED)
-def book_retake(body: RebookingCreate, session: SessionDep, caller: Rebooker) -> RebookingPublic:
-    """Put the candidate into retake review: refused (409) until the result is released."""
-    return outcomes.rebook(session, caller, "retake", body.result_id, at=datetime.now(UTC))
+async def book_retake(
+    body: RebookingCreate, engine: EngineDep, temporal: TemporalDep, caller: Rebooker
+) -> RebookingPublic:
+    """Put the candidate into retake review (its SLAs and release to-dos pause): refused
+    (409) until the result is released."""
+    booking, change = await run_in_threadpool(_book_retake, engine, caller, body.result_id)
+    if change is not None:
+        await follow_status(engine, temporal, change.candidate_id)
+    return booking
+
+
+def _book_retake(
+    engine: Engine, caller: Principal, result_id: str
+) -> tuple[RebookingPublic, StatusChange | None]:
+    with Session(engine) as session:
+        return outcomes.rebook(session, caller, "retake", result_id, at=datetime.now(UTC))

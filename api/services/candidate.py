@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from api.services.candidate_status import change_status
 from domain.access import Principal
 from domain.errors import Invalid, NotFound, field_error
 from domain.outcome import CandidateStatus, is_active, may_see
-from models.action import ActionStatus
 from models.candidate import (
     Candidate,
     CandidateCreate,
@@ -25,8 +25,7 @@ from models.candidate import (
     ProviderPublic,
     ProviderUpdate,
 )
-from models.event import publish, write_audit
-from models.outcome_release import set_release_actions
+from models.event import write_audit
 
 
 def create_provider(session: Session, body: ProviderCreate, *, at: datetime) -> ProviderPublic:
@@ -104,58 +103,23 @@ def create_candidate(session: Session, body: CandidateCreate, *, at: datetime) -
 
 def update_candidate(
     session: Session, candidate_id: str, body: CandidateUpdate, *, actor: str, at: datetime
-) -> CandidatePublic:
-    """Change status (pausing or resuming release to-dos) or the gateway approval date."""
+) -> tuple[CandidatePublic, CandidatePublic]:
+    """Change status (pausing or resuming release to-dos) or the gateway approval date;
+    the candidate before and after, read under the row lock."""
     with session.begin():
         candidate = session.exec(
             select(Candidate).where(Candidate.id == candidate_id).with_for_update()
         ).one_or_none()
         if candidate is None:
             raise NotFound(f"candidate {candidate_id} does not exist")
-        before = CandidateStatus(candidate.status)
+        before = candidate_public(candidate)
         if body.gateway_approved_at is not None:
             candidate.gateway_approved_at = body.gateway_approved_at
-        if body.status is not None and body.status != before:
-            candidate.status = body.status.value
-            change_activity(session, candidate, before, body.status, actor=actor, at=at)
+        if body.status is not None:
+            change_status(session, candidate, body.status, actor=actor, at=at)
         candidate.updated_at = at
         session.add(candidate)
-    return candidate_public(candidate)
-
-
-def change_activity(
-    session: Session,
-    candidate: Candidate,
-    before: CandidateStatus,
-    after: CandidateStatus,
-    *,
-    actor: str,
-    at: datetime,
-) -> None:
-    """Record a status change; crossing active/inactive pauses or reopens release to-dos."""
-    if is_active(before) != is_active(after):
-        target = ActionStatus.OPEN if is_active(after) else ActionStatus.PAUSED
-        set_release_actions(session, candidate.id, target, at)
-    detail = {"from": before.value, "to": after.value, "active": is_active(after)}
-    key = f"candidate:{candidate.id}:status:{at.isoformat()}:{after.value}"
-    write_audit(
-        session,
-        subject_kind="candidate",
-        subject_id=candidate.id,
-        at=at,
-        actor=actor,
-        action="status_changed",
-        key=key,
-        detail=detail,
-    )
-    publish(
-        session,
-        type="candidate.status_changed",
-        subject=candidate.id,
-        at=at,
-        key=key,
-        data={"candidate_id": candidate.id, **detail},
-    )
+    return before, candidate_public(candidate)
 
 
 def get_candidate(session: Session, caller: Principal, candidate_id: str) -> CandidatePublic:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.pagination import Page, decode_cursor, encode_cursor
-from api.services.candidate import change_activity
+from api.services.candidate_status import StatusChange, change_status
 from domain.access import Principal
 from domain.errors import Conflict, Invalid, NotFound, field_error
 from domain.outcome import (
@@ -178,8 +178,9 @@ def submission_target(
 
 def rebook(
     session: Session, who: Principal, kind: str, result_id: str, *, at: datetime
-) -> RebookingPublic:
-    """Book a resit or retake: only on a failed result that has been released."""
+) -> tuple[RebookingPublic, StatusChange | None]:
+    """Book a resit or retake: only on a failed result that has been released. A retake
+    puts the candidate into retake review (the change returned, for the caller to follow)."""
     with session.begin():
         outcome = session.exec(
             select(Outcome)
@@ -212,20 +213,17 @@ def rebook(
             key=f"result:{result_id}:{kind}",
             detail=detail,
         )
+        change = None
         if kind == "retake":  # the candidate enters retake review only now
-            _enter_retake_review(session, outcome.candidate_id, actor=who.sub, at=at)
-    return RebookingPublic(id=booking.id, kind=booking.kind, result_id=result_id, created_at=at)
+            change = _enter_retake_review(session, outcome.candidate_id, actor=who.sub, at=at)
+    public = RebookingPublic(id=booking.id, kind=booking.kind, result_id=result_id, created_at=at)
+    return public, change
 
 
-def _enter_retake_review(session: Session, candidate_id: str, *, actor: str, at: datetime) -> None:
+def _enter_retake_review(
+    session: Session, candidate_id: str, *, actor: str, at: datetime
+) -> StatusChange | None:
     candidate = session.exec(
         select(Candidate).where(Candidate.id == candidate_id).with_for_update()
     ).one()
-    before = CandidateStatus(candidate.status)
-    if before != CandidateStatus.RETAKE_REVIEW:
-        candidate.status = CandidateStatus.RETAKE_REVIEW.value
-        candidate.updated_at = at
-        session.add(candidate)
-        change_activity(
-            session, candidate, before, CandidateStatus.RETAKE_REVIEW, actor=actor, at=at
-        )
+    return change_status(session, candidate, CandidateStatus.RETAKE_REVIEW, actor=actor, at=at)

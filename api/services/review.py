@@ -13,6 +13,7 @@ from domain.review import (
     allowed_decisions,
     can_submit,
     check_response_decision,
+    waiting_sections,
 )
 from models.application import Application
 from models.review import (
@@ -30,7 +31,6 @@ from models.review_targets import (
     live_responses,
     reason_kinds,
     situation_of,
-    verdicts,
 )
 from models.template import definition_of, get_version
 
@@ -96,8 +96,7 @@ def assignment_public(
     template = definition_of(
         get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
     )
-    stage = next(s for s in template.stages if s.code == assignment.stage)
-    reviewable = [s.code for s in template.sections if s.preliminary or not stage.pre_assessment]
+    reviewable = template.reviewed_sections(assignment.stage)
     held = set(
         session.exec(
             select(HeldSection.section).where(
@@ -129,13 +128,9 @@ def review(session: Session, review_id: str) -> ReviewPublic:
     template = definition_of(
         get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
     )
-    stage = next(s for s in template.stages if s.code == row.stage)
-    responses = live_responses(
-        session, application, row, assignment.assigned_sections, element_sections(template)
-    )
-    judged = verdicts(session, row, responses, reason_kinds(session, application.id))
-    situation = situation_of(row, stage.levels, stage.final_decision, judged)
+    responses, situation = situation_of(session, application, row, assignment, template)
     editable = row.status == ReviewStatus.DRAFT.value
+    waiting = waiting_sections(situation)
     return ReviewPublic(
         **row.model_dump(exclude={"updated_at"}),
         is_last_level=assignment.is_last_level,
@@ -144,7 +139,8 @@ def review(session: Session, review_id: str) -> ReviewPublic:
         responses=[ReviewResponsePublic.model_validate(r, from_attributes=True) for r in responses],
         allowed_decisions=allowed_decisions(situation) if editable else [],
         can_submit=editable and can_submit(situation),
-        missing=[r.target_id for r in responses if r.decision is None],
+        missing=[r.target_id for r in responses if r.decision is None] + waiting,
+        missing_sections=waiting,
     )
 
 

@@ -8,9 +8,9 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from models.sla import SlaInstance
+from models.sla import SlaInstance, slas_out_of_step
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
@@ -43,14 +43,30 @@ def running_slas(engine: Engine, candidate_id: str) -> list[str]:
         )
 
 
-async def tell_candidate_slas(client: Client, workflow_ids: list[str], *, active: bool) -> None:
-    """Pause (inactive) or resume (active) every running SLA of a candidate."""
+async def catch_up_slas(client: Client, workflow_ids: list[str]) -> None:
+    """Ask each SLA to pause or resume as its candidate's stored status says (idempotent)."""
     gate = asyncio.Semaphore(16)
 
     async def tell(workflow_id: str) -> None:
         async with gate:
             handle = client.get_workflow_handle_for(SlaWorkflow.run, workflow_id)
-            with contextlib.suppress(RPCError):  # it stopped meanwhile
-                await handle.signal(SlaWorkflow.resume if active else SlaWorkflow.pause)
+            try:
+                await handle.signal(SlaWorkflow.candidate_changed)
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise  # Temporal is down: the caller answers 503, and a retry catches up
+                # it stopped meanwhile: nothing left to pause
 
     await asyncio.gather(*(tell(workflow_id) for workflow_id in workflow_ids))
+
+
+async def catch_up_out_of_step(engine: Engine, client: Client) -> list[str]:
+    """Tell every SLA out of step with its candidate to catch up (for reconcile)."""
+    workflow_ids = await asyncio.to_thread(_out_of_step, engine)
+    await catch_up_slas(client, workflow_ids)
+    return workflow_ids
+
+
+def _out_of_step(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return slas_out_of_step(session)

@@ -3,15 +3,11 @@
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from domain.application import ApplicationStatus
 from domain.errors import Conflict, NotFound
-from models.application import Application
 from models.event import write_audit
 from models.user import User, UserCreate, UserPublic, UserUpdate
-
-OPEN = (ApplicationStatus.SUBMITTED.value, ApplicationStatus.CHANGES_REQUIRED.value)
 
 
 def to_public(user: User) -> UserPublic:
@@ -83,16 +79,3 @@ def _audit(
         key=f"user:{user.id}:{action}:{at.isoformat()}",
         detail=detail or {"roles": user.roles, "review_grants": user.review_grants},
     )
-
-
-def open_applications_under(session: Session, grants: list[dict[str, object]]) -> list[str]:
-    """Open applications currently at a (template, stage, level) one of `grants` names."""
-    keys = {(g["template_code"], g["stage"], g["level"]) for g in grants}
-    if not keys:
-        return []
-    rows = session.exec(
-        select(Application.id, Application.template_code, Application.stage, Application.level)
-        .where(col(Application.status).in_(OPEN))
-        .where(col(Application.template_code).in_({k[0] for k in keys}))
-    ).all()
-    return [row[0] for row in rows if (row[1], row[2], row[3]) in keys]

@@ -40,9 +40,12 @@ async def answer_all(
         assert response.status_code == 200, response.text
 
 
-async def ready_draft(api: httpx.AsyncClient, applicant: dict[str, str]) -> str:
-    """A complete draft on a freshly published template."""
-    await publish_template(api)
+async def ready_draft(
+    api: httpx.AsyncClient, applicant: dict[str, str], *, publish: bool = True
+) -> str:
+    """A complete draft (on a freshly published template unless told the latest will do)."""
+    if publish:
+        await publish_template(api)
     application_id = await draft(api, applicant)
     await answer_all(api, applicant, application_id)
     return application_id

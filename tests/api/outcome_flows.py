@@ -1,5 +1,6 @@
 """Steps the outcome HTTP scenarios share: records, submissions, tokens per role."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +104,20 @@ async def release_now(api: httpx.AsyncClient, kind: str, outcome_id: str) -> htt
     return await api.patch(
         f"/v1/outcome-releases/{kind}/{outcome_id}", json={"mode": "now"}, headers=RELEASER
     )
+
+
+async def sla_reaching(
+    api: httpx.AsyncClient, definition: str, subject: str, status: str
+) -> dict[str, Any]:
+    """The SLA row once it shows `status` (each step is recorded by the SLA's own workflow)."""
+    items: list[dict[str, Any]] = []
+    for _ in range(100):
+        answer = await api.get(
+            f"/v1/slas?definition={definition}&subject={subject}", headers=RELEASER
+        )
+        items = answer.json()["items"]
+        if items and items[0]["status"] == status:
+            found: dict[str, Any] = items[0]
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{definition} of {subject} never became {status}: {items}")

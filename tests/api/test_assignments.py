@@ -4,6 +4,7 @@ import asyncio
 
 import httpx
 
+from tests.api.flows import ready_draft
 from tests.api.review_flows import (
     ASSIGNER,
     ELEMENTS,
@@ -194,6 +195,49 @@ async def test_review_grants_follow_patch_of_users(api: httpx.AsyncClient) -> No
     assert [r["reviewer_id"] for r in await rows(api, application_id)] == ["rev-1"]
     history = await api.get(f"/v1/applications/{application_id}/history", headers=ASSIGNER)
     assert "assignments_synced" in [e["action"] for e in history.json()["items"]]
+
+
+async def test_a_user_created_with_grants_gets_rows_in_open_cases_as_a_patch_would(
+    api: httpx.AsyncClient,
+) -> None:
+    at_level_one = await submitted_case(api, ALICE, stages=TWO_LEVELS)
+    at_level_two = await ready_draft(api, ALICE, publish=False)
+    submitted = await api.post(f"/v1/applications/{at_level_two}/submit", headers=ALICE)
+    assert submitted.status_code == 200, submitted.text
+    _, lower = await take_and_start(api, at_level_two)
+    await approve(api, lower, ELEMENTS)
+    assert (await submit_review(api, lower, None)).status_code == 200
+
+    await add_reviewer(api, "late-1", grant(sections=["personal"]), grant(level=2))
+
+    first = await row_of(api, at_level_one, "late-1")
+    assert (first["level"], first["status"], first["allowed_sections"]) == (
+        1,
+        "AVAILABLE",
+        ["personal"],
+    )
+    assert first["available_sections"] == ["personal"]
+    second = await row_of(api, at_level_two, "late-1")
+    assert (second["level"], second["status"], second["available_sections"]) == (
+        2,
+        "AVAILABLE",
+        SECTIONS,
+    )
+    for application_id in (at_level_one, at_level_two):
+        history = await api.get(f"/v1/applications/{application_id}/history", headers=ASSIGNER)
+        assert "assignments_synced" in [e["action"] for e in history.json()["items"]]
+
+
+async def test_reviewers_created_at_once_on_one_open_case_each_get_their_row(
+    api: httpx.AsyncClient,
+) -> None:
+    application_id = await submitted_case(api, ALICE)
+    late = [f"late-{n}" for n in range(8)]
+
+    await asyncio.gather(*(add_reviewer(api, user_id, grant()) for user_id in late))
+
+    opened = {r["reviewer_id"]: r["status"] for r in await rows(api, application_id)}
+    assert opened == {"rev-1": "AVAILABLE", **dict.fromkeys(late, "AVAILABLE")}
 
 
 async def test_revoking_a_taken_grant_keeps_the_reviewers_row(api: httpx.AsyncClient) -> None:

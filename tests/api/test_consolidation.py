@@ -124,6 +124,46 @@ async def test_consolidation_waits_for_every_split_section(api: httpx.AsyncClien
     assert (await get_application(api, application_id, ALICE))["outcome"] == "APPROVED"
 
 
+async def test_a_consolidation_waiting_for_a_draft_below_offers_nothing_and_names_it(
+    api: httpx.AsyncClient,
+) -> None:
+    application_id = await submitted_case(
+        api, ALICE, stages=TWO_LEVELS, reviewers=("rev-1", "rev-2")
+    )
+    await add_reviewer(api, "con-1", grant(level=2))
+    for reviewer_id, sections in (("rev-1", ["personal"]), ("rev-2", ["qualifications"])):
+        row = await row_of(api, application_id, reviewer_id)
+        assert (await self_assign(api, row["id"], reviewer_id, sections)).status_code == 200
+    started = await start_review(api, (await row_of(api, application_id, "rev-1"))["id"], "rev-1")
+    first = started.json()["review_id"]
+    await approve(api, first, PERSONAL, "rev-1")
+    assert (await submit_review(api, first, None, "rev-1")).status_code == 200
+    second = await start_review(api, (await row_of(api, application_id, "rev-2"))["id"], "rev-2")
+    draft_below = second.json()["review_id"]
+    await approve(api, draft_below, QUALIFICATIONS, "rev-2")  # decided, but still a draft
+
+    _, consolidation = await take_and_start(api, application_id, "con-1")
+    await _agree_all(api, consolidation, "con-1")
+    shown = await get_review(api, consolidation, "con-1")
+    assert (shown["allowed_decisions"], shown["can_submit"]) == ([], False)
+    assert (shown["missing"], shown["missing_sections"]) == (["qualifications"], ["qualifications"])
+    refused = await submit_review(api, consolidation, "CONFORM", "con-1")
+    assert (refused.status_code, refused.json()["allowed"]) == (409, [])
+    assert "missing: qualifications" in refused.json()["detail"]
+
+    assert (await submit_review(api, draft_below, None, "rev-2")).status_code == 200
+    shown = await get_review(api, consolidation, "con-1")
+    assert (shown["allowed_decisions"], shown["can_submit"]) == ([], False)
+    assert (len(shown["missing"]), shown["missing_sections"]) == (len(QUALIFICATIONS), [])
+    await _agree_all(api, consolidation, "con-1")
+    ready = await get_review(api, consolidation, "con-1")
+    assert (ready["allowed_decisions"], ready["can_submit"], ready["missing"]) == (
+        ["CONFORM"],
+        True,
+        [],
+    )
+
+
 THREE_STAGES: list[JSON] = [
     {"code": "screening", "name": "Screening", "levels": 1, "pre_assessment": True},
     {"code": "assessment", "name": "Assessment", "levels": 2},

@@ -18,6 +18,7 @@ from domain.outcome import (
     audience,
     can_read_outcome_records,
     can_rebook,
+    cancel_refusal,
     check_release_at,
     check_release_with_qa_roles,
     ensure_allowed,
@@ -249,3 +250,34 @@ def test_active_candidate_statuses() -> None:
         CandidateStatus.COMPLETED,
         CandidateStatus.CERTIFIED,
     }
+
+
+S = OutcomeStatus
+CANCEL_CASES = [
+    # (status, own schedule, scheduled at all, what the refusal says; None: it is dropped)
+    (S.PENDING_RELEASE, True, True, None),
+    (S.PENDING_RELEASE, False, True, "a release batch holds the schedule"),
+    (S.PENDING_RELEASE, False, False, "PENDING_RELEASE with no scheduled release"),
+    (S.RELEASED, False, False, "released; a release cannot be undone"),
+    (S.RELEASED, True, True, "released; a release cannot be undone"),
+    (S.SUBMITTED, False, False, "SUBMITTED with no scheduled release"),
+    (S.IN_QA, False, False, "IN_QA with no scheduled release"),
+    (S.AMENDMENT_REQUIRED, False, False, "AMENDMENT_REQUIRED with no scheduled release"),
+]
+
+
+def test_the_cancel_cases_cover_every_status() -> None:
+    assert {case[0] for case in CANCEL_CASES} == set(OutcomeStatus)
+
+
+@pytest.mark.parametrize(("status", "own", "scheduled", "says"), CANCEL_CASES)
+def test_an_operator_cancel_drops_only_a_pending_outcomes_own_schedule(
+    status: OutcomeStatus, own: bool, scheduled: bool, says: str | None
+) -> None:
+    why = cancel_refusal(status, own_schedule=own, scheduled=scheduled)
+
+    if says is None:
+        assert why is None
+    else:
+        assert why is not None
+        assert says in why

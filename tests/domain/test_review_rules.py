@@ -56,7 +56,14 @@ def make_situation(
     *verdicts: Verdict, level: int = 1, levels: int = 1, final_decision: bool = False
 ) -> Situation:
     """A review at `level` of a `levels`-level stage holding `verdicts`."""
-    return Situation(level=level, levels=levels, final_decision=final_decision, verdicts=verdicts)
+    return Situation(
+        level=level,
+        levels=levels,
+        final_decision=final_decision,
+        verdicts=verdicts,
+        stage_sections=(),
+        lower_covered=frozenset(),
+    )
 
 
 def first_of_two(*verdicts: Verdict, final_decision: bool = False) -> Situation:

@@ -1,8 +1,12 @@
-"""Histories of ApplicationReviewWorkflow: a withdrawal, and a whole level-1 cycle with an LOQ."""
+"""Histories of ApplicationReviewWorkflow: a withdrawal, an operator's cancel, and a whole
+level-1 cycle with an LOQ."""
 
+import contextlib
 from datetime import timedelta
 
 from sqlmodel import Session
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.services import application as applications
 from api.services import review as reviews
@@ -50,6 +54,30 @@ async def record_application_submit_withdraw(database_url: str) -> str:
             ApplicationReviewWorkflow.withdraw, WithdrawApplicationInput(actor="alice")
         )
         await handle.result()
+        return await history_json(handle)
+
+
+async def record_application_operator_cancel(database_url: str) -> str:
+    """Submit, a reviewer takes the case, then an operator cancels it: withdrawn for them."""
+    async with recording(database_url) as rec:
+        seed_template(rec.engine)
+        seed_reviewer(rec.engine, "rev-1")
+        application_id = seed_draft(rec.engine)
+        await _submit(rec, application_id, "qts", 1)
+        handle = rec.client.get_workflow_handle(f"application-{application_id}")
+        case = await handle.query(ApplicationReviewWorkflow.state)
+        await handle.execute_update(
+            ApplicationReviewWorkflow.assign,
+            AssignInput(assignment_id=case.assignments[0].id, actor="rev-1"),
+        )
+        operator = await Client.connect(
+            rec.client.service_client.config.target_host,
+            identity="ops-jane@casework",
+            data_converter=pydantic_data_converter,
+        )
+        await operator.get_workflow_handle(handle.id).cancel(reason="duplicate case")
+        with contextlib.suppress(WorkflowFailureError):
+            await handle.result()
         return await history_json(handle)
 
 

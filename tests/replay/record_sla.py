@@ -3,11 +3,15 @@ first warning fires, and a stop before the goal ends it MET."""
 
 from datetime import timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from domain.outcome import CandidateStatus
 from domain.sla import SlaEventKind, SlaStatus
+from models.candidate import Candidate
 from models.sla import SlaDefinition
 from tests.replay.recording import history_json, recording
+from tests.support.outcome_seed import seed_records
 from tests.support.seed import T0
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
@@ -16,24 +20,28 @@ DAY = timedelta(days=1)
 DEFINITION = "replay_ten_days"
 
 
+def _define(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(
+            SlaDefinition(
+                code=DEFINITION,
+                version=1,
+                name="Ten days (replay)",
+                start_event="a",
+                stop_event="b",
+                pause_rule="candidate_inactive",
+                goal_s=int((10 * DAY).total_seconds()),
+                warning_fractions=[0.5, 0.75],
+                published_at=T0,
+            )
+        )
+
+
 async def record_sla_pause_resume_warning_met(database_url: str) -> str:
     """Ten days, warnings at 50% and 75%: 3 days running, paused 20, resumed, the 50%
     warning fires at 5 days running, then stopped (MET)."""
     async with recording(database_url) as rec:
-        with Session(rec.engine) as session, session.begin():
-            session.add(
-                SlaDefinition(
-                    code=DEFINITION,
-                    version=1,
-                    name="Ten days (replay)",
-                    start_event="a",
-                    stop_event="b",
-                    pause_rule="candidate_inactive",
-                    goal_s=int((10 * DAY).total_seconds()),
-                    warning_fractions=[0.5, 0.75],
-                    published_at=T0,
-                )
-            )
+        _define(rec.engine)
         handle = await rec.client.start_workflow(
             SlaWorkflow.run,
             StartSlaInput(definition=DEFINITION, subject="result-replay"),
@@ -48,6 +56,49 @@ async def record_sla_pause_resume_warning_met(database_url: str) -> str:
         await handle.signal(SlaWorkflow.stop)  # cancels the 75% timer
         result = await handle.result()
         assert result.status == SlaStatus.MET, result
+        kinds = [row.kind for row in result.log]
+        assert kinds == [
+            SlaEventKind.START,
+            SlaEventKind.PAUSE,
+            SlaEventKind.RESUME,
+            SlaEventKind.STOP,
+        ], kinds
+        assert result.warned == [0.5], result
+        return await history_json(handle)
+
+
+def _set_candidate(engine: Engine, candidate_id: str, status: CandidateStatus) -> None:
+    with Session(engine) as session, session.begin():
+        candidate = session.get(Candidate, candidate_id)
+        assert candidate is not None
+        candidate.status = status.value
+
+
+async def record_sla_candidate_catch_up(database_url: str) -> str:
+    """`candidate_changed` signals: one with nothing to do, the candidate into retake
+    review (paused, sent twice), back in assessment (resumed), the 50% warning, stopped."""
+    async with recording(database_url) as rec:
+        _define(rec.engine)
+        candidate_id = seed_records(rec.engine).candidate_id
+        handle = await rec.client.start_workflow(
+            SlaWorkflow.run,
+            StartSlaInput(
+                definition=DEFINITION, subject="element-replay", candidate_id=candidate_id
+            ),
+            id=sla_workflow_id(DEFINITION, "element-replay"),
+            task_queue=rec.queue,
+        )
+        await handle.signal(SlaWorkflow.candidate_changed)
+        await rec.env.sleep(DAY * 3)
+        _set_candidate(rec.engine, candidate_id, CandidateStatus.RETAKE_REVIEW)
+        await handle.signal(SlaWorkflow.candidate_changed)
+        await handle.signal(SlaWorkflow.candidate_changed)
+        await rec.env.sleep(DAY * 20)
+        _set_candidate(rec.engine, candidate_id, CandidateStatus.IN_ASSESSMENT)
+        await handle.signal(SlaWorkflow.candidate_changed)
+        await rec.env.sleep(DAY * 2 + timedelta(hours=1))
+        await handle.signal(SlaWorkflow.stop)
+        result = await handle.result()
         kinds = [row.kind for row in result.log]
         assert kinds == [
             SlaEventKind.START,

@@ -19,8 +19,14 @@ from typing import Any
 
 from core.pg import start_embedded, stop_embedded
 from tests.replay.record_application import (
+    record_application_operator_cancel,
     record_application_submit_withdraw,
     record_review_cycle_with_loq,
+)
+from tests.replay.record_cancel import (
+    record_outcome_batch_operator_cancel,
+    record_outcome_release_operator_cancel,
+    record_sla_operator_cancel,
 )
 from tests.replay.record_checklist_sync import record_checklist_sync_two_pages
 from tests.replay.record_induction import record_induction_reminder_claim_release
@@ -29,7 +35,10 @@ from tests.replay.record_outcome import (
     record_outcome_release_by_batch,
     record_outcome_release_qa_rescheduled,
 )
-from tests.replay.record_sla import record_sla_pause_resume_warning_met
+from tests.replay.record_sla import (
+    record_sla_candidate_catch_up,
+    record_sla_pause_resume_warning_met,
+)
 from tests.support.infra import forget_database, fresh_database
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -37,13 +46,18 @@ HISTORIES = Path(__file__).parent / "histories"
 # File stem → the function that records it (given a migrated database's URL).
 RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "application_submit_withdraw": record_application_submit_withdraw,
+    "application_operator_cancel": record_application_operator_cancel,
     "application_review_cycle_loq": record_review_cycle_with_loq,
     "outcome_release_qa_rescheduled": record_outcome_release_qa_rescheduled,
     "outcome_release_by_batch": record_outcome_release_by_batch,
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
+    "sla_candidate_catch_up": record_sla_candidate_catch_up,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
     "checklist_sync_two_pages": record_checklist_sync_two_pages,
+    "sla_operator_cancel": record_sla_operator_cancel,
+    "outcome_release_operator_cancel": record_outcome_release_operator_cancel,
+    "outcome_batch_operator_cancel": record_outcome_batch_operator_cancel,
 }
 
 

@@ -44,6 +44,9 @@ UPSERT = E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
 TIMER_STARTED = E.EVENT_TYPE_TIMER_STARTED
 TIMER_FIRED = E.EVENT_TYPE_TIMER_FIRED
 TIMER_CANCELED = E.EVENT_TYPE_TIMER_CANCELED
+CANCEL_REQUESTED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+CANCELED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED
+MARKER = E.EVENT_TYPE_MARKER_RECORDED  # a workflow.patched() marker
 UPDATES = {UPDATE_ACCEPTED, UPDATE_COMPLETED}
 TIMERS = {TIMER_STARTED, TIMER_FIRED, TIMER_CANCELED}
 
@@ -51,6 +54,8 @@ TIMERS = {TIMER_STARTED, TIMER_FIRED, TIMER_CANCELED}
 EXERCISES: dict[str, set[EventType.ValueType]] = {
     "application_submit_withdraw": {*UPDATES, ACTIVITY, UPSERT, COMPLETED},
     "application_review_cycle_loq": {*UPDATES, *TIMERS, ACTIVITY, COMPLETED},
+    # An operator's cancel (patch operator-cancel): who asked, the withdrawal, Canceled.
+    "application_operator_cancel": {*UPDATES, CANCEL_REQUESTED, MARKER, ACTIVITY, CANCELED},
     # QA sign-off, a schedule moved (its timer cancelled), the new timer fires and releases.
     "outcome_release_qa_rescheduled": {*UPDATES, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # Pending until a batch releases it; the batch's `released` signal ends it.
@@ -59,9 +64,31 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "outcome_batch_scheduled": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
     # Pause (timer cancelled), resume (re-armed), a warning fires, stop: MET.
     "sla_pause_resume_warning_met": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    # candidate_changed: the catch-up activity pauses, then resumes; a warning; stop: MET.
+    "sla_candidate_catch_up": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # The reminder fires; later a claim cancels the next one. Still open (no completion).
     "induction_reminder_claim_release": {*UPDATES, *TIMERS, ACTIVITY, UPSERT},
     "checklist_sync_two_pages": {ACTIVITY, UPSERT, COMPLETED},
+    # Operator cancels: an SLA stopped CANCELLED; an outcome whose own schedule is dropped
+    # (its timer cancelled) goes on and is released now; a batch cancelled on its timer.
+    "sla_operator_cancel": {*TIMERS, CANCEL_REQUESTED, MARKER, ACTIVITY, CANCELED},
+    "outcome_release_operator_cancel": {
+        *UPDATES,
+        TIMER_STARTED,
+        TIMER_CANCELED,
+        CANCEL_REQUESTED,
+        MARKER,
+        ACTIVITY,
+        COMPLETED,
+    },
+    "outcome_batch_operator_cancel": {
+        TIMER_STARTED,
+        TIMER_CANCELED,
+        CANCEL_REQUESTED,
+        MARKER,
+        ACTIVITY,
+        CANCELED,
+    },
 }
 
 

@@ -12,9 +12,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.sla import SlaActivities
+from domain.outcome import CandidateStatus
 from domain.sla import SlaStatus
+from models.candidate import Candidate
 from models.event import OutboxEvent
 from models.sla import SlaDefinition, SlaInstance
+from tests.support.outcome_seed import seed_records
 from tests.support.seed import T0
 from workflows.payloads.sla import SlaState, StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
@@ -45,19 +48,31 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
         ts_env.client,
         task_queue=task_queue,
         workflows=[SlaWorkflow],
-        activities=[activities.open_sla, activities.append_sla_event, activities.record_sla_due],
+        activities=[
+            activities.open_sla,
+            activities.append_sla_event,
+            activities.catch_up_sla_with_candidate,
+            activities.record_sla_due,
+        ],
         activity_executor=ThreadPoolExecutor(4),
     ):
         yield ts_env.client
 
 
-async def _start(client: Client, task_queue: str) -> Handle:
+async def _start(client: Client, task_queue: str, candidate_id: str | None = None) -> Handle:
     return await client.start_workflow(
         SlaWorkflow.run,
-        StartSlaInput(definition="ten_days", subject="result-1"),
+        StartSlaInput(definition="ten_days", subject="result-1", candidate_id=candidate_id),
         id=sla_workflow_id("ten_days", "result-1"),
         task_queue=task_queue,
     )
+
+
+def _set_candidate(db: Engine, candidate_id: str, status: CandidateStatus) -> None:
+    with Session(db) as session, session.begin():
+        candidate = session.get(Candidate, candidate_id)
+        assert candidate is not None
+        candidate.status = status.value  # what change_status commits before it signals
 
 
 def _events(db: Engine) -> list[tuple[str, float]]:
@@ -130,3 +145,30 @@ async def test_repeated_pauses_and_a_stop_after_the_stop_record_nothing_twice(
 
     assert [row.kind for row in result.log] == ["START", "PAUSE", "STOP"]
     assert result.status == SlaStatus.MET
+
+
+async def test_candidate_changed_follows_the_stored_status_however_often_it_is_sent(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
+) -> None:
+    candidate_id = seed_records(db).candidate_id
+    handle = await _start(client, task_queue, candidate_id)
+    await handle.signal(SlaWorkflow.candidate_changed)  # still active: nothing to record
+    await ts_env.sleep(DAY * 3)
+    _set_candidate(db, candidate_id, CandidateStatus.RETAKE_REVIEW)
+    for _ in range(3):
+        await handle.signal(SlaWorkflow.candidate_changed)
+    await ts_env.sleep(DAY * 20)  # paused: the 50% warning may not fire
+    assert _events(db) == []
+    assert _instance(db).status == SlaStatus.PAUSED
+
+    _set_candidate(db, candidate_id, CandidateStatus.IN_ASSESSMENT)
+    for _ in range(2):
+        await handle.signal(SlaWorkflow.candidate_changed)
+    await ts_env.sleep(DAY * 2 + timedelta(hours=1))  # 5 days running: the first warning
+
+    warnings = _events(db)
+    assert [kind for kind, _ in warnings] == ["sla.warning"]
+    assert warnings[0][1] == pytest.approx(5, abs=0.01)
+    await handle.signal(SlaWorkflow.stop)
+    result = await handle.result()
+    assert [row.kind for row in result.log] == ["START", "PAUSE", "RESUME", "STOP"]

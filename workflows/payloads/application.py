@@ -47,6 +47,15 @@ class RecordWithdrawalInput(Payload):
     at: datetime
 
 
+class RecordOperatorWithdrawalInput(Payload):
+    """Activity input: an operator's cancel withdraws the application at `at`."""
+
+    application_id: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
 class SubmissionResult(Payload):
     """Activity result: the case after the submission, and the template's shape."""
 
@@ -57,3 +66,4 @@ class SubmissionResult(Payload):
 # Activity names, shared by the workflow (which calls by name) and the activities.
 RECORD_SUBMISSION = "record_submission"
 RECORD_WITHDRAWAL = "record_withdrawal"
+RECORD_OPERATOR_WITHDRAWAL = "record_operator_withdrawal"

@@ -76,7 +76,20 @@ class CloseChecklistSyncInput(Payload):
     at: datetime
 
 
+class CancelChecklistSyncInput(Payload):
+    """Activity input: an operator's cancel stops the sync at `at` (scope as for closing)."""
+
+    sync_id: str
+    template_code: str | None
+    dry_run: bool
+    started_by: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
 # Activity names, shared by the workflow (which calls by name) and the activities.
 OPEN_CHECKLIST_SYNC = "open_checklist_sync"
 SYNC_CHECKLIST_PAGE = "sync_checklist_page"
+CANCEL_CHECKLIST_SYNC = "cancel_checklist_sync"
 CLOSE_CHECKLIST_SYNC = "close_checklist_sync"

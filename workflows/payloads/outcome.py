@@ -136,6 +136,16 @@ class RecordScheduleInput(Payload):
     at: datetime
 
 
+class CancelOutcomeScheduleInput(Payload):
+    """Activity input: an operator's cancel drops the outcome's own schedule (or is refused)."""
+
+    kind: OutcomeKind
+    outcome_id: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
 class StartReleaseBatchInput(Payload):
     """A bulk release: its items are in `release_batch_items`."""
 
@@ -204,6 +214,15 @@ class CloseBatchInput(Payload):
     at: datetime
 
 
+class CancelBatchInput(Payload):
+    """Activity input: an operator's cancel stops the batch with what is left at `at`."""
+
+    batch_id: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
 class BatchCounts(Payload):
     """Where a batch stands (the rows in `release_batch_items` are the truth)."""
 
@@ -222,8 +241,10 @@ RECORD_QA_SIGNOFF = "record_qa_signoff"
 RECORD_AMENDMENT = "record_outcome_amendment"
 RELEASE_OUTCOME = "release_outcome"
 SCHEDULE_OUTCOME_RELEASE = "schedule_outcome_release"
+CANCEL_OUTCOME_SCHEDULE = "cancel_outcome_schedule"
 SCHEDULE_BATCH = "schedule_release_batch"
 RELEASE_BATCH_CHUNK = "release_batch_chunk"
 LIST_RELEASED = "list_batch_released"
 NOTIFY_RELEASED = "notify_outcomes_released"
 CLOSE_BATCH = "close_release_batch"
+CANCEL_BATCH = "cancel_release_batch"

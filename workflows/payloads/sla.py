@@ -58,11 +58,37 @@ class AppendSlaEventInput(Payload):
     at: datetime
 
 
+class CatchUpSlaInput(Payload):
+    """Activity input: append row `seq` if the candidate's status calls for a pause or resume."""
+
+    instance_id: str
+    seq: int
+    at: datetime
+
+
+class CatchUpSlaResult(Payload):
+    """The row the catch-up appended (None: the log already agreed with the candidate)."""
+
+    kind: SlaEventKind | None
+
+
 class RecordSlaDueInput(Payload):
     """Activity input: a warning (fraction < 1) or the breach fell due at `at`."""
 
     instance_id: str
     fraction: float
+    at: datetime
+
+
+class CancelSlaInput(Payload):
+    """Activity input: an operator's cancel stops the instance as CANCELLED at `at`."""
+
+    instance_id: str
+    definition: str
+    subject: str
+    candidate_id: str | None
+    actor: str
+    note: str | None
     at: datetime
 
 
@@ -76,7 +102,9 @@ OPEN_SLA = "open_sla"
 START_SLA = "start_sla"
 STOP_SLAS = "stop_slas"
 APPEND_SLA_EVENT = "append_sla_event"
+CATCH_UP_SLA = "catch_up_sla_with_candidate"
 RECORD_SLA_DUE = "record_sla_due"
+CANCEL_SLA = "cancel_sla"
 
 
 def sla_workflow_id(definition: str, subject: str) -> str:
