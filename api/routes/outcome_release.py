@@ -80,7 +80,7 @@ async def release(
     try:
         check_release_at(mode=body.mode, release_at=body.release_at, now=now)
     except Invalid:
-        if not await releases.sent_before(temporal, refs):
+        if not await releases.sent_before(engine, temporal, refs):
             raise
     if len(refs) <= MAX_DIRECT_RELEASE:
         results = await releases.release_each(

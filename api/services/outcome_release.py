@@ -144,14 +144,16 @@ def _part(ref: OutcomeRef) -> str:
     return f"{ref.kind.value}-{ref.id}"
 
 
-async def sent_before(temporal: Client, refs: list[OutcomeRef]) -> bool:
-    """Whether an earlier attempt of this keyed request already sent an outcome's update.
+async def sent_before(engine: Engine, temporal: Client, refs: list[OutcomeRef]) -> bool:
+    """Whether an earlier attempt of this keyed request already took effect.
 
-    A retry of such a request must get the first outcome even once its `release_at` has
-    passed: the first attempt scheduled the release while the instant was still ahead.
+    Such a retry must get the first outcome even once its `release_at` has passed: the
+    first attempt scheduled the releases (or recorded the batch) while it was still ahead.
     """
-    if commands.update_id() is None or len(refs) > MAX_DIRECT_RELEASE:
+    if commands.update_id() is None:
         return False
+    if len(refs) > MAX_DIRECT_RELEASE:
+        return await run_in_threadpool(_batch_recorded, engine, commands.new_id())
 
     async def sent(ref: OutcomeRef) -> bool:
         try:
@@ -163,6 +165,11 @@ async def sent_before(temporal: Client, refs: list[OutcomeRef]) -> bool:
         return found is not None
 
     return any(await asyncio.gather(*(sent(ref) for ref in refs)))
+
+
+def _batch_recorded(engine: Engine, batch_id: str) -> bool:
+    with Session(engine) as session:
+        return session.get(ReleaseBatch, batch_id) is not None
 
 
 async def release_one(

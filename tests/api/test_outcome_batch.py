@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -242,3 +242,29 @@ async def _app_whose_temporal_is_gone(
         httpx.AsyncClient(transport=transport, base_url="http://casework.test") as client,
     ):
         yield client
+
+
+async def test_a_retry_of_a_scheduled_batch_after_its_instant_gets_that_batch(
+    api: httpx.AsyncClient, db: Engine
+) -> None:
+    records = await setup(api, auto_release=False)
+    seeded = _seed_pending(db, records.candidate_id, records.element_id, 101)
+    release_at = datetime.now(UTC) + timedelta(seconds=1)
+    body = {
+        "outcomes": [{"kind": "result", "id": i} for i in seeded],
+        "mode": "scheduled",
+        "release_at": release_at.isoformat(),
+    }
+    keyed = {**RELEASER, "Idempotency-Key": "batch-answer-lost"}
+    first = await api.post("/v1/outcome-releases", json=body, headers=keyed)
+    assert first.status_code == 202, first.text
+    with db.begin() as connection:  # recorded and started; the answer never reached the table
+        connection.execute(text("DELETE FROM idempotent_requests"))
+    await asyncio.sleep(max(0.0, (release_at - datetime.now(UTC)).total_seconds()) + 0.2)
+
+    retry = await api.post("/v1/outcome-releases", json=body, headers=keyed)
+
+    assert retry.status_code == 202, retry.text  # that batch, not "release_at is in the past"
+    assert retry.json() == first.json()
+    progress = await _wait_batch(api, retry.json()["batch_id"])
+    assert (progress["total"], progress["released"]) == (101, 101)

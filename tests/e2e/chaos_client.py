@@ -46,6 +46,7 @@ class Counters:
     server_errors: list[str] = field(default_factory=list)
     commands_done: int = 0
     in_flight: int = 0  # HTTP attempts sent and not answered yet
+    rescheduled: int = 0  # schedules planned again: retried past their instant, never made
     marks: dict[str, float] = field(default_factory=dict)  # when each part of the work ended
 
     def first_success_after(self, instant: float) -> float | None:

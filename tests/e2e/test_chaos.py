@@ -212,6 +212,7 @@ def _print_figures(recoveries: list[Recovery], counters: Counters, began: float)
     print(
         f"chaos clients: {len(counters.attempts)} answers, {counters.commands_done} commands,"
         f" retries: {retried or 'none'}, lost answers: {counters.lost_answers},"
+        f" schedules planned again: {counters.rescheduled},"
         f" server errors: {len(counters.server_errors)}"
     )
 
