@@ -286,12 +286,14 @@ async def _schedule(result_ids: list[str], client: KeyedClient, lead_s: float) -
 # --- the check-list sync and the event feed -----------------------------------------------
 
 
-async def checklist_sync(client: KeyedClient) -> JSON:
-    """A sync of the sync template's cases, followed to its end."""
+async def checklist_sync(client: KeyedClient, started: asyncio.Event | None = None) -> JSON:
+    """A sync of the sync template's cases, followed to its end (`started` once it runs)."""
     body = {"template_code": SYNC_TEMPLATE}
-    started = await client.ok("POST", "/v1/checklist-syncs", ADMIN, body, command=True)
+    sync = await client.ok("POST", "/v1/checklist-syncs", ADMIN, body, command=True)
+    if started is not None:
+        started.set()
     ended = await client.until(
-        f"/v1/checklist-syncs/{started['id']}", ADMIN, lambda sync: sync["status"] != "RUNNING"
+        f"/v1/checklist-syncs/{sync['id']}", ADMIN, lambda shown: shown["status"] != "RUNNING"
     )
     client.counters.marks["sync"] = time.monotonic()
     return ended

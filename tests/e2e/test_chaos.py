@@ -11,7 +11,7 @@ import contextlib
 import signal
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -128,20 +128,32 @@ async def _kill_and_recover(stack: Stack, name: str, counters: Counters, began: 
     )
 
 
+@dataclass
+class Cue:
+    """A step of the workload a fault waits for: `due` tells it to go, `done` that it went."""
+
+    due: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 async def _faults(
     stack: Stack,
     counters: Counters,
-    faults: tuple[str, ...],
+    cues: dict[str, Cue],
     finished: asyncio.Event,
     began: float,
 ) -> list[Recovery]:
-    """Each fault once the workload has done enough commands since the last one healed."""
+    """Each fault once the workload has done enough commands since the last one healed
+    (and, for a cued fault, once its step of the workload is under way)."""
     recoveries = []
     due = counters.commands_done + FIRST_FAULT_AFTER
-    for name in faults:
+    for name in FAULTS:
         while counters.commands_done < due:
             assert not finished.is_set(), f"the workload ended before the {name} fault"
             await asyncio.sleep(0.1)
+        if cue := cues.get(name):
+            cue.due.set()
+            await cue.done.wait()
         recoveries.append(await _kill_and_recover(stack, name, counters, began))
         due = counters.commands_done + BETWEEN_FAULTS
     return recoveries
@@ -163,11 +175,11 @@ async def _run(stack: Stack, setup: load.Setup, feed: load.Feed) -> Outcome:
     began = time.monotonic()
     stop_feed, finished = asyncio.Event(), asyncio.Event()
 
+    sync_cue = Cue()  # the sync starts just before Temporal is killed: it runs through it
+
     async def sync_mid_workload() -> JSON:
-        while counters.commands_done < 120:  # mid-workload, between faults
-            assert not finished.is_set()
-            await asyncio.sleep(0.2)
-        return await load.checklist_sync(client)
+        await sync_cue.due.wait()
+        return await load.checklist_sync(client, started=sync_cue.done)
 
     async def work() -> tuple[list[str], load.Releases, JSON]:
         try:
@@ -185,7 +197,9 @@ async def _run(stack: Stack, setup: load.Setup, feed: load.Feed) -> Outcome:
     feeding = asyncio.create_task(load.follow_events(client, feed, stop_feed))
     try:
         (cycles, releases, sync), recoveries = await asyncio.wait_for(
-            asyncio.gather(work(), _faults(stack, counters, FAULTS, finished, began)),
+            asyncio.gather(
+                work(), _faults(stack, counters, {"temporal": sync_cue}, finished, began)
+            ),
             WORKLOAD_LIMIT_S,
         )
         stop_feed.set()
