@@ -17,6 +17,7 @@ from activities.checklist_sync import ChecklistSyncActivities
 from activities.induction import InductionActivities
 from activities.outcome import OutcomeActivities
 from activities.outcome_batch import OutcomeBatchActivities
+from activities.resumption import ResumptionActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
 from core.db import make_engine
@@ -56,6 +57,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     inductions = InductionActivities(engine)
     outcomes = OutcomeActivities(engine)
     outcome_batches = OutcomeBatchActivities(engine, client)
+    resumptions = ResumptionActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -91,6 +93,10 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             outcome_batches.list_batch_released,
             outcome_batches.notify_outcomes_released,
             outcome_batches.close_release_batch,
+            resumptions.record_resumption,
+            resumptions.resume_application,
+            resumptions.resume_outcome,
+            resumptions.resume_induction,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,

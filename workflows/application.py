@@ -24,6 +24,7 @@ from workflows.payloads.application import (
     SubmitApplicationInput,
     WithdrawApplicationInput,
 )
+from workflows.payloads.resumption import RESUME_APPLICATION, Resumption
 from workflows.payloads.review import (
     RECORD_ASSIGNMENT,
     RECORD_LOQ_EXPIRY,
@@ -50,6 +51,7 @@ from workflows.payloads.review import (
     UnassignInput,
 )
 from workflows.refusal import as_failure, run_recording
+from workflows.resumption import resumption_input
 from workflows.review_rules import check_claim, check_review_start, check_review_submit, find
 
 with workflow.unsafe.imports_passed_through():
@@ -69,7 +71,8 @@ class ApplicationReviewWorkflow:
     Timers: the LOQ deadline and its reminders.
     Activities: record_submission, record_withdrawal, record_assignment,
     record_unassignment, record_review_start, record_review_submission,
-    record_loq_reminder, record_loq_expiry, sync_assignments.
+    record_loq_reminder, record_loq_expiry, sync_assignments; resume_application first
+    when reconcile restarted it (`resumed`: the case and its LOQ deadline as stored).
     """
 
     @workflow.init
@@ -83,10 +86,14 @@ class ApplicationReviewWorkflow:
         self._in_flight: set[str] = set()
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
+        if start.resumed is not None:  # nothing is decided on the empty state until it loads
+            self._in_flight.add(CASE)
 
     @workflow.run
     async def run(self, start: StartApplicationReviewInput) -> CaseSnapshot:
         """Live until completed or withdrawn; watch each LOQ's reminders and deadline."""
+        if start.resumed is not None:
+            await self._resume(start.resumed)
         while self._case.status not in TERMINAL_STATUSES:
             await workflow.wait_condition(
                 lambda: self._case.status in TERMINAL_STATUSES or self._loq_unwatched()
@@ -269,6 +276,13 @@ class ApplicationReviewWorkflow:
         self._refuse_if_busy(CASE)
         if self._case.status in TERMINAL_STATUSES:
             raise as_failure(Conflict(f"the application is {self._case.status.value}"))
+
+    async def _resume(self, resumed: Resumption) -> None:
+        """Restarted by reconcile: the case as stored; an LOQ deadline is re-armed from it."""
+        command = resumption_input(resumed, subject_kind=CASE, subject_id=self._case.application_id)
+        loaded = await self._record({CASE}, RESUME_APPLICATION, command, SubmissionResult)
+        self._shape = loaded.shape
+        self._apply(loaded.snapshot)
 
     def _loq_unwatched(self) -> bool:
         return (

@@ -18,6 +18,7 @@ from workflows.payloads.sla import (
     StartSlaInput,
     sla_workflow_id,
 )
+from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -33,7 +34,8 @@ class SlaWorkflow:
     Signals: `pause`, `resume`, `stop`. Query: `state`.
     Timer: the next warning or the breach, for the remaining running time; a pause
     cancels it and a resume re-arms it (no burst of stale timers).
-    Activities: open_sla, append_sla_event, record_sla_due.
+    Activities: open_sla (which reloads the log: a run restarted by reconcile times the
+    remaining goal from it), append_sla_event, record_sla_due, record_resumption.
     """
 
     def __init__(self) -> None:
@@ -56,6 +58,8 @@ class SlaWorkflow:
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
+        if start.resumed is not None:
+            await record_resumption(start.resumed, subject_kind="sla", subject_id=start.subject)
         if start.start_paused:
             self._pending.insert(0, SlaEventKind.PAUSE)
         while True:
@@ -63,7 +67,9 @@ class SlaWorkflow:
             if self._log()[-1].kind == SlaEventKind.STOP:
                 return self._publish()
             if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(start.model_copy(update={"start_paused": False}))
+                workflow.continue_as_new(
+                    start.model_copy(update={"start_paused": False, "resumed": None})
+                )
             await self._wait_for_next()
 
     @workflow.signal
