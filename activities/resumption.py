@@ -25,6 +25,7 @@ from workflows.payloads.resumption import (
     RESUME_INDUCTION,
     RESUME_OUTCOME,
     RecordResumptionInput,
+    resumption_key,
 )
 
 RESUMED = "workflow_resumed"
@@ -97,7 +98,7 @@ def audit_resumption(
         at=command.at,
         actor=command.actor,
         action=RESUMED,
-        key=f"resumed:{command.workflow_id}:{command.run_id}",
+        key=resumption_key(command.workflow_id, command.run_id),
         detail={
             "workflow_id": command.workflow_id,
             "run_id": command.run_id,

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -22,14 +22,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.reconcile_cases import KINDS, CaseKind, CaseRow, Standing
 from domain.errors import Refusal
-from models.event import write_audit
-from workflows.payloads.resumption import RECONCILE, Resumption
+from models.event import AuditEntry, write_audit
+from workflows.payloads.resumption import RECONCILE, Resumption, resumption_key
 
 T = TypeVar("T")
 
 # Describes and repairs in flight at once (the dev server saturates early).
 CONCURRENCY = 16
 NOT_FOUND = "NOT_FOUND"  # no history: deleted, or never started
+# How long a repair waits for a restarted run to load its case (then it reports and moves on).
+RESUME_POLL_S = 0.1
+RESUME_POLLS = 100
 
 
 class Problem(StrEnum):
@@ -207,7 +210,22 @@ async def _restart(engine: Engine, client: Client, finding: Finding, task_queue:
     except WorkflowAlreadyStartedError:
         return "nothing: started again meanwhile"
     signal = f", with {spec.start_signal}" if spec.start_signal else ""
-    return f"restarted (run {handle.result_run_id}{signal})"
+    run_id = handle.result_run_id
+    if not await _resumed(engine, finding.workflow_id, run_id):
+        return f"restarted (run {run_id}{signal}); no worker has taken it up yet"
+    return f"restarted (run {run_id}{signal}), resumed from the database"
+
+
+async def _resumed(engine: Engine, workflow_id: str, run_id: str | None) -> bool:
+    """Wait (bounded) for the new run's first activity: its audit row says it has loaded."""
+    query = select(AuditEntry.id).where(
+        AuditEntry.dedupe_key == resumption_key(workflow_id, run_id)
+    )
+    for _ in range(RESUME_POLLS):
+        if await _read(engine, lambda s: s.exec(query).first()) is not None:
+            return True
+        await asyncio.sleep(RESUME_POLL_S)
+    return False
 
 
 async def _end(engine: Engine, client: Client, finding: Finding) -> str:

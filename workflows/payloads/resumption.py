@@ -31,3 +31,8 @@ RECORD_RESUMPTION = "record_resumption"
 RESUME_APPLICATION = "resume_application"
 RESUME_OUTCOME = "resume_outcome"
 RESUME_INDUCTION = "resume_induction"
+
+
+def resumption_key(workflow_id: str, run_id: str | None) -> str:
+    """The audit row's key of one restarted run (reconcile waits for it to appear)."""
+    return f"resumed:{workflow_id}:{run_id}"
