@@ -124,24 +124,44 @@ async def _scan_kind(
     ]
     rows = {row.workflow_id: row for row in await _read(engine, lambda s: kind.rows_of(s, strays))}
     for wid in strays:
-        row = rows.get(wid)
-        if row is not None and row.standing != Standing.CLOSED:
-            continue  # a draft's workflow waiting for its first submit, or opened meanwhile
-        label, business_id = kind.business_id(wid)
-        found.append(
-            Finding(
-                Problem.CASE_CLOSED if row else Problem.NO_CASE,
-                kind,
-                row.label if row else label,
-                row.business_id if row else business_id,
-                wid,
-                row.state if row else "absent",
-                "RUNNING",
-                running[wid].run_id,
-                row,
-            )
-        )
+        if (stray := _still_running(kind, wid, running[wid].run_id, rows.get(wid))) is not None:
+            found.append(stray)
     return found
+
+
+async def check(engine: Engine, client: Client, workflow_id: str) -> Finding | None:
+    """The finding about one workflow id, if any (by describe: no visibility needed)."""
+    kind = next((kind for kind in KINDS if kind.owns(workflow_id)), None)
+    if kind is None:
+        raise ValueError(f"no case kind has workflow ids like {workflow_id!r}")
+    rows = await _read(engine, lambda s: kind.rows_of(s, [workflow_id]))
+    row = rows[0] if rows else None
+    described = await _describe(client, workflow_id)
+    if row is not None and row.standing == Standing.OPEN:
+        return _not_running(kind, row, described)
+    if described is not None and described.status == WorkflowExecutionStatus.RUNNING:
+        return _still_running(kind, workflow_id, described.run_id, row)
+    return None
+
+
+def _still_running(
+    kind: CaseKind, workflow_id: str, run_id: str | None, row: CaseRow | None
+) -> Finding | None:
+    """A finding about a running workflow whose row is closed or absent."""
+    if row is not None and row.standing != Standing.CLOSED:
+        return None  # a draft's workflow waiting for its first submit, or opened meanwhile
+    label, business_id = kind.business_id(workflow_id)
+    return Finding(
+        Problem.CASE_CLOSED if row else Problem.NO_CASE,
+        kind,
+        row.label if row else label,
+        row.business_id if row else business_id,
+        workflow_id,
+        row.state if row else "absent",
+        "RUNNING",
+        run_id,
+        row,
+    )
 
 
 def _not_running(

@@ -107,6 +107,10 @@ class CaseKind:
     prefix = ""
     label = ""
 
+    def owns(self, workflow_id: str) -> bool:
+        """Whether `workflow_id` is the id of one of this kind's workflows."""
+        return workflow_id.startswith(self.prefix)
+
     def business_id(self, workflow_id: str) -> tuple[str, str]:
         """(label, business id) named by a workflow id."""
         return self.label, workflow_id.removeprefix(self.prefix)
@@ -203,6 +207,10 @@ class OutcomeCases(CaseKind):
     """Tracked outcomes not released yet run OutcomeReleaseWorkflow."""
 
     workflow_type = OutcomeReleaseWorkflow.__name__
+
+    def owns(self, workflow_id: str) -> bool:
+        """`result-{id}` or `certification-{id}`."""
+        return workflow_id.startswith(tuple(f"{kind.value}-" for kind in OutcomeKind))
 
     def business_id(self, workflow_id: str) -> tuple[str, str]:
         """`result-{id}` or `certification-{id}`."""
