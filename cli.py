@@ -169,15 +169,19 @@ def reconcile(
     settle_s: Annotated[
         int, typer.Option(min=0, help="leave alone cases changed this many seconds ago or less")
     ] = 60,
+    workflow_id: Annotated[
+        str | None, typer.Option(help="check only this case's workflow (e.g. application-42)")
+    ] = None,
 ) -> None:
     """Compare PostgreSQL with Temporal (exit 0: they agree or all repaired; 1: findings left)."""
     settings = get_settings()
     if not settings.database_url:
         raise typer.BadParameter("set DATABASE_URL")
-    raise typer.Exit(asyncio.run(_reconcile(repair, task_queue or settings.task_queue, settle_s)))
+    queue = task_queue or settings.task_queue
+    raise typer.Exit(asyncio.run(_reconcile(repair, queue, settle_s, workflow_id)))
 
 
-async def _reconcile(repair: bool, task_queue: str, settle_s: int) -> int:
+async def _reconcile(repair: bool, task_queue: str, settle_s: int, workflow_id: str | None) -> int:
     """Print one line per finding and a summary; 1 while findings are left unrepaired."""
     from api.services import reconcile as reconciling
     from core.db import make_engine
@@ -188,10 +192,17 @@ async def _reconcile(repair: bool, task_queue: str, settle_s: int) -> int:
     engine = make_engine(settings.database_url)
     try:
         client = await connect(settings)
-        settled_before = datetime.now(UTC) - timedelta(seconds=settle_s)
-        findings = await reconciling.scan(
-            engine, client, task_queue=task_queue, settled_before=settled_before
-        )
+        try:
+            if workflow_id is not None:
+                found = await reconciling.check(engine, client, workflow_id)
+                findings = [found] if found else []
+            else:
+                settled_before = datetime.now(UTC) - timedelta(seconds=settle_s)
+                findings = await reconciling.scan(
+                    engine, client, task_queue=task_queue, settled_before=settled_before
+                )
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
         if repair:
             findings = await reconciling.repair(engine, client, findings, task_queue=task_queue)
     finally:

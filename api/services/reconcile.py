@@ -20,12 +20,30 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.reconcile_cases import KINDS, CaseKind, CaseRow, Standing
+from api.services.reconcile_cases import (
+    ApplicationCases,
+    CaseKind,
+    CaseRow,
+    InductionCases,
+    Standing,
+    SyncCases,
+)
+from api.services.reconcile_outcomes import BatchCases, OutcomeCases, SlaCases
 from domain.errors import Refusal
 from models.event import AuditEntry, write_audit
 from workflows.payloads.resumption import RECONCILE, Resumption, resumption_key
 
 T = TypeVar("T")
+
+# Every kind of case with a workflow, in the order the report lists them.
+KINDS: tuple[CaseKind, ...] = (
+    ApplicationCases(),
+    OutcomeCases(),
+    BatchCases(),
+    SlaCases(),
+    InductionCases(),
+    SyncCases(),
+)
 
 # Describes and repairs in flight at once (the dev server saturates early).
 CONCURRENCY = 16
