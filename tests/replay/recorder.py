@@ -19,6 +19,7 @@ from typing import Any
 
 from core.pg import start_embedded, stop_embedded
 from tests.replay.record_application import (
+    record_application_resumed_loq,
     record_application_submit_withdraw,
     record_review_cycle_with_loq,
 )
@@ -38,6 +39,7 @@ HISTORIES = Path(__file__).parent / "histories"
 RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "application_submit_withdraw": record_application_submit_withdraw,
     "application_review_cycle_loq": record_review_cycle_with_loq,
+    "application_resumed_loq": record_application_resumed_loq,
     "outcome_release_qa_rescheduled": record_outcome_release_qa_rescheduled,
     "outcome_release_by_batch": record_outcome_release_by_batch,
     "outcome_batch_scheduled": record_outcome_batch_scheduled,

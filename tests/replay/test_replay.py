@@ -51,6 +51,8 @@ TIMERS = {TIMER_STARTED, TIMER_FIRED, TIMER_CANCELED}
 EXERCISES: dict[str, set[EventType.ValueType]] = {
     "application_submit_withdraw": {*UPDATES, ACTIVITY, UPSERT, COMPLETED},
     "application_review_cycle_loq": {*UPDATES, *TIMERS, ACTIVITY, COMPLETED},
+    # Restarted by reconcile: resume_application, then the stored deadline's timers fire.
+    "application_resumed_loq": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
     # QA sign-off, a schedule moved (its timer cancelled), the new timer fires and releases.
     "outcome_release_qa_rescheduled": {*UPDATES, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # Pending until a batch releases it; the batch's `released` signal ends it.
