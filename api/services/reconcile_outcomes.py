@@ -15,6 +15,7 @@ from api.services.reconcile_cases import (
     ids_of,
     stored,
 )
+from api.services.sla import ELEMENT_SLA, EPA_SLA
 from core import temporal as keys
 from domain.outcome import (
     CandidateStatus,
@@ -170,7 +171,10 @@ class SlaCases(CaseKind):
 
 
 def _missed_signal(session: Session, sla: SlaInstance) -> str | None:
-    """`pause` or `resume` when the candidate's status disagrees with the log's last row."""
+    """The signal the SLA missed while it was gone: `stop` once the release that ends it
+    happened, else `pause` or `resume` when the candidate's status disagrees with the log."""
+    if _stop_happened(session, sla):
+        return "stop"
     if sla.candidate_id is None:
         return None
     candidate = session.get(Candidate, sla.candidate_id)
@@ -182,6 +186,22 @@ def _missed_signal(session: Session, sla: SlaInstance) -> str | None:
     if active == paused:
         return "resume" if active else "pause"
     return None
+
+
+def _stop_happened(session: Session, sla: SlaInstance) -> bool:
+    """Whether the release that stops this SLA is recorded (the releases an outcome's
+    workflow stops SLAs for: its own, its element's, and a certification's EPA time)."""
+    released = col(Outcome.status) == OutcomeStatus.RELEASED.value
+    if sla.definition in {f"{kind.value}_complete_to_release" for kind in OutcomeKind}:
+        where = [col(Outcome.id) == sla.subject]
+    elif sla.definition == ELEMENT_SLA:
+        where = [col(Outcome.element_id) == sla.subject]
+    elif sla.definition == EPA_SLA:
+        kind = col(Outcome.kind) == OutcomeKind.CERTIFICATION.value
+        where = [col(Outcome.candidate_id) == sla.subject, kind]
+    else:
+        return False
+    return session.exec(select(Outcome.id).where(released, *where).limit(1)).first() is not None
 
 
 class BatchCases(CaseKind):

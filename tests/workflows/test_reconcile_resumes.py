@@ -31,6 +31,7 @@ from worker import build_worker
 from workflows.induction import InductionRegistrationWorkflow
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_start import batch_workflow_id
+from workflows.payloads.outcome import ReleaseNowInput
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 
 DAY = timedelta(days=1)
@@ -232,3 +233,22 @@ async def test_a_resumed_batch_releases_at_its_stored_instant(
         assert timedelta(0) <= outcome.released_at - release_at < timedelta(minutes=1)
         handle = client.get_workflow_handle_for(OutcomeReleaseWorkflow.run, f"result-{outcome.id}")
         assert (await handle.result()).status == OutcomeStatus.RELEASED
+
+
+async def test_a_resumed_sla_whose_release_happened_while_it_was_gone_stops_at_once(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
+) -> None:
+    records = seed_records(db, auto_release=False)
+    handle, submitted = await submit_outcome(client, records, task_queue)
+    instance_id = sla_workflow_id("result_complete_to_release", submitted.outcome_id)
+    await _until(lambda: _sla(db, instance_id) is not None)
+    await client.get_workflow_handle(instance_id).terminate(reason="an operator")
+    await handle.execute_update("release_now", ReleaseNowInput(actor="releaser-1"))
+    assert getattr(_sla(db, instance_id), "stopped_at", 0) is None  # its stop found no workflow
+
+    action = await _repaired(ts_env, db, instance_id, task_queue)
+    await _until(lambda: getattr(_sla(db, instance_id), "status", None) == "MET")
+
+    assert "with stop" in action
+    with Session(db) as session:
+        assert [e.kind.value for e in log_of(session, instance_id)] == ["START", "STOP"]
