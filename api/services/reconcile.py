@@ -86,12 +86,15 @@ class Finding:
         )
 
 
+LEFT = "left alone: nothing in the database to decide from (for a person to look at)"
+
+
 def _remedy(finding: Finding) -> str:
     if finding.problem == Problem.NOT_RUNNING:
         return "restart from the database (same id)"
-    if finding.problem == Problem.CASE_CLOSED and finding.row is not None:
-        return "end it (signal or terminate; see decision 0075)"
-    return "none: nothing in the database to decide from (left to a person)"
+    if finding.problem == Problem.CASE_CLOSED:
+        return finding.kind.ending
+    return LEFT
 
 
 async def scan(
@@ -217,7 +220,7 @@ async def _repair(engine: Engine, client: Client, finding: Finding, task_queue: 
         elif finding.problem == Problem.CASE_CLOSED:
             action = await _end(engine, client, finding)
         else:
-            return dataclasses.replace(finding, action=f"left: {_remedy(finding)}")
+            return dataclasses.replace(finding, action=LEFT)
     except (RPCError, Refusal) as error:
         return dataclasses.replace(finding, action=f"FAILED: {type(error).__name__}: {error}")
     return dataclasses.replace(finding, action=action, repaired=True)

@@ -83,6 +83,7 @@ class CaseKind:
     workflow_type = ""
     prefix = ""
     label = ""
+    ending = "terminate"  # what is done to a running workflow of a closed case
 
     def owns(self, workflow_id: str) -> bool:
         """Whether `workflow_id` is the id of one of this kind's workflows."""

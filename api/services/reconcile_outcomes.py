@@ -47,6 +47,7 @@ class OutcomeCases(CaseKind):
     """Tracked outcomes not released yet run OutcomeReleaseWorkflow."""
 
     workflow_type = OutcomeReleaseWorkflow.__name__
+    ending = "signal released"
 
     def owns(self, workflow_id: str) -> bool:
         """`result-{id}` or `certification-{id}`."""
@@ -126,6 +127,7 @@ class SlaCases(CaseKind):
     """SLA instances not stopped run SlaWorkflow (id = the instance's id)."""
 
     workflow_type = SlaWorkflow.__name__
+    ending = "signal stop"
     prefix = "sla-"
     label = "sla"
 
