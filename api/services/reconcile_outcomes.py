@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
@@ -140,24 +141,32 @@ class SlaCases(CaseKind):
         return self._rows(session, col(SlaInstance.id).in_(list(workflow_ids)))
 
     def _rows(self, session: Session, where: Any) -> list[CaseRow]:
-        found = session.exec(select(SlaInstance).where(where)).all()
+        found = session.execute(  # five columns: past sqlmodel's typed `select`
+            select_columns(
+                col(SlaInstance.id),
+                col(SlaInstance.subject),
+                col(SlaInstance.status),
+                col(SlaInstance.started_at),
+                col(SlaInstance.stopped_at),
+            ).where(where)
+        ).all()
         return [
             CaseRow(
-                sla.id,
+                instance_id,
                 self.label,
-                sla.id.removeprefix(self.prefix),
-                sla.status,
-                Standing.OPEN if sla.stopped_at is None else Standing.CLOSED,
-                sla.started_at,
+                instance_id.removeprefix(self.prefix),
+                status,
+                Standing.OPEN if stopped_at is None else Standing.CLOSED,
+                started_at,
                 "sla",
-                sla.subject,
+                subject,
             )
-            for sla in found
+            for instance_id, subject, status, started_at, stopped_at in found
         ]
 
     def start_spec(self, session: Session, row: CaseRow, resumed: Resumption) -> StartSpec:
         """Definition and subject from the row; the log is reloaded by the workflow, and a
-        pause or resume it missed while it was gone is sent with the start."""
+        stop, pause or resume it missed while it was gone is sent with the start."""
         sla = stored(session, SlaInstance, row.workflow_id)
         start = StartSlaInput(
             definition=sla.definition,
