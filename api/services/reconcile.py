@@ -29,18 +29,21 @@ from api.services.reconcile_cases import (
     SyncCases,
 )
 from api.services.reconcile_outcomes import BatchCases, OutcomeCases, SlaCases
+from api.services.sla import catch_up_slas
 from domain.errors import Refusal
 from models.event import AuditEntry, write_audit
+from models.sla import slas_out_of_step
 from workflows.payloads.resumption import RECONCILE, Resumption, resumption_key
 
 T = TypeVar("T")
 
 # Every kind of case with a workflow, in the order the report lists them.
+SLAS = SlaCases()
 KINDS: tuple[CaseKind, ...] = (
     ApplicationCases(),
     OutcomeCases(),
     BatchCases(),
-    SlaCases(),
+    SLAS,
     InductionCases(),
     SyncCases(),
 )
@@ -59,6 +62,7 @@ class Problem(StrEnum):
     NOT_RUNNING = "open case, workflow not running"
     CASE_CLOSED = "workflow running, case closed"
     NO_CASE = "workflow running, no case in the database"
+    OUT_OF_STEP = "SLA running, out of step with its candidate's status"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def _remedy(finding: Finding) -> str:
         return "restart from the database (same id)"
     if finding.problem == Problem.CASE_CLOSED:
         return finding.kind.ending
+    if finding.problem == Problem.OUT_OF_STEP:
+        return "signal candidate_changed (it pauses or resumes as the status says)"
     return LEFT
 
 
@@ -111,7 +117,32 @@ async def scan(
     findings: list[Finding] = []
     for kind in KINDS:
         findings += await _scan_kind(engine, client, kind, task_queue, settled_before)
-    return findings
+    restarting = {f.workflow_id for f in findings}
+    return findings + [f for f in await _out_of_step(engine) if f.workflow_id not in restarting]
+
+
+async def _out_of_step(engine: Engine) -> list[Finding]:
+    """Running SLAs whose pause/resume log disagrees with their candidate's stored status
+    (the signal after a status change was lost in a crash): decision 0076."""
+    kind = SLAS
+
+    def rows(session: Session) -> list[CaseRow]:
+        return kind.rows_of(session, slas_out_of_step(session))
+
+    return [
+        Finding(
+            Problem.OUT_OF_STEP,
+            kind,
+            row.label,
+            row.business_id,
+            row.workflow_id,
+            row.state,
+            "RUNNING",
+            None,
+            row,
+        )
+        for row in await _read(engine, rows)
+    ]
 
 
 async def _scan_kind(
@@ -219,6 +250,9 @@ async def _repair(engine: Engine, client: Client, finding: Finding, task_queue: 
             action = await _restart(engine, client, finding, task_queue)
         elif finding.problem == Problem.CASE_CLOSED:
             action = await _end(engine, client, finding)
+        elif finding.problem == Problem.OUT_OF_STEP:
+            await catch_up_slas(client, [finding.workflow_id])
+            action = "signalled candidate_changed"
         else:
             return dataclasses.replace(finding, action=LEFT)
     except (RPCError, Refusal) as error:
