@@ -1,4 +1,4 @@
-"""Operator commands: run the stack, set up a deployment, mint tokens."""
+"""Operator commands: run the stack, set up a deployment, mint tokens, reconcile."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -156,6 +156,61 @@ def schedule_sync(
         return handle.id
 
     typer.echo(f"schedule {asyncio.run(create())}: check-list sync on cron {cron!r}")
+
+
+@app.command()
+def reconcile(
+    repair: Annotated[
+        bool, typer.Option(help="restart missing workflows; end those of closed cases")
+    ] = False,
+    task_queue: Annotated[
+        str | None, typer.Option(help="the workers' task queue (default: TASK_QUEUE)")
+    ] = None,
+    settle_s: Annotated[
+        int, typer.Option(min=0, help="leave alone cases changed this many seconds ago or less")
+    ] = 60,
+    workflow_id: Annotated[
+        str | None, typer.Option(help="check only this case's workflow (e.g. application-42)")
+    ] = None,
+) -> None:
+    """Compare PostgreSQL with Temporal (exit 0: they agree or all repaired; 1: findings left)."""
+    settings = get_settings()
+    if not settings.database_url:
+        raise typer.BadParameter("set DATABASE_URL")
+    queue = task_queue or settings.task_queue
+    raise typer.Exit(asyncio.run(_reconcile(repair, queue, settle_s, workflow_id)))
+
+
+async def _reconcile(repair: bool, task_queue: str, settle_s: int, workflow_id: str | None) -> int:
+    """Print one line per finding and a summary; 1 while findings are left unrepaired."""
+    from api.services import reconcile as reconciling
+    from core.db import make_engine
+    from core.temporal import connect
+
+    settings = get_settings()
+    assert settings.database_url is not None
+    engine = make_engine(settings.database_url)
+    try:
+        client = await connect(settings)
+        try:
+            if workflow_id is not None:
+                found = await reconciling.check(engine, client, workflow_id)
+                findings = [found] if found else []
+            else:
+                settled_before = datetime.now(UTC) - timedelta(seconds=settle_s)
+                findings = await reconciling.scan(
+                    engine, client, task_queue=task_queue, settled_before=settled_before
+                )
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+        if repair:
+            findings = await reconciling.repair(engine, client, findings, task_queue=task_queue)
+    finally:
+        engine.dispose()
+    for finding in findings:
+        typer.echo(finding.line())
+    typer.echo(reconciling.summary(findings, repaired=repair))
+    return 0 if all(finding.repaired for finding in findings) else 1
 
 
 @app.command("backfill-legacy-releases")

@@ -21,6 +21,7 @@ from activities.checklist_sync import ChecklistSyncActivities
 from activities.induction import InductionActivities
 from activities.outcome import OutcomeActivities
 from activities.outcome_batch import OutcomeBatchActivities
+from activities.resumption import ResumptionActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
 from core.db import make_engine, ping
@@ -61,6 +62,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
     outcomes = OutcomeActivities(engine)
     outcome_batches = OutcomeBatchActivities(engine, client)
     cancels = CancellationActivities(engine, client)
+    resumptions = ResumptionActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -104,6 +106,10 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             outcome_batches.cancel_release_batch,
             cancels.find_cancel_requester,
             cancels.record_refused_cancel,
+            resumptions.record_resumption,
+            resumptions.resume_application,
+            resumptions.resume_outcome,
+            resumptions.resume_induction,
         ],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,

@@ -69,7 +69,7 @@ class InductionActivities:
             if session.get(InductionReport, command.report_id) is None:  # else: a retry
                 _store(session, induction, command)
             return InductionRecorded(
-                report_id=command.report_id, snapshot=_snapshot(session, induction)
+                report_id=command.report_id, snapshot=snapshot_of(session, induction)
             )
 
     @activity.defn(name=RECORD_AB_CLAIM_REMINDER)
@@ -79,14 +79,19 @@ class InductionActivities:
         with Session(self.engine) as session, session.begin():
             induction = _lock(session, command.trn, command.at)
             rows = reports_of(session, command.trn)
-            key = f"induction:{command.trn}:ab_claim_reminder:{command.unclaimed_since.isoformat()}"
+            key = reminder_key(command.trn, command.unclaimed_since)
             still_waiting = unclaimed_since(_domain(rows)) == command.unclaimed_since
             if (
                 still_waiting
                 and session.exec(select(Action).where(Action.key == key)).first() is None
             ):
                 _remind(session, induction, rows, command, key)
-            return _snapshot(session, induction)
+            return snapshot_of(session, induction)
+
+
+def reminder_key(trn: str, unclaimed_since: datetime) -> str:
+    """The reminder's to-do key: one per teacher and wait for a claim."""
+    return f"induction:{trn}:ab_claim_reminder:{unclaimed_since.isoformat()}"
 
 
 def _lock(session: Session, trn: str, at: datetime) -> Induction:
@@ -342,7 +347,7 @@ def _detail(row: InductionReport) -> dict[str, object]:
     }
 
 
-def _snapshot(session: Session, induction: Induction) -> InductionSnapshot:
+def snapshot_of(session: Session, induction: Induction) -> InductionSnapshot:
     """The registration as stored now (everything derived from the reports)."""
     reports = _domain(reports_of(session, induction.trn))
     open_fields = session.exec(

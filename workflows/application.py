@@ -27,6 +27,7 @@ from workflows.payloads.application import (
     SubmitApplicationInput,
     WithdrawApplicationInput,
 )
+from workflows.payloads.resumption import RESUME_APPLICATION, Resumption
 from workflows.payloads.review import (
     RECORD_ASSIGNMENT,
     RECORD_LOQ_EXPIRY,
@@ -53,6 +54,7 @@ from workflows.payloads.review import (
     UnassignInput,
 )
 from workflows.refusal import as_failure, run_recording
+from workflows.resumption import resumption_input
 from workflows.review_rules import check_claim, check_review_start, check_review_submit, find
 
 with workflow.unsafe.imports_passed_through():
@@ -76,7 +78,9 @@ class ApplicationReviewWorkflow:
     a case already completed or withdrawn meanwhile just completes.
     Activities: record_submission, record_withdrawal, record_operator_withdrawal,
     record_assignment, record_unassignment, record_review_start, record_review_submission,
-    record_loq_reminder, record_loq_expiry, sync_assignments, find_cancel_requester.
+    record_loq_reminder, record_loq_expiry, sync_assignments, find_cancel_requester;
+    resume_application first when reconcile restarted it (`resumed`: the case and its LOQ
+    deadline as stored).
     """
 
     # Set once an operator's cancel is being handled: every update is refused from then on.
@@ -93,6 +97,8 @@ class ApplicationReviewWorkflow:
         self._in_flight: set[str] = set()
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
+        if start.resumed is not None:  # nothing is decided on the empty state until it loads
+            self._in_flight.add(CASE)
 
     async def _withdraw_for_operator(
         self, start: StartApplicationReviewInput
@@ -117,6 +123,8 @@ class ApplicationReviewWorkflow:
     @on_operator_cancel(_withdraw_for_operator)
     async def run(self, start: StartApplicationReviewInput) -> CaseSnapshot:
         """Live until completed or withdrawn; watch each LOQ's reminders and deadline."""
+        if start.resumed is not None:
+            await self._resume(start.resumed)
         while self._case.status not in TERMINAL_STATUSES:
             await workflow.wait_condition(
                 lambda: self._case.status in TERMINAL_STATUSES or self._loq_unwatched()
@@ -299,6 +307,13 @@ class ApplicationReviewWorkflow:
         self._refuse_if_busy(CASE)
         if self._case.status in TERMINAL_STATUSES:
             raise as_failure(Conflict(f"the application is {self._case.status.value}"))
+
+    async def _resume(self, resumed: Resumption) -> None:
+        """Restarted by reconcile: the case as stored; an LOQ deadline is re-armed from it."""
+        command = resumption_input(resumed, subject_kind=CASE, subject_id=self._case.application_id)
+        loaded = await self._record({CASE}, RESUME_APPLICATION, command, SubmissionResult)
+        self._shape = loaded.shape
+        self._apply(loaded.snapshot)
 
     def _loq_unwatched(self) -> bool:
         return (

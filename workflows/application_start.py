@@ -36,16 +36,28 @@ def start_operation(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(keys.CASE_KIND, "application"),
-                SearchAttributePair(keys.CASE_STATUS, ["SUBMITTING"]),
-                SearchAttributePair(keys.TEMPLATE_CODE, start.template_code),
-                SearchAttributePair(keys.APPLICANT_ID, start.applicant_id),
-            ]
-        ),
-        static_summary=(
-            f"Application {start.application_id} · template {start.template_code} "
-            f"v{start.template_version} · applicant {start.applicant_id}"
-        ),
+        search_attributes=search_attributes(start),
+        static_summary=summary(start),
+    )
+
+
+def search_attributes(
+    start: StartApplicationReviewInput, status: str = "SUBMITTING"
+) -> TypedSearchAttributes:
+    """What an operator finds the workflow by before its first state is published."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(keys.CASE_KIND, "application"),
+            SearchAttributePair(keys.CASE_STATUS, [status]),
+            SearchAttributePair(keys.TEMPLATE_CODE, start.template_code),
+            SearchAttributePair(keys.APPLICANT_ID, start.applicant_id),
+        ]
+    )
+
+
+def summary(start: StartApplicationReviewInput) -> str:
+    """The workflow's static summary in the Temporal UI."""
+    return (
+        f"Application {start.application_id} · template {start.template_code} "
+        f"v{start.template_version} · applicant {start.applicant_id}"
     )

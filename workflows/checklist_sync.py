@@ -21,6 +21,7 @@ from workflows.payloads.checklist_sync import (
     StartChecklistSyncInput,
     SyncChecklistPageInput,
 )
+from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -42,8 +43,9 @@ class ChecklistSyncWorkflow:
 
     Query: `progress`. No updates or signals.
     Activities: open_checklist_sync, sync_checklist_page (one per page, heartbeating its
-    cursor), close_checklist_sync. Continues as new when the SDK suggests it (or after
-    `pages_per_run` pages), carrying the counts; the row in `checklist_syncs` is the truth.
+    cursor), close_checklist_sync; record_resumption first when reconcile restarted it.
+    Continues as new when the SDK suggests it (or after `pages_per_run` pages), carrying
+    the counts; the row in `checklist_syncs` is the truth.
     Cancel (Temporal UI or CLI): the page under way finishes (it is one transaction), then
     the sync stops as CANCELLED with the pages done kept (audit row with the operator and
     reason CANCELLED_BY_OPERATOR, `checklist_sync.cancelled`) and the run ends Canceled; a
@@ -54,7 +56,7 @@ class ChecklistSyncWorkflow:
     @workflow.init
     def __init__(self, start: StartChecklistSyncInput) -> None:
         sync_id = start.sync_id or workflow.info().workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
-        self._start = start.model_copy(update={"sync_id": sync_id})
+        self._start = start.model_copy(update={"sync_id": sync_id, "resumed": None})
         self._progress = start.progress or ChecklistSyncProgress(
             sync_id=sync_id,
             status=SyncStatus.RUNNING,
@@ -90,6 +92,10 @@ class ChecklistSyncWorkflow:
         """Open (first run only), then one activity per page until none is left, then close."""
         self._publish()
         try:
+            if start.resumed is not None:
+                await record_resumption(
+                    start.resumed, subject_kind=CASE_KIND, subject_id=self._progress.sync_id
+                )
             if start.progress is None:
                 self._progress = await self._call(
                     OPEN_CHECKLIST_SYNC,

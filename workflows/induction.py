@@ -31,7 +31,9 @@ from workflows.payloads.induction import (
     SchoolReportInput,
     StartInductionInput,
 )
+from workflows.payloads.resumption import RESUME_INDUCTION, Resumption
 from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, run_recording
+from workflows.resumption import resumption_input
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -54,7 +56,8 @@ class InductionRegistrationWorkflow:
     refusal is an audit row with the operator, reason CANCELLED_BY_OPERATOR and why.
     Temporal delivers only a run's first cancel request.
     Activities: record_induction_report, record_ab_claim_reminder, record_refused_cancel,
-    find_cancel_requester.
+    find_cancel_requester; resume_induction first when reconcile restarted it (`resumed`:
+    the registration and its reminder as stored).
     """
 
     @workflow.init
@@ -68,6 +71,8 @@ class InductionRegistrationWorkflow:
         # await, so a concurrent claim is refused before anything reaches the database.
         self._holder = carried.snapshot.claimed_by
         self._in_flight: set[str] = set()
+        if start.resumed is not None:  # no claim is judged on the empty state until it loads
+            self._in_flight.add(CLAIM)
 
     async def _refuse_operator_cancel(
         self, start: StartInductionInput
@@ -107,6 +112,8 @@ class InductionRegistrationWorkflow:
     @on_operator_cancel(_refuse_operator_cancel)
     async def run(self, start: StartInductionInput) -> InductionSnapshot:
         """Remind the school when no AB claims in time; continue as new when suggested."""
+        if start.resumed is not None:
+            await self._resume(start.resumed)
         while not self._continue_as_new_suggested():
             if self._awaiting_claim_since() is not None:
                 await self._watch_for_claim()
@@ -229,6 +236,14 @@ class InductionRegistrationWorkflow:
         recorded = await self._record(keys_, RECORD_INDUCTION_REPORT, command, InductionRecorded)
         self._apply(recorded.snapshot)
         return recorded
+
+    async def _resume(self, resumed: Resumption) -> None:
+        """Restarted by reconcile: the registration as stored; the reminder re-armed from it."""
+        command = resumption_input(resumed, subject_kind="induction", subject_id=self._trn)
+        carry = await self._record({CLAIM}, RESUME_INDUCTION, command, InductionCarry)
+        self._reminded_for = carry.reminded_for
+        self._apply(carry.snapshot)
+        self._holder = self._state.claimed_by
 
     def _awaiting_claim_since(self) -> datetime | None:
         """Since when the school has waited for a claim, unless already reminded for it."""

@@ -29,10 +29,12 @@ from workflows.payloads.outcome import (
     RecordReleaseInput,
     RecordScheduleInput,
     ReleaseNowInput,
+    ResumedOutcome,
     ScheduleReleaseInput,
     StartOutcomeReleaseInput,
     SubmitOutcomeInput,
 )
+from workflows.payloads.resumption import RESUME_OUTCOME, Resumption
 from workflows.payloads.sla import (
     START_SLA,
     STOP_SLAS,
@@ -41,6 +43,7 @@ from workflows.payloads.sla import (
     sla_workflow_id,
 )
 from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, unwrap
+from workflows.resumption import resume
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -65,7 +68,8 @@ class OutcomeReleaseWorkflow:
     says why. Temporal delivers only a run's first cancel request.
     Activities: record_outcome_submission, record_qa_signoff, record_outcome_amendment,
     release_outcome, schedule_outcome_release, cancel_outcome_schedule,
-    find_cancel_requester.
+    find_cancel_requester; resume_outcome first when reconcile restarted it (`resumed`: the
+    outcome and its own schedule as stored).
     """
 
     # True while an operator's cancel is handled: other changes wait (409) until it is done.
@@ -82,7 +86,7 @@ class OutcomeReleaseWorkflow:
             grade=start.grade,
             revision=-1,
         )
-        self._busy = False
+        self._busy = start.resumed is not None  # restarted: nothing is decided until it loads
         self._armed: datetime | None = None
         self._element_id: str | None = None
         self._sla_started = False
@@ -113,6 +117,8 @@ class OutcomeReleaseWorkflow:
     @on_operator_cancel(_unschedule_for_operator)
     async def run(self, start: StartOutcomeReleaseInput) -> OutcomeSnapshot:
         """Live until released; while the outcome holds its own schedule, wait for it."""
+        if start.resumed is not None:
+            await self._resume(start.resumed)
         while self._state.status != OutcomeStatus.RELEASED:
             await workflow.wait_condition(
                 lambda: self._released() or self._schedule() not in (None, self._armed)
@@ -254,6 +260,22 @@ class OutcomeReleaseWorkflow:
                 ),
                 force=True,
             )
+
+    async def _resume(self, resumed: Resumption) -> None:
+        """Restarted by reconcile: the outcome as stored; its own schedule is re-armed."""
+        try:
+            loaded = await resume(
+                RESUME_OUTCOME,
+                resumed,
+                ResumedOutcome,
+                subject_kind=self._start.kind.value,
+                subject_id=self._start.outcome_id,
+            )
+        finally:
+            self._busy = False
+        self._element_id = loaded.element_id
+        self._apply(loaded.snapshot)  # a `released` signal meanwhile is newer
+        await self._follow_slas()
 
     async def _follow_slas(self) -> None:
         """Complete and pending starts its release SLA; the release stops every SLA it ends."""

@@ -25,6 +25,7 @@ from workflows.payloads.outcome import (
     ScheduleBatchInput,
     StartReleaseBatchInput,
 )
+from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -45,7 +46,8 @@ class OutcomeReleaseBatchWorkflow:
     Activities: schedule_release_batch (scheduled mode: the outcomes' schedules point at
     the batch), release_batch_chunk (set-based, one transaction per chunk, re-checking
     each outcome), list_batch_released + notify_outcomes_released (each released
-    outcome's own workflow finishes), close_release_batch.
+    outcome's own workflow finishes), close_release_batch; record_resumption first when
+    reconcile restarted it (the steps then go on from the rows, the timer from `release_at`).
     Cancel (Temporal UI or CLI): the activity under way (a chunk) finishes; then what is
     left is skipped ("cancelled by an operator") and the batch's schedules are dropped
     (those outcomes stay pending), released ones stay released and their workflows are
@@ -80,6 +82,10 @@ class OutcomeReleaseBatchWorkflow:
     @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartReleaseBatchInput) -> BatchCounts:
         """Schedule (if asked), wait for the instant, release chunk by chunk, notify, close."""
+        if start.resumed is not None:  # every step below is idempotent on the batch's rows
+            await record_resumption(
+                start.resumed, subject_kind="release_batch", subject_id=start.batch_id
+            )
         method = ReleaseMethod.MANUAL
         if start.mode == ReleaseMode.SCHEDULED:
             assert start.release_at is not None

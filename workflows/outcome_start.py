@@ -35,16 +35,28 @@ def start_operation(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(keys.CASE_KIND, start.kind.value),
-                SearchAttributePair(keys.CASE_STATUS, ["SUBMITTED"]),
-                SearchAttributePair(keys.CANDIDATE_ID, start.candidate_id),
-                SearchAttributePair(keys.PROVIDER_ID, start.provider_id),
-            ]
-        ),
-        static_summary=(
-            f"{start.kind.value.title()} {start.outcome_id} · candidate {start.candidate_id} · "
-            f"provider {start.provider_id}"
-        ),
+        search_attributes=search_attributes(start),
+        static_summary=summary(start),
+    )
+
+
+def search_attributes(
+    start: StartOutcomeReleaseInput, status: str = "SUBMITTED"
+) -> TypedSearchAttributes:
+    """What an operator finds the workflow by before its first state is published."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(keys.CASE_KIND, start.kind.value),
+            SearchAttributePair(keys.CASE_STATUS, [status]),
+            SearchAttributePair(keys.CANDIDATE_ID, start.candidate_id),
+            SearchAttributePair(keys.PROVIDER_ID, start.provider_id),
+        ]
+    )
+
+
+def summary(start: StartOutcomeReleaseInput) -> str:
+    """The workflow's static summary in the Temporal UI."""
+    return (
+        f"{start.kind.value.title()} {start.outcome_id} · candidate {start.candidate_id} · "
+        f"provider {start.provider_id}"
     )

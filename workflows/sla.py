@@ -24,6 +24,7 @@ from workflows.payloads.sla import (
     StartSlaInput,
     sla_workflow_id,
 )
+from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -43,8 +44,9 @@ class SlaWorkflow:
     Cancel (Temporal UI or CLI): the clock stops there, the instance is CANCELLED (a STOP
     row, an audit row with the operator and reason CANCELLED_BY_OPERATOR, `sla.cancelled`)
     and the run ends Canceled; an instance stopped meanwhile just completes.
-    Activities: open_sla, append_sla_event, catch_up_sla_with_candidate, record_sla_due,
-    cancel_sla, find_cancel_requester.
+    Activities: open_sla (which reloads the log: a run restarted by reconcile times the
+    remaining goal from it), append_sla_event, catch_up_sla_with_candidate, record_sla_due,
+    cancel_sla, find_cancel_requester, record_resumption.
     """
 
     def __init__(self) -> None:
@@ -90,6 +92,8 @@ class SlaWorkflow:
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
+        if start.resumed is not None:
+            await record_resumption(start.resumed, subject_kind="sla", subject_id=start.subject)
         if start.start_paused:
             self._pending.insert(0, SlaEventKind.PAUSE)
         while True:
@@ -97,7 +101,9 @@ class SlaWorkflow:
             if self._log()[-1].kind == SlaEventKind.STOP:
                 return self._publish()
             if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(start.model_copy(update={"start_paused": False}))
+                workflow.continue_as_new(
+                    start.model_copy(update={"start_paused": False, "resumed": None})
+                )
             await self._wait_for_next()
 
     @workflow.signal

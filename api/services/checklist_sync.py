@@ -81,8 +81,8 @@ async def start(
         id=workflow_id(start_input.sync_id),
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=_search_attributes(start_input),
-        static_summary=_summary(start_input),
+        search_attributes=search_attributes(start_input),
+        static_summary=summary(start_input),
     )
 
 
@@ -104,8 +104,8 @@ async def schedule(
         start_input,
         id=workflow_id(SCHEDULED_SYNC_ID if schedule_id == DEFAULT_SCHEDULE_ID else schedule_id),
         task_queue=task_queue,
-        typed_search_attributes=_search_attributes(start_input),
-        static_summary=_summary(start_input),
+        typed_search_attributes=search_attributes(start_input),
+        static_summary=summary(start_input),
     )
     wanted = Schedule(action=action, spec=ScheduleSpec(cron_expressions=[cron]))
     try:
@@ -193,7 +193,8 @@ async def not_opened_yet(client: Client, sync_id: str) -> ChecklistSyncPublic:
     )
 
 
-def _search_attributes(start_input: StartChecklistSyncInput) -> TypedSearchAttributes:
+def search_attributes(start_input: StartChecklistSyncInput) -> TypedSearchAttributes:
+    """What an operator finds the sync by in the Temporal UI."""
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(keys.CASE_KIND, CASE_KIND),
         SearchAttributePair(
@@ -206,7 +207,8 @@ def _search_attributes(start_input: StartChecklistSyncInput) -> TypedSearchAttri
     return TypedSearchAttributes(pairs)
 
 
-def _summary(start_input: StartChecklistSyncInput) -> str:
+def summary(start_input: StartChecklistSyncInput) -> str:
+    """The sync's static summary in the Temporal UI."""
     scope = f"template {start_input.template_code}" if start_input.template_code else "all"
     mode = "dry run" if start_input.dry_run else "write"
     return f"Check-list sync · {scope} · {mode} · by {start_input.actor}"

@@ -69,14 +69,24 @@ def start_operation(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(keys.CASE_KIND, "induction"),
-                SearchAttributePair(keys.CASE_STATUS, ["AWAITING_CLAIM"]),
-            ]
-        ),
-        static_summary=f"Induction registration · teacher {trn} · AB reminder after {days} days",
+        search_attributes=search_attributes(),
+        static_summary=summary(trn, days),
     )
+
+
+def search_attributes() -> TypedSearchAttributes:
+    """What an operator finds the workflow by before its first state is published."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(keys.CASE_KIND, "induction"),
+            SearchAttributePair(keys.CASE_STATUS, ["AWAITING_CLAIM"]),
+        ]
+    )
+
+
+def summary(trn: str, reminder_days: int) -> str:
+    """The workflow's static summary in the Temporal UI."""
+    return f"Induction registration · teacher {trn} · AB reminder after {reminder_days} days"
 
 
 def ensure_acts_for(caller: Principal, org: str, field: str) -> None:

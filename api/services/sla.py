@@ -10,7 +10,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from models.sla import SlaInstance, slas_out_of_step
+from models.sla import SlaInstance
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
@@ -58,15 +58,3 @@ async def catch_up_slas(client: Client, workflow_ids: list[str]) -> None:
                 # it stopped meanwhile: nothing left to pause
 
     await asyncio.gather(*(tell(workflow_id) for workflow_id in workflow_ids))
-
-
-async def catch_up_out_of_step(engine: Engine, client: Client) -> list[str]:
-    """Tell every SLA out of step with its candidate to catch up (for reconcile)."""
-    workflow_ids = await asyncio.to_thread(_out_of_step, engine)
-    await catch_up_slas(client, workflow_ids)
-    return workflow_ids
-
-
-def _out_of_step(engine: Engine) -> list[str]:
-    with Session(engine) as session:
-        return slas_out_of_step(session)

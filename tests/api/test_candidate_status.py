@@ -10,7 +10,7 @@ from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
 from api.services.candidate_status import change_status
-from api.services.sla import catch_up_out_of_step
+from api.services.reconcile import Problem, repair, scan
 from domain.outcome import CandidateStatus
 from models.candidate import Candidate
 from models.sla import slas_out_of_step
@@ -101,8 +101,8 @@ def _out_of_step(db: Engine) -> list[str]:
         return slas_out_of_step(session)
 
 
-async def test_slas_left_running_by_a_crash_after_the_commit_are_found_and_caught_up(
-    api: httpx.AsyncClient, db: Engine, dev_env: WorkflowEnvironment
+async def test_slas_left_running_by_a_crash_after_the_commit_are_reconciled(
+    api: httpx.AsyncClient, db: Engine, dev_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     records = await setup(api, auto_release=False)
     waiting = await submit_result(api, records.element_id, "PASS")
@@ -119,9 +119,13 @@ async def test_slas_left_running_by_a_crash_after_the_commit_are_found_and_caugh
     behind = sorted(_out_of_step(db))
     assert len(behind) == 2
 
-    told = await catch_up_out_of_step(db, dev_env.client)
+    findings = await scan(db, dev_env.client, task_queue=task_queue)
+    assert sorted((f.problem, f.workflow_id) for f in findings) == [
+        (Problem.OUT_OF_STEP, workflow_id) for workflow_id in behind
+    ]
+    repaired = await repair(db, dev_env.client, findings, task_queue=task_queue)
 
-    assert sorted(told) == behind
+    assert [(f.repaired, f.action) for f in repaired] == [(True, "signalled candidate_changed")] * 2
     await sla_reaching(api, RESULT, waiting["id"], "PAUSED")
     await sla_reaching(api, ELEMENT, records.element_id, "PAUSED")
     assert _out_of_step(db) == []

@@ -10,6 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.services import application as applications
 from api.services import review as reviews
+from api.services.reconcile import check, repair
 from domain.access import Principal, Role
 from domain.review import ResponseDecision, ReviewDecision
 from models.review import ReviewResponseWrite
@@ -139,3 +140,43 @@ async def record_review_cycle_with_loq(database_url: str) -> str:
         )
         await handle.result()
         return await history_json(handle)
+
+
+async def record_application_resumed_loq(database_url: str) -> str:
+    """An LOQ case terminated on day 36 and resumed by reconcile on day 38: the resume
+    activity, then the stored deadline's last reminder and the expiry (the resumed run)."""
+    async with recording(database_url) as rec:
+        seed_template(
+            rec.engine, code="loq", stages=[{"code": "assessment", "name": "A", "levels": 1}]
+        )
+        seed_reviewer(rec.engine, "rev-1", code="loq")
+        application_id = seed_draft(rec.engine, code="loq")
+        await _submit(rec, application_id, "loq", 1)
+        handle = rec.client.get_workflow_handle(f"application-{application_id}")
+        case = await handle.query(ApplicationReviewWorkflow.state)
+        row = case.assignments[0].id
+        await handle.execute_update(
+            ApplicationReviewWorkflow.assign, AssignInput(assignment_id=row, actor="rev-1")
+        )
+        start = StartReviewInput(assignment_id=row, actor="rev-1")
+        started = await handle.execute_update(ApplicationReviewWorkflow.start_review, start)
+        _decide(rec, started.review_id, "full_name")
+        await handle.execute_update(
+            ApplicationReviewWorkflow.submit_review,
+            SubmitReviewInput(
+                review_id=started.review_id,
+                actor="rev-1",
+                decision=ReviewDecision.LIST_OF_QUESTIONS,
+            ),
+        )
+        await rec.env.sleep(timedelta(days=36))
+        await handle.terminate(reason="an operator")
+        await rec.env.sleep(timedelta(days=2))
+        found = await check(rec.engine, rec.client, handle.id)
+        assert found is not None
+        [repaired] = await repair(rec.engine, rec.client, [found], task_queue=rec.queue)
+        assert repaired.repaired, repaired.action
+        resumed = rec.client.get_workflow_handle(handle.id)
+        await rec.env.sleep(timedelta(days=5))
+        await resumed.result()
+        return await history_json(resumed)

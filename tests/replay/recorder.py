@@ -20,6 +20,7 @@ from typing import Any
 from core.pg import start_embedded, stop_embedded
 from tests.replay.record_application import (
     record_application_operator_cancel,
+    record_application_resumed_loq,
     record_application_submit_withdraw,
     record_review_cycle_with_loq,
 )
@@ -48,6 +49,7 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "application_submit_withdraw": record_application_submit_withdraw,
     "application_operator_cancel": record_application_operator_cancel,
     "application_review_cycle_loq": record_review_cycle_with_loq,
+    "application_resumed_loq": record_application_resumed_loq,
     "outcome_release_qa_rescheduled": record_outcome_release_qa_rescheduled,
     "outcome_release_by_batch": record_outcome_release_by_batch,
     "outcome_batch_scheduled": record_outcome_batch_scheduled,

@@ -56,6 +56,8 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "application_review_cycle_loq": {*UPDATES, *TIMERS, ACTIVITY, COMPLETED},
     # An operator's cancel (patch operator-cancel): who asked, the withdrawal, Canceled.
     "application_operator_cancel": {*UPDATES, CANCEL_REQUESTED, MARKER, ACTIVITY, CANCELED},
+    # Restarted by reconcile: resume_application, then the stored deadline's timers fire.
+    "application_resumed_loq": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
     # QA sign-off, a schedule moved (its timer cancelled), the new timer fires and releases.
     "outcome_release_qa_rescheduled": {*UPDATES, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # Pending until a batch releases it; the batch's `released` signal ends it.

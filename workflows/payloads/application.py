@@ -3,16 +3,18 @@
 from datetime import datetime
 
 from workflows.payloads.common import Payload
+from workflows.payloads.resumption import Resumption
 from workflows.payloads.review import CaseShape, CaseSnapshot
 
 
 class StartApplicationReviewInput(Payload):
-    """What the workflow is started with (by the first submit)."""
+    """What the workflow is started with (by the first submit, or by reconcile: `resumed`)."""
 
     application_id: str
     template_code: str
     template_version: int
     applicant_id: str
+    resumed: Resumption | None = None
 
 
 class SubmitApplicationInput(Payload):

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from domain.checklist_sync import DEFAULT_PAGE_SIZE, SyncStatus
 from workflows.payloads.common import Payload
+from workflows.payloads.resumption import Resumption
 
 
 class ChecklistSyncProgress(Payload):
@@ -41,6 +42,8 @@ class StartChecklistSyncInput(Payload):
     # Continue as new after this many pages even if the SDK does not suggest it yet.
     pages_per_run: int | None = Field(default=None, ge=1)
     progress: ChecklistSyncProgress | None = None
+    # Restarted by reconcile: opening finds the row, and the pages go on from its cursor.
+    resumed: Resumption | None = None
 
 
 class OpenChecklistSyncInput(Payload):

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from domain.induction import Effective, InductionField, ProgrammeType, ReportKind
 from workflows.payloads.common import Payload
+from workflows.payloads.resumption import Resumption
 
 DEFAULT_AB_CLAIM_REMINDER_DAYS = 30
 
@@ -35,6 +36,7 @@ class StartInductionInput(Payload):
     trn: str
     ab_claim_reminder_days: int = Field(default=DEFAULT_AB_CLAIM_REMINDER_DAYS, ge=1)
     carried: InductionCarry | None = None
+    resumed: Resumption | None = None  # restarted by reconcile: reload from the database
 
 
 class SchoolReportInput(Payload):

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod, ReleaseMode
 from workflows.payloads.common import Payload
+from workflows.payloads.resumption import Resumption
 
 
 class OutcomeSnapshot(Payload):
@@ -24,13 +25,21 @@ class OutcomeSnapshot(Payload):
 
 
 class StartOutcomeReleaseInput(Payload):
-    """What the workflow is started with (by the submission)."""
+    """What the workflow is started with (by the submission, or by reconcile: `resumed`)."""
 
     kind: OutcomeKind
     outcome_id: str
     candidate_id: str
     provider_id: str
     grade: Grade
+    resumed: Resumption | None = None
+
+
+class ResumedOutcome(Payload):
+    """Activity result: the outcome as stored, and the element it grades (if a result)."""
+
+    snapshot: OutcomeSnapshot
+    element_id: str | None
 
 
 class SubmitOutcomeInput(Payload):
@@ -147,13 +156,14 @@ class CancelOutcomeScheduleInput(Payload):
 
 
 class StartReleaseBatchInput(Payload):
-    """A bulk release: its items are in `release_batch_items`."""
+    """A bulk release: its items are in `release_batch_items` (`resumed`: by reconcile)."""
 
     batch_id: str
     mode: ReleaseMode
     release_at: datetime | None
     actor: str
     chunk_size: int = 1000
+    resumed: Resumption | None = None
 
 
 class ScheduleBatchInput(Payload):

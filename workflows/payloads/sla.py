@@ -6,6 +6,7 @@ from pydantic import Field
 
 from domain.sla import SlaEventKind, SlaStatus
 from workflows.payloads.common import Payload
+from workflows.payloads.resumption import Resumption
 
 
 class StartSlaInput(Payload):
@@ -15,6 +16,7 @@ class StartSlaInput(Payload):
     subject: str
     candidate_id: str | None = None
     start_paused: bool = False
+    resumed: Resumption | None = None  # restarted by reconcile (the log is reloaded anyway)
 
 
 class SlaLogRow(Payload):

@@ -1,0 +1,108 @@
+"""Resumption activities: a restarted workflow reloads its case and audits the restart."""
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio import activity
+
+from activities.case import lock_application, shape_of, snapshot, template_of
+from activities.induction import reminder_key, snapshot_of
+from activities.outcome import lock_outcome
+from activities.outcome import snapshot_of as outcome_snapshot
+from activities.refusal import refusals_fail_fast
+from domain.errors import NotFound
+from domain.outcome import OutcomeKind
+from models.action import Action
+from models.event import write_audit
+from models.induction import Induction
+from workflows.payloads.application import SubmissionResult
+from workflows.payloads.induction import InductionCarry
+from workflows.payloads.outcome import ResumedOutcome
+from workflows.payloads.resumption import (
+    RECORD_RESUMPTION,
+    RESUME_APPLICATION,
+    RESUME_INDUCTION,
+    RESUME_OUTCOME,
+    RecordResumptionInput,
+    resumption_key,
+)
+
+RESUMED = "workflow_resumed"
+
+
+class ResumptionActivities:
+    """I/O of a workflow that reconcile restarted: one transaction each, audited once per run."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn(name=RECORD_RESUMPTION)
+    @refusals_fail_fast
+    def record_resumption(self, command: RecordResumptionInput) -> None:
+        """Audit the restart of a workflow that reloads its case by its own activities."""
+        with Session(self.engine) as session, session.begin():
+            audit_resumption(session, command, {})
+
+    @activity.defn(name=RESUME_APPLICATION)
+    @refusals_fail_fast
+    def resume_application(self, command: RecordResumptionInput) -> SubmissionResult:
+        """The application as stored (status, level, LOQ deadline, open assignments)."""
+        with Session(self.engine) as session, session.begin():
+            application = lock_application(session, command.subject_id)
+            audit_resumption(session, command, {"status": application.status})
+            return SubmissionResult(
+                snapshot=snapshot(session, application),
+                shape=shape_of(template_of(session, application)),
+            )
+
+    @activity.defn(name=RESUME_OUTCOME)
+    @refusals_fail_fast
+    def resume_outcome(self, command: RecordResumptionInput) -> ResumedOutcome:
+        """The outcome as stored (status, its own schedule) and the element it grades."""
+        with Session(self.engine) as session, session.begin():
+            outcome = lock_outcome(session, OutcomeKind(command.subject_kind), command.subject_id)
+            audit_resumption(session, command, {"status": outcome.status})
+            return ResumedOutcome(snapshot=outcome_snapshot(outcome), element_id=outcome.element_id)
+
+    @activity.defn(name=RESUME_INDUCTION)
+    @refusals_fail_fast
+    def resume_induction(self, command: RecordResumptionInput) -> InductionCarry:
+        """The registration as stored, and whether the school was reminded for this wait."""
+        with Session(self.engine) as session, session.begin():
+            induction = session.exec(
+                select(Induction).where(Induction.trn == command.subject_id).with_for_update()
+            ).one_or_none()
+            if induction is None:
+                raise NotFound(f"no induction for teacher {command.subject_id}")
+            state = snapshot_of(session, induction)
+            since = state.unclaimed_since
+            reminded = since is not None and (
+                session.exec(
+                    select(Action.id).where(Action.key == reminder_key(induction.trn, since))
+                ).first()
+                is not None
+            )
+            audit_resumption(session, command, {"claimed_by": state.claimed_by})
+            return InductionCarry(snapshot=state, reminded_for=since if reminded else None)
+
+
+def audit_resumption(
+    session: Session, command: RecordResumptionInput, detail: dict[str, Any]
+) -> None:
+    """One audit row per restarted run (a retry of the activity writes nothing more)."""
+    write_audit(
+        session,
+        subject_kind=command.subject_kind,
+        subject_id=command.subject_id,
+        at=command.at,
+        actor=command.actor,
+        action=RESUMED,
+        key=resumption_key(command.workflow_id, command.run_id),
+        detail={
+            "workflow_id": command.workflow_id,
+            "run_id": command.run_id,
+            "found": command.found,
+            **detail,
+        },
+    )
