@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
@@ -66,11 +66,16 @@ class SlaActivities:
 
     @activity.defn(name=STOP_SLAS)
     async def stop_slas(self, command: StopSlasInput) -> None:
-        """Signal `stop` to each SLA; one that never started (or already ended) is skipped."""
+        """Signal `stop` to each SLA; one that never started (or already ended) is skipped.
+        Temporal unreachable fails the activity, so its retry delivers the stops (a repeated
+        `stop` is a no-op)."""
         assert self.client is not None
         for workflow_id in command.workflow_ids:
-            with contextlib.suppress(RPCError):
+            try:
                 await self.client.get_workflow_handle(workflow_id).signal("stop")
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
 
     @activity.defn(name=OPEN_SLA)
     @refusals_fail_fast

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from api.commands import new_id
+from api.idempotency import rerun_on_retry
 from api.services.candidate_status import change_status
 from domain.access import Principal
 from domain.errors import Invalid, NotFound, field_error
@@ -144,13 +146,19 @@ def candidate_public(candidate: Candidate) -> CandidatePublic:
 
 
 def create_element(session: Session, body: ElementCreate, *, at: datetime) -> ElementPublic:
-    """Schedule an assessment component for a candidate."""
+    """Schedule an assessment component for a candidate. Keyed, the element's id is the
+    key's and a retry writes nothing twice, so it goes on to start the SLA that a crash
+    (or Temporal down) kept the first attempt from starting."""
+    element_id = new_id()
     with session.begin():
+        rerun_on_retry(session)
+        if (earlier := session.get(Element, element_id)) is not None:
+            return ElementPublic.model_validate(earlier, from_attributes=True)
         if session.get(Candidate, body.candidate_id) is None:
             raise Invalid(
                 "the candidate does not exist",
                 errors=[field_error("candidate_id", "no such candidate")],
             )
-        element = Element(id=str(uuid.uuid4()), created_at=at, **body.model_dump())
+        element = Element(id=element_id, created_at=at, **body.model_dump())
         session.add(element)
     return ElementPublic.model_validate(element, from_attributes=True)

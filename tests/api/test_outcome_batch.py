@@ -1,21 +1,15 @@
 """Bulk release: more than 100 outcomes run as a batch workflow; the pending list; actions."""
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RetryConfig
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from core.settings import Settings
 from models.action import Action
 from models.event import OutboxEvent
 from models.outcome import Outcome
@@ -27,8 +21,7 @@ from tests.api.outcome_flows import (
     setup,
     submit_result,
 )
-from tests.support.infra import TEMPORAL_CLI
-from tests.support.tokens import SECRET
+from tests.support.temporal_gone import app_whose_temporal_is_gone
 
 
 def _seed_pending(db: Engine, candidate_id: str, element_id: str, count: int) -> list[str]:
@@ -210,7 +203,7 @@ async def test_a_batch_whose_workflow_did_not_start_is_started_by_the_keyed_retr
     seeded = _seed_pending(db, records.candidate_id, records.element_id, 101)
     body = {"outcomes": [{"kind": "result", "id": i} for i in seeded], "mode": "now"}
     keyed = {**RELEASER, "Idempotency-Key": "batch-while-temporal-was-down"}
-    async with _app_whose_temporal_is_gone(db, task_queue) as down:
+    async with app_whose_temporal_is_gone(db, task_queue) as down:
         first = await down.post("/v1/outcome-releases", json=body, headers=keyed)
     assert first.status_code == 503, first.text  # the batch was recorded, its workflow not started
 
@@ -219,29 +212,6 @@ async def test_a_batch_whose_workflow_did_not_start_is_started_by_the_keyed_retr
     assert retry.status_code == 202, retry.text  # not 409 "answer lost" with the batch stuck
     progress = await _wait_batch(api, retry.json()["batch_id"])
     assert (progress["total"], progress["released"]) == (101, 101)
-
-
-@contextlib.asynccontextmanager
-async def _app_whose_temporal_is_gone(
-    db: Engine, task_queue: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API on the same database, its Temporal server stopped (and no client retries)."""
-    server = await WorkflowEnvironment.start_local(dev_server_existing_path=str(TEMPORAL_CLI))
-    target = server.client.service_client.config.target_host
-    gone = await Client.connect(
-        target,
-        data_converter=pydantic_data_converter,
-        retry_config=RetryConfig(max_retries=1, max_elapsed_time_millis=500),
-    )
-    await server.shutdown()
-    settings = Settings(auth_secret=SECRET, task_queue=task_queue, database_url="unused://")
-    app = create_app(settings, engine=db, temporal=gone)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://casework.test") as client,
-    ):
-        yield client
 
 
 async def test_a_retry_of_a_scheduled_batch_after_its_instant_gets_that_batch(

@@ -2,7 +2,10 @@
 candidate is inactive, stopped by the release."""
 
 import httpx
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
 
+from models.candidate import Element
 from tests.api.outcome_flows import (
     ADMIN,
     RELEASER,
@@ -11,6 +14,7 @@ from tests.api.outcome_flows import (
     sla_reaching,
     submit_result,
 )
+from tests.support.temporal_gone import app_whose_temporal_is_gone
 
 
 async def _pending_ids(api: httpx.AsyncClient, candidate_id: str) -> list[str]:
@@ -80,3 +84,31 @@ async def test_gateway_approval_starts_time_in_epa_paused_while_inactive(
     await sla_reaching(api, "candidate_time_in_epa", records.candidate_id, "PAUSED")
     await _set_status(api, records.candidate_id, "IN_ASSESSMENT")
     await sla_reaching(api, "candidate_time_in_epa", records.candidate_id, "RUNNING")
+
+
+async def test_an_element_whose_sla_did_not_start_gets_it_from_the_keyed_retry(
+    api: httpx.AsyncClient, db: Engine, task_queue: str
+) -> None:
+    records = await setup(api)
+    body = {
+        "candidate_id": records.candidate_id,
+        "component": "oral",
+        "scheduled_at": "2026-01-05T09:00:00Z",
+    }
+    keyed = {**ADMIN, "Idempotency-Key": "element-while-temporal-was-down"}
+    async with app_whose_temporal_is_gone(db, task_queue) as down:
+        first = await down.post("/v1/elements", json=body, headers=keyed)
+    assert first.status_code == 503, first.text  # the element was written, its SLA not started
+
+    retry = await api.post("/v1/elements", json=body, headers=keyed)
+
+    assert retry.status_code == 201, retry.text  # not 409 "answer lost" with no SLA
+    element_id = retry.json()["id"]
+    await sla_reaching(api, "element_scheduled_to_outcome_release", element_id, "RUNNING")
+    with Session(db) as session:
+        count = session.exec(
+            select(func.count())
+            .select_from(Element)
+            .where(Element.candidate_id == records.candidate_id)
+        ).one()
+    assert count == 2  # the setup's element and this one, written once
