@@ -41,7 +41,8 @@ from models.application import (
     mark_withdrawn,
 )
 from models.assessment import Assessment, AssessmentSection
-from models.review import Assignment, Review, ReviewResponse
+from models.review import Review, ReviewResponse
+from models.review_queries import lower_reviews
 from workflows.payloads.application import (
     RECORD_OPERATOR_WITHDRAWAL,
     RECORD_SUBMISSION,
@@ -266,17 +267,7 @@ def _resubmission(
         for section in template.sections
         if any(element.code in changed for element in section.elements)
     }
-    reviews = session.exec(
-        select(Review, Assignment)
-        .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
-        .where(
-            Review.application_id == application.id,
-            Review.stage == application.stage,
-            Review.level == 1,
-            Review.status == ReviewStatus.SUBMITTED.value,
-            col(Assignment.closed_at).is_(None),
-        )
-    ).all()
+    reviews = lower_reviews(session, application.id, application.stage or "", 1)
     for review, assignment in reviews:
         if changed_sections & set(assignment.assigned_sections):
             review.status = ReviewStatus.PENDING.value

@@ -15,7 +15,6 @@ from activities.case import (
     bump,
     granted_sections,
     lock_application,
-    open_application,
     open_assignment,
     shape_of,
     snapshot,
@@ -30,8 +29,10 @@ from domain.review import (
     sections_to_claim,
     takes_all_sections,
 )
+from domain.review_guards import OPEN_FOR_CLAIMS, ensure_can_claim, ensure_claims_open
 from models.application import Application
 from models.review import Assignment, HeldSection, Review
+from models.review_queries import held_by_others, review_of, seat_of
 from workflows.payloads.review import (
     RECORD_ASSIGNMENT,
     RECORD_UNASSIGNMENT,
@@ -41,11 +42,6 @@ from workflows.payloads.review import (
     RecordAssignmentInput,
     RecordUnassignmentInput,
     SyncAssignmentsInput,
-)
-
-OPEN_FOR_REVIEW = frozenset({ApplicationStatus.SUBMITTED.value})
-OPEN_FOR_CLAIMS = frozenset(
-    {ApplicationStatus.SUBMITTED.value, ApplicationStatus.CHANGES_REQUIRED.value}
 )
 
 
@@ -60,20 +56,15 @@ class AssignmentActivities:
     def record_assignment(self, command: RecordAssignmentInput) -> CaseSnapshot:
         """Hold the sections for the assignment (one row per held section, unique per level)."""
         with Session(self.engine) as session, session.begin():
-            application = open_application(session, command.application_id, OPEN_FOR_CLAIMS)
+            application = lock_application(session, command.application_id)
+            ensure_claims_open(ApplicationStatus(application.status))
             assignment = open_assignment(session, application, command.assignment_id)
+            seat = seat_of(application, assignment, review_of(session, assignment.id))
+            ensure_can_claim(seat, command.actor, by_assigner=command.by_assigner)
             if set(command.sections) <= set(assignment.assigned_sections):
                 return snapshot(session, application)  # a retry: already held
-            template = template_of(session, application)
-            shape = shape_of(template)
-            held = session.exec(
-                select(HeldSection.section).where(
-                    HeldSection.application_id == application.id,
-                    HeldSection.stage == assignment.stage,
-                    HeldSection.level == assignment.level,
-                    HeldSection.assignment_id != assignment.id,
-                )
-            ).all()
+            shape = shape_of(template_of(session, application))
+            held = held_by_others(session, assignment)
             sections = sections_to_claim(
                 requested=command.sections,
                 allowed=assignment.allowed_sections,
@@ -124,7 +115,8 @@ class AssignmentActivities:
     def record_unassignment(self, command: RecordUnassignmentInput) -> CaseSnapshot:
         """Release the assignment's sections; its review becomes DISCONTINUED."""
         with Session(self.engine) as session, session.begin():
-            application = open_application(session, command.application_id, OPEN_FOR_CLAIMS)
+            application = lock_application(session, command.application_id)
+            ensure_claims_open(ApplicationStatus(application.status))
             assignment = open_assignment(session, application, command.assignment_id)
             if assignment.status == AssignmentStatus.AVAILABLE.value:
                 return snapshot(session, application)  # a retry, or nothing held

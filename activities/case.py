@@ -15,6 +15,7 @@ from models.application import Application
 from models.assessment import Assessment
 from models.event import publish, write_audit
 from models.review import Assignment, HeldSection, Review
+from models.review_queries import open_assignments
 from models.template import definition_of, get_version
 from models.user import User
 from workflows.payloads.review import AssignmentView, CaseShape, CaseSnapshot, StageShape
@@ -117,12 +118,7 @@ def bump(session: Session, application: Application, at: datetime) -> None:
 def snapshot(session: Session, application: Application) -> CaseSnapshot:
     """The case as the workflow mirrors it: status, level, open assignments and reviews."""
     session.flush()
-    rows = session.exec(
-        select(Assignment, Review)
-        .join(Review, col(Review.assignment_id) == col(Assignment.id), isouter=True)
-        .where(Assignment.application_id == application.id, col(Assignment.closed_at).is_(None))
-        .order_by(col(Assignment.stage), col(Assignment.level), col(Assignment.reviewer_id))
-    ).all()
+    rows = session.exec(open_assignments(application.id)).all()
     assessment = session.exec(
         select(Assessment.status).where(Assessment.application_id == application.id)
     ).first()
@@ -289,16 +285,6 @@ def complete(
         detail=detail,
         event="application.completed",
     )
-
-
-def open_application(
-    session: Session, application_id: str, statuses: frozenset[str]
-) -> Application:
-    """The locked application, refused (409) unless its status is one of `statuses`."""
-    application = lock_application(session, application_id)
-    if application.status not in statuses:
-        raise Conflict(f"the application is {application.status}; this is not possible now")
-    return application
 
 
 def open_assignment(session: Session, application: Application, assignment_id: str) -> Assignment:

@@ -14,6 +14,14 @@ from domain.application import (
     ensure_allowed,
 )
 from domain.errors import Conflict, Refusal
+from domain.review import sections_to_claim, takes_all_sections
+from domain.review_guards import (
+    ensure_can_claim,
+    ensure_can_start,
+    ensure_can_submit,
+    ensure_claims_open,
+    newly_claimed,
+)
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.application import (
     RECORD_OPERATOR_WITHDRAWAL,
@@ -55,7 +63,6 @@ from workflows.payloads.review import (
 )
 from workflows.refusal import as_failure, run_recording
 from workflows.resumption import resumption_input
-from workflows.review_rules import check_claim, check_review_start, check_review_submit, find
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -238,12 +245,12 @@ class ApplicationReviewWorkflow:
     @unassign.validator
     def _validate_unassign(self, command: UnassignInput) -> None:
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
-        self._guard(lambda: find(self._case, command.assignment_id))
+        self._guard(lambda: self._case.assignment(command.assignment_id))
 
     @workflow.update
     async def start_review(self, command: StartReviewInput) -> ReviewStarted:
         """Start the assignment's review, or restart it (it keeps its id)."""
-        assignment = find(self._case, command.assignment_id)
+        assignment = self._case.assignment(command.assignment_id)
         review_id = assignment.review_id or str(workflow.uuid4())
         started = await self._record(
             {f"assignment:{command.assignment_id}"},
@@ -263,7 +270,7 @@ class ApplicationReviewWorkflow:
     @start_review.validator
     def _validate_start_review(self, command: StartReviewInput) -> None:
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
-        self._guard(lambda: check_review_start(self._case, command))
+        self._guard(lambda: self._check_start(command))
 
     @workflow.update
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
@@ -287,7 +294,7 @@ class ApplicationReviewWorkflow:
     @submit_review.validator
     def _validate_submit_review(self, command: SubmitReviewInput) -> None:
         self._refuse_if_busy(CASE, f"review:{command.review_id}", *self._in_flight)
-        self._guard(lambda: check_review_submit(self._case, command))
+        self._guard(lambda: self._check_submit(command))
 
     @workflow.update
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
@@ -381,10 +388,36 @@ class ApplicationReviewWorkflow:
         shape = self._shape
         if shape is None:
             raise as_failure(Conflict("the application has not been submitted"))
-        return self._guard(lambda: check_claim(self._case, shape, command, self._reserved))
+        return self._guard(lambda: self._check_claim(shape, command))
+
+    def _check_claim(self, shape: CaseShape, command: AssignInput) -> list[str]:
+        """The sections this claim adds, judged against the snapshot and claims under way."""
+        ensure_claims_open(self._case.status)
+        assignment = self._case.assignment(command.assignment_id)
+        ensure_can_claim(
+            self._case.seat(assignment), command.actor, by_assigner=command.by_assigner
+        )
+        level_key = f"{assignment.stage}:{assignment.level}"
+        held = self._case.held_by_others(assignment) | self._reserved.get(level_key, set())
+        wanted = sections_to_claim(
+            requested=command.sections,
+            allowed=assignment.allowed_sections,
+            all_sections=shape.review_sections(assignment.stage),
+            held_by_others=held - set(assignment.assigned_sections),
+            whole=takes_all_sections(shape.stage(assignment.stage), assignment.level),
+        )
+        return newly_claimed(wanted, assignment.assigned_sections)
+
+    def _check_start(self, command: StartReviewInput) -> None:
+        assignment = self._case.assignment(command.assignment_id)
+        ensure_can_start(self._case.seat(assignment), command.actor)
+
+    def _check_submit(self, command: SubmitReviewInput) -> None:
+        assignment = self._case.assignment_of_review(command.review_id)
+        ensure_can_submit(self._case.seat(assignment), command.actor)
 
     def _level_key(self, assignment_id: str) -> str:
-        assignment = find(self._case, assignment_id)
+        assignment = self._case.assignment(assignment_id)
         return f"{assignment.stage}:{assignment.level}"
 
     def _guard(self, check: Callable[[], R]) -> R:

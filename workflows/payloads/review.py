@@ -5,7 +5,9 @@ from datetime import datetime
 from pydantic import Field
 
 from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
+from domain.errors import NotFound
 from domain.review import AssignmentStatus, ReviewDecision, ReviewStatus
+from domain.review_guards import Seat
 from workflows.payloads.common import Payload
 
 
@@ -68,6 +70,40 @@ class CaseSnapshot(Payload):
     loq_round: int = 0
     loq_deadline_at: datetime | None = None
     assignments: list[AssignmentView] = Field(default_factory=list)
+
+    def assignment(self, assignment_id: str) -> AssignmentView:
+        """The open assignment `assignment_id` (404 when absent or ended)."""
+        for assignment in self.assignments:
+            if assignment.id == assignment_id:
+                return assignment
+        raise NotFound(f"assignment {assignment_id} is not open on this application")
+
+    def assignment_of_review(self, review_id: str) -> AssignmentView:
+        """The open assignment whose review is `review_id` (404 otherwise)."""
+        for assignment in self.assignments:
+            if assignment.review_id == review_id:
+                return assignment
+        raise NotFound(f"review {review_id} is not open on this application")
+
+    def seat(self, assignment: AssignmentView) -> Seat:
+        """What the review guards read of `assignment`."""
+        return Seat(
+            application_status=self.status,
+            reviewer_id=assignment.reviewer_id,
+            assignment_status=assignment.status,
+            is_self_assignable=assignment.is_self_assignable,
+            review_status=assignment.review_status,
+        )
+
+    def held_by_others(self, assignment: AssignmentView) -> set[str]:
+        """Sections other open assignments hold at the assignment's stage and level."""
+        return {
+            section
+            for other in self.assignments
+            if other.id != assignment.id
+            and (other.stage, other.level) == (assignment.stage, assignment.level)
+            for section in other.assigned_sections
+        }
 
 
 class AssignInput(Payload):

@@ -1,4 +1,6 @@
-"""What a review decides on: its current targets, its live responses, and their verdicts.
+"""The review cycle's selects: open assignments, held sections, a review's targets and verdicts.
+
+One home for the reads the API services and the activities share.
 
 Level 1 decides the applicant's latest answers. A level above decides the latest
 responses of the *submitted* reviews one level below; following those targets
@@ -9,12 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
-from domain.review import ResponseDecision, ReviewStatus, Situation, Verdict
+from domain.application import ApplicationStatus
+from domain.review import AssignmentStatus, ResponseDecision, ReviewStatus, Situation, Verdict
+from domain.review_guards import Seat
+from domain.review_plan import Decided, Origin
 from domain.template import FailureReasonKind, TemplateDefinition
 from models.application import Application, latest_responses
 from models.assessment import Assessment, AssessmentSection
-from models.review import Assignment, Review, ReviewResponse, current_responses
+from models.review import Assignment, HeldSection, Review, ReviewResponse, current_responses
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,79 @@ class Target:
 def element_sections(template: TemplateDefinition) -> dict[str, str]:
     """Element code → section code."""
     return {e.code: s.code for s in template.sections for e in s.elements}
+
+
+ASSIGNMENT_ORDER = (col(Assignment.stage), col(Assignment.level), col(Assignment.reviewer_id))
+
+
+def open_assignments(application_id: str) -> Select[Assignment, Review]:
+    """Open assignment rows of an application with their review (if any), in list order."""
+    return (
+        select(Assignment, Review)
+        .join(Review, col(Review.assignment_id) == col(Assignment.id), isouter=True)
+        .where(Assignment.application_id == application_id, col(Assignment.closed_at).is_(None))
+        .order_by(*ASSIGNMENT_ORDER)
+    )
+
+
+def open_at(session: Session, application_id: str, stage: str, level: int) -> list[Assignment]:
+    """Open assignment rows at (stage, level)."""
+    query: SelectOfScalar[Assignment] = select(Assignment).where(
+        Assignment.application_id == application_id,
+        Assignment.stage == stage,
+        Assignment.level == level,
+        col(Assignment.closed_at).is_(None),
+    )
+    return list(session.exec(query).all())
+
+
+def held_by_others(session: Session, assignment: Assignment) -> set[str]:
+    """Sections other assignments hold at the assignment's stage and level."""
+    return set(
+        session.exec(
+            select(HeldSection.section).where(
+                HeldSection.application_id == assignment.application_id,
+                HeldSection.stage == assignment.stage,
+                HeldSection.level == assignment.level,
+                HeldSection.assignment_id != assignment.id,
+            )
+        ).all()
+    )
+
+
+def seat_of(application: Application, assignment: Assignment, review: Review | None) -> Seat:
+    """What the review guards read of the locked rows."""
+    return Seat(
+        application_status=ApplicationStatus(application.status),
+        reviewer_id=assignment.reviewer_id,
+        assignment_status=AssignmentStatus(assignment.status),
+        is_self_assignable=assignment.is_self_assignable,
+        review_status=ReviewStatus(review.status) if review else None,
+    )
+
+
+def review_of(session: Session, assignment_id: str, *, lock: bool = False) -> Review | None:
+    """The assignment's review, if it was started."""
+    query = select(Review).where(Review.assignment_id == assignment_id)
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def reviews_at(
+    session: Session, application_id: str, stage: str, level: int
+) -> list[tuple[Review, Assignment]]:
+    """Reviews (any status) at `level` of `stage` on open assignments."""
+    return list(
+        session.exec(
+            select(Review, Assignment)
+            .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
+            .where(
+                Review.application_id == application_id,
+                Review.stage == stage,
+                Review.level == level,
+                col(Assignment.closed_at).is_(None),
+            )
+        ).all()
+    )
 
 
 def lower_reviews(
@@ -168,3 +247,46 @@ def situation_of(
         lower_covered=frozenset(s for _, row in lower for s in row.assigned_sections),
     )
     return responses, situation
+
+
+def disagreed_by_level_above(session: Session, review: Review) -> list[str]:
+    """Targets (response ids) the open level above currently disagrees with."""
+    above = reviews_at(session, review.application_id, review.stage, review.level + 1)
+    return [
+        row.target_id
+        for consolidation, assignment in above
+        for row in current_responses(session, consolidation, assignment.assigned_sections)
+        if row.decision == ResponseDecision.DISAGREE.value
+    ]
+
+
+def decided_of(session: Session, responses: list[ReviewResponse]) -> tuple[Decided, ...]:
+    """The decided responses as the planner reads them: decision, target's review, origin."""
+    decided = [r for r in responses if r.decision is not None]
+    owners = dict(
+        session.exec(
+            select(ReviewResponse.id, ReviewResponse.review_id).where(
+                col(ReviewResponse.id).in_([r.target_id for r in decided])
+            )
+        ).all()
+    )
+    result = []
+    for response in decided:
+        assert response.decision is not None
+        base = origin(session, response)
+        result.append(
+            Decided(
+                decision=ResponseDecision(response.decision),
+                target_id=response.target_id,
+                target_review_id=owners.get(response.target_id),
+                origin=Origin(
+                    response_id=base.id,
+                    element_code=base.element_code,
+                    section_code=base.section_code,
+                    decision=ResponseDecision(base.decision) if base.decision else None,
+                    failure_reason=base.failure_reason,
+                    visible=base.recommended_applicant_visibility,
+                ),
+            )
+        )
+    return tuple(result)
