@@ -1,6 +1,6 @@
 """Induction activities: store each report as received, claims, discrepancies, reminders."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine, update
 from sqlalchemy.dialects.postgresql import insert
@@ -19,6 +19,7 @@ from domain.induction import (
     differences,
     effective,
     reconcile,
+    reminder_due_at,
     unclaimed_since,
 )
 from models.action import Action, ActionStatus, open_action, set_action_status
@@ -275,7 +276,7 @@ def _remind(
         "school_id": school.reporter,
         "unclaimed_since": command.unclaimed_since.isoformat(),
         "reminder_days": command.reminder_days,
-        "due_at": (command.unclaimed_since + timedelta(days=command.reminder_days)).isoformat(),
+        "due_at": reminder_due_at(command.unclaimed_since, command.reminder_days).isoformat(),
     }
     open_action(
         session,

@@ -10,7 +10,7 @@ from temporalio import activity
 
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
-from domain.errors import Conflict, Invalid, NotFound, field_error
+from domain.errors import Conflict, NotFound
 from domain.outcome import (
     CandidateStatus,
     Grade,
@@ -20,6 +20,7 @@ from domain.outcome import (
     Step,
     cancel_refusal,
     ensure_allowed,
+    ensure_future_release,
     is_active,
     on_qa_signoff,
     on_submission,
@@ -170,11 +171,7 @@ class OutcomeActivities:
             ):
                 return snapshot_of(outcome)  # a retry, or the same instant again
             ensure_allowed("schedule_release", OutcomeStatus(outcome.status))
-            if command.release_at <= command.at:
-                raise Invalid(
-                    "release_at is in the past",
-                    errors=[field_error("release_at", "must be in the future")],
-                )
+            ensure_future_release(command.release_at, command.at)
             take_schedule(
                 session,
                 [outcome.id],

@@ -190,6 +190,11 @@ def check_release_at(*, mode: ReleaseMode, release_at: datetime | None, now: dat
             "release_at needs a time zone",
             errors=[field_error("release_at", "give an offset, e.g. Z")],
         )
+    ensure_future_release(release_at, now)
+
+
+def ensure_future_release(release_at: datetime, now: datetime) -> None:
+    """A release is scheduled only for an instant still to come (422 otherwise)."""
     if release_at <= now:
         raise Invalid(
             "release_at is in the past; schedule a future instant or release now",

@@ -1,7 +1,7 @@
 """InductionRegistrationWorkflow: one teacher's induction facts, reported by two parties."""
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -14,6 +14,7 @@ from domain.induction import (
     case_statuses,
     check_claim,
     check_release,
+    reminder_due_at,
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.cancellation import RECORD_REFUSED_CANCEL, RecordRefusedCancelInput
@@ -256,7 +257,7 @@ class InductionRegistrationWorkflow:
         """Wait for a claim until the reminder is due; remind the school once per wait."""
         since = self._awaiting_claim_since()
         assert since is not None
-        deadline = since + timedelta(days=self._reminder_days)
+        deadline = reminder_due_at(since, self._reminder_days)
         if deadline > workflow.now():
             try:
                 await workflow.wait_condition(

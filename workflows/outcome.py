@@ -8,8 +8,14 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from domain.errors import Conflict, Invalid, Refusal, field_error
-from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ensure_allowed
+from domain.errors import Conflict, Refusal
+from domain.outcome import (
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMethod,
+    ensure_allowed,
+    ensure_future_release,
+)
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.outcome import (
     CANCEL_OUTCOME_SCHEDULE,
@@ -236,13 +242,7 @@ class OutcomeReleaseWorkflow:
     def _validate_schedule(self, command: ScheduleReleaseInput) -> None:
         self._refuse_if_busy()
         self._guard(lambda: ensure_allowed("schedule_release", self._state.status))
-        if command.release_at <= workflow.now():
-            raise as_failure(
-                Invalid(
-                    "release_at is in the past; schedule a future instant or release now",
-                    errors=[field_error("release_at", "must be in the future")],
-                )
-            )
+        self._guard(lambda: ensure_future_release(command.release_at, workflow.now()))
 
     @workflow.signal
     def released(self, notice: OutcomeReleasedNotice) -> None:
