@@ -93,40 +93,34 @@ def review_of(session: Session, assignment_id: str, *, lock: bool = False) -> Re
 
 
 def reviews_at(
-    session: Session, application_id: str, stage: str, level: int
+    session: Session,
+    application_id: str,
+    stage: str,
+    level: int,
+    *,
+    status: ReviewStatus | None = None,
 ) -> list[tuple[Review, Assignment]]:
-    """Reviews (any status) at `level` of `stage` on open assignments."""
-    return list(
-        session.exec(
-            select(Review, Assignment)
-            .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
-            .where(
-                Review.application_id == application_id,
-                Review.stage == stage,
-                Review.level == level,
-                col(Assignment.closed_at).is_(None),
-            )
-        ).all()
+    """Reviews at `level` of `stage` on open assignments (only those in `status`, if given)."""
+    query = (
+        select(Review, Assignment)
+        .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
+        .where(
+            Review.application_id == application_id,
+            Review.stage == stage,
+            Review.level == level,
+            col(Assignment.closed_at).is_(None),
+        )
     )
+    if status is not None:
+        query = query.where(Review.status == status.value)
+    return list(session.exec(query).all())
 
 
 def lower_reviews(
     session: Session, application_id: str, stage: str, level: int
 ) -> list[tuple[Review, Assignment]]:
     """Submitted reviews at `level` of `stage` on open assignments."""
-    return list(
-        session.exec(
-            select(Review, Assignment)
-            .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
-            .where(
-                Review.application_id == application_id,
-                Review.stage == stage,
-                Review.level == level,
-                Review.status == ReviewStatus.SUBMITTED.value,
-                col(Assignment.closed_at).is_(None),
-            )
-        ).all()
-    )
+    return reviews_at(session, application_id, stage, level, status=ReviewStatus.SUBMITTED)
 
 
 def current_targets(
