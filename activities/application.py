@@ -8,15 +8,17 @@ from temporalio import activity
 
 from activities.case import (
     bump,
-    close_assignments,
-    complete,
     lock_application,
-    open_level,
     record_change,
     set_assessment_status,
     shape_of,
     snapshot,
     template_of,
+)
+from activities.case_levels import (
+    close_assignments,
+    complete,
+    open_level,
 )
 from activities.refusal import refusals_fail_fast
 from domain.application import (

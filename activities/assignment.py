@@ -9,16 +9,18 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.case import (
-    add_assignment,
-    allowed_for,
     audit,
     bump,
-    granted_sections,
     lock_application,
-    open_assignment,
     shape_of,
     snapshot,
     template_of,
+)
+from activities.case_levels import (
+    add_assignment,
+    allowed_for,
+    granted_sections,
+    open_assignment,
 )
 from activities.refusal import refusals_fail_fast
 from domain.application import ApplicationStatus

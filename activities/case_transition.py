@@ -8,12 +8,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from activities.case import (
-    close_assignments,
-    complete,
-    open_level,
     record_change,
     set_assessment_status,
     template_of,
+)
+from activities.case_levels import (
+    close_assignments,
+    complete,
+    open_level,
 )
 from domain.application import ApplicationStatus, AssessmentStatus
 from domain.review import ReviewStatus

@@ -10,11 +10,13 @@ from activities.case import (
     audit,
     bump,
     lock_application,
-    open_assignment,
     record_change,
     shape_of,
     snapshot,
     template_of,
+)
+from activities.case_levels import (
+    open_assignment,
 )
 from activities.case_transition import apply_transition, fill_blanks
 from activities.refusal import refusals_fail_fast
