@@ -80,7 +80,7 @@ class ApplicationActivities:
                 return SubmissionResult(
                     snapshot=snapshot(session, application), shape=shape_of(template)
                 )
-            ensure_allowed(ApplicationAction.SUBMIT, ApplicationStatus(application.status))
+            ensure_allowed(ApplicationAction.SUBMIT, application.status)
             answers = latest_responses(session, application.id)
             check_complete(template, {r.element_code: r.value for r in answers})
             if command.submission == 1:
@@ -95,7 +95,7 @@ class ApplicationActivities:
                 )
                 .values(submitted_at=command.at)
             )
-            application.status = ApplicationStatus.SUBMITTED.value
+            application.status = ApplicationStatus.SUBMITTED
             application.submission_count = command.submission
             application.submitted_at = command.at
             application.loq_deadline_at = None
@@ -122,8 +122,8 @@ class ApplicationActivities:
         """Withdraw: open assignments end and unsubmitted reviews are discontinued."""
         with Session(self.engine) as session, session.begin():
             application = lock_application(session, command.application_id)
-            if application.status != ApplicationStatus.WITHDRAWN.value:
-                ensure_allowed(ApplicationAction.WITHDRAW, ApplicationStatus(application.status))
+            if application.status != ApplicationStatus.WITHDRAWN:
+                ensure_allowed(ApplicationAction.WITHDRAW, application.status)
                 _withdraw(session, application, command.actor, command.reason, command.at)
             return snapshot(session, application)
 
@@ -134,7 +134,7 @@ class ApplicationActivities:
         CANCELLED_BY_OPERATOR; a case that ended meanwhile is left as it is."""
         with Session(self.engine) as session, session.begin():
             application = lock_application(session, command.application_id)
-            if ApplicationStatus(application.status) not in TERMINAL_STATUSES:
+            if application.status not in TERMINAL_STATUSES:
                 _withdraw(
                     session,
                     application,
@@ -208,7 +208,7 @@ def _withdraw(
 
 def _loq_open(application: Application, loq_round: int) -> bool:
     return (
-        application.status == ApplicationStatus.CHANGES_REQUIRED.value
+        application.status == ApplicationStatus.CHANGES_REQUIRED
         and application.loq_round == loq_round
     )
 
@@ -223,7 +223,7 @@ def _first_submission(
         application_id=application.id,
         template_code=application.template_code,
         template_version=application.template_version,
-        status=assessment_status_for(stage).value,
+        status=assessment_status_for(stage),
         created_at=at,
         updated_at=at,
     )
@@ -272,7 +272,7 @@ def _resubmission(
     reviews = lower_reviews(session, application.id, application.stage or "", 1)
     for review, assignment in reviews:
         if changed_sections & set(assignment.assigned_sections):
-            review.status = ReviewStatus.PENDING.value
+            review.status = ReviewStatus.PENDING
             review.updated_at = at
             session.add(review)
     application.level = 1

@@ -23,7 +23,6 @@ from activities.case_levels import (
     open_assignment,
 )
 from activities.refusal import refusals_fail_fast
-from domain.application import ApplicationStatus
 from domain.errors import Conflict
 from domain.review import (
     AssignmentStatus,
@@ -59,7 +58,7 @@ class AssignmentActivities:
         """Hold the sections for the assignment (one row per held section, unique per level)."""
         with Session(self.engine) as session, session.begin():
             application = lock_application(session, command.application_id)
-            ensure_claims_open(ApplicationStatus(application.status))
+            ensure_claims_open(application.status)
             assignment = open_assignment(session, application, command.assignment_id)
             seat = seat_of(application, assignment, review_of(session, assignment.id))
             ensure_can_claim(seat, command.actor, by_assigner=command.by_assigner)
@@ -88,7 +87,7 @@ class AssignmentActivities:
                         )
             except IntegrityError as error:
                 raise Conflict("another reviewer took one of these sections first") from error
-            assignment.status = AssignmentStatus.ASSIGNED.value
+            assignment.status = AssignmentStatus.ASSIGNED
             assignment.assigned_sections = sorted({*assignment.assigned_sections, *sections})
             assignment.assigner_id = command.actor
             assignment.updated_at = command.at
@@ -118,15 +117,15 @@ class AssignmentActivities:
         """Release the assignment's sections; its review becomes DISCONTINUED."""
         with Session(self.engine) as session, session.begin():
             application = lock_application(session, command.application_id)
-            ensure_claims_open(ApplicationStatus(application.status))
+            ensure_claims_open(application.status)
             assignment = open_assignment(session, application, command.assignment_id)
-            if assignment.status == AssignmentStatus.AVAILABLE.value:
+            if assignment.status == AssignmentStatus.AVAILABLE:
                 return snapshot(session, application)  # a retry, or nothing held
             session.execute(
                 delete(HeldSection).where(col(HeldSection.assignment_id) == assignment.id)
             )
             released = assignment.assigned_sections
-            assignment.status = AssignmentStatus.AVAILABLE.value
+            assignment.status = AssignmentStatus.AVAILABLE
             assignment.assigned_sections = []
             assignment.updated_at = command.at
             session.add(assignment)
@@ -134,9 +133,9 @@ class AssignmentActivities:
                 update(Review)
                 .where(
                     col(Review.assignment_id) == assignment.id,
-                    col(Review.status) != ReviewStatus.SUBMITTED.value,
+                    col(Review.status) != ReviewStatus.SUBMITTED,
                 )
-                .values(status=ReviewStatus.DISCONTINUED.value, updated_at=command.at)
+                .values(status=ReviewStatus.DISCONTINUED, updated_at=command.at)
             )
             bump(session, application, command.at)
             audit(
@@ -199,7 +198,7 @@ def _follow_grants(
     stage = application.stage or ""
     granted = {user: allowed_for(shape, stage, sections) for user, sections in granted.items()}
     for row in rows:
-        untaken = row.status == AssignmentStatus.AVAILABLE.value and row.closed_at is None
+        untaken = row.status == AssignmentStatus.AVAILABLE and row.closed_at is None
         if untaken and row.reviewer_id not in granted:
             row.closed_at = at  # a revoked grant removes the untaken row
             changes.append(f"removed {row.reviewer_id}")
@@ -236,7 +235,7 @@ def _revive_review(session: Session, assignment: Assignment, at: datetime) -> No
         update(Review)
         .where(
             col(Review.assignment_id) == assignment.id,
-            col(Review.status) == ReviewStatus.DISCONTINUED.value,
+            col(Review.status) == ReviewStatus.DISCONTINUED,
         )
-        .values(status=ReviewStatus.DRAFT.value, updated_at=at)
+        .values(status=ReviewStatus.DRAFT, updated_at=at)
     )

@@ -5,9 +5,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
+from domain.application import AssessmentStatus
 from domain.errors import NotFound
-from domain.review import AssignmentStatus, ReviewStatus
 from domain.template import TemplateDefinition
 from models.application import Application
 from models.assessment import Assessment
@@ -94,13 +93,20 @@ def assessment_of(session: Session, application_id: str) -> Assessment:
     ).one()
 
 
+def assessment_status(session: Session, application_id: str) -> AssessmentStatus | None:
+    """Where the application's assessment stands (None before submission)."""
+    row = session.exec(select(Assessment).where(Assessment.application_id == application_id))
+    assessment = row.first()
+    return assessment.status if assessment else None
+
+
 def set_assessment_status(
     session: Session, application_id: str, status: AssessmentStatus, at: datetime
 ) -> None:
     """Move the assessment to `status`."""
     assessment = assessment_of(session, application_id)
-    if assessment.status != status.value:
-        assessment.status = status.value
+    if assessment.status != status:
+        assessment.status = status
         assessment.updated_at = at
         session.add(assessment)
 
@@ -116,19 +122,17 @@ def snapshot(session: Session, application: Application) -> CaseSnapshot:
     """The case as the workflow mirrors it: status, level, open assignments and reviews."""
     session.flush()
     rows = session.exec(open_assignments(application.id)).all()
-    assessment = session.exec(
-        select(Assessment.status).where(Assessment.application_id == application.id)
-    ).first()
+    assessment = assessment_status(session, application.id)
     return CaseSnapshot(
         application_id=application.id,
         revision=application.revision,
-        status=ApplicationStatus(application.status),
-        outcome=ApplicationOutcome(application.outcome) if application.outcome else None,
+        status=application.status,
+        outcome=application.outcome,
         outcome_reason=application.outcome_reason,
         stage=application.stage,
         level=application.level,
         submissions=application.submission_count,
-        assessment_status=AssessmentStatus(assessment) if assessment else None,
+        assessment_status=assessment,
         loq_round=application.loq_round,
         loq_deadline_at=application.loq_deadline_at,
         assignments=[_view(assignment, review) for assignment, review in rows],
@@ -141,12 +145,12 @@ def _view(assignment: Assignment, review: Review | None) -> AssignmentView:
         reviewer_id=assignment.reviewer_id,
         stage=assignment.stage,
         level=assignment.level,
-        status=AssignmentStatus(assignment.status),
+        status=assignment.status,
         allowed_sections=assignment.allowed_sections,
         assigned_sections=assignment.assigned_sections,
         is_self_assignable=assignment.is_self_assignable,
         review_id=review.id if review else None,
-        review_status=ReviewStatus(review.status) if review else None,
+        review_status=review.status if review else None,
     )
 
 

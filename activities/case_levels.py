@@ -108,9 +108,9 @@ def close_assignments(session: Session, application_id: str, at: datetime) -> No
         update(Review)
         .where(
             col(Review.assignment_id).in_(open_ids),
-            col(Review.status) != ReviewStatus.SUBMITTED.value,
+            col(Review.status) != ReviewStatus.SUBMITTED,
         )
-        .values(status=ReviewStatus.DISCONTINUED.value, updated_at=at)
+        .values(status=ReviewStatus.DISCONTINUED, updated_at=at)
     )
     session.execute(delete(HeldSection).where(col(HeldSection.assignment_id).in_(open_ids)))
     session.execute(
@@ -132,8 +132,8 @@ def complete(
     at: datetime,
 ) -> None:
     """Complete the application with `outcome`; assignments end, the assessment completes."""
-    application.status = ApplicationStatus.COMPLETED.value
-    application.outcome = outcome.value
+    application.status = ApplicationStatus.COMPLETED
+    application.outcome = outcome
     application.outcome_reason = reason
     application.loq_deadline_at = None
     close_assignments(session, application.id, at)

@@ -82,11 +82,11 @@ def _reach_level(
         consolidation = review_of(session, assignment.id)
         if consolidation is None:
             continue
-        if consolidation.status == ReviewStatus.SUBMITTED.value:
-            consolidation.status = ReviewStatus.PENDING.value
+        if consolidation.status == ReviewStatus.SUBMITTED:
+            consolidation.status = ReviewStatus.PENDING
             consolidation.updated_at = at
             session.add(consolidation)
-        elif consolidation.status == ReviewStatus.DRAFT.value:
+        elif consolidation.status == ReviewStatus.DRAFT:
             fill_blanks(session, application, consolidation, assignment, sections_of, at)
 
 
@@ -139,7 +139,7 @@ def _send_questions(
         response.loq_round = step.loq_round
         session.add(response)
     application.loq_round = step.loq_round
-    application.status = ApplicationStatus.CHANGES_REQUIRED.value
+    application.status = ApplicationStatus.CHANGES_REQUIRED
     application.loq_deadline_at = step.deadline_at
     set_assessment_status(session, application.id, AssessmentStatus.AWAITING_INFORMATION, at)
     detail = {
@@ -168,8 +168,8 @@ def _request_changes(
 ) -> None:
     session.execute(
         update(Review)
-        .where(col(Review.id).in_(step.reviews), col(Review.status) == ReviewStatus.SUBMITTED.value)
-        .values(status=ReviewStatus.CHANGES_REQUESTED.value, updated_at=at)
+        .where(col(Review.id).in_(step.reviews), col(Review.status) == ReviewStatus.SUBMITTED)
+        .values(status=ReviewStatus.CHANGES_REQUESTED, updated_at=at)
     )
     application.level = step.level
     record_change(

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.case import (
+    assessment_status,
     audit,
     bump,
     lock_application,
@@ -73,7 +74,7 @@ class ReviewActivities:
             created = review is None
             if review is None:
                 review = _create_review(session, application, assignment, template, command)
-            elif ReviewStatus(review.status) in RESTARTABLE:
+            elif review.status in RESTARTABLE:
                 _restart_review(session, application, assignment, review, template, command.at)
             else:  # already DRAFT: a retry of this start, or a repeated click
                 retried = review.id == command.review_id and review.time_started == command.at
@@ -86,7 +87,7 @@ class ReviewActivities:
             bump(session, application, command.at)
             return ReviewStarted(
                 review_id=review.id,
-                status=ReviewStatus(review.status),
+                status=review.status,
                 created=created,
                 snapshot=snapshot(session, application),
             )
@@ -101,8 +102,7 @@ class ReviewActivities:
             if review is None or review.application_id != application.id:
                 raise NotFound(f"review {command.review_id} does not exist")
             retried = (
-                review.status == ReviewStatus.SUBMITTED.value
-                and review.time_submitted == command.at
+                review.status == ReviewStatus.SUBMITTED and review.time_submitted == command.at
             )
             if not retried:
                 assignment = session.get(Assignment, review.assignment_id)
@@ -135,9 +135,6 @@ def _submit(
     ensure_submittable(
         situation, command.decision, [r.target_id for r in responses if r.decision is None]
     )
-    assessment = session.exec(
-        select(Assessment.status).where(Assessment.application_id == application.id)
-    ).first()
     plan = plan_after_submission(
         shape,
         Submitted(
@@ -147,7 +144,7 @@ def _submit(
             decided=decided_of(session, responses),
             case_stage=application.stage,
             loq_round=application.loq_round,
-            assessment_status=AssessmentStatus(assessment) if assessment else None,
+            assessment_status=assessment_status(session, application.id),
             next_level_open=bool(open_at(session, application.id, review.stage, review.level + 1)),
             at=command.at,
         ),
@@ -171,8 +168,8 @@ def _trim_and_stamp(session: Session, review: Review, command: RecordReviewSubmi
         )
         .values(submitted_at=command.at)
     )
-    review.status = ReviewStatus.SUBMITTED.value
-    review.decision = command.decision.value if command.decision else None
+    review.status = ReviewStatus.SUBMITTED
+    review.decision = command.decision
     review.comment = command.comment
     review.time_submitted = command.at
     review.updated_at = command.at
@@ -226,8 +223,8 @@ def _create_review(
     assessment = session.exec(
         select(Assessment).where(Assessment.application_id == application.id).with_for_update()
     ).one()
-    if not stage.pre_assessment and assessment.status == AssessmentStatus.NOT_STARTED.value:
-        assessment.status = AssessmentStatus.IN_PROGRESS.value
+    if not stage.pre_assessment and assessment.status == AssessmentStatus.NOT_STARTED:
+        assessment.status = AssessmentStatus.IN_PROGRESS
         assessment.updated_at = command.at
         session.add(assessment)
     audit(
@@ -252,7 +249,7 @@ def _restart_review(
     """A new round: unchanged answers keep their decision, new or changed ones await one."""
 
     review.round += 1
-    review.status = ReviewStatus.DRAFT.value
+    review.status = ReviewStatus.DRAFT
     review.updated_at = at
     session.add(review)
     fill_blanks(session, application, review, assignment, element_sections(template), at)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
-from domain.application import ApplicationStatus
-from domain.review import AssignmentStatus, ResponseDecision, ReviewStatus, Situation, Verdict
+from domain.review import ResponseDecision, ReviewStatus, Situation, Verdict
 from domain.review_guards import Seat
 from domain.review_plan import Decided, Origin
 from domain.template import FailureReasonKind, TemplateDefinition
@@ -78,11 +77,11 @@ def held_by_others(session: Session, assignment: Assignment) -> set[str]:
 def seat_of(application: Application, assignment: Assignment, review: Review | None) -> Seat:
     """What the review guards read of the locked rows."""
     return Seat(
-        application_status=ApplicationStatus(application.status),
+        application_status=application.status,
         reviewer_id=assignment.reviewer_id,
-        assignment_status=AssignmentStatus(assignment.status),
+        assignment_status=assignment.status,
         is_self_assignable=assignment.is_self_assignable,
-        review_status=ReviewStatus(review.status) if review else None,
+        review_status=review.status if review else None,
     )
 
 
@@ -112,7 +111,7 @@ def reviews_at(
         )
     )
     if status is not None:
-        query = query.where(Review.status == status.value)
+        query = query.where(Review.status == status)
     return list(session.exec(query).all())
 
 
@@ -202,11 +201,9 @@ def verdicts(
         base = origin(session, response) if review.level > 1 else response
         result.append(
             Verdict(
-                decision=ResponseDecision(response.decision) if response.decision else None,
+                decision=response.decision,
                 reason_kind=kinds.get(base.section_code, {}).get(base.failure_reason or ""),
-                lower_decision=(
-                    ResponseDecision(base.decision) if review.level > 1 and base.decision else None
-                ),
+                lower_decision=(base.decision if review.level > 1 and base.decision else None),
                 visible=base.recommended_applicant_visibility,
             )
         )
@@ -250,7 +247,7 @@ def disagreed_by_level_above(session: Session, review: Review) -> list[str]:
         row.target_id
         for consolidation, assignment in above
         for row in current_responses(session, consolidation, assignment.assigned_sections)
-        if row.decision == ResponseDecision.DISAGREE.value
+        if row.decision == ResponseDecision.DISAGREE
     ]
 
 
@@ -270,14 +267,14 @@ def decided_of(session: Session, responses: list[ReviewResponse]) -> tuple[Decid
         base = origin(session, response)
         result.append(
             Decided(
-                decision=ResponseDecision(response.decision),
+                decision=response.decision,
                 target_id=response.target_id,
                 target_review_id=owners.get(response.target_id),
                 origin=Origin(
                     response_id=base.id,
                     element_code=base.element_code,
                     section_code=base.section_code,
-                    decision=ResponseDecision(base.decision) if base.decision else None,
+                    decision=base.decision,
                     failure_reason=base.failure_reason,
                     visible=base.recommended_applicant_visibility,
                 ),

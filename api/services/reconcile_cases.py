@@ -128,7 +128,7 @@ class ApplicationCases(CaseKind):
     workflow_type = ApplicationReviewWorkflow.__name__
     prefix = "application-"
     label = "application"
-    OPEN = (ApplicationStatus.SUBMITTED.value, ApplicationStatus.CHANGES_REQUIRED.value)
+    OPEN = (ApplicationStatus.SUBMITTED, ApplicationStatus.CHANGES_REQUIRED)
 
     def open_rows(self, session: Session) -> list[CaseRow]:
         """Submitted applications not completed or withdrawn."""

@@ -105,7 +105,7 @@ def assignment_public(
         **assignment.model_dump(exclude={"created_at", "updated_at", "closed_at"}),
         available_sections=[s for s in allowed if s not in held and s in reviewable],
         review_id=review.id if review else None,
-        review_status=ReviewStatus(review.status) if review else None,
+        review_status=review.status if review else None,
     )
 
 
@@ -120,7 +120,7 @@ def review(session: Session, review_id: str) -> ReviewPublic:
         get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
     )
     responses, situation = situation_of(session, application, row, assignment, template)
-    editable = row.status == ReviewStatus.DRAFT.value
+    editable = row.status == ReviewStatus.DRAFT
     waiting = waiting_sections(situation)
     return ReviewPublic(
         **row.model_dump(exclude={"updated_at"}),
@@ -151,7 +151,7 @@ def write_response(
             raise NotFound(f"review {review_id} does not exist")
         if row.reviewer_id != reviewer:
             raise Forbidden("only the review's reviewer writes its decisions")
-        if row.status != ReviewStatus.DRAFT.value:
+        if row.status != ReviewStatus.DRAFT:
             raise Conflict(
                 f"the review is {row.status}; only a DRAFT review can be edited", allowed=[]
             )
@@ -182,7 +182,7 @@ def write_response(
         )
         visibility = body.recommended_applicant_visibility
         wanted: dict[str, object] = {
-            "decision": body.decision.value,
+            "decision": body.decision,
             "comment": body.comment,
             "failure_reason": body.failure_reason,
             "recommended_applicant_visibility": True if visibility is None else visibility,
