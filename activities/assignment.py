@@ -27,8 +27,6 @@ from domain.errors import Conflict
 from domain.review import (
     AssignmentStatus,
     ReviewStatus,
-    sections_to_claim,
-    takes_all_sections,
 )
 from domain.review_guards import OPEN_FOR_CLAIMS, ensure_can_claim, ensure_claims_open
 from models.application import Application
@@ -65,13 +63,8 @@ class AssignmentActivities:
             if set(command.sections) <= set(assignment.assigned_sections):
                 return snapshot(session, application)  # a retry: already held
             shape = shape_of(template_of(session, application))
-            held = held_by_others(session, assignment)
-            sections = sections_to_claim(
-                requested=command.sections,
-                allowed=assignment.allowed_sections,
-                all_sections=shape.review_sections(assignment.stage),
-                held_by_others=held,
-                whole=takes_all_sections(shape.stage(assignment.stage), assignment.level),
+            sections = shape.sections_to_claim(
+                assignment, command.sections, held_by_others(session, assignment)
             )
             try:
                 with session.begin_nested():

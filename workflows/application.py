@@ -14,7 +14,6 @@ from domain.application import (
     ensure_allowed,
 )
 from domain.errors import Conflict, Refusal
-from domain.review import sections_to_claim, takes_all_sections
 from domain.review_guards import (
     ensure_can_claim,
     ensure_can_start,
@@ -270,7 +269,7 @@ class ApplicationReviewWorkflow:
     @start_review.validator
     def _validate_start_review(self, command: StartReviewInput) -> None:
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
-        self._guard(lambda: self._check_start(command))
+        self._guard(lambda: ensure_can_start(self._case.seat(command.assignment_id), command.actor))
 
     @workflow.update
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
@@ -294,7 +293,9 @@ class ApplicationReviewWorkflow:
     @submit_review.validator
     def _validate_submit_review(self, command: SubmitReviewInput) -> None:
         self._refuse_if_busy(CASE, f"review:{command.review_id}", *self._in_flight)
-        self._guard(lambda: self._check_submit(command))
+        self._guard(
+            lambda: ensure_can_submit(self._case.review_seat(command.review_id), command.actor)
+        )
 
     @workflow.update
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
@@ -394,27 +395,13 @@ class ApplicationReviewWorkflow:
         """The sections this claim adds, judged against the snapshot and claims under way."""
         ensure_claims_open(self._case.status)
         assignment = self._case.assignment(command.assignment_id)
-        ensure_can_claim(
-            self._case.seat(assignment), command.actor, by_assigner=command.by_assigner
-        )
+        seat = self._case.seat(command.assignment_id)
+        ensure_can_claim(seat, command.actor, by_assigner=command.by_assigner)
         level_key = f"{assignment.stage}:{assignment.level}"
         held = self._case.held_by_others(assignment) | self._reserved.get(level_key, set())
-        wanted = sections_to_claim(
-            requested=command.sections,
-            allowed=assignment.allowed_sections,
-            all_sections=shape.review_sections(assignment.stage),
-            held_by_others=held - set(assignment.assigned_sections),
-            whole=takes_all_sections(shape.stage(assignment.stage), assignment.level),
-        )
+        held -= set(assignment.assigned_sections)
+        wanted = shape.sections_to_claim(assignment, command.sections, held)
         return newly_claimed(wanted, assignment.assigned_sections)
-
-    def _check_start(self, command: StartReviewInput) -> None:
-        assignment = self._case.assignment(command.assignment_id)
-        ensure_can_start(self._case.seat(assignment), command.actor)
-
-    def _check_submit(self, command: SubmitReviewInput) -> None:
-        assignment = self._case.assignment_of_review(command.review_id)
-        ensure_can_submit(self._case.seat(assignment), command.actor)
 
     def _level_key(self, assignment_id: str) -> str:
         assignment = self._case.assignment(assignment_id)
