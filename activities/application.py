@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.case import (
@@ -43,8 +43,7 @@ from models.application import (
     mark_withdrawn,
 )
 from models.assessment import Assessment, AssessmentSection
-from models.review import Review, ReviewResponse
-from models.review_queries import lower_reviews
+from models.review_queries import loq_questions, lower_reviews
 from workflows.payloads.application import (
     RECORD_OPERATOR_WITHDRAWAL,
     RECORD_SUBMISSION,
@@ -249,15 +248,9 @@ def _resubmission(
 ) -> None:
     """Every sent-back answer must have changed; reviews holding a changed answer go PENDING."""
     changed = {r.element_code for r in answers if r.submitted_at is None}
-    sent_back = session.exec(
-        select(ReviewResponse.element_code)
-        .join(Review, col(Review.id) == col(ReviewResponse.review_id))
-        .where(
-            Review.application_id == application.id,
-            ReviewResponse.is_visible_to_applicant,
-            ReviewResponse.loq_round == application.loq_round,
-        )
-    ).all()
+    sent_back = {
+        r.element_code for r in loq_questions(session, application.id, application.loq_round)
+    }
     unchanged = sorted(set(sent_back) - changed)
     if unchanged:
         raise Conflict(

@@ -85,6 +85,22 @@ def seat_of(application: Application, assignment: Assignment, review: Review | N
     )
 
 
+def loq_questions(session: Session, application_id: str, loq_round: int) -> list[ReviewResponse]:
+    """The responses sent to the applicant in LOQ round `loq_round`, by element."""
+    return list(
+        session.exec(
+            select(ReviewResponse)
+            .join(Review, col(Review.id) == col(ReviewResponse.review_id))
+            .where(
+                Review.application_id == application_id,
+                col(ReviewResponse.is_visible_to_applicant).is_(True),
+                ReviewResponse.loq_round == loq_round,
+            )
+            .order_by(col(ReviewResponse.element_code))
+        ).all()
+    )
+
+
 def review_of(session: Session, assignment_id: str, *, lock: bool = False) -> Review | None:
     """The assignment's review, if it was started."""
     query = select(Review).where(Review.assignment_id == assignment_id)

@@ -44,7 +44,7 @@ from models.assessment import (
     AssessmentSectionPublic,
 )
 from models.event import AuditEntry, write_audit
-from models.review import Review, ReviewResponse
+from models.review_queries import loq_questions
 from models.template import definition_of, get_version
 
 
@@ -202,16 +202,7 @@ def _questions(session: Session, application: Application) -> list[QuestionPubli
     """The current LOQ round's declines made visible to the applicant (nothing else)."""
     if application.status != ApplicationStatus.CHANGES_REQUIRED:
         return []
-    rows = session.exec(
-        select(ReviewResponse)
-        .join(Review, col(Review.id) == col(ReviewResponse.review_id))
-        .where(
-            Review.application_id == application.id,
-            col(ReviewResponse.is_visible_to_applicant).is_(True),
-            ReviewResponse.loq_round == application.loq_round,
-        )
-        .order_by(col(ReviewResponse.element_code))
-    ).all()
+    rows = loq_questions(session, application.id, application.loq_round)
     return [
         QuestionPublic(
             element_code=r.element_code,
