@@ -15,11 +15,7 @@ from activities.case import (
     snapshot,
     template_of,
 )
-from activities.case_levels import (
-    close_assignments,
-    complete,
-    open_level,
-)
+from activities.case_levels import close_assignments, complete, open_level
 from activities.refusal import refusals_fail_fast
 from domain.application import (
     TERMINAL_STATUSES,

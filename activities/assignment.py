@@ -16,12 +16,7 @@ from activities.case import (
     snapshot,
     template_of,
 )
-from activities.case_levels import (
-    add_assignment,
-    allowed_for,
-    granted_sections,
-    open_assignment,
-)
+from activities.case_levels import add_assignment, allowed_for, granted_sections, open_assignment
 from activities.refusal import refusals_fail_fast
 from domain.errors import Conflict
 from domain.review import (

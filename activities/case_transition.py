@@ -12,11 +12,7 @@ from activities.case import (
     set_assessment_status,
     template_of,
 )
-from activities.case_levels import (
-    close_assignments,
-    complete,
-    open_level,
-)
+from activities.case_levels import close_assignments, complete, open_level
 from domain.application import ApplicationStatus, AssessmentStatus
 from domain.review import ReviewStatus
 from domain.review_plan import (

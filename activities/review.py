@@ -16,9 +16,7 @@ from activities.case import (
     snapshot,
     template_of,
 )
-from activities.case_levels import (
-    open_assignment,
-)
+from activities.case_levels import open_assignment
 from activities.case_transition import apply_transition, fill_blanks
 from activities.refusal import refusals_fail_fast
 from domain.application import AssessmentStatus
