@@ -193,15 +193,6 @@ class ReviewSubmitted(Payload):
     snapshot: CaseSnapshot
 
 
-# Names for the decorators in activities/review.py and assignment.py (to go: decorators
-# there name their activities as the others do, by the method's name).
-RECORD_ASSIGNMENT = "record_assignment"
-RECORD_UNASSIGNMENT = "record_unassignment"
-SYNC_ASSIGNMENTS = "sync_assignments"
-RECORD_REVIEW_START = "record_review_start"
-RECORD_REVIEW_SUBMISSION = "record_review_submission"
-
-
 # Activity signatures for workflows to call (the worker runs the methods of the same names in
 # activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
 # histories hold these names: never rename one.
