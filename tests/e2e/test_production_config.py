@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlmodel import Session
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
 
 from api.services.checklist_sync import DEFAULT_SCHEDULE_ID
 from core.db import make_engine
@@ -171,5 +171,6 @@ async def _scheduled_sync(client: Client, env: dict[str, str]) -> None:
         await asyncio.sleep(0.1)
     assert actions, "the triggered schedule started nothing"
     started = actions[0].action
+    assert isinstance(started, ScheduleActionExecutionStartWorkflow)
     run = client.get_workflow_handle(started.workflow_id, run_id=started.first_execution_run_id)
     await asyncio.wait_for(run.result(), timeout=120)
