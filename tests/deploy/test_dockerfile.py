@@ -131,3 +131,9 @@ def test_production_code_imports_only_runtime_dependencies(path: Path) -> None:
             continue
         distributions = {_name(d) for d in providers.get(top, [])}
         assert distributions & closure, f"{path.name} imports {top}, not a runtime dependency"
+
+
+def test_the_build_context_leaves_out_secrets_tests_and_local_state() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+
+    assert {"deploy", ".env*", "tests", ".venv", ".data", ".git"} <= ignored

@@ -93,6 +93,7 @@ def test_a_pod_runs_unprivileged_with_resources_and_the_secret_as_files(
     container = pod["containers"][0]
 
     assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False  # its mount would land in ours
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
