@@ -3,8 +3,9 @@
 # client, each with its own password from a mounted secret. `temporal` may create its two
 # databases (deploy/temporal/setup-schema.sh); `casework` owns the application database.
 set -eu
-temporal_pw="$(cat /run/secrets/temporal_db_password)"
-casework_pw="$(cat /run/secrets/casework_db_password)"
+secrets="${SECRETS_DIR:-/run/secrets}"
+temporal_pw="$(cat "$secrets/temporal_db_password")"
+casework_pw="$(cat "$secrets/casework_db_password")"
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
   -v temporal_pw="$temporal_pw" -v casework_pw="$casework_pw" <<'SQL'
 CREATE ROLE temporal LOGIN CREATEDB PASSWORD :'temporal_pw';
