@@ -94,7 +94,7 @@ def test_the_init_script_makes_one_role_per_client_with_its_secret(
 
     engine = create_engine(fresh_server)
     with engine.connect() as connection:
-        roles = dict(
+        roles: dict[str, str] = dict(
             connection.execute(
                 text(
                     "SELECT rolname, rolpassword FROM pg_authid"
