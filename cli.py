@@ -1,14 +1,38 @@
 """Operator commands: run the stack, set up a deployment, mint tokens, reconcile."""
 
 import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
 import typer
 
 from core.settings import get_settings
 
 app = typer.Typer(help="Casework operator commands.", no_args_is_help=True)
+P = ParamSpec("P")
+
+
+def exits_without_teardown(command: Callable[P, None]) -> Callable[P, None]:
+    """Leave with the command's exit code, skipping interpreter teardown: the Temporal
+    client's Rust threads can abort a short-lived process there after it succeeded
+    (temporalio/sdk-python#300), which would fail a one-shot deployment job."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+            code = 0
+        except typer.Exit as done:
+            code = done.exit_code
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    return run
 
 
 @app.command()
@@ -92,6 +116,7 @@ def _missing_local_parts(database_url: str | None, temporal_address: str | None)
 
 
 @app.command()
+@exits_without_teardown
 def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Temporal")] = 120) -> None:
     """Migrate the database and register search attributes (for deployments)."""
     from core.migrate import upgrade
@@ -106,6 +131,7 @@ def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Tempora
 
 
 @app.command("sync-checklists")
+@exits_without_teardown
 def sync_checklists(
     template: Annotated[str | None, typer.Option(help="only this template's code")] = None,
     dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
@@ -157,6 +183,7 @@ async def _run_sync(template: str | None, dry_run: bool) -> int:
 
 
 @app.command("schedule-sync")
+@exits_without_teardown
 def schedule_sync(
     cron: Annotated[str, typer.Option(help='cron expression, e.g. "0 2 * * *"')],
     template: Annotated[str | None, typer.Option(help="only this template's code")] = None,
@@ -183,6 +210,7 @@ def schedule_sync(
 
 
 @app.command()
+@exits_without_teardown
 def reconcile(
     repair: Annotated[
         bool, typer.Option(help="restart missing workflows; end those of closed cases")
