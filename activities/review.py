@@ -44,8 +44,6 @@ from models.review_queries import (
     situation_of,
 )
 from workflows.payloads.review import (
-    RECORD_REVIEW_START,
-    RECORD_REVIEW_SUBMISSION,
     RecordReviewStartInput,
     RecordReviewSubmissionInput,
     ReviewStarted,
@@ -59,7 +57,7 @@ class ReviewActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=RECORD_REVIEW_START)
+    @activity.defn
     @refusals_fail_fast
     def record_review_start(self, command: RecordReviewStartInput) -> ReviewStarted:
         """Create the review with a response per target, or restart it (same id)."""
@@ -90,7 +88,7 @@ class ReviewActivities:
                 snapshot=snapshot(session, application),
             )
 
-    @activity.defn(name=RECORD_REVIEW_SUBMISSION)
+    @activity.defn
     @refusals_fail_fast
     def record_review_submission(self, command: RecordReviewSubmissionInput) -> ReviewSubmitted:
         """Check the review under lock, plan what it does to the case, then submit and apply."""
