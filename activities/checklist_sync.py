@@ -61,7 +61,7 @@ class ChecklistSyncActivities:
                     id=command.sync_id,
                     template_code=command.template_code,
                     dry_run=command.dry_run,
-                    status=SyncStatus.RUNNING.value,
+                    status=SyncStatus.RUNNING,
                     actor=command.actor,
                     template_versions=versions,
                     total=syncs.count_eligible(session, command.template_code),
@@ -84,7 +84,7 @@ class ChecklistSyncActivities:
                 raise NotFound(f"check-list sync {command.sync_id} was never opened")
             if sync.pages >= command.page:  # a retry of a page that committed
                 return progress_of(sync)
-            if sync.status != SyncStatus.RUNNING.value:  # cancelled meanwhile: no more pages
+            if sync.status != SyncStatus.RUNNING:  # cancelled meanwhile: no more pages
                 return progress_of(sync, done=True)
             ids = syncs.eligible_page(session, sync.template_code, sync.cursor, command.page_size)
             assessments = syncs.still_eligible(session, ids, lock=not sync.dry_run) if ids else []
@@ -120,13 +120,13 @@ class ChecklistSyncActivities:
                     id=command.sync_id,
                     template_code=command.template_code,
                     dry_run=command.dry_run,
-                    status=SyncStatus.RUNNING.value,
+                    status=SyncStatus.RUNNING,
                     actor=command.actor,
                     started_at=command.at,
                     updated_at=command.at,
                 )
-            if sync.status == SyncStatus.RUNNING.value:
-                sync.status = command.status.value
+            if sync.status == SyncStatus.RUNNING:
+                sync.status = command.status
                 sync.error = (command.error or "")[:2000] or None
                 sync.finished_at = sync.updated_at = command.at
                 session.add(sync)
@@ -145,13 +145,13 @@ class ChecklistSyncActivities:
                     id=command.sync_id,
                     template_code=command.template_code,
                     dry_run=command.dry_run,
-                    status=SyncStatus.RUNNING.value,
+                    status=SyncStatus.RUNNING,
                     actor=command.started_by,
                     started_at=command.at,
                     updated_at=command.at,
                 )
-            if sync.status == SyncStatus.RUNNING.value:
-                sync.status = SyncStatus.CANCELLED.value
+            if sync.status == SyncStatus.RUNNING:
+                sync.status = SyncStatus.CANCELLED
                 sync.finished_at = sync.updated_at = command.at
                 session.add(sync)
                 session.flush()
@@ -183,7 +183,7 @@ def progress_of(sync: ChecklistSync, *, done: bool = False) -> ChecklistSyncProg
     """The row's counts as the workflow and the API report them."""
     return ChecklistSyncProgress(
         sync_id=sync.id,
-        status=SyncStatus(sync.status),
+        status=sync.status,
         dry_run=sync.dry_run,
         template_code=sync.template_code,
         total=sync.total,

@@ -127,11 +127,11 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
         id=command.report_id,
         trn=command.trn,
         seq=_bump(session, induction, command.at),
-        kind=command.kind.value,
+        kind=command.kind,
         reporter=command.reporter,
         actor=command.actor,
         appropriate_body_id=command.appropriate_body_id,
-        programme_type=command.programme_type.value if command.programme_type else None,
+        programme_type=command.programme_type,
         start_date=command.start_date,
         started_on=command.started_on,
         received_at=command.at,
@@ -167,7 +167,7 @@ def _open_claim(session: Session, command: RecordInductionReportInput) -> None:
             Action.subject_kind == SUBJECT,
             Action.subject_id == command.trn,
             Action.kind == REMINDER,
-            col(Action.status) != ActionStatus.DONE.value,
+            col(Action.status) != ActionStatus.DONE,
         )
     ).all()
     for key in reminders:
@@ -179,7 +179,7 @@ def _reconcile(
 ) -> None:
     """Resolve discrepancies that no longer hold, then open the new ones."""
     open_rows = {
-        InductionField(row.field): row
+        row.field: row
         for row in session.exec(
             select(InductionDiscrepancy).where(
                 InductionDiscrepancy.trn == command.trn,
@@ -200,7 +200,7 @@ def _reconcile(
 
 def _difference(row: InductionDiscrepancy) -> Difference:
     return Difference(
-        field=InductionField(row.field),
+        field=row.field,
         school_value=row.school_value,
         school_reporter=row.school_reporter,
         ab_value=row.ab_value,
@@ -228,12 +228,12 @@ def _resolve(
 def _open_discrepancy(
     session: Session, command: RecordInductionReportInput, difference: Difference
 ) -> None:
-    key = f"induction:{command.trn}:discrepancy:{difference.field.value}:{command.report_id}"
+    key = f"induction:{command.trn}:discrepancy:{difference.field}:{command.report_id}"
     session.add(
         InductionDiscrepancy(
             key=key,
             trn=command.trn,
-            field=difference.field.value,
+            field=difference.field,
             school_value=difference.school_value,
             school_reporter=difference.school_reporter,
             ab_value=difference.ab_value,
@@ -269,7 +269,7 @@ def _remind(
     command: RecordAbClaimReminderInput,
     key: str,
 ) -> None:
-    school = next(row for row in reversed(rows) if row.kind == ReportKind.SCHOOL_REPORT.value)
+    school = next(row for row in reversed(rows) if row.kind == ReportKind.SCHOOL_REPORT)
     detail = {
         "trn": command.trn,
         "school_id": school.reporter,

@@ -12,8 +12,6 @@ from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict, Invalid, NotFound, field_error
 from domain.outcome import (
-    CandidateStatus,
-    Grade,
     OutcomeKind,
     OutcomeStatus,
     ReleaseMethod,
@@ -68,12 +66,12 @@ class OutcomeActivities:
             )
             outcome = Outcome(
                 id=command.outcome_id,
-                kind=command.kind.value,
+                kind=command.kind,
                 candidate_id=candidate.id,
                 element_id=command.element_id,
-                grade=command.grade.value,
+                grade=command.grade,
                 sampled_for_qa=command.sampled_for_qa,
-                status=OutcomeStatus.IN_QA.value,
+                status=OutcomeStatus.IN_QA,
                 submitted_by=command.actor,
                 submitted_at=command.at,
                 created_at=command.at,
@@ -94,7 +92,7 @@ class OutcomeActivities:
             action = "qa_passed" if command.passed else "qa_failed"
             if _recorded(session, outcome, action, command.round):  # a retry
                 return snapshot_of(outcome)
-            ensure_allowed("qa", OutcomeStatus(outcome.status))
+            ensure_allowed("qa", outcome.status)
             candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
             step = on_qa_signoff(
                 passed=command.passed,
@@ -114,9 +112,9 @@ class OutcomeActivities:
             outcome = lock_outcome(session, command.kind, command.outcome_id)
             if outcome.amendments >= command.amendment:  # a retry
                 return snapshot_of(outcome)
-            ensure_allowed("amend", OutcomeStatus(outcome.status))
+            ensure_allowed("amend", outcome.status)
             candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
-            outcome.grade = command.grade.value
+            outcome.grade = command.grade
             outcome.amendments = command.amendment
             step = on_submission(
                 grade=command.grade,
@@ -143,9 +141,9 @@ class OutcomeActivities:
                 raise Conflict(
                     f"the outcome was already released ({outcome.release_method})", allowed=[]
                 )
-            if timer and outcome.status != OutcomeStatus.PENDING_RELEASE.value:
+            if timer and outcome.status != OutcomeStatus.PENDING_RELEASE:
                 return snapshot_of(outcome)
-            ensure_allowed("release_now", OutcomeStatus(outcome.status))
+            ensure_allowed("release_now", outcome.status)
             release_outcomes(
                 session,
                 [outcome.id],
@@ -166,10 +164,10 @@ class OutcomeActivities:
             if (
                 outcome.schedule_owner == OWN_SCHEDULE
                 and outcome.scheduled_release_at == command.release_at
-                and outcome.status == OutcomeStatus.PENDING_RELEASE.value
+                and outcome.status == OutcomeStatus.PENDING_RELEASE
             ):
                 return snapshot_of(outcome)  # a retry, or the same instant again
-            ensure_allowed("schedule_release", OutcomeStatus(outcome.status))
+            ensure_allowed("schedule_release", outcome.status)
             if command.release_at <= command.at:
                 raise Invalid(
                     "release_at is in the past",
@@ -200,7 +198,7 @@ class OutcomeActivities:
             if _keyed(session, key):  # a retry: this cancel dropped the schedule already
                 return snapshot_of(outcome)
             why = cancel_refusal(
-                OutcomeStatus(outcome.status),
+                outcome.status,
                 own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
                 scheduled=outcome.scheduled_release_at is not None,
             )
@@ -239,29 +237,27 @@ class OutcomeActivities:
 def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
     """The outcome row, locked for the rest of the transaction."""
     outcome = session.exec(
-        select(Outcome)
-        .where(Outcome.id == outcome_id, Outcome.kind == kind.value)
-        .with_for_update()
+        select(Outcome).where(Outcome.id == outcome_id, Outcome.kind == kind).with_for_update()
     ).one_or_none()
     if outcome is None:
-        raise NotFound(f"{kind.value} {outcome_id} does not exist")
+        raise NotFound(f"{kind} {outcome_id} does not exist")
     return outcome
 
 
 def snapshot_of(outcome: Outcome) -> OutcomeSnapshot:
     """What the workflow keeps of the row."""
     return OutcomeSnapshot(
-        kind=OutcomeKind(outcome.kind),
+        kind=outcome.kind,
         outcome_id=outcome.id,
         candidate_id=outcome.candidate_id,
-        status=OutcomeStatus(outcome.status),
-        grade=Grade(outcome.grade),
+        status=outcome.status,
+        grade=outcome.grade,
         revision=outcome.revision,
         amendments=outcome.amendments,
         scheduled_release_at=outcome.scheduled_release_at,
         own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
         released_at=outcome.released_at,
-        release_method=ReleaseMethod(outcome.release_method) if outcome.release_method else None,
+        release_method=outcome.release_method,
     )
 
 
@@ -292,11 +288,11 @@ def _take_step(
     outcome.revision += 1
     outcome.updated_at = at
     if step.status in (OutcomeStatus.IN_QA, OutcomeStatus.AMENDMENT_REQUIRED):
-        outcome.status = step.status.value
+        outcome.status = step.status
         session.add(outcome)
         return
     outcome.completed_at = at
-    outcome.status = OutcomeStatus.PENDING_RELEASE.value
+    outcome.status = OutcomeStatus.PENDING_RELEASE
     session.add(outcome)
     session.flush()
     if step.method is not None:
@@ -314,7 +310,7 @@ def _take_step(
         at=at,
         detail={"candidate_id": candidate.id, "kind": outcome.kind},
     )
-    if not is_active(CandidateStatus(candidate.status)):
+    if not is_active(candidate.status):
         set_action_status(session, key, ActionStatus.PAUSED, at)
     _record(session, outcome, actor, at, "pending_release", outcome.amendments)
 

@@ -13,7 +13,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
-from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod
+from domain.outcome import (
+    BATCH_ENDED,
+    BatchItemState,
+    BatchStatus,
+    OutcomeStatus,
+    ReleaseMethod,
+)
 from models.event import publish, write_audit
 from models.outcome import Outcome, ReleaseBatch, ReleaseBatchItem
 from models.outcome_release import drop_batch_schedule, release_outcomes, take_batch_schedule
@@ -38,8 +44,6 @@ from workflows.payloads.outcome import (
 
 # Signals in flight at once per notify activity (bounded: the server has limits too).
 NOTIFY_CONCURRENCY = 64
-# Statuses after which a batch changes no more.
-ENDED = ("COMPLETED", "CANCELLED")
 
 
 class OutcomeBatchActivities:
@@ -58,7 +62,7 @@ class OutcomeBatchActivities:
         """
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
-            if batch.status != "QUEUED":  # a retry
+            if batch.status != BatchStatus.QUEUED:  # a retry
                 return counts_of(session, batch)
             take_batch_schedule(
                 session,
@@ -67,8 +71,8 @@ class OutcomeBatchActivities:
                 actor=command.actor,
                 at=command.at,
             )
-            _skip_rest(session, batch.id, "PENDING")
-            batch.status = "SCHEDULED"
+            _skip_rest(session, batch.id, BatchItemState.PENDING)
+            batch.status = BatchStatus.SCHEDULED
             batch.updated_at = command.at
             session.add(batch)
             return counts_of(session, batch)
@@ -83,9 +87,13 @@ class OutcomeBatchActivities:
         """
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
-            if batch.status in ENDED:  # a cancelled batch releases nothing more
+            if batch.status in BATCH_ENDED:  # a cancelled batch releases nothing more
                 return counts_of(session, batch)
-            state = "SCHEDULED" if command.method == ReleaseMethod.SCHEDULED else "PENDING"
+            state = (
+                BatchItemState.SCHEDULED
+                if command.method == ReleaseMethod.SCHEDULED
+                else BatchItemState.PENDING
+            )
             ids = session.exec(
                 select(ReleaseBatchItem.outcome_id)
                 .where(ReleaseBatchItem.batch_id == batch.id, ReleaseBatchItem.state == state)
@@ -103,9 +111,9 @@ class OutcomeBatchActivities:
                 scheduled_at=command.release_at if scheduled else None,
             )
             released_ids = {r.id for r in released}
-            _mark(session, batch.id, released_ids, "RELEASED")
+            _mark(session, batch.id, released_ids, BatchItemState.RELEASED)
             _skip(session, batch.id, set(ids) - released_ids)
-            batch.status = "RUNNING"
+            batch.status = BatchStatus.RUNNING
             batch.updated_at = command.at
             session.add(batch)
             return counts_of(session, batch)
@@ -119,7 +127,7 @@ class OutcomeBatchActivities:
                 .join(Outcome, col(Outcome.id) == col(ReleaseBatchItem.outcome_id))
                 .where(
                     ReleaseBatchItem.batch_id == command.batch_id,
-                    ReleaseBatchItem.state == "RELEASED",
+                    ReleaseBatchItem.state == BatchItemState.RELEASED,
                     ReleaseBatchItem.position > command.after_position,
                 )
                 .order_by(col(ReleaseBatchItem.position))
@@ -127,11 +135,11 @@ class OutcomeBatchActivities:
             ).all()
         outcomes = [
             OutcomeRefPayload(
-                kind=OutcomeKind(outcome.kind),
+                kind=outcome.kind,
                 outcome_id=outcome.id,
                 revision=outcome.revision,
                 released_at=outcome.released_at,
-                release_method=ReleaseMethod(outcome.release_method),
+                release_method=outcome.release_method,
             )
             for _, outcome in rows
             if outcome.released_at is not None and outcome.release_method is not None
@@ -146,7 +154,7 @@ class OutcomeBatchActivities:
 
         async def one(ref: OutcomeRefPayload) -> int:
             async with gate:
-                handle = self.client.get_workflow_handle(f"{ref.kind.value}-{ref.outcome_id}")
+                handle = self.client.get_workflow_handle(f"{ref.kind}-{ref.outcome_id}")
                 notice = OutcomeReleasedNotice(
                     revision=ref.revision,
                     released_at=ref.released_at,
@@ -171,8 +179,8 @@ class OutcomeBatchActivities:
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
             counts = counts_of(session, batch)
-            if batch.status not in ENDED:
-                batch.status = "COMPLETED"
+            if batch.status not in BATCH_ENDED:
+                batch.status = BatchStatus.COMPLETED
                 batch.completed_at = batch.updated_at = command.at
                 session.add(batch)
                 detail = counts.model_dump(exclude={"batch_id", "status"})
@@ -206,7 +214,7 @@ class OutcomeBatchActivities:
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
             counts = counts_of(session, batch)
-            if batch.status in ENDED or counts.pending + counts.scheduled == 0:
+            if batch.status in BATCH_ENDED or counts.pending + counts.scheduled == 0:
                 return counts
             if batch.release_at is not None:
                 drop_batch_schedule(
@@ -218,7 +226,7 @@ class OutcomeBatchActivities:
                     at=command.at,
                 )
             session.execute(_CANCEL_REST, {"batch_id": batch.id})
-            batch.status = "CANCELLED"
+            batch.status = BatchStatus.CANCELLED
             batch.completed_at = batch.updated_at = command.at
             session.add(batch)
             counts = counts_of(session, batch)
@@ -279,10 +287,10 @@ def counts_of(session: Session, batch: ReleaseBatch) -> BatchCounts:
 _REASON = f"""
     coalesce((
         SELECT CASE
-            WHEN o.status = '{OutcomeStatus.RELEASED.value}' THEN
-                CASE WHEN o.release_method = '{ReleaseMethod.VOID.value}'
+            WHEN o.status = '{OutcomeStatus.RELEASED}' THEN
+                CASE WHEN o.release_method = '{ReleaseMethod.VOID}'
                      THEN 'voided' ELSE 'already released' END
-            WHEN o.status = '{OutcomeStatus.PENDING_RELEASE.value}' THEN
+            WHEN o.status = '{OutcomeStatus.PENDING_RELEASE}' THEN
                 CASE WHEN o.schedule_owner IS NOT NULL
                      THEN 'rescheduled' ELSE 'not on this schedule' END
             ELSE 'not pending release (' || o.status || ')'

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col, update
 
 from models.common import json_field, public_id_field, time_field
+from models.enum_column import enum_field
 
 
 class ActionStatus(StrEnum):
@@ -35,7 +36,7 @@ class Action(SQLModel, table=True):
     subject_id: str = Field(max_length=64, index=True)
     role: str = Field(max_length=32)
     org: str | None = Field(default=None, max_length=128)
-    status: str = Field(default=ActionStatus.OPEN.value, max_length=16)
+    status: ActionStatus = enum_field(ActionStatus, max_length=16, default=ActionStatus.OPEN)
     title: str = Field(max_length=500)
     detail: dict[str, Any] = json_field(default=dict)
     created_at: datetime = time_field()
@@ -94,9 +95,9 @@ def set_action_status(session: Session, key: str, status: ActionStatus, at: date
     """Pause, resume (OPEN) or complete (DONE) the to-do `key`; DONE is final."""
     session.execute(
         update(Action)
-        .where(col(Action.key) == key, col(Action.status) != ActionStatus.DONE.value)
+        .where(col(Action.key) == key, col(Action.status) != ActionStatus.DONE)
         .values(
-            status=status.value,
+            status=status,
             updated_at=at,
             closed_at=at if status == ActionStatus.DONE else None,
         )
@@ -112,7 +113,7 @@ def action_public(row: Action) -> ActionPublic:
         subject_id=row.subject_id,
         role=row.role,
         org=row.org,
-        status=ActionStatus(row.status),
+        status=row.status,
         title=row.title,
         detail=row.detail,
         created_at=row.created_at,

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 from domain.outcome import CandidateStatus
 from domain.values import Id, Instant, Label, Name
 from models.common import time_field
+from models.enum_column import enum_field
 
 
 class Provider(SQLModel, table=True):
@@ -47,7 +48,7 @@ class Candidate(SQLModel, table=True):
     )
     standard: str | None = Field(default=None, max_length=64)
     cohort: str | None = Field(default=None, max_length=64)
-    status: str = Field(max_length=32)
+    status: CandidateStatus = enum_field(CandidateStatus, max_length=32)
     gateway_approved_at: datetime | None = time_field(nullable=True)
     created_at: datetime = time_field()
     updated_at: datetime = time_field()

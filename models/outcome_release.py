@@ -101,8 +101,8 @@ def release_outcomes(
 def _close_actions(session: Session, keys: list[str], at: datetime) -> None:
     session.execute(
         update(Action)
-        .where(col(Action.key).in_(keys), col(Action.status) != ActionStatus.DONE.value)
-        .values(status=ActionStatus.DONE.value, updated_at=at, closed_at=at)
+        .where(col(Action.key).in_(keys), col(Action.status) != ActionStatus.DONE)
+        .values(status=ActionStatus.DONE, updated_at=at, closed_at=at)
     )
 
 
@@ -112,13 +112,13 @@ def set_release_actions(
     """Pause (or reopen) the open release to-dos of a candidate's pending outcomes."""
     keys = select(func.concat("outcome-release:", Outcome.kind, ":", Outcome.id)).where(
         col(Outcome.candidate_id) == candidate_id,
-        col(Outcome.status) == OutcomeStatus.PENDING_RELEASE.value,
+        col(Outcome.status) == OutcomeStatus.PENDING_RELEASE,
     )
     source = ActionStatus.OPEN if status == ActionStatus.PAUSED else ActionStatus.PAUSED
     result = session.execute(
         update(Action)
-        .where(col(Action.key).in_(keys), col(Action.status) == source.value)
-        .values(status=status.value, updated_at=at)
+        .where(col(Action.key).in_(keys), col(Action.status) == source)
+        .values(status=status, updated_at=at)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -131,7 +131,7 @@ def take_schedule(
         update(Outcome)
         .where(
             col(Outcome.id).in_(list(ids)),
-            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE.value,
+            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE,
             col(Outcome.released_at).is_(None),
         )
         .values(
@@ -275,8 +275,8 @@ def legacy_candidates() -> ColumnElement[bool]:
         col(Outcome.released_at).is_(None),
         col(Outcome.completed_at).is_not(None),
         or_(
-            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE.value,
-            col(Outcome.status) == OutcomeStatus.SUBMITTED.value,
+            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE,
+            col(Outcome.status) == OutcomeStatus.SUBMITTED,
         ),
     )
 
@@ -292,9 +292,9 @@ def backfill_legacy(engine: Engine, *, at: datetime) -> int:
             update(Outcome)
             .where(legacy_candidates())
             .values(
-                status=OutcomeStatus.RELEASED.value,
+                status=OutcomeStatus.RELEASED,
                 released_at=col(Outcome.completed_at),
-                release_method=ReleaseMethod.LEGACY.value,
+                release_method=ReleaseMethod.LEGACY,
                 revision=col(Outcome.revision) + 1,
                 updated_at=at,
             )
@@ -310,7 +310,7 @@ def backfill_legacy(engine: Engine, *, at: datetime) -> int:
                     "actor": "backfill",
                     "action": "released",
                     "detail": {
-                        "release_method": ReleaseMethod.LEGACY.value,
+                        "release_method": ReleaseMethod.LEGACY,
                         "released_at": completed_at.isoformat(),
                     },
                     "dedupe_key": f"{kind}:{oid}:released",

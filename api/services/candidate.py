@@ -10,7 +10,7 @@ from api.idempotency import rerun_on_retry
 from api.services.candidate_status import change_status
 from domain.access import Principal
 from domain.errors import Invalid, NotFound, field_error
-from domain.outcome import CandidateStatus, is_active, may_see
+from domain.outcome import is_active, may_see
 from models.candidate import (
     Candidate,
     CandidateCreate,
@@ -97,7 +97,7 @@ def create_candidate(session: Session, body: CandidateCreate, *, at: datetime) -
             created_at=at,
             updated_at=at,
             **body.model_dump(exclude={"status"}),
-            status=body.status.value,
+            status=body.status,
         )
         session.add(candidate)
     return candidate_public(candidate)
@@ -139,7 +139,7 @@ def get_candidate(session: Session, caller: Principal, candidate_id: str) -> Can
 
 def candidate_public(candidate: Candidate) -> CandidatePublic:
     """The candidate as readers see it."""
-    status = CandidateStatus(candidate.status)
+    status = candidate.status
     return CandidatePublic.model_validate(
         {**candidate.model_dump(), "status": status, "active": is_active(status)}
     )

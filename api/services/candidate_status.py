@@ -44,17 +44,17 @@ def change_status(
 ) -> StatusChange | None:
     """Set the (locked) candidate's status, with its audit row, its event and its release
     to-dos paused or reopened; None when it already had that status."""
-    before = CandidateStatus(candidate.status)
+    before = candidate.status
     if after == before:
         return None
-    candidate.status = after.value
+    candidate.status = after
     candidate.updated_at = at
     session.add(candidate)
     work = work_change(before, after)
     if work is not None:
         set_release_actions(session, candidate.id, TODO_STATUS[work], at)
     detail = {"from": before.value, "to": after.value, "active": is_active(after)}
-    key = f"candidate:{candidate.id}:status:{at.isoformat()}:{after.value}"
+    key = f"candidate:{candidate.id}:status:{at.isoformat()}:{after}"
     write_audit(
         session,
         subject_kind="candidate",

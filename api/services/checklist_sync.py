@@ -130,7 +130,7 @@ def get(session: Session, sync_id: str, *, limit: int, offset: int) -> Checklist
     )
     return ChecklistSyncPublic(
         id=sync.id,
-        status=SyncStatus(sync.status),
+        status=sync.status,
         dry_run=sync.dry_run,
         template_code=sync.template_code,
         total=sync.total,
@@ -199,7 +199,7 @@ def search_attributes(start_input: StartChecklistSyncInput) -> TypedSearchAttrib
         SearchAttributePair(keys.CASE_KIND, CASE_KIND),
         SearchAttributePair(
             keys.CASE_STATUS,
-            [SyncStatus.RUNNING.value, *(["DRY_RUN"] if start_input.dry_run else [])],
+            [SyncStatus.RUNNING, *(["DRY_RUN"] if start_input.dry_run else [])],
         ),
     ]
     if start_input.template_code is not None:

@@ -118,8 +118,8 @@ def get(session: Session, caller: Principal, trn: str) -> InductionPublic:
     holder = claim_holder(reports)
     view = induction_view(
         caller,
-        schools={r.reporter for r in rows if r.kind == ReportKind.SCHOOL_REPORT.value},
-        claimants={r.reporter for r in rows if r.kind == ReportKind.AB_CLAIM.value},
+        schools={r.reporter for r in rows if r.kind == ReportKind.SCHOOL_REPORT},
+        claimants={r.reporter for r in rows if r.kind == ReportKind.AB_CLAIM},
         claimed=holder is not None,
     )
     if not rows or view is None:

@@ -15,10 +15,8 @@ from domain.errors import Conflict, Invalid, NotFound, field_error
 from domain.outcome import (
     Audience,
     CandidateStatus,
-    Grade,
     OutcomeKind,
     OutcomeStatus,
-    ReleaseMethod,
     audience,
     can_rebook,
     external_scopes,
@@ -40,13 +38,13 @@ from models.outcome import (
 
 def present(outcome: Outcome, who: Principal) -> OutcomeView:
     """The outcome as `who` may see it: external users get no grade or dates until release."""
-    status = OutcomeStatus(outcome.status)
+    status = outcome.status
     if audience(who) == Audience.INTERNAL:
         return internal_view(outcome)
     if not grade_visible(who, status):
         return OutcomeExternalPending(
             id=outcome.id,
-            kind=OutcomeKind(outcome.kind),
+            kind=outcome.kind,
             status="PENDING_QA",
             candidate_id=outcome.candidate_id,
             element_id=outcome.element_id,
@@ -55,30 +53,30 @@ def present(outcome: Outcome, who: Principal) -> OutcomeView:
     assert outcome.release_method is not None
     return OutcomeExternalReleased(
         id=outcome.id,
-        kind=OutcomeKind(outcome.kind),
+        kind=outcome.kind,
         status="RELEASED",
-        grade=Grade(outcome.grade),
+        grade=outcome.grade,
         candidate_id=outcome.candidate_id,
         element_id=outcome.element_id,
-        release_method=ReleaseMethod(outcome.release_method),
+        release_method=outcome.release_method,
         released_at=outcome.released_at,
     )
 
 
 def internal_view(outcome: Outcome) -> OutcomeInternal:
     """Staff (and awarding organisation) view: the grade from submission, flagged while held."""
-    status = OutcomeStatus(outcome.status)
+    status = outcome.status
     return OutcomeInternal(
         id=outcome.id,
-        kind=OutcomeKind(outcome.kind),
+        kind=outcome.kind,
         status=status,
-        grade=Grade(outcome.grade),
+        grade=outcome.grade,
         candidate_id=outcome.candidate_id,
         element_id=outcome.element_id,
         sampled_for_qa=outcome.sampled_for_qa,
         pending_qa=status in (OutcomeStatus.IN_QA, OutcomeStatus.AMENDMENT_REQUIRED),
         pending_release=status == OutcomeStatus.PENDING_RELEASE,
-        release_method=ReleaseMethod(outcome.release_method) if outcome.release_method else None,
+        release_method=outcome.release_method,
         released_at=outcome.released_at,
         scheduled_release_at=outcome.scheduled_release_at,
         completed_at=outcome.completed_at,
@@ -111,7 +109,7 @@ def load(
     row = session.exec(
         select(Outcome, Candidate)
         .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
-        .where(Outcome.id == outcome_id, Outcome.kind == kind.value)
+        .where(Outcome.id == outcome_id, Outcome.kind == kind)
     ).one_or_none()
     if row is None or not may_see(
         who,
@@ -119,7 +117,7 @@ def load(
         provider_id=row[1].provider_id,
         employer_id=row[1].employer_id,
     ):
-        raise NotFound(f"{kind.value} {outcome_id} does not exist")
+        raise NotFound(f"{kind} {outcome_id} does not exist")
     return row[0], row[1]
 
 
@@ -136,7 +134,7 @@ def get_all(
     query = (
         select(Outcome)
         .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
-        .where(Outcome.kind == kind.value, visible_to(who))
+        .where(Outcome.kind == kind, visible_to(who))
     )
     if candidate_id:
         query = query.where(Outcome.candidate_id == candidate_id)
@@ -184,12 +182,12 @@ def rebook(
     with session.begin():
         outcome = session.exec(
             select(Outcome)
-            .where(Outcome.id == result_id, Outcome.kind == OutcomeKind.RESULT.value)
+            .where(Outcome.id == result_id, Outcome.kind == OutcomeKind.RESULT)
             .with_for_update()
         ).one_or_none()
         if outcome is None:
             raise NotFound(f"result {result_id} does not exist")
-        can_rebook(grade=Grade(outcome.grade), status=OutcomeStatus(outcome.status))
+        can_rebook(grade=outcome.grade, status=outcome.status)
         booking = Rebooking(
             id=str(uuid.uuid4()),
             kind=kind,

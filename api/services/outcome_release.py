@@ -23,6 +23,7 @@ from domain.errors import Conflict, NotFound, Refusal
 from domain.outcome import (
     ACTIVE_CANDIDATE_STATUSES,
     MAX_DIRECT_RELEASE,
+    BatchStatus,
     OutcomeKind,
     OutcomeStatus,
     ReleaseMode,
@@ -79,12 +80,12 @@ def pending(
         .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
         .outerjoin(Element, col(Element.id) == col(Outcome.element_id))
         .where(
-            Outcome.status == OutcomeStatus.PENDING_RELEASE.value,
-            col(Candidate.status).in_([s.value for s in ACTIVE_CANDIDATE_STATUSES]),
+            Outcome.status == OutcomeStatus.PENDING_RELEASE,
+            col(Candidate.status).in_(sorted(ACTIVE_CANDIDATE_STATUSES)),
         )
     )
     equal = {
-        Outcome.kind: filters.kind.value if filters.kind else None,
+        Outcome.kind: filters.kind,
         Candidate.provider_id: filters.provider_id,
         Candidate.employer_id: filters.employer_id,
         Candidate.id: filters.candidate_id,
@@ -141,7 +142,7 @@ def _handle(temporal: Client, ref: OutcomeRef) -> WorkflowHandle[Any, Any]:
 
 def _part(ref: OutcomeRef) -> str:
     """Which update of a keyed request is this outcome's (one request may release 100)."""
-    return f"{ref.kind.value}-{ref.id}"
+    return f"{ref.kind}-{ref.id}"
 
 
 async def sent_before(engine: Engine, temporal: Client, refs: list[OutcomeRef]) -> bool:
@@ -250,9 +251,9 @@ async def release_each(
 def _releasable(engine: Engine, who: Principal, ref: OutcomeRef) -> Outcome:
     with Session(engine) as session:
         outcome, _ = load(session, who, ref.kind, ref.id)
-    if outcome.status == OutcomeStatus.RELEASED.value:
+    if outcome.status == OutcomeStatus.RELEASED:
         raise Conflict(
-            f"the {ref.kind.value} was already released ({outcome.release_method})", allowed=[]
+            f"the {ref.kind} was already released ({outcome.release_method})", allowed=[]
         )
     return outcome
 
@@ -291,7 +292,7 @@ async def start_batch(
             ),
             id=batch_workflow_id(batch_id),
             task_queue=task_queue,
-            static_summary=f"Release {len(refs)} outcomes {mode.value}",
+            static_summary=f"Release {len(refs)} outcomes {mode}",
         )
     return batch_id
 
@@ -312,9 +313,9 @@ def _record_batch(
         session.add(
             ReleaseBatch(
                 id=batch_id,
-                mode=mode.value,
+                mode=mode,
                 release_at=release_at,
-                status="QUEUED",
+                status=BatchStatus.QUEUED,
                 total=len(refs),
                 requested_by=who.sub,
                 created_at=at,
@@ -323,7 +324,7 @@ def _record_batch(
         )
         session.flush()
         rows = [
-            {"batch_id": batch_id, "position": n, "kind": ref.kind.value, "outcome_id": ref.id}
+            {"batch_id": batch_id, "position": n, "kind": ref.kind, "outcome_id": ref.id}
             for n, ref in enumerate(refs)
         ]
         session.execute(insert(ReleaseBatchItem).values(rows))
@@ -347,7 +348,7 @@ def batch_progress(session: Session, batch_id: str) -> BatchProgress:
             reasons[reason or "unknown"] = int(count)
     return BatchProgress(
         id=batch.id,
-        mode=ReleaseMode(batch.mode),
+        mode=batch.mode,
         status=batch.status,
         release_at=batch.release_at,
         total=batch.total,
