@@ -43,5 +43,12 @@ def enum_field(
     index: bool = False,
 ) -> Any:
     """A column of `enum` stored as VARCHAR(max_length) (a fresh Column per table)."""
-    column: Column[Any] = Column(StrEnumType(enum, max_length), nullable=nullable, index=index)
-    return Field(default=None if nullable and default is ... else default, sa_column=column)
+    if default is ... and nullable:
+        default = None
+    column: Column[Any] = Column(
+        StrEnumType(enum, max_length),
+        nullable=nullable,
+        index=index,
+        default=None if default is ... else default,  # for inserts that leave it out
+    )
+    return Field(default=default, sa_column=column)
