@@ -2,9 +2,8 @@
 operator's cancel of the batch."""
 
 import asyncio
-from collections.abc import Collection
 
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.client import Client
@@ -12,17 +11,23 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
-from domain.errors import NotFound
 from domain.outcome import (
     BATCH_ENDED,
     BatchItemState,
     BatchStatus,
-    OutcomeStatus,
     ReleaseMethod,
 )
 from models.event import publish, write_audit
 from models.outcome import Outcome, ReleaseBatch, ReleaseBatchItem
 from models.outcome_release import drop_batch_schedule, release_outcomes, take_batch_schedule
+from models.release_batch import (
+    cancel_rest,
+    item_counts,
+    lock_batch,
+    mark_items,
+    skip_items,
+    skip_rest,
+)
 from workflows.payloads.outcome import (
     CANCEL_BATCH,
     CLOSE_BATCH,
@@ -71,7 +76,7 @@ class OutcomeBatchActivities:
                 actor=command.actor,
                 at=command.at,
             )
-            _skip_rest(session, batch.id, BatchItemState.PENDING)
+            skip_rest(session, batch.id, BatchItemState.PENDING)
             batch.status = BatchStatus.SCHEDULED
             batch.updated_at = command.at
             session.add(batch)
@@ -111,8 +116,8 @@ class OutcomeBatchActivities:
                 scheduled_at=command.release_at if scheduled else None,
             )
             released_ids = {r.id for r in released}
-            _mark(session, batch.id, released_ids, BatchItemState.RELEASED)
-            _skip(session, batch.id, set(ids) - released_ids)
+            mark_items(session, batch.id, released_ids, BatchItemState.RELEASED)
+            skip_items(session, batch.id, set(ids) - released_ids)
             batch.status = BatchStatus.RUNNING
             batch.updated_at = command.at
             session.add(batch)
@@ -225,7 +230,7 @@ class OutcomeBatchActivities:
                     actor=command.actor,
                     at=command.at,
                 )
-            session.execute(_CANCEL_REST, {"batch_id": batch.id})
+            cancel_rest(session, batch.id)
             batch.status = BatchStatus.CANCELLED
             batch.completed_at = batch.updated_at = command.at
             session.add(batch)
@@ -254,80 +259,15 @@ class OutcomeBatchActivities:
             return counts
 
 
-def lock_batch(session: Session, batch_id: str) -> ReleaseBatch:
-    """The batch row, locked for the rest of the transaction."""
-    batch = session.exec(
-        select(ReleaseBatch).where(ReleaseBatch.id == batch_id).with_for_update()
-    ).one_or_none()
-    if batch is None:
-        raise NotFound(f"release batch {batch_id} does not exist")
-    return batch
-
-
 def counts_of(session: Session, batch: ReleaseBatch) -> BatchCounts:
     """Item counts per state."""
-    rows = session.exec(
-        select(ReleaseBatchItem.state, func.count())
-        .where(ReleaseBatchItem.batch_id == batch.id)
-        .group_by(col(ReleaseBatchItem.state))
-    ).all()
-    by_state = {state: int(n) for state, n in rows}
+    counts = item_counts(session, batch.id)
     return BatchCounts(
         batch_id=batch.id,
         status=batch.status,
         total=batch.total,
-        pending=by_state.get("PENDING", 0),
-        scheduled=by_state.get("SCHEDULED", 0),
-        released=by_state.get("RELEASED", 0),
-        skipped=by_state.get("SKIPPED", 0),
+        pending=counts.of(BatchItemState.PENDING),
+        scheduled=counts.of(BatchItemState.SCHEDULED),
+        released=counts.of(BatchItemState.RELEASED),
+        skipped=counts.of(BatchItemState.SKIPPED),
     )
-
-
-# Why an item was skipped: the status of its outcome now (after this transaction's release).
-_REASON = f"""
-    coalesce((
-        SELECT CASE
-            WHEN o.status = '{OutcomeStatus.RELEASED}' THEN
-                CASE WHEN o.release_method = '{ReleaseMethod.VOID}'
-                     THEN 'voided' ELSE 'already released' END
-            WHEN o.status = '{OutcomeStatus.PENDING_RELEASE}' THEN
-                CASE WHEN o.schedule_owner IS NOT NULL
-                     THEN 'rescheduled' ELSE 'not on this schedule' END
-            ELSE 'not pending release (' || o.status || ')'
-        END
-        FROM outcomes o WHERE o.id = i.outcome_id
-    ), 'no such outcome')
-"""
-_CANCEL_REST = text(
-    "UPDATE release_batch_items SET state = 'SKIPPED', reason = 'cancelled by an operator'"
-    " WHERE batch_id = :batch_id AND state IN ('PENDING', 'SCHEDULED')"
-)
-_MARK = text(
-    "UPDATE release_batch_items SET state = :state"
-    " WHERE batch_id = :batch_id AND outcome_id = ANY(:ids)"
-)
-_SKIP = text(
-    f"UPDATE release_batch_items i SET state = 'SKIPPED', reason = {_REASON}"
-    " WHERE i.batch_id = :batch_id AND i.outcome_id = ANY(:ids)"
-)
-_SKIP_REST = text(
-    f"UPDATE release_batch_items i SET state = 'SKIPPED', reason = {_REASON}"
-    " WHERE i.batch_id = :batch_id AND i.state = :state"
-)
-
-
-def _mark(session: Session, batch_id: str, outcome_ids: Collection[str], state: str) -> None:
-    """One statement for every item of these outcomes."""
-    if outcome_ids:
-        session.execute(_MARK, {"batch_id": batch_id, "ids": sorted(outcome_ids), "state": state})
-
-
-def _skip(session: Session, batch_id: str, outcome_ids: Collection[str]) -> None:
-    """Skipped items keep why: the outcome's status now (released, voided, moved, absent)."""
-    if outcome_ids:
-        session.execute(_SKIP, {"batch_id": batch_id, "ids": sorted(outcome_ids)})
-
-
-def _skip_rest(session: Session, batch_id: str, state: str) -> None:
-    """Skip every item still in `state`, with why, in one statement."""
-    session.execute(_SKIP_REST, {"batch_id": batch_id, "state": state})

@@ -148,9 +148,17 @@ class Rebooking(SQLModel, table=True):
     created_at: datetime = time_field()
 
 
+ACTION_KEY_PREFIX = "outcome-release"
+
+
 def action_key(kind: str, outcome_id: str) -> str:
     """The key of the releaser's to-do for one pending outcome."""
-    return f"outcome-release:{kind}:{outcome_id}"
+    return ":".join((ACTION_KEY_PREFIX, kind, outcome_id))
+
+
+def action_key_sql(kind: str, outcome_id: str) -> str:
+    """`action_key` as a SQL expression over two columns (for raw SQL)."""
+    return f"'{ACTION_KEY_PREFIX}:' || {kind} || ':' || {outcome_id}"
 
 
 class _Body(BaseModel):

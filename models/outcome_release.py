@@ -8,14 +8,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    and_,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col
 
-from domain.outcome import OutcomeStatus, ReleaseMethod
+from domain.outcome import BatchItemState, OutcomeStatus, ReleaseMethod
 from models.action import Action, ActionStatus
 from models.event import AuditEntry
-from models.outcome import Outcome, action_key
+from models.outcome import Outcome, action_key, action_key_sql
 
 
 @dataclass(frozen=True)
@@ -31,12 +41,12 @@ class Released:
 
 # One round trip per call: the guarded UPDATE, the to-dos, audit rows and events together.
 _RELEASE = text(
-    """
+    f"""
     WITH released AS (
         UPDATE outcomes
-        SET status = 'RELEASED', released_at = :at, release_method = :method,
+        SET status = '{OutcomeStatus.RELEASED}', released_at = :at, release_method = :method,
             revision = revision + 1, updated_at = :at
-        WHERE id = ANY(:ids) AND status = 'PENDING_RELEASE' AND released_at IS NULL
+        WHERE id = ANY(:ids) AND status = '{OutcomeStatus.PENDING_RELEASE}' AND released_at IS NULL
           AND (CAST(:owner AS text) IS NULL OR (schedule_owner = CAST(:owner AS text)
                AND scheduled_release_at = CAST(:scheduled_at AS timestamptz)))
         RETURNING id, kind, grade, candidate_id, element_id
@@ -46,9 +56,9 @@ _RELEASE = text(
                                   'released_at', CAST(:at_text AS text)) AS detail
         FROM released r
     ), todos AS (
-        UPDATE actions SET status = 'DONE', updated_at = :at, closed_at = :at
-        WHERE key IN (SELECT 'outcome-release:' || kind || ':' || id FROM released)
-          AND status <> 'DONE'
+        UPDATE actions SET status = '{ActionStatus.DONE}', updated_at = :at, closed_at = :at
+        WHERE key IN (SELECT {action_key_sql("kind", "id")} FROM released)
+          AND status <> '{ActionStatus.DONE}'
     ), audit AS (
         INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
         SELECT kind, id, :at, :actor, 'released', detail, key FROM detail
@@ -88,7 +98,7 @@ def release_outcomes(
             "ids": list(ids),
             "at": at,
             "at_text": at.isoformat(),
-            "method": method.value,
+            "method": method,
             "actor": actor,
             "owner": schedule_owner,
             "scheduled_at": scheduled_at,
@@ -110,7 +120,7 @@ def set_release_actions(
     session: Session, candidate_id: str, status: ActionStatus, at: datetime
 ) -> int:
     """Pause (or reopen) the open release to-dos of a candidate's pending outcomes."""
-    keys = select(func.concat("outcome-release:", Outcome.kind, ":", Outcome.id)).where(
+    keys = select(literal_column(action_key_sql("outcomes.kind", "outcomes.id"), String())).where(
         col(Outcome.candidate_id) == candidate_id,
         col(Outcome.status) == OutcomeStatus.PENDING_RELEASE,
     )
@@ -148,16 +158,16 @@ def take_schedule(
 # One round trip for a whole batch: take the schedules, mark the items, audit rows, events.
 # Rows are written in outcome-id order (code points, as Python sorts), so event ids follow it.
 _SCHEDULE_BATCH = text(
-    """
+    f"""
     WITH taken AS (
         UPDATE outcomes
         SET scheduled_release_at = :release_at, schedule_owner = :owner,
             revision = revision + 1, updated_at = :at
         WHERE id IN (SELECT outcome_id FROM release_batch_items WHERE batch_id = :batch_id)
-          AND status = 'PENDING_RELEASE' AND released_at IS NULL
+          AND status = '{OutcomeStatus.PENDING_RELEASE}' AND released_at IS NULL
         RETURNING id, kind
     ), marked AS (
-        UPDATE release_batch_items SET state = 'SCHEDULED'
+        UPDATE release_batch_items SET state = '{BatchItemState.SCHEDULED}'
         WHERE batch_id = :batch_id AND outcome_id IN (SELECT id FROM taken)
     ), keyed AS (
         SELECT id, kind, kind || ':' || id || CAST(:key_suffix AS text) AS key,
@@ -210,13 +220,13 @@ def take_batch_schedule(
 
 # A cancelled batch gives its schedules up: the outcomes stay pending, with no schedule.
 _DROP_BATCH_SCHEDULE = text(
-    """
+    f"""
     WITH dropped AS (
         UPDATE outcomes
         SET scheduled_release_at = NULL, schedule_owner = NULL,
             revision = revision + 1, updated_at = :at
         WHERE id IN (SELECT outcome_id FROM release_batch_items
-                     WHERE batch_id = :batch_id AND state = 'SCHEDULED')
+                     WHERE batch_id = :batch_id AND state = '{BatchItemState.SCHEDULED}')
           AND schedule_owner = :owner AND released_at IS NULL
         RETURNING id, kind
     ), keyed AS (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, tuple_
+from sqlalchemy import Engine, insert, tuple_
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -23,6 +23,7 @@ from domain.errors import Conflict, NotFound, Refusal
 from domain.outcome import (
     ACTIVE_CANDIDATE_STATUSES,
     MAX_DIRECT_RELEASE,
+    BatchItemState,
     BatchStatus,
     OutcomeKind,
     OutcomeStatus,
@@ -40,6 +41,7 @@ from models.outcome import (
     ReleaseBatchItem,
     ReleaseItemResult,
 )
+from models.release_batch import item_counts
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
 from workflows.outcome_start import batch_workflow_id, workflow_id
@@ -335,27 +337,17 @@ def batch_progress(session: Session, batch_id: str) -> BatchProgress:
     batch = session.get(ReleaseBatch, batch_id)
     if batch is None:
         raise NotFound(f"release batch {batch_id} does not exist")
-    rows = session.exec(
-        select(ReleaseBatchItem.state, ReleaseBatchItem.reason, func.count())
-        .where(ReleaseBatchItem.batch_id == batch_id)
-        .group_by(col(ReleaseBatchItem.state), col(ReleaseBatchItem.reason))
-    ).all()
-    states: dict[str, int] = {}
-    reasons: dict[str, int] = {}
-    for state, reason, count in rows:
-        states[state] = states.get(state, 0) + int(count)
-        if state == "SKIPPED":
-            reasons[reason or "unknown"] = int(count)
+    counts = item_counts(session, batch_id)
     return BatchProgress(
         id=batch.id,
         mode=batch.mode,
         status=batch.status,
         release_at=batch.release_at,
         total=batch.total,
-        pending=states.get("PENDING", 0),
-        scheduled=states.get("SCHEDULED", 0),
-        released=states.get("RELEASED", 0),
-        skipped=states.get("SKIPPED", 0),
-        skipped_reasons=reasons,
+        pending=counts.of(BatchItemState.PENDING),
+        scheduled=counts.of(BatchItemState.SCHEDULED),
+        released=counts.of(BatchItemState.RELEASED),
+        skipped=counts.of(BatchItemState.SKIPPED),
+        skipped_reasons=counts.skipped_reasons,
         completed_at=batch.completed_at,
     )
