@@ -22,7 +22,7 @@ from domain.induction import (
     unclaimed_since,
 )
 from models.action import Action, ActionStatus, open_action, set_action_status
-from models.event import publish, write_audit
+from models.event import record_change
 from models.induction import (
     Induction,
     InductionClaim,
@@ -292,17 +292,17 @@ def _remind(
         at=command.at,
         detail=detail,
     )
-    write_audit(
+    record_change(
         session,
         subject_kind=SUBJECT,
         subject_id=command.trn,
+        action="ab_claim_reminder",
         at=command.at,
         actor="system",
-        action="ab_claim_reminder",
         key=key,
         detail=detail,
+        event_type=REMINDER,
     )
-    publish(session, type=REMINDER, subject=command.trn, at=command.at, key=key, data=detail)
     _bump(session, induction, command.at)
 
 
@@ -315,23 +315,16 @@ def _record(
 ) -> None:
     """The audit row and the outbox event of one change, in the caller's transaction."""
     key = f"induction:{command.trn}:{key_suffix}"
-    write_audit(
+    record_change(
         session,
         subject_kind=SUBJECT,
         subject_id=command.trn,
+        action=action,
         at=command.at,
         actor=command.actor,
-        action=action,
         key=key,
         detail=detail,
-    )
-    publish(
-        session,
-        type=f"induction.{action}",
-        subject=command.trn,
-        at=command.at,
-        key=key,
-        data={"trn": command.trn, **detail},
+        data={"trn": command.trn},
     )
 
 

@@ -24,9 +24,10 @@ from domain.outcome import (
 )
 from models.action import ActionStatus, open_action, set_action_status
 from models.candidate import Candidate, Provider
-from models.event import AuditEntry, publish, write_audit
+from models.event import AuditEntry, record_change, write_audit
 from models.outcome import OWN_SCHEDULE, Outcome, action_key
 from models.outcome_release import release_outcomes, take_schedule
+from models.views import view_of
 from workflows.payloads.outcome import (
     CANCEL_OUTCOME_SCHEDULE,
     RECORD_AMENDMENT,
@@ -246,18 +247,11 @@ def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcom
 
 def snapshot_of(outcome: Outcome) -> OutcomeSnapshot:
     """What the workflow keeps of the row."""
-    return OutcomeSnapshot(
-        kind=outcome.kind,
+    return view_of(
+        OutcomeSnapshot,
+        outcome,
         outcome_id=outcome.id,
-        candidate_id=outcome.candidate_id,
-        status=outcome.status,
-        grade=outcome.grade,
-        revision=outcome.revision,
-        amendments=outcome.amendments,
-        scheduled_release_at=outcome.scheduled_release_at,
         own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
-        released_at=outcome.released_at,
-        release_method=outcome.release_method,
     )
 
 
@@ -352,27 +346,20 @@ def _audit_and_event(
 ) -> None:
     """An audit row and a `{kind}.{action}` event; neither carries the (withheld) grade,
     and an operator's `note` stays in the (internal) audit row."""
-    write_audit(
+    record_change(
         session,
         subject_kind=outcome.kind,
         subject_id=outcome.id,
+        action=action,
         at=at,
         actor=actor,
-        action=action,
         key=key,
-        detail={**detail, "note": note} if note else detail,
-    )
-    publish(
-        session,
-        type=f"{outcome.kind}.{action}",
-        subject=outcome.id,
-        at=at,
-        key=key,
+        detail=detail,
         data={
             "id": outcome.id,
             "kind": outcome.kind,
             "candidate_id": outcome.candidate_id,
             "element_id": outcome.element_id,
-            **detail,
         },
+        audit_extra={"note": note} if note else None,
     )

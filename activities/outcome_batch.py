@@ -17,7 +17,7 @@ from domain.outcome import (
     BatchStatus,
     ReleaseMethod,
 )
-from models.event import publish, write_audit
+from models.event import record_change
 from models.outcome import Outcome, ReleaseBatch, ReleaseBatchItem
 from models.outcome_release import drop_batch_schedule, release_outcomes, take_batch_schedule
 from models.release_batch import (
@@ -190,23 +190,16 @@ class OutcomeBatchActivities:
                 session.add(batch)
                 detail = counts.model_dump(exclude={"batch_id", "status"})
                 key = f"release_batch:{batch.id}:completed"
-                write_audit(
+                record_change(
                     session,
                     subject_kind="release_batch",
                     subject_id=batch.id,
+                    action="completed",
                     at=command.at,
                     actor="system",
-                    action="completed",
                     key=key,
                     detail=detail,
-                )
-                publish(
-                    session,
-                    type="release_batch.completed",
-                    subject=batch.id,
-                    at=command.at,
-                    key=key,
-                    data={"batch_id": batch.id, **detail},
+                    data={"batch_id": batch.id},
                 )
             return counts.model_copy(update={"status": batch.status})
 
@@ -238,23 +231,17 @@ class OutcomeBatchActivities:
             detail = {"reason": CANCELLED_BY_OPERATOR, "released": counts.released}
             detail["skipped"] = counts.skipped
             key = f"release_batch:{batch.id}:cancelled"
-            write_audit(
+            record_change(
                 session,
                 subject_kind="release_batch",
                 subject_id=batch.id,
+                action="cancelled",
                 at=command.at,
                 actor=command.actor,
-                action="cancelled",
                 key=key,
-                detail={**detail, "note": command.note},
-            )
-            publish(
-                session,
-                type="release_batch.cancelled",
-                subject=batch.id,
-                at=command.at,
-                key=key,
-                data={"batch_id": batch.id, **detail},
+                detail=detail,
+                data={"batch_id": batch.id},
+                audit_extra={"note": command.note},
             )
             return counts
 

@@ -22,6 +22,7 @@ from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
 from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
+from models.views import view_of
 from workflows.payloads.sla import (
     APPEND_SLA_EVENT,
     CANCEL_SLA,
@@ -271,17 +272,12 @@ def state_of(session: Session, instance: SlaInstance) -> SlaState:
             SlaDefinition.code == instance.definition, SlaDefinition.version == instance.version
         )
     ).one()
-    return SlaState(
+    return view_of(
+        SlaState,
+        instance,
         instance_id=instance.id,
-        definition=instance.definition,
-        version=instance.version,
-        subject=instance.subject,
-        goal_s=instance.goal_s,
         warning_fractions=list(fractions),
         log=[SlaLogRow(kind=e.kind, at=e.at) for e in log_of(session, instance.id)],
-        warned=instance.warned,
-        breached_at=instance.breached_at,
-        status=instance.status,
     )
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Field, Session, SQLModel, col, update
 
 from models.common import json_field, public_id_field, time_field
 from models.enum_column import enum_field
+from models.views import view_of
 
 
 class ActionStatus(StrEnum):
@@ -106,15 +107,4 @@ def set_action_status(session: Session, key: str, status: ActionStatus, at: date
 
 def action_public(row: Action) -> ActionPublic:
     """The API shape of a stored to-do: its public id, never the internal key."""
-    return ActionPublic(
-        id=str(row.public_id),
-        kind=row.kind,
-        subject_kind=row.subject_kind,
-        subject_id=row.subject_id,
-        role=row.role,
-        org=row.org,
-        status=row.status,
-        title=row.title,
-        detail=row.detail,
-        created_at=row.created_at,
-    )
+    return view_of(ActionPublic, row, id=str(row.public_id))

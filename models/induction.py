@@ -21,6 +21,7 @@ from domain.induction import (
 from domain.values import Day, OrgId
 from models.common import public_id_field, time_field
 from models.enum_column import enum_field
+from models.views import view_of
 
 
 class Induction(SQLModel, table=True):
@@ -232,19 +233,7 @@ class ReportReceipt(BaseModel):
 
 def report_public(row: InductionReport) -> ReportPublic:
     """The API shape of a stored report."""
-    kind = row.kind
-    return ReportPublic(
-        id=row.id,
-        kind=kind,
-        source=SOURCE_OF[kind],
-        reporter=row.reporter,
-        actor=row.actor,
-        appropriate_body_id=row.appropriate_body_id,
-        programme_type=row.programme_type,
-        start_date=row.start_date,
-        started_on=row.started_on,
-        received_at=row.received_at,
-    )
+    return view_of(ReportPublic, row, source=SOURCE_OF[row.kind])
 
 
 def discrepancy_public(row: InductionDiscrepancy) -> DiscrepancyPublic:

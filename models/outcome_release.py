@@ -155,6 +155,23 @@ def take_schedule(
     return [row[0] for row in rows]
 
 
+def _keyed_audit_and_events(action: str) -> str:
+    """CTEs writing an audit row and a `{kind}.{action}` event per row of `keyed`, in
+    outcome-id order (code points, as Python sorts), so event ids follow it."""
+    return f""", audit AS (
+        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
+        SELECT kind, id, :at, :actor, '{action}', detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    ), events AS (
+        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
+        SELECT kind || '.{action}', id, :at,
+               jsonb_build_object('id', id, 'kind', kind) || detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    )"""
+
+
 # One round trip for a whole batch: take the schedules, mark the items, audit rows, events.
 # Rows are written in outcome-id order (code points, as Python sorts), so event ids follow it.
 _SCHEDULE_BATCH = text(
@@ -174,18 +191,7 @@ _SCHEDULE_BATCH = text(
                jsonb_build_object('release_at', CAST(:release_at_text AS text),
                                   'batch_id', CAST(:batch_id AS text)) AS detail
         FROM taken
-    ), audit AS (
-        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
-        SELECT kind, id, :at, :actor, 'release_scheduled', detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    ), events AS (
-        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
-        SELECT kind || '.release_scheduled', id, :at,
-               jsonb_build_object('id', id, 'kind', kind) || detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    )
+    ){_keyed_audit_and_events("release_scheduled")}
     SELECT count(*) FROM taken
     """
 )
@@ -235,18 +241,7 @@ _DROP_BATCH_SCHEDULE = text(
                                   'release_at', CAST(:release_at_text AS text),
                                   'batch_id', CAST(:batch_id AS text)) AS detail
         FROM dropped
-    ), audit AS (
-        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
-        SELECT kind, id, :at, :actor, 'release_unscheduled', detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    ), events AS (
-        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
-        SELECT kind || '.release_unscheduled', id, :at,
-               jsonb_build_object('id', id, 'kind', kind) || detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    )
+    ){_keyed_audit_and_events("release_unscheduled")}
     SELECT count(*) FROM dropped
     """
 )

@@ -13,6 +13,7 @@ from api.services.candidate_status import StatusChange, change_status
 from domain.access import Principal
 from domain.errors import Conflict, Invalid, NotFound, field_error
 from domain.outcome import (
+    EXTERNAL_PENDING,
     Audience,
     CandidateStatus,
     OutcomeKind,
@@ -34,53 +35,26 @@ from models.outcome import (
     Rebooking,
     RebookingPublic,
 )
+from models.views import view_of
 
 
 def present(outcome: Outcome, who: Principal) -> OutcomeView:
     """The outcome as `who` may see it: external users get no grade or dates until release."""
-    status = outcome.status
     if audience(who) == Audience.INTERNAL:
         return internal_view(outcome)
-    if not grade_visible(who, status):
-        return OutcomeExternalPending(
-            id=outcome.id,
-            kind=outcome.kind,
-            status="PENDING_QA",
-            candidate_id=outcome.candidate_id,
-            element_id=outcome.element_id,
-        )
-    assert outcome.released_at is not None
-    assert outcome.release_method is not None
-    return OutcomeExternalReleased(
-        id=outcome.id,
-        kind=outcome.kind,
-        status="RELEASED",
-        grade=outcome.grade,
-        candidate_id=outcome.candidate_id,
-        element_id=outcome.element_id,
-        release_method=outcome.release_method,
-        released_at=outcome.released_at,
-    )
+    if not grade_visible(who, outcome.status):
+        return view_of(OutcomeExternalPending, outcome, status=EXTERNAL_PENDING)
+    return view_of(OutcomeExternalReleased, outcome)
 
 
 def internal_view(outcome: Outcome) -> OutcomeInternal:
     """Staff (and awarding organisation) view: the grade from submission, flagged while held."""
     status = outcome.status
-    return OutcomeInternal(
-        id=outcome.id,
-        kind=outcome.kind,
-        status=status,
-        grade=outcome.grade,
-        candidate_id=outcome.candidate_id,
-        element_id=outcome.element_id,
-        sampled_for_qa=outcome.sampled_for_qa,
+    return view_of(
+        OutcomeInternal,
+        outcome,
         pending_qa=status in (OutcomeStatus.IN_QA, OutcomeStatus.AMENDMENT_REQUIRED),
         pending_release=status == OutcomeStatus.PENDING_RELEASE,
-        release_method=outcome.release_method,
-        released_at=outcome.released_at,
-        scheduled_release_at=outcome.scheduled_release_at,
-        completed_at=outcome.completed_at,
-        submitted_at=outcome.submitted_at,
     )
 
 
