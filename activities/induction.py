@@ -28,6 +28,7 @@ from models.induction import (
     InductionClaim,
     InductionDiscrepancy,
     InductionReport,
+    open_discrepancies_of,
     reports_of,
 )
 from workflows.payloads.induction import (
@@ -178,15 +179,7 @@ def _reconcile(
     session: Session, command: RecordInductionReportInput, reports: list[Report]
 ) -> None:
     """Resolve discrepancies that no longer hold, then open the new ones."""
-    open_rows = {
-        row.field: row
-        for row in session.exec(
-            select(InductionDiscrepancy).where(
-                InductionDiscrepancy.trn == command.trn,
-                col(InductionDiscrepancy.resolved_at).is_(None),
-            )
-        ).all()
-    }
+    open_rows = {row.field: row for row in open_discrepancies_of(session, command.trn)}
     found = differences(reports)
     plan = reconcile({name: _difference(row) for name, row in open_rows.items()}, found)
     holder = claim_holder(reports)
@@ -343,18 +336,14 @@ def _detail(row: InductionReport) -> dict[str, object]:
 def snapshot_of(session: Session, induction: Induction) -> InductionSnapshot:
     """The registration as stored now (everything derived from the reports)."""
     reports = _domain(reports_of(session, induction.trn))
-    open_fields = session.exec(
-        select(InductionDiscrepancy.field).where(
-            InductionDiscrepancy.trn == induction.trn,
-            col(InductionDiscrepancy.resolved_at).is_(None),
-        )
-    ).all()
     return InductionSnapshot(
         trn=induction.trn,
         revision=induction.revision,
         effective=effective(reports),
         claimed_by=claim_holder(reports),
         unclaimed_since=unclaimed_since(reports),
-        open_discrepancies=sorted(InductionField(name) for name in open_fields),
+        open_discrepancies=sorted(
+            row.field for row in open_discrepancies_of(session, induction.trn)
+        ),
         reports=len(reports),
     )

@@ -10,9 +10,8 @@ from temporalio import activity
 
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
-from domain.errors import Conflict, Invalid, NotFound, field_error
+from domain.errors import Conflict, Invalid, field_error
 from domain.outcome import (
-    OutcomeKind,
     OutcomeStatus,
     ReleaseMethod,
     Step,
@@ -23,9 +22,9 @@ from domain.outcome import (
     on_submission,
 )
 from models.action import ActionStatus, open_action, set_action_status
-from models.candidate import Candidate, Provider
+from models.candidate import Candidate, Provider, lock_candidate
 from models.event import AuditEntry, record_change, write_audit
-from models.outcome import OWN_SCHEDULE, Outcome, action_key
+from models.outcome import OWN_SCHEDULE, Outcome, action_key, lock_outcome
 from models.outcome_release import release_outcomes, take_schedule
 from models.views import view_of
 from workflows.payloads.outcome import (
@@ -235,16 +234,6 @@ class OutcomeActivities:
             return _fresh(session, outcome)
 
 
-def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
-    """The outcome row, locked for the rest of the transaction."""
-    outcome = session.exec(
-        select(Outcome).where(Outcome.id == outcome_id, Outcome.kind == kind).with_for_update()
-    ).one_or_none()
-    if outcome is None:
-        raise NotFound(f"{kind} {outcome_id} does not exist")
-    return outcome
-
-
 def snapshot_of(outcome: Outcome) -> OutcomeSnapshot:
     """What the workflow keeps of the row."""
     return view_of(
@@ -264,11 +253,7 @@ def _fresh(session: Session, outcome: Outcome) -> OutcomeSnapshot:
 
 def _candidate_and_provider(session: Session, candidate_id: str) -> tuple[Candidate, Provider]:
     """The candidate (shared lock: a status change waits) and its provider's current setting."""
-    candidate = session.exec(
-        select(Candidate).where(Candidate.id == candidate_id).with_for_update(read=True)
-    ).one_or_none()
-    if candidate is None:
-        raise NotFound(f"candidate {candidate_id} does not exist")
+    candidate = lock_candidate(session, candidate_id, shared=True)
     provider = session.exec(
         select(Provider).where(Provider.id == candidate.provider_id).with_for_update(read=True)
     ).one()

@@ -135,6 +135,18 @@ def discrepancies_of(session: Session, trn: str) -> list[InductionDiscrepancy]:
     )
 
 
+def open_discrepancies_of(session: Session, trn: str) -> list[InductionDiscrepancy]:
+    """The discrepancies of `trn` not resolved yet."""
+    return list(
+        session.exec(
+            select(InductionDiscrepancy).where(
+                InductionDiscrepancy.trn == trn,
+                col(InductionDiscrepancy.resolved_at).is_(None),
+            )
+        ).all()
+    )
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

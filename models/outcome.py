@@ -6,8 +6,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
+from domain.errors import NotFound
 from domain.outcome import (
     MAX_BATCH_RELEASE,
     BatchItemState,
@@ -146,6 +147,16 @@ class Rebooking(SQLModel, table=True):
     result_id: str = Field(foreign_key="outcomes.id", max_length=64)
     requested_by: str = Field(max_length=128)
     created_at: datetime = time_field()
+
+
+def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
+    """The outcome row, locked for the rest of the transaction."""
+    outcome = session.exec(
+        select(Outcome).where(Outcome.id == outcome_id, Outcome.kind == kind).with_for_update()
+    ).one_or_none()
+    if outcome is None:
+        raise NotFound(f"{kind} {outcome_id} does not exist")
+    return outcome
 
 
 ACTION_KEY_PREFIX = "outcome-release"

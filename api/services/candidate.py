@@ -26,6 +26,7 @@ from models.candidate import (
     ProviderCreate,
     ProviderPublic,
     ProviderUpdate,
+    lock_candidate,
 )
 from models.event import write_audit
 
@@ -109,11 +110,7 @@ def update_candidate(
     """Change status (pausing or resuming release to-dos) or the gateway approval date;
     the candidate before and after, read under the row lock."""
     with session.begin():
-        candidate = session.exec(
-            select(Candidate).where(Candidate.id == candidate_id).with_for_update()
-        ).one_or_none()
-        if candidate is None:
-            raise NotFound(f"candidate {candidate_id} does not exist")
+        candidate = lock_candidate(session, candidate_id)
         before = candidate_public(candidate)
         if body.gateway_approved_at is not None:
             candidate.gateway_approved_at = body.gateway_approved_at

@@ -24,7 +24,7 @@ from domain.outcome import (
     grade_visible,
     may_see,
 )
-from models.candidate import Candidate, Element
+from models.candidate import Candidate, Element, lock_candidate
 from models.event import write_audit
 from models.outcome import (
     Outcome,
@@ -34,6 +34,7 @@ from models.outcome import (
     OutcomeView,
     Rebooking,
     RebookingPublic,
+    lock_outcome,
 )
 from models.views import view_of
 
@@ -154,13 +155,7 @@ def rebook(
     """Book a resit or retake: only on a failed result that has been released. A retake
     puts the candidate into retake review (the change returned, for the caller to follow)."""
     with session.begin():
-        outcome = session.exec(
-            select(Outcome)
-            .where(Outcome.id == result_id, Outcome.kind == OutcomeKind.RESULT)
-            .with_for_update()
-        ).one_or_none()
-        if outcome is None:
-            raise NotFound(f"result {result_id} does not exist")
+        outcome = lock_outcome(session, OutcomeKind.RESULT, result_id)
         can_rebook(grade=outcome.grade, status=outcome.status)
         booking = Rebooking(
             id=str(uuid.uuid4()),
@@ -195,7 +190,5 @@ def rebook(
 def _enter_retake_review(
     session: Session, candidate_id: str, *, actor: str, at: datetime
 ) -> StatusChange | None:
-    candidate = session.exec(
-        select(Candidate).where(Candidate.id == candidate_id).with_for_update()
-    ).one()
+    candidate = lock_candidate(session, candidate_id)
     return change_status(session, candidate, CandidateStatus.RETAKE_REVIEW, actor=actor, at=at)
