@@ -248,13 +248,5 @@ class OutcomeBatchActivities:
 
 def counts_of(session: Session, batch: ReleaseBatch) -> BatchCounts:
     """Item counts per state."""
-    counts = item_counts(session, batch.id)
-    return BatchCounts(
-        batch_id=batch.id,
-        status=batch.status,
-        total=batch.total,
-        pending=counts.of(BatchItemState.PENDING),
-        scheduled=counts.of(BatchItemState.SCHEDULED),
-        released=counts.of(BatchItemState.RELEASED),
-        skipped=counts.of(BatchItemState.SKIPPED),
-    )
+    counts = item_counts(session, batch.id).by_state()
+    return BatchCounts(batch_id=batch.id, status=batch.status, total=batch.total, **counts)

@@ -19,9 +19,9 @@ class ItemCounts:
     states: Counter[BatchItemState]
     skipped_reasons: dict[str, int] = field(default_factory=dict)
 
-    def of(self, state: BatchItemState) -> int:
-        """The count in `state` (0 when none)."""
-        return self.states[state]
+    def by_state(self) -> dict[str, int]:
+        """{pending, scheduled, released, skipped}: the count in each state (0 when none)."""
+        return {state.lower(): self.states[state] for state in BatchItemState}
 
 
 def lock_batch(session: Session, batch_id: str) -> ReleaseBatch:

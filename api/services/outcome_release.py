@@ -23,7 +23,6 @@ from domain.errors import Conflict, NotFound, Refusal
 from domain.outcome import (
     ACTIVE_CANDIDATE_STATUSES,
     MAX_DIRECT_RELEASE,
-    BatchItemState,
     BatchStatus,
     OutcomeKind,
     OutcomeStatus,
@@ -344,10 +343,7 @@ def batch_progress(session: Session, batch_id: str) -> BatchProgress:
         status=batch.status,
         release_at=batch.release_at,
         total=batch.total,
-        pending=counts.of(BatchItemState.PENDING),
-        scheduled=counts.of(BatchItemState.SCHEDULED),
-        released=counts.of(BatchItemState.RELEASED),
-        skipped=counts.of(BatchItemState.SKIPPED),
         skipped_reasons=counts.skipped_reasons,
+        **counts.by_state(),
         completed_at=batch.completed_at,
     )
