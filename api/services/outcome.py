@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, tuple_
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.pagination import Page, decode_cursor, encode_cursor
+from api.pagination import Page, encode_cursor, newest_first
 from api.services.candidate_status import StatusChange, change_status
 from domain.access import Principal
 from domain.errors import Conflict, Invalid, NotFound, field_error
@@ -113,14 +113,8 @@ def get_all(
     )
     if candidate_id:
         query = query.where(Outcome.candidate_id == candidate_id)
-    if cursor:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(col(Outcome.submitted_at), col(Outcome.id)) < tuple_(after_at, after_id)
-        )
-    rows = session.exec(
-        query.order_by(col(Outcome.submitted_at).desc(), col(Outcome.id).desc()).limit(limit + 1)
-    ).all()
+    at, id = col(Outcome.submitted_at), col(Outcome.id)
+    rows = session.exec(newest_first(query, at, id, cursor=cursor, limit=limit)).all()
     items = [present(row, who) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return Page[OutcomeView](

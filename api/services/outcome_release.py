@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, tuple_
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import commands
 from api.errors import refusal_from_update
 from api.idempotency import rerun_on_retry
-from api.pagination import Page, decode_cursor, encode_cursor
+from api.pagination import Page, encode_cursor, newest_first
 from api.services.outcome import internal_view, load
 from domain.access import Principal
 from domain.errors import Conflict, NotFound, Refusal
@@ -107,14 +107,8 @@ def pending(
         query = query.where(col(Outcome.completed_at) >= filters.from_at)
     if filters.to_at:
         query = query.where(col(Outcome.completed_at) < filters.to_at)
-    if cursor:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(col(Outcome.completed_at), col(Outcome.id)) < tuple_(after_at, after_id)
-        )
-    rows = session.exec(
-        query.order_by(col(Outcome.completed_at).desc(), col(Outcome.id).desc()).limit(limit + 1)
-    ).all()
+    at, id = col(Outcome.completed_at), col(Outcome.id)
+    rows = session.exec(newest_first(query, at, id, cursor=cursor, limit=limit)).all()
     items = [_pending_row(outcome, candidate, component) for outcome, candidate, component in rows]
     last = rows[limit - 1][0] if len(rows) > limit else None
     next_cursor = encode_cursor(last.completed_at, last.id) if last and last.completed_at else None
