@@ -56,6 +56,29 @@ class ReleaseMode(StrEnum):
     SCHEDULED = "scheduled"
 
 
+class BatchStatus(StrEnum):
+    """Where a release batch stands."""
+
+    QUEUED = "QUEUED"
+    SCHEDULED = "SCHEDULED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+# Statuses after which a batch changes no more.
+BATCH_ENDED = frozenset({BatchStatus.COMPLETED, BatchStatus.CANCELLED})
+
+
+class BatchItemState(StrEnum):
+    """What became of one outcome of a batch."""
+
+    PENDING = "PENDING"
+    SCHEDULED = "SCHEDULED"
+    RELEASED = "RELEASED"
+    SKIPPED = "SKIPPED"
+
+
 class CandidateStatus(StrEnum):
     """A candidate's (apprentice's) journey; only the first three are active."""
 

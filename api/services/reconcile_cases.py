@@ -235,7 +235,7 @@ class SyncCases(CaseKind):
 
     def open_rows(self, session: Session) -> list[CaseRow]:
         """Syncs that have not ended."""
-        return self._rows(session, col(ChecklistSync.status) == SyncStatus.RUNNING.value)
+        return self._rows(session, col(ChecklistSync.status) == SyncStatus.RUNNING)
 
     def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
         """The syncs of these workflows."""
@@ -251,7 +251,7 @@ class SyncCases(CaseKind):
                 self.label,
                 sync_id,
                 status,
-                Standing.OPEN if status == SyncStatus.RUNNING.value else Standing.CLOSED,
+                Standing.OPEN if status == SyncStatus.RUNNING else Standing.CLOSED,
                 since,
                 "checklist_sync",
                 sync_id,
