@@ -21,6 +21,7 @@ from api.routes import induction as induction_routes
 from api.routes import outcome as outcome_routes
 from api.routes import outcome_release as outcome_release_routes
 from api.routes import report as report_routes
+from core.auth import token_reader
 from core.db import make_engine
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -49,6 +50,7 @@ def create_app(
         if engine is None and not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (make run sets it for you)")
         app.state.settings = settings
+        app.state.read_token = token_reader(settings)
         app.state.engine = engine or make_engine(settings.database_url or "")
         # Keyed requests hold a connection while they run: a pool of their own, so they
         # queue for it instead of starving the routes' sessions.

@@ -19,8 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import idempotency
 from api.errors import RETRY_LATER, problem, request_id_var
-from core.auth import InvalidToken, read_token
-from core.settings import Settings
+from core.auth import InvalidToken, KeysUnavailable, TokenReader
 
 log = logging.getLogger("casework.api")
 
@@ -81,11 +80,18 @@ class BoundaryMiddleware:
         if is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        settings: Settings = scope["app"].state.settings
+        read_token: TokenReader = scope["app"].state.read_token
         try:
-            principal = read_token(_bearer_token(Headers(scope=scope)), secret=settings.auth_secret)
+            principal = await read_token(_bearer_token(Headers(scope=scope)))
         except InvalidToken as invalid:
             response = problem(401, str(invalid), headers={"WWW-Authenticate": "Bearer"})
+            await response(scope, receive, send)
+            return
+        except KeysUnavailable as down:
+            log.warning("request %s: %s", request_id_var.get(), down)
+            response = problem(
+                503, "the identity provider's keys could not be fetched", headers=RETRY_LATER
+            )
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
