@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api import errors, idempotency, openapi
+from api import errors, idempotency, metrics, openapi
 from api.boundary import BoundaryMiddleware
 from api.routes import action, application, health, review, sla, template, user
 from api.routes import candidate as candidate_routes
@@ -77,6 +77,7 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BoundaryMiddleware)
+    metrics.install(app)  # outside the boundary: a refused request is counted too
     routers = (
         health.router,
         user.router,
