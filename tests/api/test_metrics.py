@@ -65,7 +65,8 @@ def _seed_backlog(engine: Engine) -> None:
     """Open and stopped SLAs, outcomes waiting for release, and LOQs (one past its deadline)."""
     now = datetime.now(UTC)
     records = seed_records(engine)
-    slas = [("RUNNING", None), ("RUNNING", None), ("PAUSED", None), ("BREACHED", None)]
+    slas: list[tuple[str, datetime | None]] = [("RUNNING", None), ("RUNNING", None)]
+    slas += [("PAUSED", None), ("BREACHED", None)]
     slas += [("BREACHED", now), ("MET", now)]
     with Session(engine) as session, session.begin():
         for number, (status, stopped_at) in enumerate(slas):
@@ -82,9 +83,9 @@ def _seed_backlog(engine: Engine) -> None:
                     breached_at=T0 if status == "BREACHED" else None,
                 )
             )
-        for number, (status, scheduled) in enumerate(
-            [("PENDING_RELEASE", None), ("PENDING_RELEASE", now), ("IN_QA", None)]
-        ):
+        outcomes: list[tuple[str, datetime | None]] = [("PENDING_RELEASE", None)]
+        outcomes += [("PENDING_RELEASE", now), ("IN_QA", None)]
+        for number, (status, scheduled) in enumerate(outcomes):
             session.add(
                 Outcome(
                     id=f"outcome-{number}",
