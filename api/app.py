@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Engine
 from temporalio.client import Client
 
@@ -23,7 +24,9 @@ from api.routes import outcome_release as outcome_release_routes
 from api.routes import report as report_routes
 from core.auth import token_reader
 from core.db import make_engine
+from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from core.telemetry import start_tracing, temporal_tracing, trace_app, trace_engines
 from core.temporal import connect
 
 log = logging.getLogger("casework.api")
@@ -40,13 +43,17 @@ def create_app(
     *,
     engine: Engine | None = None,
     temporal: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
-    """Build the app; tests pass their own engine and client."""
+    """Build the app; tests pass their own engine, client and tracer provider."""
     settings = settings or get_settings()
+    tracing = tracer_provider or start_tracing(settings, process="api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned_engine = engine is None
+        if owned_engine:  # a served app (tests bring their engine and keep pytest's logging)
+            configure_logging(settings, process="api")
         if engine is None and not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (make run sets it for you)")
         app.state.settings = settings
@@ -57,7 +64,11 @@ def create_app(
         app.state.idempotency_engine = make_engine(
             app.state.engine.url.render_as_string(hide_password=False), pool_size=16
         )
-        app.state.temporal = temporal or await connect(settings, lazy=True)
+        if tracing is not None:
+            trace_engines(tracing, app.state.engine, app.state.idempotency_engine)
+        app.state.temporal = temporal or await connect(
+            settings, lazy=True, interceptors=temporal_tracing(tracing)
+        )
         purging = asyncio.create_task(_purge_expired_keys(app.state.idempotency_engine))
         yield
         purging.cancel()
@@ -97,6 +108,8 @@ def create_app(
     for router in routers:
         app.include_router(router)
     openapi.install(app)
+    if tracing is not None:
+        trace_app(app, tracing)
     return app
 
 

@@ -9,6 +9,7 @@ server keeps the connection open for the client's next request.
 
 import logging
 import re
+import time
 import uuid
 
 import psycopg
@@ -18,8 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import idempotency
-from api.errors import RETRY_LATER, problem, request_id_var
+from api.errors import RETRY_LATER, problem
+from api.metrics import route_template
 from core.auth import InvalidToken, KeysUnavailable, TokenReader
+from core.logging import request_id_var
 
 log = logging.getLogger("casework.api")
 
@@ -58,11 +61,13 @@ class BoundaryMiddleware:
         request_id = request_id_of(Headers(scope=scope))
         token = request_id_var.set(request_id)
         started = False
+        status = 500
+        began = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
-                started = True
+                started, status = True, message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID] = request_id
             await send(message)
 
@@ -74,6 +79,7 @@ class BoundaryMiddleware:
                 raise
             await _answer_error(error, request_id, scope, receive, send_with_id)
         finally:
+            _log_request(scope, status, time.perf_counter() - began)
             request_id_var.reset(token)
 
     async def _verified(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,6 +102,24 @@ class BoundaryMiddleware:
             return
         scope.setdefault("state", {})["principal"] = principal
         await idempotency.guard(self.app, principal.sub, scope, receive, send)
+
+
+def _log_request(scope: Scope, status: int, elapsed_s: float) -> None:
+    """The access log: one line per request, with its route template and request id."""
+    route = route_template(scope)
+    log.info(
+        "%s %s %s",
+        scope["method"],
+        route,
+        status,
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed_s * 1000, 1),
+        },
+    )
 
 
 def _bearer_token(headers: Headers) -> str:
