@@ -6,6 +6,7 @@ read alike everywhere and no transition can forget its line. Workflow lines go t
 `workflow.logger`, so a replay does not repeat them.
 """
 
+import asyncio
 import time
 from typing import Any
 
@@ -48,7 +49,7 @@ class _ActivityLog(ActivityInboundInterceptor):
         began = time.perf_counter()
         try:
             result = await super().execute_activity(input)
-        except BaseException as error:
+        except (Exception, asyncio.CancelledError) as error:
             activity.logger.warning(
                 "activity failed (attempt %s): %s",
                 info.attempt,
@@ -73,7 +74,7 @@ class _WorkflowLog(WorkflowInboundInterceptor):
         except workflow.ContinueAsNewError:
             workflow.logger.info("workflow continued as new")
             raise
-        except BaseException as error:
+        except Exception as error:  # not BaseException: an evicted run closes with GeneratorExit
             workflow.logger.warning("workflow ended without a result: %s", _failure(error))
             raise
         workflow.logger.info("workflow %s completed", workflow.info().workflow_type)
@@ -88,7 +89,7 @@ class _WorkflowLog(WorkflowInboundInterceptor):
         workflow.logger.info("update %s accepted", input.update, extra=extra)
         try:
             result = await self.next.handle_update_handler(input)
-        except BaseException as error:
+        except Exception as error:
             workflow.logger.info(
                 "update %s refused: %s", input.update, _failure(error), extra=extra
             )
