@@ -107,7 +107,9 @@ class BoundaryMiddleware:
 def _log_request(scope: Scope, status: int, elapsed_s: float) -> None:
     """The access log: one line per request, with its route template and request id."""
     route = route_template(scope)
-    log.info(
+    quiet = route in PUBLIC_PATHS and route != "/openapi.json"  # probes and scrapes
+    log.log(
+        logging.DEBUG if quiet and status < 500 else logging.INFO,
         "%s %s %s",
         scope["method"],
         route,

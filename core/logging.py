@@ -21,7 +21,8 @@ from core.settings import Settings
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 CONTEXT_FIELDS = ("request_id", "workflow_id", "run_id", "activity", "trace_id")
-_LIFTED = ("context", "temporal_workflow", "temporal_activity")  # flattened by the filter
+# Flattened by the filter, or only for a terminal (uvicorn's coloured copy of its message).
+_LIFTED = ("context", "temporal_workflow", "temporal_activity", "color_message")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"
 
 
@@ -70,15 +71,11 @@ def configure_logging(
     if settings.log_format == "json":
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                "%(levelname)s %(name)s %(message)s",
+                timestamp="time",  # ISO 8601 in UTC
+                rename_fields={"levelname": "level", "name": "logger"},
                 static_fields={"service": f"casework-{process}"},
-                reserved_attrs=[
-                    *RESERVED_ATTRS,
-                    "context",
-                    "temporal_workflow",
-                    "temporal_activity",
-                ],
+                reserved_attrs=[*RESERVED_ATTRS, *_LIFTED],
             )
         )
     else:

@@ -31,3 +31,12 @@ async def test_a_path_no_route_serves_is_logged_as_unmatched(api: httpx.AsyncCli
 
     assert response.status_code == 404
     assert logs.where(request_id="req-2", route="<unmatched>", path="/no/such/route/7", status=404)
+
+
+async def test_probes_and_scrapes_log_at_debug_only(api: httpx.AsyncClient) -> None:
+    with json_logs("api") as logs:
+        await api.get("/healthz", headers={"X-Request-ID": "probe-1"})
+        await api.get("/metrics", headers={"X-Request-ID": "scrape-1"})
+
+    assert [line["level"] for line in logs.where(request_id="probe-1")] == ["DEBUG"]
+    assert [line["level"] for line in logs.where(request_id="scrape-1")] == ["DEBUG"]
