@@ -145,21 +145,22 @@ class JwksTokens:
     def _key(self, kid: str) -> jwt.PyJWK:
         """The key named `kid`; an unknown one refetches the set, at most every few seconds
         (a stream of made-up kids must not hammer the identity provider)."""
-        for refresh in (False, True):
-            with self._lock:
-                if refresh:
-                    if time.monotonic() - self._refetched_at < self.refetch_every_s:
-                        break
-                    self._refetched_at = time.monotonic()
-                try:
-                    keys = self.keys.get_signing_keys(refresh=refresh)
-                except jwt.PyJWKClientConnectionError as exc:
-                    raise KeysUnavailable(f"the identity provider's keys: {exc}") from exc
-                except jwt.PyJWKClientError as exc:
-                    raise InvalidToken(f"no signing key {kid!r}: {exc}") from exc
-            if found := next((key for key in keys if key.key_id == kid), None):
-                return found
+        if found := self._find(kid, refresh=False):
+            return found
+        with self._lock:
+            may_refetch = time.monotonic() - self._refetched_at >= self.refetch_every_s
+            if may_refetch:
+                self._refetched_at = time.monotonic()
+        if may_refetch and (found := self._find(kid, refresh=True)):
+            return found
         raise InvalidToken(f"the identity provider has no signing key {kid!r}")
+
+    def _find(self, kid: str, *, refresh: bool) -> jwt.PyJWK | None:
+        try:
+            keys = self.keys.get_signing_keys(refresh=refresh)
+        except (jwt.PyJWTError, ValueError) as exc:  # unreachable, or not a usable JWKS
+            raise KeysUnavailable(f"the identity provider's keys: {exc}") from exc
+        return next((key for key in keys if key.key_id == kid), None)
 
 
 def token_reader(settings: Settings) -> TokenReader:

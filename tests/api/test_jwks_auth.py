@@ -178,11 +178,30 @@ async def test_the_keys_are_fetched_once_and_made_up_kids_do_not_hammer_the_prov
     assert idp.fetches - before <= 1  # at most one refetch for the unknown kids
 
 
-async def test_an_unreachable_provider_is_503_not_a_bad_token(
-    idp: IdentityProvider, db: Engine, dev_env: WorkflowEnvironment
+class KeylessProvider(IdentityProvider):
+    """A provider whose JWKS publishes no key at all (misconfigured)."""
+
+    def jwks(self) -> dict[str, object]:
+        return {"keys": []}
+
+
+@pytest.mark.parametrize("broken", ["unreachable", "no keys"])
+async def test_a_provider_without_usable_keys_is_503_not_a_bad_token(
+    idp: IdentityProvider, db: Engine, dev_env: WorkflowEnvironment, broken: str
 ) -> None:
+    with serving(KeylessProvider()) as keyless:
+        url = keyless.url if broken == "no keys" else f"http://127.0.0.1:{free_port()}/jwks"
+        response = await _get_with(url, idp.token(), db, dev_env)
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+
+
+async def _get_with(
+    url: str, token: str, db: Engine, dev_env: WorkflowEnvironment
+) -> httpx.Response:
     settings = Settings(
-        auth_jwks_url=f"http://127.0.0.1:{free_port()}/jwks.json",
+        auth_jwks_url=url,
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
         database_url="unused://",
@@ -193,10 +212,7 @@ async def test_an_unreachable_provider_is_503_not_a_bad_token(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://casework.test") as client,
     ):
-        response = await client.get(ABSENT_USER, headers=auth(idp.token()))
-
-    assert response.status_code == 503
-    assert response.headers["retry-after"]
+        return await client.get(ABSENT_USER, headers=auth(token))
 
 
 def test_a_jwks_without_issuer_and_audience_will_not_start(idp: IdentityProvider) -> None:
