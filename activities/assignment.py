@@ -33,9 +33,6 @@ from domain.review import (
 from models.application import Application
 from models.review import Assignment, HeldSection, Review
 from workflows.payloads.review import (
-    RECORD_ASSIGNMENT,
-    RECORD_UNASSIGNMENT,
-    SYNC_ASSIGNMENTS,
     CaseShape,
     CaseSnapshot,
     RecordAssignmentInput,
@@ -55,7 +52,7 @@ class AssignmentActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=RECORD_ASSIGNMENT)
+    @activity.defn
     @refusals_fail_fast
     def record_assignment(self, command: RecordAssignmentInput) -> CaseSnapshot:
         """Hold the sections for the assignment (one row per held section, unique per level)."""
@@ -119,7 +116,7 @@ class AssignmentActivities:
             )
             return snapshot(session, application)
 
-    @activity.defn(name=RECORD_UNASSIGNMENT)
+    @activity.defn
     @refusals_fail_fast
     def record_unassignment(self, command: RecordUnassignmentInput) -> CaseSnapshot:
         """Release the assignment's sections; its review becomes DISCONTINUED."""
@@ -159,7 +156,7 @@ class AssignmentActivities:
             )
             return snapshot(session, application)
 
-    @activity.defn(name=SYNC_ASSIGNMENTS)
+    @activity.defn
     @refusals_fail_fast
     def sync_assignments(self, command: SyncAssignmentsInput) -> CaseSnapshot:
         """Untaken rows of the current level follow the review grants (add, limit, remove)."""

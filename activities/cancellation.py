@@ -8,8 +8,6 @@ from temporalio.client import Client
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from models.event import write_audit
 from workflows.payloads.cancellation import (
-    FIND_CANCEL_REQUESTER,
-    RECORD_REFUSED_CANCEL,
     CancelRequester,
     RecordRefusedCancelInput,
 )
@@ -22,7 +20,7 @@ class CancellationActivities:
         self.engine = engine
         self.client = client
 
-    @activity.defn(name=FIND_CANCEL_REQUESTER)
+    @activity.defn
     async def find_cancel_requester(self) -> CancelRequester:
         """The identity on the calling run's cancel request: the workflow cannot read it."""
         info = activity.info()
@@ -34,7 +32,7 @@ class CancellationActivities:
                 identity = event.workflow_execution_cancel_requested_event_attributes.identity
         return CancelRequester(identity=identity)
 
-    @activity.defn(name=RECORD_REFUSED_CANCEL)
+    @activity.defn
     def record_refused_cancel(self, command: RecordRefusedCancelInput) -> None:
         """An audit row: who asked to cancel, and why the subject goes on regardless."""
         with Session(self.engine) as session, session.begin():

@@ -23,10 +23,6 @@ from models.checklist_sync import ChecklistSync
 from models.event import publish, write_audit
 from models.template import Template
 from workflows.payloads.checklist_sync import (
-    CANCEL_CHECKLIST_SYNC,
-    CLOSE_CHECKLIST_SYNC,
-    OPEN_CHECKLIST_SYNC,
-    SYNC_CHECKLIST_PAGE,
     CancelChecklistSyncInput,
     ChecklistSyncProgress,
     CloseChecklistSyncInput,
@@ -44,7 +40,7 @@ class ChecklistSyncActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=OPEN_CHECKLIST_SYNC)
+    @activity.defn
     @refusals_fail_fast
     def open_checklist_sync(self, command: OpenChecklistSyncInput) -> ChecklistSyncProgress:
         """Create the sync's row once, pinning each template's latest published version."""
@@ -74,7 +70,7 @@ class ChecklistSyncActivities:
             assert sync is not None
             return progress_of(sync)
 
-    @activity.defn(name=SYNC_CHECKLIST_PAGE)
+    @activity.defn
     @refusals_fail_fast
     def sync_checklist_page(self, command: SyncChecklistPageInput) -> ChecklistSyncProgress:
         """Sync the next page of eligible assessments; a page already committed is not redone."""
@@ -109,7 +105,7 @@ class ChecklistSyncActivities:
             session.flush()
             return progress_of(sync, done=len(ids) < command.page_size)
 
-    @activity.defn(name=CLOSE_CHECKLIST_SYNC)
+    @activity.defn
     @refusals_fail_fast
     def close_checklist_sync(self, command: CloseChecklistSyncInput) -> ChecklistSyncProgress:
         """Record how the sync ended (once; a retry changes nothing)."""
@@ -133,7 +129,7 @@ class ChecklistSyncActivities:
                 session.flush()
             return progress_of(sync, done=True)
 
-    @activity.defn(name=CANCEL_CHECKLIST_SYNC)
+    @activity.defn
     @refusals_fail_fast
     def cancel_checklist_sync(self, command: CancelChecklistSyncInput) -> ChecklistSyncProgress:
         """An operator's cancel: a running sync stops as CANCELLED, its pages kept (audit row

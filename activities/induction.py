@@ -31,8 +31,6 @@ from models.induction import (
     reports_of,
 )
 from workflows.payloads.induction import (
-    RECORD_AB_CLAIM_REMINDER,
-    RECORD_INDUCTION_REPORT,
     InductionRecorded,
     InductionSnapshot,
     RecordAbClaimReminderInput,
@@ -60,7 +58,7 @@ class InductionActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=RECORD_INDUCTION_REPORT)
+    @activity.defn
     @refusals_fail_fast
     def record_induction_report(self, command: RecordInductionReportInput) -> InductionRecorded:
         """Lock the teacher, check the claim rule, store the report, reconcile discrepancies."""
@@ -72,7 +70,7 @@ class InductionActivities:
                 report_id=command.report_id, snapshot=snapshot_of(session, induction)
             )
 
-    @activity.defn(name=RECORD_AB_CLAIM_REMINDER)
+    @activity.defn
     @refusals_fail_fast
     def record_ab_claim_reminder(self, command: RecordAbClaimReminderInput) -> InductionSnapshot:
         """Remind the school (event, action, audit) unless an AB claimed meanwhile."""

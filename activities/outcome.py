@@ -30,12 +30,6 @@ from models.event import AuditEntry, publish, write_audit
 from models.outcome import OWN_SCHEDULE, Outcome, action_key
 from models.outcome_release import release_outcomes, take_schedule
 from workflows.payloads.outcome import (
-    CANCEL_OUTCOME_SCHEDULE,
-    RECORD_AMENDMENT,
-    RECORD_OUTCOME_SUBMISSION,
-    RECORD_QA_SIGNOFF,
-    RELEASE_OUTCOME,
-    SCHEDULE_OUTCOME_RELEASE,
     CancelOutcomeScheduleInput,
     OutcomeSnapshot,
     RecordAmendmentInput,
@@ -52,7 +46,7 @@ class OutcomeActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=RECORD_OUTCOME_SUBMISSION)
+    @activity.defn
     @refusals_fail_fast
     def record_outcome_submission(self, command: RecordOutcomeSubmissionInput) -> OutcomeSnapshot:
         """Insert the outcome, then QA, release at once, or wait for release."""
@@ -85,7 +79,7 @@ class OutcomeActivities:
             _take_step(session, outcome, candidate, step, command.actor, command.at)
             return _fresh(session, outcome)
 
-    @activity.defn(name=RECORD_QA_SIGNOFF)
+    @activity.defn
     @refusals_fail_fast
     def record_qa_signoff(self, command: RecordQaSignoffInput) -> OutcomeSnapshot:
         """QA passed (complete) or failed (amendment required)."""
@@ -106,7 +100,7 @@ class OutcomeActivities:
             _take_step(session, outcome, candidate, step, command.actor, command.at)
             return _fresh(session, outcome)
 
-    @activity.defn(name=RECORD_AMENDMENT)
+    @activity.defn
     @refusals_fail_fast
     def record_outcome_amendment(self, command: RecordAmendmentInput) -> OutcomeSnapshot:
         """The corrected grade goes back to QA (VOID: released at once)."""
@@ -127,7 +121,7 @@ class OutcomeActivities:
             _take_step(session, outcome, candidate, step, command.actor, command.at)
             return _fresh(session, outcome)
 
-    @activity.defn(name=RELEASE_OUTCOME)
+    @activity.defn
     @refusals_fail_fast
     def release_outcome(self, command: RecordReleaseInput) -> OutcomeSnapshot:
         """Release now, or when the own timer fires (only if still pending on that schedule)."""
@@ -157,7 +151,7 @@ class OutcomeActivities:
             )
             return _fresh(session, outcome)
 
-    @activity.defn(name=SCHEDULE_OUTCOME_RELEASE)
+    @activity.defn
     @refusals_fail_fast
     def schedule_outcome_release(self, command: RecordScheduleInput) -> OutcomeSnapshot:
         """Hold the outcome's own schedule at `release_at` (replacing any earlier one)."""
@@ -189,7 +183,7 @@ class OutcomeActivities:
             )
             return _fresh(session, outcome)
 
-    @activity.defn(name=CANCEL_OUTCOME_SCHEDULE)
+    @activity.defn
     @refusals_fail_fast
     def cancel_outcome_schedule(self, command: CancelOutcomeScheduleInput) -> OutcomeSnapshot:
         """An operator's cancel: drop the outcome's own scheduled release (it stays pending,

@@ -18,12 +18,6 @@ from models.event import publish, write_audit
 from models.outcome import Outcome, ReleaseBatch, ReleaseBatchItem
 from models.outcome_release import drop_batch_schedule, release_outcomes, take_batch_schedule
 from workflows.payloads.outcome import (
-    CANCEL_BATCH,
-    CLOSE_BATCH,
-    LIST_RELEASED,
-    NOTIFY_RELEASED,
-    RELEASE_BATCH_CHUNK,
-    SCHEDULE_BATCH,
     BatchCounts,
     CancelBatchInput,
     CloseBatchInput,
@@ -49,7 +43,7 @@ class OutcomeBatchActivities:
         self.engine = engine
         self.client = client
 
-    @activity.defn(name=SCHEDULE_BATCH)
+    @activity.defn
     @refusals_fail_fast
     def schedule_release_batch(self, command: ScheduleBatchInput) -> BatchCounts:
         """Point every pending outcome's schedule at the batch; skip the others.
@@ -73,7 +67,7 @@ class OutcomeBatchActivities:
             session.add(batch)
             return counts_of(session, batch)
 
-    @activity.defn(name=RELEASE_BATCH_CHUNK)
+    @activity.defn
     @refusals_fail_fast
     def release_batch_chunk(self, command: ReleaseBatchChunkInput) -> BatchCounts:
         """Release the next chunk of items, re-checking each outcome in the UPDATE itself.
@@ -110,7 +104,7 @@ class OutcomeBatchActivities:
             session.add(batch)
             return counts_of(session, batch)
 
-    @activity.defn(name=LIST_RELEASED)
+    @activity.defn
     def list_batch_released(self, command: ListReleasedInput) -> ReleasedPage:
         """Released items after a position, with what their workflows should learn."""
         with Session(self.engine) as session:
@@ -139,7 +133,7 @@ class OutcomeBatchActivities:
         last = rows[-1][0] if len(rows) == command.limit else None
         return ReleasedPage(outcomes=outcomes, last_position=last)
 
-    @activity.defn(name=NOTIFY_RELEASED)
+    @activity.defn
     async def notify_outcomes_released(self, command: NotifyReleasedInput) -> int:
         """Signal each outcome's workflow (a finished or absent one needs nothing)."""
         gate = asyncio.Semaphore(NOTIFY_CONCURRENCY)
@@ -164,7 +158,7 @@ class OutcomeBatchActivities:
         activity.heartbeat(len(sent))
         return sum(sent)
 
-    @activity.defn(name=CLOSE_BATCH)
+    @activity.defn
     @refusals_fail_fast
     def close_release_batch(self, command: CloseBatchInput) -> BatchCounts:
         """Mark the batch completed, with its audit row and event."""
@@ -197,7 +191,7 @@ class OutcomeBatchActivities:
                 )
             return counts.model_copy(update={"status": batch.status})
 
-    @activity.defn(name=CANCEL_BATCH)
+    @activity.defn
     @refusals_fail_fast
     def cancel_release_batch(self, command: CancelBatchInput) -> BatchCounts:
         """An operator's cancel: what is left is skipped and the batch's schedules dropped

@@ -20,10 +20,6 @@ from workflows.payloads.application import SubmissionResult
 from workflows.payloads.induction import InductionCarry
 from workflows.payloads.outcome import ResumedOutcome
 from workflows.payloads.resumption import (
-    RECORD_RESUMPTION,
-    RESUME_APPLICATION,
-    RESUME_INDUCTION,
-    RESUME_OUTCOME,
     RecordResumptionInput,
     resumption_key,
 )
@@ -37,14 +33,14 @@ class ResumptionActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=RECORD_RESUMPTION)
+    @activity.defn
     @refusals_fail_fast
     def record_resumption(self, command: RecordResumptionInput) -> None:
         """Audit the restart of a workflow that reloads its case by its own activities."""
         with Session(self.engine) as session, session.begin():
             audit_resumption(session, command, {})
 
-    @activity.defn(name=RESUME_APPLICATION)
+    @activity.defn
     @refusals_fail_fast
     def resume_application(self, command: RecordResumptionInput) -> SubmissionResult:
         """The application as stored (status, level, LOQ deadline, open assignments)."""
@@ -56,7 +52,7 @@ class ResumptionActivities:
                 shape=shape_of(template_of(session, application)),
             )
 
-    @activity.defn(name=RESUME_OUTCOME)
+    @activity.defn
     @refusals_fail_fast
     def resume_outcome(self, command: RecordResumptionInput) -> ResumedOutcome:
         """The outcome as stored (status, its own schedule) and the element it grades."""
@@ -65,7 +61,7 @@ class ResumptionActivities:
             audit_resumption(session, command, {"status": outcome.status})
             return ResumedOutcome(snapshot=outcome_snapshot(outcome), element_id=outcome.element_id)
 
-    @activity.defn(name=RESUME_INDUCTION)
+    @activity.defn
     @refusals_fail_fast
     def resume_induction(self, command: RecordResumptionInput) -> InductionCarry:
         """The registration as stored, and whether the school was reminded for this wait."""

@@ -31,8 +31,6 @@ from models.assessment import Assessment
 from models.review import Assignment, Review
 from models.review_targets import element_sections
 from workflows.payloads.review import (
-    RECORD_REVIEW_START,
-    RECORD_REVIEW_SUBMISSION,
     RecordReviewStartInput,
     RecordReviewSubmissionInput,
     ReviewStarted,
@@ -51,7 +49,7 @@ class ReviewActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @activity.defn(name=RECORD_REVIEW_START)
+    @activity.defn
     @refusals_fail_fast
     def record_review_start(self, command: RecordReviewStartInput) -> ReviewStarted:
         """Create the review with a response per target, or restart it (same id)."""
@@ -89,7 +87,7 @@ class ReviewActivities:
                 snapshot=snapshot(session, application),
             )
 
-    @activity.defn(name=RECORD_REVIEW_SUBMISSION)
+    @activity.defn
     @refusals_fail_fast
     def record_review_submission(self, command: RecordReviewSubmissionInput) -> ReviewSubmitted:
         """Check the review under lock, trim it, submit it and apply its decision."""

@@ -23,13 +23,6 @@ from models.candidate import Candidate
 from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from workflows.payloads.sla import (
-    APPEND_SLA_EVENT,
-    CANCEL_SLA,
-    CATCH_UP_SLA,
-    OPEN_SLA,
-    RECORD_SLA_DUE,
-    START_SLA,
-    STOP_SLAS,
     AppendSlaEventInput,
     CancelSlaInput,
     CatchUpSlaInput,
@@ -51,7 +44,7 @@ class SlaActivities:
         self.engine = engine
         self.client = client
 
-    @activity.defn(name=START_SLA)
+    @activity.defn
     async def start_sla(self, start: StartSlaInput) -> None:
         """Start timing a subject once (a subject already timed is left as it is)."""
         assert self.client is not None
@@ -64,7 +57,7 @@ class SlaActivities:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
 
-    @activity.defn(name=STOP_SLAS)
+    @activity.defn
     async def stop_slas(self, command: StopSlasInput) -> None:
         """Signal `stop` to each SLA; one that never started (or already ended) is skipped.
         Temporal unreachable fails the activity, so its retry delivers the stops (a repeated
@@ -77,7 +70,7 @@ class SlaActivities:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
 
-    @activity.defn(name=OPEN_SLA)
+    @activity.defn
     @refusals_fail_fast
     def open_sla(self, command: OpenSlaInput) -> SlaState:
         """Create the instance on the definition's current version with its START row
@@ -88,7 +81,7 @@ class SlaActivities:
                 instance = _create(session, command)
             return state_of(session, instance)
 
-    @activity.defn(name=APPEND_SLA_EVENT)
+    @activity.defn
     @refusals_fail_fast
     def append_sla_event(self, command: AppendSlaEventInput) -> None:
         """Append row `seq` (once) and keep the instance's status in step."""
@@ -98,7 +91,7 @@ class SlaActivities:
                 return  # stopped (or cancelled) already: the log is closed
             _append(session, instance, command.seq, command.kind, command.at)
 
-    @activity.defn(name=CATCH_UP_SLA)
+    @activity.defn
     @refusals_fail_fast
     def catch_up_sla_with_candidate(self, command: CatchUpSlaInput) -> CatchUpSlaResult:
         """Pause or resume as the candidate's stored status calls for (row `seq`, once)."""
@@ -115,7 +108,7 @@ class SlaActivities:
                 _append(session, instance, command.seq, kind, command.at)
             return CatchUpSlaResult(kind=kind)
 
-    @activity.defn(name=RECORD_SLA_DUE)
+    @activity.defn
     @refusals_fail_fast
     def record_sla_due(self, command: RecordSlaDueInput) -> None:
         """A warning or the breach, recorded once, with its event."""
@@ -153,7 +146,7 @@ class SlaActivities:
             )
             _audit(session, instance, kind, command.at, f"{kind}:{command.fraction}", data)
 
-    @activity.defn(name=CANCEL_SLA)
+    @activity.defn
     @refusals_fail_fast
     def cancel_sla(self, command: CancelSlaInput) -> SlaState:
         """An operator's cancel: a STOP row ends the clock, the status is CANCELLED (audit row

@@ -16,6 +16,7 @@ import psycopg
 from sqlalchemy import exc as sa_exc
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import idempotency
@@ -166,6 +167,8 @@ def _unreachable(error: BaseException) -> str | None:
         return "PostgreSQL"
     if isinstance(error, RPCError) and error.status in _UNAVAILABLE:
         return "Temporal"
+    if isinstance(error, RPCTimeoutOrCancelledError):  # an update's answer took too long:
+        return "Temporal"  # it may still happen; a keyed retry gets its outcome
     if isinstance(error, RuntimeError) and "client connect" in str(error).lower():
         return "Temporal"
     return None

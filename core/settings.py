@@ -8,12 +8,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TASK_QUEUE = "casework"
+# Container secrets (compose `secrets:`, a k8s Secret volume): a file per setting, named
+# after it (e.g. /run/secrets/database_url); an environment variable still wins.
+SECRETS_DIR = Path("/run/secrets")
 
 
 class Settings(BaseSettings):
     """Every knob the service reads; names are the environment variables."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None
+    )
 
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR"

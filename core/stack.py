@@ -29,9 +29,9 @@ from core.pg import (
     start_embedded,
     stop_embedded,
 )
+from core.provision import prepare_temporal
 from core.settings import Settings
 from core.supervise import Supervised, alive, exit_reason, supervise_once
-from core.temporal import connect, register_search_attributes
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPERVISE_EVERY_S = 0.5
@@ -82,20 +82,6 @@ def start_temporal(stack: Stack) -> str:
         return stack.settings.temporal_address
     stack.temporal.start_or_adopt()
     return stack.temporal.target
-
-
-async def prepare_temporal(settings: Settings, target: str, deadline_s: float) -> None:
-    """Wait for Temporal to answer, then register every custom search attribute."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            client = await connect(settings, target=target)
-            await register_search_attributes(client)
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 def _pid_file(stack: Stack) -> Path:

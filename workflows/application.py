@@ -1,8 +1,7 @@
 """ApplicationReviewWorkflow: one application from submission to completion."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
@@ -13,29 +12,25 @@ from domain.application import (
     ApplicationStatus,
     ensure_allowed,
 )
-from domain.errors import Conflict, Refusal
+from domain.errors import Conflict
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
+from workflows.case_workflow import CaseWorkflow
 from workflows.payloads.application import (
-    RECORD_OPERATOR_WITHDRAWAL,
-    RECORD_SUBMISSION,
-    RECORD_WITHDRAWAL,
     RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
     RecordWithdrawalInput,
     StartApplicationReviewInput,
-    SubmissionResult,
     SubmitApplicationInput,
     WithdrawApplicationInput,
+    record_loq_expiry,
+    record_loq_reminder,
+    record_operator_withdrawal,
+    record_submission,
+    record_withdrawal,
+    resume_application,
 )
-from workflows.payloads.resumption import RESUME_APPLICATION, Resumption
+from workflows.payloads.resumption import Resumption
 from workflows.payloads.review import (
-    RECORD_ASSIGNMENT,
-    RECORD_LOQ_EXPIRY,
-    RECORD_LOQ_REMINDER,
-    RECORD_REVIEW_START,
-    RECORD_REVIEW_SUBMISSION,
-    RECORD_UNASSIGNMENT,
-    SYNC_ASSIGNMENTS,
     AssignInput,
     CaseShape,
     CaseSnapshot,
@@ -52,21 +47,24 @@ from workflows.payloads.review import (
     SubmitReviewInput,
     SyncAssignmentsInput,
     UnassignInput,
+    record_assignment,
+    record_review_start,
+    record_review_submission,
+    record_unassignment,
+    sync_assignments,
 )
-from workflows.refusal import as_failure, run_recording
+from workflows.refusal import as_failure
 from workflows.resumption import resumption_input
 from workflows.review_rules import check_claim, check_review_start, check_review_submit, find
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
 
-R = TypeVar("R")
-
 CASE = "application"
 
 
 @workflow.defn
-class ApplicationReviewWorkflow:
+class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     """Review of one application (id `application-{id}`).
 
     Updates: `submit` (also resubmission), `withdraw`, `assign`, `unassign`,
@@ -83,28 +81,30 @@ class ApplicationReviewWorkflow:
     deadline as stored).
     """
 
-    # Set once an operator's cancel is being handled: every update is refused from then on.
-    _withdrawing_for_operator = False
-
     @workflow.init
     def __init__(self, start: StartApplicationReviewInput) -> None:
-        self._case = CaseSnapshot(
-            application_id=start.application_id, revision=-1, status=ApplicationStatus.DRAFT
+        # Busy keys: "application", "assignment:<id>", "review:<id>". Restarted by reconcile,
+        # nothing is decided on the empty state until the case loads.
+        super().__init__(
+            CaseSnapshot(
+                application_id=start.application_id, revision=-1, status=ApplicationStatus.DRAFT
+            ),
+            busy={CASE} if start.resumed is not None else (),
         )
         self._shape: CaseShape | None = None
-        # Keys of changes under way ("application", "assignment:<id>", "review:<id>"), and
-        # sections reserved by claims under way: both set before a handler's first await.
-        self._in_flight: set[str] = set()
+        # Sections reserved by claims under way: set before a handler's first await.
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
-        if start.resumed is not None:  # nothing is decided on the empty state until it loads
-            self._in_flight.add(CASE)
+
+    @property
+    def _case(self) -> CaseSnapshot:
+        return self._snapshot
 
     async def _withdraw_for_operator(
         self, start: StartApplicationReviewInput
     ) -> CaseSnapshot | AfterCancel:
         """A cancel request: withdraw for the operator once the updates under way finish."""
-        self._withdrawing_for_operator = True
+        self._closed_to_changes = "an operator cancelled this case; it is being withdrawn"
         actor, note = await operator_of_cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._case.status in TERMINAL_STATUSES:
@@ -112,9 +112,7 @@ class ApplicationReviewWorkflow:
         withdrawal = RecordOperatorWithdrawalInput(
             application_id=self._case.application_id, actor=actor, note=note, at=workflow.now()
         )
-        self._apply(
-            await self._record({CASE}, RECORD_OPERATOR_WITHDRAWAL, withdrawal, CaseSnapshot)
-        )
+        self._apply(await self._record({CASE}, record_operator_withdrawal, withdrawal))
         if self._case.status == ApplicationStatus.WITHDRAWN:
             return AfterCancel.END_CANCELLED
         return self._case  # it completed meanwhile (an LOQ expired): nothing to withdraw
@@ -144,14 +142,13 @@ class ApplicationReviewWorkflow:
         """Record a submission or resubmission (the first creates the assessment)."""
         result = await self._record(
             {CASE},
-            RECORD_SUBMISSION,
+            record_submission,
             RecordSubmissionInput(
                 application_id=self._case.application_id,
                 actor=command.actor,
                 submission=command.submission,
                 at=workflow.now(),
             ),
-            SubmissionResult,
         )
         self._shape = result.shape
         return self._apply(result.snapshot)
@@ -173,14 +170,13 @@ class ApplicationReviewWorkflow:
         """Withdraw; open assignments and the LOQ clock end, then the workflow completes."""
         snapshot = await self._record(
             {CASE},
-            RECORD_WITHDRAWAL,
+            record_withdrawal,
             RecordWithdrawalInput(
                 application_id=self._case.application_id,
                 actor=command.actor,
                 reason=command.reason,
                 at=workflow.now(),
             ),
-            CaseSnapshot,
         )
         return self._apply(snapshot)
 
@@ -199,7 +195,7 @@ class ApplicationReviewWorkflow:
         try:
             snapshot = await self._record(
                 {key},
-                RECORD_ASSIGNMENT,
+                record_assignment,
                 RecordAssignmentInput(
                     application_id=self._case.application_id,
                     assignment_id=command.assignment_id,
@@ -208,7 +204,6 @@ class ApplicationReviewWorkflow:
                     by_assigner=command.by_assigner,
                     at=workflow.now(),
                 ),
-                CaseSnapshot,
             )
         finally:
             self._reserved[level_key].difference_update(sections)
@@ -224,14 +219,13 @@ class ApplicationReviewWorkflow:
         """Release an assignment's sections; its review becomes DISCONTINUED."""
         snapshot = await self._record(
             {f"assignment:{command.assignment_id}"},
-            RECORD_UNASSIGNMENT,
+            record_unassignment,
             RecordUnassignmentInput(
                 application_id=self._case.application_id,
                 assignment_id=command.assignment_id,
                 actor=command.actor,
                 at=workflow.now(),
             ),
-            CaseSnapshot,
         )
         return self._apply(snapshot)
 
@@ -247,7 +241,7 @@ class ApplicationReviewWorkflow:
         review_id = assignment.review_id or str(workflow.uuid4())
         started = await self._record(
             {f"assignment:{command.assignment_id}"},
-            RECORD_REVIEW_START,
+            record_review_start,
             RecordReviewStartInput(
                 application_id=self._case.application_id,
                 assignment_id=command.assignment_id,
@@ -255,7 +249,6 @@ class ApplicationReviewWorkflow:
                 actor=command.actor,
                 at=workflow.now(),
             ),
-            ReviewStarted,
         )
         self._apply(started.snapshot)
         return started
@@ -270,7 +263,7 @@ class ApplicationReviewWorkflow:
         """Submit a review; its decision moves the case (next level, stage, LOQ, completion)."""
         submitted = await self._record(
             {CASE, f"review:{command.review_id}"},
-            RECORD_REVIEW_SUBMISSION,
+            record_review_submission,
             RecordReviewSubmissionInput(
                 application_id=self._case.application_id,
                 review_id=command.review_id,
@@ -279,7 +272,6 @@ class ApplicationReviewWorkflow:
                 comment=command.comment,
                 at=workflow.now(),
             ),
-            ReviewSubmitted,
         )
         self._apply(submitted.snapshot)
         return submitted
@@ -294,11 +286,10 @@ class ApplicationReviewWorkflow:
         """Review grants changed: untaken rows of the current level follow them."""
         snapshot = await self._record(
             {CASE},
-            SYNC_ASSIGNMENTS,
+            sync_assignments,
             SyncAssignmentsInput(
                 application_id=self._case.application_id, actor=command.actor, at=workflow.now()
             ),
-            CaseSnapshot,
         )
         return self._apply(snapshot)
 
@@ -311,7 +302,7 @@ class ApplicationReviewWorkflow:
     async def _resume(self, resumed: Resumption) -> None:
         """Restarted by reconcile: the case as stored; an LOQ deadline is re-armed from it."""
         command = resumption_input(resumed, subject_kind=CASE, subject_id=self._case.application_id)
-        loaded = await self._record({CASE}, RESUME_APPLICATION, command, SubmissionResult)
+        loaded = await self._record({CASE}, resume_application, command)
         self._shape = loaded.shape
         self._apply(loaded.snapshot)
 
@@ -336,7 +327,7 @@ class ApplicationReviewWorkflow:
                     deadline_at=deadline,
                     at=workflow.now(),
                 )
-                self._apply(await self._record(set(), RECORD_LOQ_REMINDER, reminder, CaseSnapshot))
+                self._apply(await self._record((), record_loq_reminder, reminder))
             elif self._case.loq_round != loq_round or (
                 self._case.status != ApplicationStatus.CHANGES_REQUIRED
             ):
@@ -345,7 +336,7 @@ class ApplicationReviewWorkflow:
             expiry = RecordLoqExpiryInput(
                 application_id=self._case.application_id, loq_round=loq_round, at=workflow.now()
             )
-            self._apply(await self._record({CASE}, RECORD_LOQ_EXPIRY, expiry, CaseSnapshot))
+            self._apply(await self._record({CASE}, record_loq_expiry, expiry))
 
     async def _loq_answered_by(self, moment: datetime, loq_round: int) -> bool:
         """Wait until `moment`; True as soon as the LOQ round is answered or the case ends."""
@@ -362,21 +353,6 @@ class ApplicationReviewWorkflow:
             return answered()
         return True
 
-    async def _record(self, keys_: set[str], name: str, arg: object, result_type: type[R]) -> R:
-        """Run one recording activity while `keys_` refuse overlapping changes."""
-        self._in_flight |= keys_
-        try:
-            return await run_recording(name, arg, result_type)
-        finally:
-            self._in_flight -= keys_
-
-    def _apply(self, snapshot: CaseSnapshot) -> CaseSnapshot:
-        """Keep the newest snapshot (activities may finish out of order) and publish it."""
-        if snapshot.revision >= self._case.revision:
-            self._case = snapshot
-            self._publish()
-        return self._case
-
     def _claim(self, command: AssignInput) -> list[str]:
         shape = self._shape
         if shape is None:
@@ -386,19 +362,6 @@ class ApplicationReviewWorkflow:
     def _level_key(self, assignment_id: str) -> str:
         assignment = find(self._case, assignment_id)
         return f"{assignment.stage}:{assignment.level}"
-
-    def _guard(self, check: Callable[[], R]) -> R:
-        try:
-            return check()
-        except Refusal as refusal:
-            raise as_failure(refusal) from None
-
-    def _refuse_if_busy(self, *keys_: str) -> None:
-        if self._withdrawing_for_operator:
-            raise as_failure(Conflict("an operator cancelled this case; it is being withdrawn"))
-        busy = sorted(self._in_flight.intersection(keys_))
-        if busy:
-            raise as_failure(Conflict(f"another change ({', '.join(busy)}) is in progress"))
 
     def _refuse_unless_allowed(self, action: ApplicationAction) -> None:
         self._guard(lambda: ensure_allowed(action, self._case.status))

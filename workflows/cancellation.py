@@ -19,7 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.cancellation import note_of, operator_of
-from workflows.payloads.cancellation import FIND_CANCEL_REQUESTER, CancelRequester
+from workflows.payloads.cancellation import find_cancel_requester
 
 PATCH = "operator-cancel"
 # Reading the history is best effort: after a few tries the actor is `operator`.
@@ -95,11 +95,8 @@ async def _to_the_end(work: Awaitable[T]) -> T:
 async def operator_of_cancel() -> tuple[str, str | None]:
     """Who asked to cancel (their Temporal identity, else `operator`) and their reason text."""
     try:
-        requester: CancelRequester = await workflow.execute_activity(
-            FIND_CANCEL_REQUESTER,
-            result_type=CancelRequester,
-            start_to_close_timeout=FIND_TIMEOUT,
-            retry_policy=FIND_RETRY,
+        requester = await workflow.execute_activity(
+            find_cancel_requester, start_to_close_timeout=FIND_TIMEOUT, retry_policy=FIND_RETRY
         )
         identity: str | None = requester.identity
     except ActivityError:

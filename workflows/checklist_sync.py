@@ -1,7 +1,8 @@
 """ChecklistSyncWorkflow: bring eligible assessments up to their template's latest checks."""
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -10,21 +11,23 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from domain.checklist_sync import SyncStatus
 from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
 from workflows.payloads.checklist_sync import (
-    CANCEL_CHECKLIST_SYNC,
-    CLOSE_CHECKLIST_SYNC,
-    OPEN_CHECKLIST_SYNC,
-    SYNC_CHECKLIST_PAGE,
     CancelChecklistSyncInput,
     ChecklistSyncProgress,
     CloseChecklistSyncInput,
     OpenChecklistSyncInput,
     StartChecklistSyncInput,
     SyncChecklistPageInput,
+    cancel_checklist_sync,
+    close_checklist_sync,
+    open_checklist_sync,
+    sync_checklist_page,
 )
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
+
+A = TypeVar("A")
 
 WORKFLOW_ID_PREFIX = "checklist-sync-"
 CASE_KIND = "checklist_sync"
@@ -80,7 +83,7 @@ class ChecklistSyncWorkflow:
             note=note,
             at=workflow.now(),
         )
-        self._progress = await self._call(CANCEL_CHECKLIST_SYNC, cancel)
+        self._progress = await self._call(cancel_checklist_sync, cancel)
         self._publish()
         if self._progress.status == SyncStatus.CANCELLED:
             return AfterCancel.END_CANCELLED
@@ -98,7 +101,7 @@ class ChecklistSyncWorkflow:
                 )
             if start.progress is None:
                 self._progress = await self._call(
-                    OPEN_CHECKLIST_SYNC,
+                    open_checklist_sync,
                     OpenChecklistSyncInput(
                         sync_id=self._progress.sync_id,
                         template_code=start.template_code,
@@ -115,7 +118,7 @@ class ChecklistSyncWorkflow:
                         self._start.model_copy(update={"progress": self._progress})
                     )
                 self._progress = await self._call(
-                    SYNC_CHECKLIST_PAGE,
+                    sync_checklist_page,
                     SyncChecklistPageInput(
                         sync_id=self._progress.sync_id,
                         page=self._progress.pages + 1,
@@ -160,19 +163,22 @@ class ChecklistSyncWorkflow:
             error=error,
             at=workflow.now(),
         )
-        self._progress = await self._call(CLOSE_CHECKLIST_SYNC, closing)
+        self._progress = await self._call(close_checklist_sync, closing)
         self._publish()
         return self._progress
 
     async def _call(
-        self, name: str, arg: object, *, heartbeat: bool = False
+        self,
+        activity: Callable[[A], Awaitable[ChecklistSyncProgress]],
+        arg: A,
+        *,
+        heartbeat: bool = False,
     ) -> ChecklistSyncProgress:
         """Run one activity; an operator's cancel lets it finish (a page is never cut)."""
         return await self._step.run(
             workflow.execute_activity(
-                name,
+                activity,
                 arg,
-                result_type=ChecklistSyncProgress,
                 start_to_close_timeout=PAGE_TIMEOUT if heartbeat else SHORT_TIMEOUT,
                 heartbeat_timeout=PAGE_HEARTBEAT_TIMEOUT if heartbeat else None,
                 retry_policy=RETRY,

@@ -1,13 +1,11 @@
 """InductionRegistrationWorkflow: one teacher's induction facts, reported by two parties."""
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
-from domain.errors import Conflict, Refusal
 from domain.induction import (
     ProgrammeType,
     ReportKind,
@@ -16,10 +14,9 @@ from domain.induction import (
     check_release,
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
-from workflows.payloads.cancellation import RECORD_REFUSED_CANCEL, RecordRefusedCancelInput
+from workflows.case_workflow import CaseWorkflow
+from workflows.payloads.cancellation import RecordRefusedCancelInput, record_refused_cancel
 from workflows.payloads.induction import (
-    RECORD_AB_CLAIM_REMINDER,
-    RECORD_INDUCTION_REPORT,
     AbClaimInput,
     AbReleaseInput,
     InductionCarry,
@@ -30,22 +27,23 @@ from workflows.payloads.induction import (
     RecordInductionReportInput,
     SchoolReportInput,
     StartInductionInput,
+    record_ab_claim_reminder,
+    record_induction_report,
+    resume_induction,
 )
-from workflows.payloads.resumption import RESUME_INDUCTION, Resumption
-from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, run_recording
+from workflows.payloads.resumption import Resumption
+from workflows.refusal import run_recording
 from workflows.resumption import resumption_input
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
-
-R = TypeVar("R")
 
 # Claims and releases change who holds the teacher: one at a time.
 CLAIM = "claim"
 
 
 @workflow.defn
-class InductionRegistrationWorkflow:
+class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
     """One teacher's induction registration (id `induction-{trn}`); lives as long as the
     induction does, continuing as new when the history grows.
 
@@ -63,16 +61,18 @@ class InductionRegistrationWorkflow:
     @workflow.init
     def __init__(self, start: StartInductionInput) -> None:
         carried = start.carried or InductionCarry(snapshot=InductionSnapshot(trn=start.trn))
+        # Restarted by reconcile, no claim is judged on the empty state until it loads.
+        super().__init__(carried.snapshot, busy={CLAIM} if start.resumed is not None else ())
         self._trn = start.trn
         self._reminder_days = start.ab_claim_reminder_days
-        self._state = carried.snapshot
         self._reminded_for = carried.reminded_for
         # Who holds the claim as settled here: set by a claim or release before its first
         # await, so a concurrent claim is refused before anything reaches the database.
         self._holder = carried.snapshot.claimed_by
-        self._in_flight: set[str] = set()
-        if start.resumed is not None:  # no claim is judged on the empty state until it loads
-            self._in_flight.add(CLAIM)
+
+    @property
+    def _state(self) -> InductionSnapshot:
+        return self._snapshot
 
     async def _refuse_operator_cancel(
         self, start: StartInductionInput
@@ -88,12 +88,7 @@ class InductionRegistrationWorkflow:
             "induction closes, never by a cancel",
             at=workflow.now(),
         )
-        await workflow.execute_activity(
-            RECORD_REFUSED_CANCEL,
-            refusal,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        await run_recording(record_refused_cancel, refusal)
         since = self._state.unclaimed_since
         if since is not None and since == self._reminded_for and self._holder is None:
             # The cancel may have cut the reminder short; sent again, it is sent once.
@@ -103,9 +98,7 @@ class InductionRegistrationWorkflow:
                 reminder_days=self._reminder_days,
                 at=workflow.now(),
             )
-            self._apply(
-                await self._record(set(), RECORD_AB_CLAIM_REMINDER, reminder, InductionSnapshot)
-            )
+            self._apply(await self._record((), record_ab_claim_reminder, reminder))
         return AfterCancel.CARRY_ON
 
     @workflow.run
@@ -233,14 +226,14 @@ class InductionRegistrationWorkflow:
             started_on=started_on,
             at=workflow.now(),
         )
-        recorded = await self._record(keys_, RECORD_INDUCTION_REPORT, command, InductionRecorded)
+        recorded = await self._record(keys_, record_induction_report, command)
         self._apply(recorded.snapshot)
         return recorded
 
     async def _resume(self, resumed: Resumption) -> None:
         """Restarted by reconcile: the registration as stored; the reminder re-armed from it."""
         command = resumption_input(resumed, subject_kind="induction", subject_id=self._trn)
-        carry = await self._record({CLAIM}, RESUME_INDUCTION, command, InductionCarry)
+        carry = await self._record({CLAIM}, resume_induction, command)
         self._reminded_for = carry.reminded_for
         self._apply(carry.snapshot)
         self._holder = self._state.claimed_by
@@ -276,37 +269,10 @@ class InductionRegistrationWorkflow:
             reminder_days=self._reminder_days,
             at=workflow.now(),
         )
-        self._apply(
-            await self._record(set(), RECORD_AB_CLAIM_REMINDER, reminder, InductionSnapshot)
-        )
-
-    async def _record(self, keys_: set[str], name: str, arg: object, result_type: type[R]) -> R:
-        """Run one recording activity while `keys_` refuse overlapping changes."""
-        self._in_flight |= keys_
-        try:
-            return await run_recording(name, arg, result_type)
-        finally:
-            self._in_flight -= keys_
-
-    def _apply(self, snapshot: InductionSnapshot) -> None:
-        """Keep the newest snapshot (activities may finish out of order) and publish it."""
-        if snapshot.revision >= self._state.revision:
-            self._state = snapshot
-            self._publish()
+        self._apply(await self._record((), record_ab_claim_reminder, reminder))
 
     def _continue_as_new_suggested(self) -> bool:
         return workflow.info().is_continue_as_new_suggested()
-
-    def _guard(self, check: Callable[[], None]) -> None:
-        try:
-            check()
-        except Refusal as refusal:
-            raise as_failure(refusal) from None
-
-    def _refuse_if_busy(self, *keys_: str) -> None:
-        busy = sorted(self._in_flight.intersection(keys_))
-        if busy:
-            raise as_failure(Conflict(f"another change ({', '.join(busy)}) is in progress"))
 
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""

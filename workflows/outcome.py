@@ -1,23 +1,18 @@
 """OutcomeReleaseWorkflow: one result or certification from submission to release."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
-from domain.errors import Conflict, Invalid, Refusal, field_error
+from domain.errors import Conflict, Invalid, field_error
 from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ensure_allowed
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
+from workflows.case_workflow import CaseWorkflow
 from workflows.payloads.outcome import (
-    CANCEL_OUTCOME_SCHEDULE,
-    RECORD_AMENDMENT,
-    RECORD_OUTCOME_SUBMISSION,
-    RECORD_QA_SIGNOFF,
-    RELEASE_OUTCOME,
-    SCHEDULE_OUTCOME_RELEASE,
     AmendOutcomeInput,
     CancelOutcomeScheduleInput,
     OutcomeReleasedNotice,
@@ -29,33 +24,43 @@ from workflows.payloads.outcome import (
     RecordReleaseInput,
     RecordScheduleInput,
     ReleaseNowInput,
-    ResumedOutcome,
     ScheduleReleaseInput,
     StartOutcomeReleaseInput,
     SubmitOutcomeInput,
+    cancel_outcome_schedule,
+    record_outcome_amendment,
+    record_outcome_submission,
+    record_qa_signoff,
+    release_outcome,
+    resume_outcome,
+    schedule_outcome_release,
 )
-from workflows.payloads.resumption import RESUME_OUTCOME, Resumption
+from workflows.payloads.resumption import Resumption
 from workflows.payloads.sla import (
-    START_SLA,
-    STOP_SLAS,
     StartSlaInput,
     StopSlasInput,
     sla_workflow_id,
+    start_sla,
+    stop_slas,
 )
-from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, unwrap
-from workflows.resumption import resume
+from workflows.refusal import as_failure, run_recording
+from workflows.resumption import resumption_input
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
 
-R = TypeVar("R")
+A = TypeVar("A")
+
+# The one busy key: an outcome takes one change at a time.
+OUTCOME = "outcome"
+BUSY = "another change to this outcome is in progress"
 
 # A schedule already due (e.g. after an outage) still goes through a (tiny) timer.
 MIN_WAIT = timedelta(milliseconds=1)
 
 
 @workflow.defn
-class OutcomeReleaseWorkflow:
+class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     """One outcome (id `result-{id}` or `certification-{id}`), submitted → released.
 
     Updates: `submit` (with start), `qa_signoff`, `amend`, `release_now`, `schedule_release`.
@@ -72,31 +77,36 @@ class OutcomeReleaseWorkflow:
     outcome and its own schedule as stored).
     """
 
-    # True while an operator's cancel is handled: other changes wait (409) until it is done.
-    _cancelling = False
-
     @workflow.init
     def __init__(self, start: StartOutcomeReleaseInput) -> None:
-        self._start = start
-        self._state = OutcomeSnapshot(
-            kind=start.kind,
-            outcome_id=start.outcome_id,
-            candidate_id=start.candidate_id,
-            status=OutcomeStatus.SUBMITTED,
-            grade=start.grade,
-            revision=-1,
+        super().__init__(
+            OutcomeSnapshot(
+                kind=start.kind,
+                outcome_id=start.outcome_id,
+                candidate_id=start.candidate_id,
+                status=OutcomeStatus.SUBMITTED,
+                grade=start.grade,
+                revision=-1,
+            ),
+            # Restarted by reconcile: nothing is decided until the outcome loads.
+            busy={OUTCOME} if start.resumed is not None else (),
         )
-        self._busy = start.resumed is not None  # restarted: nothing is decided until it loads
+        self._start = start
         self._armed: datetime | None = None
         self._element_id: str | None = None
         self._sla_started = False
         self._slas_stopped = False
 
+    @property
+    def _state(self) -> OutcomeSnapshot:
+        return self._snapshot
+
     async def _unschedule_for_operator(
         self, start: StartOutcomeReleaseInput
     ) -> OutcomeSnapshot | AfterCancel:
         """A cancel request: drop the own schedule (or refuse, saying why); the run goes on."""
-        self._cancelling = True
+        # Other changes wait (409) until the cancel is handled.
+        self._closed_to_changes = BUSY
         actor, note = await operator_of_cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         # A scheduled release the cancel cut short may still run: the row decides (both
@@ -107,9 +117,9 @@ class OutcomeReleaseWorkflow:
             kind=start.kind, outcome_id=start.outcome_id, actor=actor, note=note, at=workflow.now()
         )
         try:
-            await self._record(CANCEL_OUTCOME_SCHEDULE, command)
+            await self._change(cancel_outcome_schedule, command)
         finally:
-            self._cancelling = False
+            self._closed_to_changes = None
         self._armed = None  # a schedule set again for the same instant must arm a timer
         return AfterCancel.CARRY_ON
 
@@ -138,8 +148,8 @@ class OutcomeReleaseWorkflow:
     async def submit(self, command: SubmitOutcomeInput) -> OutcomeSnapshot:
         """Record the submission: QA, release at once, or wait for release."""
         self._element_id = command.element_id
-        return await self._record(
-            RECORD_OUTCOME_SUBMISSION,
+        return await self._change(
+            record_outcome_submission,
             RecordOutcomeSubmissionInput(
                 kind=self._start.kind,
                 outcome_id=self._start.outcome_id,
@@ -154,15 +164,15 @@ class OutcomeReleaseWorkflow:
 
     @submit.validator
     def _validate_submit(self, command: SubmitOutcomeInput) -> None:
-        self._refuse_if_busy()
+        self._refuse_if_busy(OUTCOME)
         if self._state.revision >= 0:
             raise as_failure(Conflict("the outcome has already been submitted"))
 
     @workflow.update
     async def qa_signoff(self, command: QaSignoffInput) -> OutcomeSnapshot:
         """QA passes (complete: released or pending) or fails (back for amendment)."""
-        return await self._record(
-            RECORD_QA_SIGNOFF,
+        return await self._change(
+            record_qa_signoff,
             RecordQaSignoffInput(
                 kind=self._start.kind,
                 outcome_id=self._start.outcome_id,
@@ -176,14 +186,14 @@ class OutcomeReleaseWorkflow:
 
     @qa_signoff.validator
     def _validate_qa(self, command: QaSignoffInput) -> None:
-        self._refuse_if_busy()
+        self._refuse_if_busy(OUTCOME)
         self._guard(lambda: ensure_allowed("qa", self._state.status))
 
     @workflow.update
     async def amend(self, command: AmendOutcomeInput) -> OutcomeSnapshot:
         """The assessor's corrected grade goes back to QA (a VOID is released at once)."""
-        return await self._record(
-            RECORD_AMENDMENT,
+        return await self._change(
+            record_outcome_amendment,
             RecordAmendmentInput(
                 kind=self._start.kind,
                 outcome_id=self._start.outcome_id,
@@ -196,14 +206,14 @@ class OutcomeReleaseWorkflow:
 
     @amend.validator
     def _validate_amend(self, command: AmendOutcomeInput) -> None:
-        self._refuse_if_busy()
+        self._refuse_if_busy(OUTCOME)
         self._guard(lambda: ensure_allowed("amend", self._state.status))
 
     @workflow.update
     async def release_now(self, command: ReleaseNowInput) -> OutcomeSnapshot:
         """Release at once (MANUAL); a schedule it replaces stops waiting."""
-        return await self._record(
-            RELEASE_OUTCOME,
+        return await self._change(
+            release_outcome,
             RecordReleaseInput(
                 kind=self._start.kind,
                 outcome_id=self._start.outcome_id,
@@ -215,14 +225,14 @@ class OutcomeReleaseWorkflow:
 
     @release_now.validator
     def _validate_release_now(self, command: ReleaseNowInput) -> None:
-        self._refuse_if_busy()
+        self._refuse_if_busy(OUTCOME)
         self._guard(lambda: ensure_allowed("release_now", self._state.status))
 
     @workflow.update
     async def schedule_release(self, command: ScheduleReleaseInput) -> OutcomeSnapshot:
         """Schedule (or move) the release; the run loop re-arms its timer."""
-        return await self._record(
-            SCHEDULE_OUTCOME_RELEASE,
+        return await self._change(
+            schedule_outcome_release,
             RecordScheduleInput(
                 kind=self._start.kind,
                 outcome_id=self._start.outcome_id,
@@ -234,7 +244,7 @@ class OutcomeReleaseWorkflow:
 
     @schedule_release.validator
     def _validate_schedule(self, command: ScheduleReleaseInput) -> None:
-        self._refuse_if_busy()
+        self._refuse_if_busy(OUTCOME)
         self._guard(lambda: ensure_allowed("schedule_release", self._state.status))
         if command.release_at <= workflow.now():
             raise as_failure(
@@ -263,16 +273,10 @@ class OutcomeReleaseWorkflow:
 
     async def _resume(self, resumed: Resumption) -> None:
         """Restarted by reconcile: the outcome as stored; its own schedule is re-armed."""
-        try:
-            loaded = await resume(
-                RESUME_OUTCOME,
-                resumed,
-                ResumedOutcome,
-                subject_kind=self._start.kind.value,
-                subject_id=self._start.outcome_id,
-            )
-        finally:
-            self._busy = False
+        command = resumption_input(
+            resumed, subject_kind=self._start.kind.value, subject_id=self._start.outcome_id
+        )
+        loaded = await self._record({OUTCOME}, resume_outcome, command)
         self._element_id = loaded.element_id
         self._apply(loaded.snapshot)  # a `released` signal meanwhile is newer
         await self._follow_slas()
@@ -287,21 +291,11 @@ class OutcomeReleaseWorkflow:
                 subject=state.outcome_id,
                 candidate_id=state.candidate_id,
             )
-            await workflow.execute_activity(
-                START_SLA,
-                start,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+            await run_recording(start_sla, start)
         if state.status == OutcomeStatus.RELEASED and not self._slas_stopped:
             self._slas_stopped = True
             ids = [sla_workflow_id(d, s) for d, s in self._slas_ended_by_release()]
-            await workflow.execute_activity(
-                STOP_SLAS,
-                StopSlasInput(workflow_ids=ids),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+            await run_recording(stop_slas, StopSlasInput(workflow_ids=ids))
 
     def _slas_ended_by_release(self) -> list[tuple[str, str]]:
         state = self._state
@@ -338,10 +332,10 @@ class OutcomeReleaseWorkflow:
         if self._schedule() != armed:
             return
         # The activity re-checks the row: released, voided or moved meanwhile → nothing.
-        await workflow.wait_condition(lambda: not self._busy)
+        await workflow.wait_condition(lambda: OUTCOME not in self._in_flight)
         try:
-            await self._record(
-                RELEASE_OUTCOME,
+            await self._change(
+                release_outcome,
                 RecordReleaseInput(
                     kind=self._start.kind,
                     outcome_id=self._start.outcome_id,
@@ -354,41 +348,16 @@ class OutcomeReleaseWorkflow:
         except ApplicationError as error:  # a refusal: the row says no; the loop waits on
             workflow.logger.warning("scheduled release refused: %s", error)
 
-    async def _record(self, name: str, arg: object) -> OutcomeSnapshot:
-        """Run one recording activity; other changes are refused while it runs."""
-        self._busy = True
-        try:
-            snapshot: OutcomeSnapshot = await workflow.execute_activity(
-                name,
-                arg,
-                result_type=OutcomeSnapshot,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
-        except ActivityError as error:
-            raise unwrap(error) from None
-        finally:
-            self._busy = False
-        state = self._apply(snapshot)
+    async def _change(
+        self, activity: Callable[[A], Awaitable[OutcomeSnapshot]], arg: A
+    ) -> OutcomeSnapshot:
+        """Record one change (others are refused meanwhile), keep it, then follow the SLAs."""
+        state = self._apply(await self._record({OUTCOME}, activity, arg))
         await self._follow_slas()
         return state
 
-    def _apply(self, snapshot: OutcomeSnapshot, *, force: bool = False) -> OutcomeSnapshot:
-        """Keep the newest snapshot and publish it to the Temporal UI."""
-        if force or snapshot.revision >= self._state.revision:
-            self._state = snapshot
-            self._publish()
-        return self._state
-
-    def _guard(self, check: Callable[[], R]) -> R:
-        try:
-            return check()
-        except Refusal as refusal:
-            raise as_failure(refusal) from None
-
-    def _refuse_if_busy(self) -> None:
-        if self._busy or self._cancelling:
-            raise as_failure(Conflict("another change to this outcome is in progress"))
+    def _busy_refusal(self, busy: list[str]) -> Conflict:
+        return Conflict(BUSY)
 
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""

@@ -1,7 +1,8 @@
 """OutcomeReleaseBatchWorkflow: release up to 10,000 outcomes now or at one instant."""
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -9,26 +10,28 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from domain.outcome import ReleaseMethod, ReleaseMode
 from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
 from workflows.payloads.outcome import (
-    CANCEL_BATCH,
-    CLOSE_BATCH,
-    LIST_RELEASED,
-    NOTIFY_RELEASED,
-    RELEASE_BATCH_CHUNK,
-    SCHEDULE_BATCH,
     BatchCounts,
     CancelBatchInput,
     CloseBatchInput,
     ListReleasedInput,
     NotifyReleasedInput,
     ReleaseBatchChunkInput,
-    ReleasedPage,
     ScheduleBatchInput,
     StartReleaseBatchInput,
+    cancel_release_batch,
+    close_release_batch,
+    list_batch_released,
+    notify_outcomes_released,
+    release_batch_chunk,
+    schedule_release_batch,
 )
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 TIMEOUT = timedelta(minutes=2)
 # A database or Temporal outage only delays the batch; refusals are final.
@@ -69,13 +72,13 @@ class OutcomeReleaseBatchWorkflow:
         cancel = CancelBatchInput(
             batch_id=start.batch_id, actor=actor, note=note, at=workflow.now()
         )
-        self._set(await self._call(CANCEL_BATCH, cancel, BatchCounts))
+        self._set(await self._call(cancel_release_batch, cancel))
         await self._notify(start)  # outcomes released before the cancel end their workflows
         if self._progress.status == "CANCELLED":
             return AfterCancel.END_CANCELLED
         if self._progress.status != "COMPLETED":  # nothing was left: it ends as it would have
             close = CloseBatchInput(batch_id=start.batch_id, at=workflow.now())
-            self._set(await self._call(CLOSE_BATCH, close, BatchCounts))
+            self._set(await self._call(close_release_batch, close))
         return self._progress
 
     @workflow.run
@@ -92,14 +95,13 @@ class OutcomeReleaseBatchWorkflow:
             method = ReleaseMethod.SCHEDULED
             self._set(
                 await self._call(
-                    SCHEDULE_BATCH,
+                    schedule_release_batch,
                     ScheduleBatchInput(
                         batch_id=start.batch_id,
                         release_at=start.release_at,
                         actor=start.actor,
                         at=workflow.now(),
                     ),
-                    BatchCounts,
                 )
             )
             delay = start.release_at - workflow.now()
@@ -107,7 +109,7 @@ class OutcomeReleaseBatchWorkflow:
                 await workflow.sleep(delay)
         while True:
             counts = await self._call(
-                RELEASE_BATCH_CHUNK,
+                release_batch_chunk,
                 ReleaseBatchChunkInput(
                     batch_id=start.batch_id,
                     method=method,
@@ -116,14 +118,13 @@ class OutcomeReleaseBatchWorkflow:
                     limit=start.chunk_size,
                     at=workflow.now(),
                 ),
-                BatchCounts,
             )
             self._set(counts)
             if counts.pending == 0 and counts.scheduled == 0:
                 break
         await self._notify(start)
         close = CloseBatchInput(batch_id=start.batch_id, at=workflow.now())
-        self._set(await self._call(CLOSE_BATCH, close, BatchCounts))
+        self._set(await self._call(close_release_batch, close))
         return self._progress
 
     @workflow.query
@@ -136,15 +137,14 @@ class OutcomeReleaseBatchWorkflow:
         after = -1
         while True:
             page = await self._call(
-                LIST_RELEASED,
+                list_batch_released,
                 ListReleasedInput(
                     batch_id=start.batch_id, after_position=after, limit=start.chunk_size
                 ),
-                ReleasedPage,
             )
             if page.outcomes:
                 await workflow.execute_activity(
-                    NOTIFY_RELEASED,
+                    notify_outcomes_released,
                     NotifyReleasedInput(outcomes=page.outcomes),
                     start_to_close_timeout=TIMEOUT,
                     retry_policy=RETRY,
@@ -153,17 +153,14 @@ class OutcomeReleaseBatchWorkflow:
                 return
             after = page.last_position
 
-    async def _call(self, name: str, arg: object, result_type: type[Any]) -> Any:
+    async def _call(self, activity: Callable[[A], Awaitable[R]], arg: A) -> R:
         """Run one activity; an operator's cancel lets it finish (a chunk is never cut)."""
-        return await self._step.run(
+        result: R = await self._step.run(
             workflow.execute_activity(
-                name,
-                arg,
-                result_type=result_type,
-                start_to_close_timeout=TIMEOUT,
-                retry_policy=RETRY,
+                activity, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
             )
         )
+        return result
 
     def _set(self, counts: BatchCounts) -> None:
         self._progress = counts

@@ -1,5 +1,6 @@
 """Refusals as Temporal failures: how a domain 'no' crosses to the API."""
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -34,19 +35,15 @@ def unwrap(error: ActivityError) -> BaseException:
     return error
 
 
+A = TypeVar("A")
 R = TypeVar("R")
 
 
-async def run_recording(name: str, arg: object, result_type: type[R]) -> R:
-    """Run one recording activity; a refusal surfaces as the activity's own failure."""
+async def run_recording(activity: Callable[[A], Awaitable[R]], arg: A) -> R:
+    """Run one recording activity, retried the house way; a refusal fails as itself."""
     try:
-        result: R = await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+        return await workflow.execute_activity(
+            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
-        return result
     except ActivityError as error:
         raise unwrap(error) from None

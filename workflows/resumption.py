@@ -1,13 +1,10 @@
 """A restarted workflow's first step: load its case and audit the restart (one activity)."""
 
-from typing import TypeVar
-
 from temporalio import workflow
 
-from workflows.payloads.resumption import RECORD_RESUMPTION, RecordResumptionInput, Resumption
-from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, run_recording
-
-R = TypeVar("R")
+from workflows.payloads import resumption as payloads
+from workflows.payloads.resumption import RecordResumptionInput, Resumption
+from workflows.refusal import run_recording
 
 
 def resumption_input(
@@ -26,19 +23,7 @@ def resumption_input(
     )
 
 
-async def resume(
-    name: str, resumed: Resumption, result_type: type[R], *, subject_kind: str, subject_id: str
-) -> R:
-    """Run the kind's resume activity: the case as stored, with the restart audited."""
-    command = resumption_input(resumed, subject_kind=subject_kind, subject_id=subject_id)
-    return await run_recording(name, command, result_type)
-
-
 async def record_resumption(resumed: Resumption, *, subject_kind: str, subject_id: str) -> None:
     """Audit the restart (for workflows whose own first activities reload their case)."""
-    await workflow.execute_activity(
-        RECORD_RESUMPTION,
-        resumption_input(resumed, subject_kind=subject_kind, subject_id=subject_id),
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=ACTIVITY_RETRY,
-    )
+    command = resumption_input(resumed, subject_kind=subject_kind, subject_id=subject_id)
+    await run_recording(payloads.record_resumption, command)

@@ -1,6 +1,8 @@
 """SlaWorkflow: one timed service level that pauses, warns, breaches and stops."""
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -8,26 +10,27 @@ from temporalio.common import RetryPolicy
 from domain.sla import SlaEvent, SlaEventKind, SlaStatus, accepts, next_due, status
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.payloads.sla import (
-    APPEND_SLA_EVENT,
-    CANCEL_SLA,
-    CATCH_UP_SLA,
-    OPEN_SLA,
-    RECORD_SLA_DUE,
     AppendSlaEventInput,
     CancelSlaInput,
     CatchUpSlaInput,
-    CatchUpSlaResult,
     OpenSlaInput,
     RecordSlaDueInput,
     SlaLogRow,
     SlaState,
     StartSlaInput,
+    append_sla_event,
+    cancel_sla,
+    catch_up_sla_with_candidate,
+    open_sla,
+    record_sla_due,
     sla_workflow_id,
 )
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
+
+A = TypeVar("A")
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -58,7 +61,7 @@ class SlaWorkflow:
         """A cancel request: stop the clock as CANCELLED, recorded for the operator."""
         actor, note = await operator_of_cancel()
         self._state = await workflow.execute_activity(
-            CANCEL_SLA,
+            cancel_sla,
             CancelSlaInput(
                 instance_id=sla_workflow_id(start.definition, start.subject),
                 definition=start.definition,
@@ -68,7 +71,6 @@ class SlaWorkflow:
                 note=note,
                 at=workflow.now(),
             ),
-            result_type=SlaState,
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
@@ -80,7 +82,7 @@ class SlaWorkflow:
     async def run(self, start: StartSlaInput) -> SlaState:
         """Open the instance, then time it until it stops."""
         self._state = await workflow.execute_activity(
-            OPEN_SLA,
+            open_sla,
             OpenSlaInput(
                 instance_id=sla_workflow_id(start.definition, start.subject),
                 definition=start.definition,
@@ -88,7 +90,6 @@ class SlaWorkflow:
                 candidate_id=start.candidate_id,
                 at=workflow.now(),
             ),
-            result_type=SlaState,
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
@@ -153,7 +154,7 @@ class SlaWorkflow:
             except TimeoutError:
                 pass
         await self._call(
-            RECORD_SLA_DUE,
+            record_sla_due,
             RecordSlaDueInput(
                 instance_id=state.instance_id, fraction=due.fraction, at=workflow.now()
             ),
@@ -172,7 +173,7 @@ class SlaWorkflow:
                 continue  # a pause while paused, or anything after the stop: nothing to record
             row = SlaLogRow(kind=kind, at=workflow.now())
             await self._call(
-                APPEND_SLA_EVENT,
+                append_sla_event,
                 AppendSlaEventInput(
                     instance_id=state.instance_id, seq=len(state.log), kind=kind, at=row.at
                 ),
@@ -188,9 +189,8 @@ class SlaWorkflow:
         state = self._require()
         at = workflow.now()
         caught = await workflow.execute_activity(
-            CATCH_UP_SLA,
+            catch_up_sla_with_candidate,
             CatchUpSlaInput(instance_id=state.instance_id, seq=len(state.log), at=at),
-            result_type=CatchUpSlaResult,
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
         )
@@ -224,7 +224,7 @@ class SlaWorkflow:
         )
         return state
 
-    async def _call(self, name: str, arg: object) -> None:
+    async def _call(self, activity: Callable[[A], Awaitable[None]], arg: A) -> None:
         await workflow.execute_activity(
-            name, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+            activity, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
         )

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -209,3 +209,26 @@ async def test_temporal_down_is_503_problem_json_with_retry_after(db: Engine) ->
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"]
+
+
+async def test_an_update_whose_answer_took_too_long_is_503_to_retry(
+    db: Engine, dev_env: WorkflowEnvironment
+) -> None:
+    settings = Settings(auth_secret=SECRET, task_queue="unused", database_url="unused://")
+    app = create_app(settings, engine=db, temporal=dev_env.client)
+
+    @app.post("/v1/slow-update")
+    def slow_update() -> dict[str, str]:
+        raise WorkflowUpdateRPCTimeoutOrCancelledError()  # as the client raises it
+
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://casework.test") as api,
+    ):
+        response = await api.post("/v1/slow-update", headers=ADMIN)
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"]
+    assert "Temporal" in response.json()["detail"]

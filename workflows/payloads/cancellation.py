@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from temporalio import activity
+
 from workflows.payloads.common import Payload
 
 
@@ -22,5 +24,16 @@ class RecordRefusedCancelInput(Payload):
     at: datetime
 
 
-FIND_CANCEL_REQUESTER = "find_cancel_requester"
-RECORD_REFUSED_CANCEL = "record_refused_cancel"
+# Activity signatures for workflows to call (the worker runs the methods of the same names in
+# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
+# histories hold these names: never rename one.
+
+
+@activity.defn(name="find_cancel_requester")
+async def find_cancel_requester() -> CancelRequester:
+    raise NotImplementedError
+
+
+@activity.defn(name="record_refused_cancel")
+async def record_refused_cancel(command: RecordRefusedCancelInput) -> None:
+    raise NotImplementedError

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from pydantic import Field
+from temporalio import activity
 
 from domain.checklist_sync import DEFAULT_PAGE_SIZE, SyncStatus
 from workflows.payloads.common import Payload
@@ -91,8 +92,26 @@ class CancelChecklistSyncInput(Payload):
     at: datetime
 
 
-# Activity names, shared by the workflow (which calls by name) and the activities.
-OPEN_CHECKLIST_SYNC = "open_checklist_sync"
-SYNC_CHECKLIST_PAGE = "sync_checklist_page"
-CANCEL_CHECKLIST_SYNC = "cancel_checklist_sync"
-CLOSE_CHECKLIST_SYNC = "close_checklist_sync"
+# Activity signatures for workflows to call (the worker runs the methods of the same names in
+# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
+# histories hold these names: never rename one.
+
+
+@activity.defn(name="open_checklist_sync")
+async def open_checklist_sync(command: OpenChecklistSyncInput) -> ChecklistSyncProgress:
+    raise NotImplementedError
+
+
+@activity.defn(name="sync_checklist_page")
+async def sync_checklist_page(command: SyncChecklistPageInput) -> ChecklistSyncProgress:
+    raise NotImplementedError
+
+
+@activity.defn(name="close_checklist_sync")
+async def close_checklist_sync(command: CloseChecklistSyncInput) -> ChecklistSyncProgress:
+    raise NotImplementedError
+
+
+@activity.defn(name="cancel_checklist_sync")
+async def cancel_checklist_sync(command: CancelChecklistSyncInput) -> ChecklistSyncProgress:
+    raise NotImplementedError

@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from temporalio import activity
+
 from workflows.payloads.common import Payload
 
 RECONCILE = "reconcile"
@@ -26,13 +28,16 @@ class RecordResumptionInput(Payload):
     at: datetime
 
 
-# Activity names, shared by the workflows (which call by name) and the activities.
-RECORD_RESUMPTION = "record_resumption"
-RESUME_APPLICATION = "resume_application"
-RESUME_OUTCOME = "resume_outcome"
-RESUME_INDUCTION = "resume_induction"
-
-
 def resumption_key(workflow_id: str, run_id: str | None) -> str:
     """The audit row's key of one restarted run (reconcile waits for it to appear)."""
     return f"resumed:{workflow_id}:{run_id}"
+
+
+# Activity signatures for workflows to call (the worker runs the methods of the same names in
+# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
+# histories hold these names: never rename one.
+
+
+@activity.defn(name="record_resumption")
+async def record_resumption(command: RecordResumptionInput) -> None:
+    raise NotImplementedError

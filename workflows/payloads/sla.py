@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from pydantic import Field
+from temporalio import activity
 
 from domain.sla import SlaEventKind, SlaStatus
 from workflows.payloads.common import Payload
@@ -100,15 +101,46 @@ class StopSlasInput(Payload):
     workflow_ids: list[str]
 
 
-OPEN_SLA = "open_sla"
-START_SLA = "start_sla"
-STOP_SLAS = "stop_slas"
-APPEND_SLA_EVENT = "append_sla_event"
-CATCH_UP_SLA = "catch_up_sla_with_candidate"
-RECORD_SLA_DUE = "record_sla_due"
-CANCEL_SLA = "cancel_sla"
-
-
 def sla_workflow_id(definition: str, subject: str) -> str:
     """The business key of an SLA instance."""
     return f"sla-{definition}-{subject}"
+
+
+# Activity signatures for workflows to call (the worker runs the methods of the same names in
+# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
+# histories hold these names: never rename one.
+
+
+@activity.defn(name="start_sla")
+async def start_sla(start: StartSlaInput) -> None:
+    raise NotImplementedError
+
+
+@activity.defn(name="stop_slas")
+async def stop_slas(command: StopSlasInput) -> None:
+    raise NotImplementedError
+
+
+@activity.defn(name="open_sla")
+async def open_sla(command: OpenSlaInput) -> SlaState:
+    raise NotImplementedError
+
+
+@activity.defn(name="append_sla_event")
+async def append_sla_event(command: AppendSlaEventInput) -> None:
+    raise NotImplementedError
+
+
+@activity.defn(name="catch_up_sla_with_candidate")
+async def catch_up_sla_with_candidate(command: CatchUpSlaInput) -> CatchUpSlaResult:
+    raise NotImplementedError
+
+
+@activity.defn(name="record_sla_due")
+async def record_sla_due(command: RecordSlaDueInput) -> None:
+    raise NotImplementedError
+
+
+@activity.defn(name="cancel_sla")
+async def cancel_sla(command: CancelSlaInput) -> SlaState:
+    raise NotImplementedError
