@@ -10,6 +10,7 @@ from typing import Annotated, ParamSpec
 
 import typer
 
+from core.logging import configure_logging
 from core.settings import get_settings
 
 app = typer.Typer(help="Casework operator commands.", no_args_is_help=True)
@@ -310,4 +311,5 @@ def export_report(
 
 
 if __name__ == "__main__":
+    configure_logging(get_settings(), process="cli")  # as the API and worker log
     app()

@@ -26,7 +26,10 @@ from activities.resumption import ResumptionActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
 from core.db import make_engine, ping
+from core.log_interceptor import TransitionLogInterceptor
+from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from core.telemetry import sdk_metrics_runtime, start_tracing, temporal_tracing, trace_engines
 from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
 from workflows.checklist_sync import ChecklistSyncWorkflow
@@ -71,6 +74,8 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
             CancellationActivities(engine, client),
             ResumptionActivities(engine),
         ),
+        # The client's tracing interceptor (when on) is a worker interceptor too: added by the SDK.
+        interceptors=[TransitionLogInterceptor()],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -110,7 +115,14 @@ async def main(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for you)")
     engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
-    client = await connect_patiently(settings)
+    tracing = start_tracing(settings, process="worker")
+    if tracing is not None:
+        trace_engines(tracing, engine)
+    # The SDK metrics come from the runtime of the client the worker polls with.
+    runtime = sdk_metrics_runtime(settings)
+    client = await connect_patiently(
+        settings, runtime=runtime, interceptors=temporal_tracing(tracing)
+    )
     worker = build_worker(
         client, engine, task_queue=settings.task_queue, threads=settings.activity_threads
     )
@@ -119,7 +131,11 @@ async def main(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with worker:
-        logging.info("worker polling task queue %s", settings.task_queue)
+        logging.info(
+            "worker polling task queue %s (SDK metrics: %s)",
+            settings.task_queue,
+            f"port {settings.worker_metrics_port}" if runtime else "off",
+        )
         heartbeat = keep_heartbeat(settings.worker_heartbeat_file, client, engine)
         beating = asyncio.create_task(heartbeat)
         await stop.wait()
@@ -132,5 +148,5 @@ if __name__ == "__main__":
         problem = heartbeat_problem(get_settings().worker_heartbeat_file, now=time.time())
         print(problem or "healthy")
         sys.exit(1 if problem else 0)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    configure_logging(get_settings(), process="worker")
     asyncio.run(main(get_settings()))

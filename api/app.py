@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api import errors, idempotency, openapi
+from api import errors, idempotency, metrics, openapi
 from api.boundary import BoundaryMiddleware
 from api.routes import action, application, health, review, sla, template, user
 from api.routes import candidate as candidate_routes
@@ -21,8 +22,11 @@ from api.routes import induction as induction_routes
 from api.routes import outcome as outcome_routes
 from api.routes import outcome_release as outcome_release_routes
 from api.routes import report as report_routes
+from core.auth import token_reader
 from core.db import make_engine
+from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from core.telemetry import start_tracing, temporal_tracing, trace_app, trace_engines
 from core.temporal import connect
 
 log = logging.getLogger("casework.api")
@@ -39,23 +43,32 @@ def create_app(
     *,
     engine: Engine | None = None,
     temporal: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
-    """Build the app; tests pass their own engine and client."""
+    """Build the app; tests pass their own engine, client and tracer provider."""
     settings = settings or get_settings()
+    tracing = tracer_provider or start_tracing(settings, process="api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned_engine = engine is None
+        if owned_engine:  # a served app (tests bring their engine and keep pytest's logging)
+            configure_logging(settings, process="api")
         if engine is None and not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (make run sets it for you)")
         app.state.settings = settings
+        app.state.read_token = token_reader(settings)
         app.state.engine = engine or make_engine(settings.database_url or "")
         # Keyed requests hold a connection while they run: a pool of their own, so they
         # queue for it instead of starving the routes' sessions.
         app.state.idempotency_engine = make_engine(
             app.state.engine.url.render_as_string(hide_password=False), pool_size=16
         )
-        app.state.temporal = temporal or await connect(settings, lazy=True)
+        if tracing is not None:
+            trace_engines(tracing, app.state.engine, app.state.idempotency_engine)
+        app.state.temporal = temporal or await connect(
+            settings, lazy=True, interceptors=temporal_tracing(tracing)
+        )
         purging = asyncio.create_task(_purge_expired_keys(app.state.idempotency_engine))
         yield
         purging.cancel()
@@ -75,6 +88,7 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BoundaryMiddleware)
+    metrics.install(app)  # outside the boundary: a refused request is counted too
     routers = (
         health.router,
         user.router,
@@ -94,6 +108,8 @@ def create_app(
     for router in routers:
         app.include_router(router)
     openapi.install(app)
+    if tracing is not None:
+        trace_app(app, tracing)
     return app
 
 

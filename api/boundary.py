@@ -9,6 +9,7 @@ server keeps the connection open for the client's next request.
 
 import logging
 import re
+import time
 import uuid
 
 import psycopg
@@ -19,9 +20,10 @@ from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import idempotency
-from api.errors import RETRY_LATER, problem, request_id_var
-from core.auth import InvalidToken, read_token
-from core.settings import Settings
+from api.errors import RETRY_LATER, problem
+from api.metrics import route_template
+from core.auth import InvalidToken, KeysUnavailable, TokenReader
+from core.logging import request_id_var
 
 log = logging.getLogger("casework.api")
 
@@ -60,11 +62,13 @@ class BoundaryMiddleware:
         request_id = request_id_of(Headers(scope=scope))
         token = request_id_var.set(request_id)
         started = False
+        status = 500
+        began = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
-                started = True
+                started, status = True, message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID] = request_id
             await send(message)
 
@@ -76,21 +80,49 @@ class BoundaryMiddleware:
                 raise
             await _answer_error(error, request_id, scope, receive, send_with_id)
         finally:
+            _log_request(scope, status, time.perf_counter() - began)
             request_id_var.reset(token)
 
     async def _verified(self, scope: Scope, receive: Receive, send: Send) -> None:
         if is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        settings: Settings = scope["app"].state.settings
+        read_token: TokenReader = scope["app"].state.read_token
         try:
-            principal = read_token(_bearer_token(Headers(scope=scope)), secret=settings.auth_secret)
+            principal = await read_token(_bearer_token(Headers(scope=scope)))
         except InvalidToken as invalid:
             response = problem(401, str(invalid), headers={"WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return
+        except KeysUnavailable as down:
+            log.warning("request %s: %s", request_id_var.get(), down)
+            response = problem(
+                503, "the identity provider's keys could not be fetched", headers=RETRY_LATER
+            )
+            await response(scope, receive, send)
+            return
         scope.setdefault("state", {})["principal"] = principal
         await idempotency.guard(self.app, principal.sub, scope, receive, send)
+
+
+def _log_request(scope: Scope, status: int, elapsed_s: float) -> None:
+    """The access log: one line per request, with its route template and request id."""
+    route = route_template(scope)
+    quiet = route in PUBLIC_PATHS and route != "/openapi.json"  # probes and scrapes
+    log.log(
+        logging.DEBUG if quiet and status < 500 else logging.INFO,
+        "%s %s %s",
+        scope["method"],
+        route,
+        status,
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed_s * 1000, 1),
+        },
+    )
 
 
 def _bearer_token(headers: Headers) -> str:

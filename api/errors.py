@@ -1,6 +1,5 @@
 """RFC 9457 problem JSON for every error the API returns."""
 
-from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,10 +10,10 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.logging import request_id_var
 from domain.errors import REFUSALS, Conflict, Refusal
 
 PROBLEM_JSON = "application/problem+json"
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",

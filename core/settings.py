@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,8 +30,30 @@ class Settings(BaseSettings):
         default=None, description="host:port of Temporal; unset = the embedded dev server"
     )
     temporal_namespace: str = "default"
+    temporal_tls: bool = Field(
+        default=False, description="dial Temporal over TLS (implied by the TLS files or an API key)"
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, description="PEM client certificate for mTLS (with TEMPORAL_TLS_KEY)"
+    )
+    temporal_tls_key: Path | None = Field(default=None, description="PEM client private key")
+    temporal_tls_ca: Path | None = Field(
+        default=None, description="PEM CA that signed the server's certificate (default: system)"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="name the server certificate must carry, if not the host"
+    )
+    temporal_api_key: str | None = Field(
+        default=None, repr=False, description="Temporal Cloud API key (turns TLS on)"
+    )
     task_queue: str = TASK_QUEUE
-    auth_secret: str = Field(default="", description="HS256 secret for bearer tokens")
+    auth_secret: str = Field(default="", repr=False, description="HS256 secret for bearer tokens")
+    auth_jwks_url: str | None = Field(
+        default=None, description="JWKS of an identity provider: RS256/ES256 tokens instead"
+    )
+    auth_issuer: str | None = Field(default=None, description="`iss` JWKS tokens must carry")
+    auth_audience: str | None = Field(default=None, description="`aud` JWKS tokens must carry")
+    auth_jwks_cache_s: int = Field(default=300, description="how long fetched keys are trusted")
     token_ttl_s: int = 12 * 3600
     idempotency_ttl_s: int = Field(
         default=24 * 3600, description="how long a stored Idempotency-Key answer is kept"
@@ -44,6 +67,18 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     data_dir: Path = Path(".data")
     activity_threads: int = 16
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="`json`: one JSON object a line; `text` for a terminal"
+    )
+    log_level: str = "INFO"
+    worker_metrics_port: int | None = Field(
+        default=None, description="serve the Temporal SDK's Prometheus metrics on this port"
+    )
+    worker_metrics_host: str = "0.0.0.0"
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector; set = traces are exported"
+    )
+    otel_service_name: str | None = Field(default=None, description="default: casework-<process>")
     worker_heartbeat_file: Path | None = Field(
         default=None,
         description="touched by the worker while Temporal and PostgreSQL answer it; read by "

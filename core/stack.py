@@ -228,6 +228,7 @@ def _start(stack: Stack, secret: str) -> bool:
         "TEMPORAL_ADDRESS": temporal_target,
         "AUTH_SECRET": secret,
         "WORKER_HEARTBEAT_FILE": str(stack.data / f"worker-{stack.settings.api_port}.alive"),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),  # a terminal; JSON in production
     }
     for name in ("worker", "api"):
         print(f"starting {name}: {' '.join(_commands(stack.settings)[name])}")

@@ -1,6 +1,8 @@
 """Temporal client, data converter, task queue and every custom search attribute."""
 
 import asyncio
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -8,14 +10,21 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from core.settings import TASK_QUEUE, Settings
 
-__all__ = ["SEARCH_ATTRIBUTES", "TASK_QUEUE", "connect", "register_search_attributes"]
+__all__ = [
+    "SEARCH_ATTRIBUTES",
+    "TASK_QUEUE",
+    "connect",
+    "register_search_attributes",
+    "tls_config",
+]
 
 CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
 # Both the application status and the assessment status, so either can be searched.
@@ -52,23 +61,65 @@ def dev_server_flags() -> list[str]:
     return flags
 
 
-async def connect(settings: Settings, *, target: str | None = None, lazy: bool = False) -> Client:
-    """A client that speaks pydantic payloads (`lazy`: dial on first use, so a process can
-    start while Temporal is still coming up and report it through /readyz)."""
-    return await Client.connect(
-        target or settings.temporal_target(),
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        lazy=lazy,
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS for the client: mTLS from the PEM files, plain TLS for an API key, else none."""
+    cert, key, ca = settings.temporal_tls_cert, settings.temporal_tls_key, settings.temporal_tls_ca
+    if (cert is None) != (key is None):
+        raise ValueError("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither")
+    if cert is None and ca is None and settings.temporal_tls_server_name is None:
+        return settings.temporal_tls or bool(settings.temporal_api_key)
+    return TLSConfig(
+        server_root_ca_cert=_read_pem(ca, "TEMPORAL_TLS_CA"),
+        client_cert=_read_pem(cert, "TEMPORAL_TLS_CERT"),
+        client_private_key=_read_pem(key, "TEMPORAL_TLS_KEY"),
+        domain=settings.temporal_tls_server_name,
     )
 
 
-async def connect_patiently(settings: Settings, *, wait_s: float = 120) -> Client:
+def _read_pem(path: Path | None, name: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"{name}: cannot read {path}: {error.strerror}") from error
+
+
+async def connect(
+    settings: Settings,
+    *,
+    target: str | None = None,
+    lazy: bool = False,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
+    """A client that speaks pydantic payloads over the configured TLS / API key (`lazy`: dial
+    on first use, so a process can start while Temporal is still coming up and report it
+    through /readyz; `runtime`: the one that exports SDK metrics)."""
+    return await Client.connect(
+        target or settings.temporal_target(),
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key or None,
+        tls=tls_config(settings),
+        data_converter=pydantic_data_converter,
+        interceptors=interceptors,
+        lazy=lazy,
+        runtime=runtime,
+    )
+
+
+async def connect_patiently(
+    settings: Settings,
+    *,
+    wait_s: float = 120,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
     """Connect, retrying while Temporal is not answering yet (workers start before it)."""
     deadline = asyncio.get_running_loop().time() + wait_s
     while True:
         try:
-            return await connect(settings)
+            return await connect(settings, runtime=runtime, interceptors=interceptors)
         except RuntimeError:
             if asyncio.get_running_loop().time() > deadline:
                 raise

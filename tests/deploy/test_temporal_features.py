@@ -170,7 +170,10 @@ def _sdk_names_used(source: str | None = None) -> set[str]:
     options = set(inspect.signature(client_api.Client.start_workflow).parameters)
     options |= set(inspect.signature(client_api.WithStartWorkflowOperation.__init__).parameters)
     source = _source() if source is None else source
-    called = {m[1] for m in re.finditer(r"(?<!workflow)\.(\w+)\(", source)} & methods
+    # An interceptor passes a call on by the SDK's name (`self.next.execute_workflow(...)`,
+    # `super().execute_activity(...)`): that is no use of a client feature.
+    calls = r"(?<!workflow)(?<!self\.next)(?<!super\(\))\.(\w+)\("
+    called = {m[1] for m in re.finditer(calls, source)} & methods
     run = {m[1] for m in re.finditer(r"\bworkflow\.(\w+)\b", source)} & functions
     passed = {m[1] for m in re.finditer(r"\b(\w+)=", source)} & (options - {"self"})
     return set(_client(*called) | _workflow(*run) | _option(*passed))
