@@ -8,6 +8,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from domain.application import ApplicationStatus
+from domain.outcome import Grade, OutcomeKind, OutcomeStatus
+from domain.sla import SlaStatus
 from models.application import Application
 from models.outcome import Outcome
 from models.sla import SlaInstance
@@ -76,7 +79,7 @@ def _seed_backlog(engine: Engine) -> None:
                     definition="result_complete_to_release",
                     version=1,
                     subject=str(uuid.uuid4()),
-                    status=status,
+                    status=SlaStatus(status),
                     goal_s=60,
                     started_at=T0,
                     stopped_at=stopped_at,
@@ -89,11 +92,11 @@ def _seed_backlog(engine: Engine) -> None:
             session.add(
                 Outcome(
                     id=f"outcome-{number}",
-                    kind="result",
+                    kind=OutcomeKind.RESULT,
                     candidate_id=records.candidate_id,
                     element_id=records.element_id,
-                    grade="PASS",
-                    status=status,
+                    grade=Grade.PASS,
+                    status=OutcomeStatus(status),
                     submitted_by="assessor-1",
                     submitted_at=T0,
                     scheduled_release_at=scheduled,
@@ -108,7 +111,7 @@ def _seed_backlog(engine: Engine) -> None:
                     template_code="qts",
                     template_version=1,
                     applicant_id="alice",
-                    status="CHANGES_REQUIRED",
+                    status=ApplicationStatus.CHANGES_REQUIRED,
                     loq_deadline_at=deadline,
                     created_at=T0,
                     updated_at=T0,
