@@ -3,21 +3,19 @@
 from datetime import datetime
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from temporalio import activity
 
 from activities.case import (
     bump,
-    close_assignments,
-    complete,
     lock_application,
-    open_level,
     record_change,
     set_assessment_status,
     shape_of,
     snapshot,
     template_of,
 )
+from activities.case_levels import close_assignments, complete, open_level
 from activities.refusal import refusals_fail_fast
 from domain.application import (
     TERMINAL_STATUSES,
@@ -41,7 +39,7 @@ from models.application import (
     mark_withdrawn,
 )
 from models.assessment import Assessment, AssessmentSection
-from models.review import Assignment, Review, ReviewResponse
+from models.review_queries import loq_questions, lower_reviews
 from workflows.payloads.application import (
     RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
@@ -72,7 +70,7 @@ class ApplicationActivities:
                 return SubmissionResult(
                     snapshot=snapshot(session, application), shape=shape_of(template)
                 )
-            ensure_allowed(ApplicationAction.SUBMIT, ApplicationStatus(application.status))
+            ensure_allowed(ApplicationAction.SUBMIT, application.status)
             answers = latest_responses(session, application.id)
             check_complete(template, {r.element_code: r.value for r in answers})
             if command.submission == 1:
@@ -87,7 +85,7 @@ class ApplicationActivities:
                 )
                 .values(submitted_at=command.at)
             )
-            application.status = ApplicationStatus.SUBMITTED.value
+            application.status = ApplicationStatus.SUBMITTED
             application.submission_count = command.submission
             application.submitted_at = command.at
             application.loq_deadline_at = None
@@ -114,8 +112,8 @@ class ApplicationActivities:
         """Withdraw: open assignments end and unsubmitted reviews are discontinued."""
         with Session(self.engine) as session, session.begin():
             application = lock_application(session, command.application_id)
-            if application.status != ApplicationStatus.WITHDRAWN.value:
-                ensure_allowed(ApplicationAction.WITHDRAW, ApplicationStatus(application.status))
+            if application.status != ApplicationStatus.WITHDRAWN:
+                ensure_allowed(ApplicationAction.WITHDRAW, application.status)
                 _withdraw(session, application, command.actor, command.reason, command.at)
             return snapshot(session, application)
 
@@ -126,7 +124,7 @@ class ApplicationActivities:
         CANCELLED_BY_OPERATOR; a case that ended meanwhile is left as it is."""
         with Session(self.engine) as session, session.begin():
             application = lock_application(session, command.application_id)
-            if ApplicationStatus(application.status) not in TERMINAL_STATUSES:
+            if application.status not in TERMINAL_STATUSES:
                 _withdraw(
                     session,
                     application,
@@ -200,7 +198,7 @@ def _withdraw(
 
 def _loq_open(application: Application, loq_round: int) -> bool:
     return (
-        application.status == ApplicationStatus.CHANGES_REQUIRED.value
+        application.status == ApplicationStatus.CHANGES_REQUIRED
         and application.loq_round == loq_round
     )
 
@@ -215,7 +213,7 @@ def _first_submission(
         application_id=application.id,
         template_code=application.template_code,
         template_version=application.template_version,
-        status=assessment_status_for(stage).value,
+        status=assessment_status_for(stage),
         created_at=at,
         updated_at=at,
     )
@@ -241,15 +239,9 @@ def _resubmission(
 ) -> None:
     """Every sent-back answer must have changed; reviews holding a changed answer go PENDING."""
     changed = {r.element_code for r in answers if r.submitted_at is None}
-    sent_back = session.exec(
-        select(ReviewResponse.element_code)
-        .join(Review, col(Review.id) == col(ReviewResponse.review_id))
-        .where(
-            Review.application_id == application.id,
-            ReviewResponse.is_visible_to_applicant,
-            ReviewResponse.loq_round == application.loq_round,
-        )
-    ).all()
+    sent_back = {
+        r.element_code for r in loq_questions(session, application.id, application.loq_round)
+    }
     unchanged = sorted(set(sent_back) - changed)
     if unchanged:
         raise Conflict(
@@ -261,20 +253,10 @@ def _resubmission(
         for section in template.sections
         if any(element.code in changed for element in section.elements)
     }
-    reviews = session.exec(
-        select(Review, Assignment)
-        .join(Assignment, col(Assignment.id) == col(Review.assignment_id))
-        .where(
-            Review.application_id == application.id,
-            Review.stage == application.stage,
-            Review.level == 1,
-            Review.status == ReviewStatus.SUBMITTED.value,
-            col(Assignment.closed_at).is_(None),
-        )
-    ).all()
+    reviews = lower_reviews(session, application.id, application.stage or "", 1)
     for review, assignment in reviews:
         if changed_sections & set(assignment.assigned_sections):
-            review.status = ReviewStatus.PENDING.value
+            review.status = ReviewStatus.PENDING
             review.updated_at = at
             session.add(review)
     application.level = 1

@@ -9,40 +9,30 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.case import (
-    add_assignment,
-    allowed_for,
     audit,
     bump,
-    granted_sections,
     lock_application,
-    open_application,
-    open_assignment,
     shape_of,
     snapshot,
     template_of,
 )
+from activities.case_levels import add_assignment, allowed_for, granted_sections, open_assignment
 from activities.refusal import refusals_fail_fast
-from domain.application import ApplicationStatus
 from domain.errors import Conflict
 from domain.review import (
     AssignmentStatus,
     ReviewStatus,
-    sections_to_claim,
-    takes_all_sections,
 )
+from domain.review_guards import OPEN_FOR_CLAIMS, ensure_can_claim, ensure_claims_open
 from models.application import Application
 from models.review import Assignment, HeldSection, Review
+from models.review_queries import held_by_others, review_of, seat_of
 from workflows.payloads.review import (
     CaseShape,
     CaseSnapshot,
     RecordAssignmentInput,
     RecordUnassignmentInput,
     SyncAssignmentsInput,
-)
-
-OPEN_FOR_REVIEW = frozenset({ApplicationStatus.SUBMITTED.value})
-OPEN_FOR_CLAIMS = frozenset(
-    {ApplicationStatus.SUBMITTED.value, ApplicationStatus.CHANGES_REQUIRED.value}
 )
 
 
@@ -57,26 +47,16 @@ class AssignmentActivities:
     def record_assignment(self, command: RecordAssignmentInput) -> CaseSnapshot:
         """Hold the sections for the assignment (one row per held section, unique per level)."""
         with Session(self.engine) as session, session.begin():
-            application = open_application(session, command.application_id, OPEN_FOR_CLAIMS)
+            application = lock_application(session, command.application_id)
+            ensure_claims_open(application.status)
             assignment = open_assignment(session, application, command.assignment_id)
+            seat = seat_of(application, assignment, review_of(session, assignment.id))
+            ensure_can_claim(seat, command.actor, by_assigner=command.by_assigner)
             if set(command.sections) <= set(assignment.assigned_sections):
                 return snapshot(session, application)  # a retry: already held
-            template = template_of(session, application)
-            shape = shape_of(template)
-            held = session.exec(
-                select(HeldSection.section).where(
-                    HeldSection.application_id == application.id,
-                    HeldSection.stage == assignment.stage,
-                    HeldSection.level == assignment.level,
-                    HeldSection.assignment_id != assignment.id,
-                )
-            ).all()
-            sections = sections_to_claim(
-                requested=command.sections,
-                allowed=assignment.allowed_sections,
-                all_sections=shape.review_sections(assignment.stage),
-                held_by_others=held,
-                whole=takes_all_sections(shape.stage(assignment.stage), assignment.level),
+            shape = shape_of(template_of(session, application))
+            sections = shape.sections_to_claim(
+                assignment, command.sections, held_by_others(session, assignment)
             )
             try:
                 with session.begin_nested():
@@ -92,7 +72,7 @@ class AssignmentActivities:
                         )
             except IntegrityError as error:
                 raise Conflict("another reviewer took one of these sections first") from error
-            assignment.status = AssignmentStatus.ASSIGNED.value
+            assignment.status = AssignmentStatus.ASSIGNED
             assignment.assigned_sections = sorted({*assignment.assigned_sections, *sections})
             assignment.assigner_id = command.actor
             assignment.updated_at = command.at
@@ -121,15 +101,16 @@ class AssignmentActivities:
     def record_unassignment(self, command: RecordUnassignmentInput) -> CaseSnapshot:
         """Release the assignment's sections; its review becomes DISCONTINUED."""
         with Session(self.engine) as session, session.begin():
-            application = open_application(session, command.application_id, OPEN_FOR_CLAIMS)
+            application = lock_application(session, command.application_id)
+            ensure_claims_open(application.status)
             assignment = open_assignment(session, application, command.assignment_id)
-            if assignment.status == AssignmentStatus.AVAILABLE.value:
+            if assignment.status == AssignmentStatus.AVAILABLE:
                 return snapshot(session, application)  # a retry, or nothing held
             session.execute(
                 delete(HeldSection).where(col(HeldSection.assignment_id) == assignment.id)
             )
             released = assignment.assigned_sections
-            assignment.status = AssignmentStatus.AVAILABLE.value
+            assignment.status = AssignmentStatus.AVAILABLE
             assignment.assigned_sections = []
             assignment.updated_at = command.at
             session.add(assignment)
@@ -137,9 +118,9 @@ class AssignmentActivities:
                 update(Review)
                 .where(
                     col(Review.assignment_id) == assignment.id,
-                    col(Review.status) != ReviewStatus.SUBMITTED.value,
+                    col(Review.status) != ReviewStatus.SUBMITTED,
                 )
-                .values(status=ReviewStatus.DISCONTINUED.value, updated_at=command.at)
+                .values(status=ReviewStatus.DISCONTINUED, updated_at=command.at)
             )
             bump(session, application, command.at)
             audit(
@@ -202,7 +183,7 @@ def _follow_grants(
     stage = application.stage or ""
     granted = {user: allowed_for(shape, stage, sections) for user, sections in granted.items()}
     for row in rows:
-        untaken = row.status == AssignmentStatus.AVAILABLE.value and row.closed_at is None
+        untaken = row.status == AssignmentStatus.AVAILABLE and row.closed_at is None
         if untaken and row.reviewer_id not in granted:
             row.closed_at = at  # a revoked grant removes the untaken row
             changes.append(f"removed {row.reviewer_id}")
@@ -239,7 +220,7 @@ def _revive_review(session: Session, assignment: Assignment, at: datetime) -> No
         update(Review)
         .where(
             col(Review.assignment_id) == assignment.id,
-            col(Review.status) == ReviewStatus.DISCONTINUED.value,
+            col(Review.status) == ReviewStatus.DISCONTINUED,
         )
-        .values(status=ReviewStatus.DRAFT.value, updated_at=at)
+        .values(status=ReviewStatus.DRAFT, updated_at=at)
     )

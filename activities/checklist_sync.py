@@ -20,8 +20,9 @@ from domain.checklist_sync import SyncStatus
 from domain.errors import Invalid, NotFound, field_error
 from models import checklist_sync as syncs
 from models.checklist_sync import ChecklistSync
-from models.event import publish, write_audit
+from models.event import record_change
 from models.template import Template
+from models.views import view_of
 from workflows.payloads.checklist_sync import (
     CancelChecklistSyncInput,
     ChecklistSyncProgress,
@@ -57,7 +58,7 @@ class ChecklistSyncActivities:
                     id=command.sync_id,
                     template_code=command.template_code,
                     dry_run=command.dry_run,
-                    status=SyncStatus.RUNNING.value,
+                    status=SyncStatus.RUNNING,
                     actor=command.actor,
                     template_versions=versions,
                     total=syncs.count_eligible(session, command.template_code),
@@ -80,7 +81,7 @@ class ChecklistSyncActivities:
                 raise NotFound(f"check-list sync {command.sync_id} was never opened")
             if sync.pages >= command.page:  # a retry of a page that committed
                 return progress_of(sync)
-            if sync.status != SyncStatus.RUNNING.value:  # cancelled meanwhile: no more pages
+            if sync.status != SyncStatus.RUNNING:  # cancelled meanwhile: no more pages
                 return progress_of(sync, done=True)
             ids = syncs.eligible_page(session, sync.template_code, sync.cursor, command.page_size)
             assessments = syncs.still_eligible(session, ids, lock=not sync.dry_run) if ids else []
@@ -110,19 +111,10 @@ class ChecklistSyncActivities:
     def close_checklist_sync(self, command: CloseChecklistSyncInput) -> ChecklistSyncProgress:
         """Record how the sync ended (once; a retry changes nothing)."""
         with Session(self.engine) as session, session.begin():
-            sync = syncs.lock(session, command.sync_id)
-            if sync is None:  # it failed before opening (e.g. an unknown template)
-                sync = ChecklistSync(
-                    id=command.sync_id,
-                    template_code=command.template_code,
-                    dry_run=command.dry_run,
-                    status=SyncStatus.RUNNING.value,
-                    actor=command.actor,
-                    started_at=command.at,
-                    updated_at=command.at,
-                )
-            if sync.status == SyncStatus.RUNNING.value:
-                sync.status = command.status.value
+            # None: it failed before opening (e.g. an unknown template)
+            sync = syncs.lock(session, command.sync_id) or _unopened(command, command.actor)
+            if sync.status == SyncStatus.RUNNING:
+                sync.status = command.status
                 sync.error = (command.error or "")[:2000] or None
                 sync.finished_at = sync.updated_at = command.at
                 session.add(sync)
@@ -135,63 +127,48 @@ class ChecklistSyncActivities:
         """An operator's cancel: a running sync stops as CANCELLED, its pages kept (audit row
         and `checklist_sync.cancelled`); a sync that ended is left as it is."""
         with Session(self.engine) as session, session.begin():
-            sync = syncs.lock(session, command.sync_id)
-            if sync is None:  # cancelled before its row was opened
-                sync = ChecklistSync(
-                    id=command.sync_id,
-                    template_code=command.template_code,
-                    dry_run=command.dry_run,
-                    status=SyncStatus.RUNNING.value,
-                    actor=command.started_by,
-                    started_at=command.at,
-                    updated_at=command.at,
-                )
-            if sync.status == SyncStatus.RUNNING.value:
-                sync.status = SyncStatus.CANCELLED.value
+            # None: cancelled before its row was opened
+            sync = syncs.lock(session, command.sync_id) or _unopened(command, command.started_by)
+            if sync.status == SyncStatus.RUNNING:
+                sync.status = SyncStatus.CANCELLED
                 sync.finished_at = sync.updated_at = command.at
                 session.add(sync)
                 session.flush()
                 progress = progress_of(sync, done=True)
                 detail = {"reason": CANCELLED_BY_OPERATOR, **progress.model_dump(include=COUNTS)}
                 key = f"checklist_sync:{sync.id}:cancelled"
-                write_audit(
+                record_change(
                     session,
                     subject_kind="checklist_sync",
                     subject_id=sync.id,
+                    action="cancelled",
                     at=command.at,
                     actor=command.actor,
-                    action="cancelled",
                     key=key,
-                    detail={**detail, "note": command.note},
-                )
-                publish(
-                    session,
-                    type="checklist_sync.cancelled",
-                    subject=sync.id,
-                    at=command.at,
-                    key=key,
-                    data={"sync_id": sync.id, **detail},
+                    detail=detail,
+                    data={"sync_id": sync.id},
+                    audit_extra={"note": command.note},
                 )
             return progress_of(sync, done=True)
 
 
 def progress_of(sync: ChecklistSync, *, done: bool = False) -> ChecklistSyncProgress:
     """The row's counts as the workflow and the API report them."""
-    return ChecklistSyncProgress(
-        sync_id=sync.id,
-        status=SyncStatus(sync.status),
-        dry_run=sync.dry_run,
-        template_code=sync.template_code,
-        total=sync.total,
-        found=sync.found,
-        synced=sync.synced,
-        unchanged=sync.unchanged,
-        skipped=sync.skipped,
-        failed=sync.failed,
-        pages=sync.pages,
-        cursor=sync.cursor,
-        done=done,
-        error=sync.error,
+    return view_of(ChecklistSyncProgress, sync, sync_id=sync.id, done=done)
+
+
+def _unopened(
+    command: CloseChecklistSyncInput | CancelChecklistSyncInput, actor: str
+) -> ChecklistSync:
+    """The row of a sync that ended before it opened (added by the caller's writes)."""
+    return ChecklistSync(
+        id=command.sync_id,
+        template_code=command.template_code,
+        dry_run=command.dry_run,
+        status=SyncStatus.RUNNING,
+        actor=actor,
+        started_at=command.at,
+        updated_at=command.at,
     )
 
 

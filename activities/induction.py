@@ -1,6 +1,6 @@
 """Induction activities: store each report as received, claims, discrepancies, reminders."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine, update
 from sqlalchemy.dialects.postgresql import insert
@@ -19,15 +19,17 @@ from domain.induction import (
     differences,
     effective,
     reconcile,
+    reminder_due_at,
     unclaimed_since,
 )
 from models.action import Action, ActionStatus, open_action, set_action_status
-from models.event import publish, write_audit
+from models.event import record_change
 from models.induction import (
     Induction,
     InductionClaim,
     InductionDiscrepancy,
     InductionReport,
+    open_discrepancies_of,
     reports_of,
 )
 from workflows.payloads.induction import (
@@ -125,11 +127,11 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
         id=command.report_id,
         trn=command.trn,
         seq=_bump(session, induction, command.at),
-        kind=command.kind.value,
+        kind=command.kind,
         reporter=command.reporter,
         actor=command.actor,
         appropriate_body_id=command.appropriate_body_id,
-        programme_type=command.programme_type.value if command.programme_type else None,
+        programme_type=command.programme_type,
         start_date=command.start_date,
         started_on=command.started_on,
         received_at=command.at,
@@ -165,7 +167,7 @@ def _open_claim(session: Session, command: RecordInductionReportInput) -> None:
             Action.subject_kind == SUBJECT,
             Action.subject_id == command.trn,
             Action.kind == REMINDER,
-            col(Action.status) != ActionStatus.DONE.value,
+            col(Action.status) != ActionStatus.DONE,
         )
     ).all()
     for key in reminders:
@@ -176,15 +178,7 @@ def _reconcile(
     session: Session, command: RecordInductionReportInput, reports: list[Report]
 ) -> None:
     """Resolve discrepancies that no longer hold, then open the new ones."""
-    open_rows = {
-        InductionField(row.field): row
-        for row in session.exec(
-            select(InductionDiscrepancy).where(
-                InductionDiscrepancy.trn == command.trn,
-                col(InductionDiscrepancy.resolved_at).is_(None),
-            )
-        ).all()
-    }
+    open_rows = {row.field: row for row in open_discrepancies_of(session, command.trn)}
     found = differences(reports)
     plan = reconcile({name: _difference(row) for name, row in open_rows.items()}, found)
     holder = claim_holder(reports)
@@ -198,7 +192,7 @@ def _reconcile(
 
 def _difference(row: InductionDiscrepancy) -> Difference:
     return Difference(
-        field=InductionField(row.field),
+        field=row.field,
         school_value=row.school_value,
         school_reporter=row.school_reporter,
         ab_value=row.ab_value,
@@ -226,12 +220,12 @@ def _resolve(
 def _open_discrepancy(
     session: Session, command: RecordInductionReportInput, difference: Difference
 ) -> None:
-    key = f"induction:{command.trn}:discrepancy:{difference.field.value}:{command.report_id}"
+    key = f"induction:{command.trn}:discrepancy:{difference.field}:{command.report_id}"
     session.add(
         InductionDiscrepancy(
             key=key,
             trn=command.trn,
-            field=difference.field.value,
+            field=difference.field,
             school_value=difference.school_value,
             school_reporter=difference.school_reporter,
             ab_value=difference.ab_value,
@@ -267,13 +261,13 @@ def _remind(
     command: RecordAbClaimReminderInput,
     key: str,
 ) -> None:
-    school = next(row for row in reversed(rows) if row.kind == ReportKind.SCHOOL_REPORT.value)
+    school = next(row for row in reversed(rows) if row.kind == ReportKind.SCHOOL_REPORT)
     detail = {
         "trn": command.trn,
         "school_id": school.reporter,
         "unclaimed_since": command.unclaimed_since.isoformat(),
         "reminder_days": command.reminder_days,
-        "due_at": (command.unclaimed_since + timedelta(days=command.reminder_days)).isoformat(),
+        "due_at": reminder_due_at(command.unclaimed_since, command.reminder_days).isoformat(),
     }
     open_action(
         session,
@@ -290,17 +284,17 @@ def _remind(
         at=command.at,
         detail=detail,
     )
-    write_audit(
+    record_change(
         session,
         subject_kind=SUBJECT,
         subject_id=command.trn,
+        action="ab_claim_reminder",
         at=command.at,
         actor="system",
-        action="ab_claim_reminder",
         key=key,
         detail=detail,
+        event_type=REMINDER,
     )
-    publish(session, type=REMINDER, subject=command.trn, at=command.at, key=key, data=detail)
     _bump(session, induction, command.at)
 
 
@@ -313,23 +307,16 @@ def _record(
 ) -> None:
     """The audit row and the outbox event of one change, in the caller's transaction."""
     key = f"induction:{command.trn}:{key_suffix}"
-    write_audit(
+    record_change(
         session,
         subject_kind=SUBJECT,
         subject_id=command.trn,
+        action=action,
         at=command.at,
         actor=command.actor,
-        action=action,
         key=key,
         detail=detail,
-    )
-    publish(
-        session,
-        type=f"induction.{action}",
-        subject=command.trn,
-        at=command.at,
-        key=key,
-        data={"trn": command.trn, **detail},
+        data={"trn": command.trn},
     )
 
 
@@ -348,18 +335,14 @@ def _detail(row: InductionReport) -> dict[str, object]:
 def snapshot_of(session: Session, induction: Induction) -> InductionSnapshot:
     """The registration as stored now (everything derived from the reports)."""
     reports = _domain(reports_of(session, induction.trn))
-    open_fields = session.exec(
-        select(InductionDiscrepancy.field).where(
-            InductionDiscrepancy.trn == induction.trn,
-            col(InductionDiscrepancy.resolved_at).is_(None),
-        )
-    ).all()
     return InductionSnapshot(
         trn=induction.trn,
         revision=induction.revision,
         effective=effective(reports),
         claimed_by=claim_holder(reports),
         unclaimed_since=unclaimed_since(reports),
-        open_discrepancies=sorted(InductionField(name) for name in open_fields),
+        open_discrepancies=sorted(
+            row.field for row in open_discrepancies_of(session, induction.trn)
+        ),
         reports=len(reports),
     )

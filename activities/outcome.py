@@ -10,25 +10,24 @@ from temporalio import activity
 
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
-from domain.errors import Conflict, Invalid, NotFound, field_error
+from domain.errors import Conflict
 from domain.outcome import (
-    CandidateStatus,
-    Grade,
-    OutcomeKind,
     OutcomeStatus,
     ReleaseMethod,
     Step,
     cancel_refusal,
     ensure_allowed,
+    ensure_future_release,
     is_active,
     on_qa_signoff,
     on_submission,
 )
 from models.action import ActionStatus, open_action, set_action_status
-from models.candidate import Candidate, Provider
-from models.event import AuditEntry, publish, write_audit
-from models.outcome import OWN_SCHEDULE, Outcome, action_key
+from models.candidate import Candidate, Provider, lock_candidate
+from models.event import AuditEntry, record_change, write_audit
+from models.outcome import OWN_SCHEDULE, Outcome, action_key, lock_outcome
 from models.outcome_release import release_outcomes, take_schedule
+from models.views import view_of
 from workflows.payloads.outcome import (
     CancelOutcomeScheduleInput,
     OutcomeSnapshot,
@@ -62,12 +61,12 @@ class OutcomeActivities:
             )
             outcome = Outcome(
                 id=command.outcome_id,
-                kind=command.kind.value,
+                kind=command.kind,
                 candidate_id=candidate.id,
                 element_id=command.element_id,
-                grade=command.grade.value,
+                grade=command.grade,
                 sampled_for_qa=command.sampled_for_qa,
-                status=OutcomeStatus.IN_QA.value,
+                status=OutcomeStatus.IN_QA,
                 submitted_by=command.actor,
                 submitted_at=command.at,
                 created_at=command.at,
@@ -88,7 +87,7 @@ class OutcomeActivities:
             action = "qa_passed" if command.passed else "qa_failed"
             if _recorded(session, outcome, action, command.round):  # a retry
                 return snapshot_of(outcome)
-            ensure_allowed("qa", OutcomeStatus(outcome.status))
+            ensure_allowed("qa", outcome.status)
             candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
             step = on_qa_signoff(
                 passed=command.passed,
@@ -108,9 +107,9 @@ class OutcomeActivities:
             outcome = lock_outcome(session, command.kind, command.outcome_id)
             if outcome.amendments >= command.amendment:  # a retry
                 return snapshot_of(outcome)
-            ensure_allowed("amend", OutcomeStatus(outcome.status))
+            ensure_allowed("amend", outcome.status)
             candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
-            outcome.grade = command.grade.value
+            outcome.grade = command.grade
             outcome.amendments = command.amendment
             step = on_submission(
                 grade=command.grade,
@@ -137,9 +136,9 @@ class OutcomeActivities:
                 raise Conflict(
                     f"the outcome was already released ({outcome.release_method})", allowed=[]
                 )
-            if timer and outcome.status != OutcomeStatus.PENDING_RELEASE.value:
+            if timer and outcome.status != OutcomeStatus.PENDING_RELEASE:
                 return snapshot_of(outcome)
-            ensure_allowed("release_now", OutcomeStatus(outcome.status))
+            ensure_allowed("release_now", outcome.status)
             release_outcomes(
                 session,
                 [outcome.id],
@@ -160,15 +159,11 @@ class OutcomeActivities:
             if (
                 outcome.schedule_owner == OWN_SCHEDULE
                 and outcome.scheduled_release_at == command.release_at
-                and outcome.status == OutcomeStatus.PENDING_RELEASE.value
+                and outcome.status == OutcomeStatus.PENDING_RELEASE
             ):
                 return snapshot_of(outcome)  # a retry, or the same instant again
-            ensure_allowed("schedule_release", OutcomeStatus(outcome.status))
-            if command.release_at <= command.at:
-                raise Invalid(
-                    "release_at is in the past",
-                    errors=[field_error("release_at", "must be in the future")],
-                )
+            ensure_allowed("schedule_release", outcome.status)
+            ensure_future_release(command.release_at, command.at)
             take_schedule(
                 session,
                 [outcome.id],
@@ -194,7 +189,7 @@ class OutcomeActivities:
             if _keyed(session, key):  # a retry: this cancel dropped the schedule already
                 return snapshot_of(outcome)
             why = cancel_refusal(
-                OutcomeStatus(outcome.status),
+                outcome.status,
                 own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
                 scheduled=outcome.scheduled_release_at is not None,
             )
@@ -230,32 +225,13 @@ class OutcomeActivities:
             return _fresh(session, outcome)
 
 
-def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
-    """The outcome row, locked for the rest of the transaction."""
-    outcome = session.exec(
-        select(Outcome)
-        .where(Outcome.id == outcome_id, Outcome.kind == kind.value)
-        .with_for_update()
-    ).one_or_none()
-    if outcome is None:
-        raise NotFound(f"{kind.value} {outcome_id} does not exist")
-    return outcome
-
-
 def snapshot_of(outcome: Outcome) -> OutcomeSnapshot:
     """What the workflow keeps of the row."""
-    return OutcomeSnapshot(
-        kind=OutcomeKind(outcome.kind),
+    return view_of(
+        OutcomeSnapshot,
+        outcome,
         outcome_id=outcome.id,
-        candidate_id=outcome.candidate_id,
-        status=OutcomeStatus(outcome.status),
-        grade=Grade(outcome.grade),
-        revision=outcome.revision,
-        amendments=outcome.amendments,
-        scheduled_release_at=outcome.scheduled_release_at,
         own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
-        released_at=outcome.released_at,
-        release_method=ReleaseMethod(outcome.release_method) if outcome.release_method else None,
     )
 
 
@@ -268,11 +244,7 @@ def _fresh(session: Session, outcome: Outcome) -> OutcomeSnapshot:
 
 def _candidate_and_provider(session: Session, candidate_id: str) -> tuple[Candidate, Provider]:
     """The candidate (shared lock: a status change waits) and its provider's current setting."""
-    candidate = session.exec(
-        select(Candidate).where(Candidate.id == candidate_id).with_for_update(read=True)
-    ).one_or_none()
-    if candidate is None:
-        raise NotFound(f"candidate {candidate_id} does not exist")
+    candidate = lock_candidate(session, candidate_id, shared=True)
     provider = session.exec(
         select(Provider).where(Provider.id == candidate.provider_id).with_for_update(read=True)
     ).one()
@@ -286,11 +258,11 @@ def _take_step(
     outcome.revision += 1
     outcome.updated_at = at
     if step.status in (OutcomeStatus.IN_QA, OutcomeStatus.AMENDMENT_REQUIRED):
-        outcome.status = step.status.value
+        outcome.status = step.status
         session.add(outcome)
         return
     outcome.completed_at = at
-    outcome.status = OutcomeStatus.PENDING_RELEASE.value
+    outcome.status = OutcomeStatus.PENDING_RELEASE
     session.add(outcome)
     session.flush()
     if step.method is not None:
@@ -308,7 +280,7 @@ def _take_step(
         at=at,
         detail={"candidate_id": candidate.id, "kind": outcome.kind},
     )
-    if not is_active(CandidateStatus(candidate.status)):
+    if not is_active(candidate.status):
         set_action_status(session, key, ActionStatus.PAUSED, at)
     _record(session, outcome, actor, at, "pending_release", outcome.amendments)
 
@@ -350,27 +322,20 @@ def _audit_and_event(
 ) -> None:
     """An audit row and a `{kind}.{action}` event; neither carries the (withheld) grade,
     and an operator's `note` stays in the (internal) audit row."""
-    write_audit(
+    record_change(
         session,
         subject_kind=outcome.kind,
         subject_id=outcome.id,
+        action=action,
         at=at,
         actor=actor,
-        action=action,
         key=key,
-        detail={**detail, "note": note} if note else detail,
-    )
-    publish(
-        session,
-        type=f"{outcome.kind}.{action}",
-        subject=outcome.id,
-        at=at,
-        key=key,
+        detail=detail,
         data={
             "id": outcome.id,
             "kind": outcome.kind,
             "candidate_id": outcome.candidate_id,
             "element_id": outcome.element_id,
-            **detail,
         },
+        audit_extra={"note": note} if note else None,
     )

@@ -2,9 +2,8 @@
 operator's cancel of the batch."""
 
 import asyncio
-from collections.abc import Collection
 
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.client import Client
@@ -12,11 +11,23 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
-from domain.errors import NotFound
-from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod
-from models.event import publish, write_audit
+from domain.outcome import (
+    BATCH_ENDED,
+    BatchItemState,
+    BatchStatus,
+    ReleaseMethod,
+)
+from models.event import record_change
 from models.outcome import Outcome, ReleaseBatch, ReleaseBatchItem
 from models.outcome_release import drop_batch_schedule, release_outcomes, take_batch_schedule
+from models.release_batch import (
+    cancel_rest,
+    item_counts,
+    lock_batch,
+    mark_items,
+    skip_items,
+    skip_rest,
+)
 from workflows.payloads.outcome import (
     BatchCounts,
     CancelBatchInput,
@@ -32,8 +43,6 @@ from workflows.payloads.outcome import (
 
 # Signals in flight at once per notify activity (bounded: the server has limits too).
 NOTIFY_CONCURRENCY = 64
-# Statuses after which a batch changes no more.
-ENDED = ("COMPLETED", "CANCELLED")
 
 
 class OutcomeBatchActivities:
@@ -52,7 +61,7 @@ class OutcomeBatchActivities:
         """
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
-            if batch.status != "QUEUED":  # a retry
+            if batch.status != BatchStatus.QUEUED:  # a retry
                 return counts_of(session, batch)
             take_batch_schedule(
                 session,
@@ -61,8 +70,8 @@ class OutcomeBatchActivities:
                 actor=command.actor,
                 at=command.at,
             )
-            _skip_rest(session, batch.id, "PENDING")
-            batch.status = "SCHEDULED"
+            skip_rest(session, batch.id, BatchItemState.PENDING)
+            batch.status = BatchStatus.SCHEDULED
             batch.updated_at = command.at
             session.add(batch)
             return counts_of(session, batch)
@@ -77,9 +86,13 @@ class OutcomeBatchActivities:
         """
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
-            if batch.status in ENDED:  # a cancelled batch releases nothing more
+            if batch.status in BATCH_ENDED:  # a cancelled batch releases nothing more
                 return counts_of(session, batch)
-            state = "SCHEDULED" if command.method == ReleaseMethod.SCHEDULED else "PENDING"
+            state = (
+                BatchItemState.SCHEDULED
+                if command.method == ReleaseMethod.SCHEDULED
+                else BatchItemState.PENDING
+            )
             ids = session.exec(
                 select(ReleaseBatchItem.outcome_id)
                 .where(ReleaseBatchItem.batch_id == batch.id, ReleaseBatchItem.state == state)
@@ -97,9 +110,9 @@ class OutcomeBatchActivities:
                 scheduled_at=command.release_at if scheduled else None,
             )
             released_ids = {r.id for r in released}
-            _mark(session, batch.id, released_ids, "RELEASED")
-            _skip(session, batch.id, set(ids) - released_ids)
-            batch.status = "RUNNING"
+            mark_items(session, batch.id, released_ids, BatchItemState.RELEASED)
+            skip_items(session, batch.id, set(ids) - released_ids)
+            batch.status = BatchStatus.RUNNING
             batch.updated_at = command.at
             session.add(batch)
             return counts_of(session, batch)
@@ -113,7 +126,7 @@ class OutcomeBatchActivities:
                 .join(Outcome, col(Outcome.id) == col(ReleaseBatchItem.outcome_id))
                 .where(
                     ReleaseBatchItem.batch_id == command.batch_id,
-                    ReleaseBatchItem.state == "RELEASED",
+                    ReleaseBatchItem.state == BatchItemState.RELEASED,
                     ReleaseBatchItem.position > command.after_position,
                 )
                 .order_by(col(ReleaseBatchItem.position))
@@ -121,11 +134,11 @@ class OutcomeBatchActivities:
             ).all()
         outcomes = [
             OutcomeRefPayload(
-                kind=OutcomeKind(outcome.kind),
+                kind=outcome.kind,
                 outcome_id=outcome.id,
                 revision=outcome.revision,
                 released_at=outcome.released_at,
-                release_method=ReleaseMethod(outcome.release_method),
+                release_method=outcome.release_method,
             )
             for _, outcome in rows
             if outcome.released_at is not None and outcome.release_method is not None
@@ -140,7 +153,7 @@ class OutcomeBatchActivities:
 
         async def one(ref: OutcomeRefPayload) -> int:
             async with gate:
-                handle = self.client.get_workflow_handle(f"{ref.kind.value}-{ref.outcome_id}")
+                handle = self.client.get_workflow_handle(f"{ref.kind}-{ref.outcome_id}")
                 notice = OutcomeReleasedNotice(
                     revision=ref.revision,
                     released_at=ref.released_at,
@@ -165,29 +178,22 @@ class OutcomeBatchActivities:
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
             counts = counts_of(session, batch)
-            if batch.status not in ENDED:
-                batch.status = "COMPLETED"
+            if batch.status not in BATCH_ENDED:
+                batch.status = BatchStatus.COMPLETED
                 batch.completed_at = batch.updated_at = command.at
                 session.add(batch)
                 detail = counts.model_dump(exclude={"batch_id", "status"})
                 key = f"release_batch:{batch.id}:completed"
-                write_audit(
+                record_change(
                     session,
                     subject_kind="release_batch",
                     subject_id=batch.id,
+                    action="completed",
                     at=command.at,
                     actor="system",
-                    action="completed",
                     key=key,
                     detail=detail,
-                )
-                publish(
-                    session,
-                    type="release_batch.completed",
-                    subject=batch.id,
-                    at=command.at,
-                    key=key,
-                    data={"batch_id": batch.id, **detail},
+                    data={"batch_id": batch.id},
                 )
             return counts.model_copy(update={"status": batch.status})
 
@@ -200,7 +206,7 @@ class OutcomeBatchActivities:
         with Session(self.engine) as session, session.begin():
             batch = lock_batch(session, command.batch_id)
             counts = counts_of(session, batch)
-            if batch.status in ENDED or counts.pending + counts.scheduled == 0:
+            if batch.status in BATCH_ENDED or counts.pending + counts.scheduled == 0:
                 return counts
             if batch.release_at is not None:
                 drop_batch_schedule(
@@ -211,109 +217,30 @@ class OutcomeBatchActivities:
                     actor=command.actor,
                     at=command.at,
                 )
-            session.execute(_CANCEL_REST, {"batch_id": batch.id})
-            batch.status = "CANCELLED"
+            cancel_rest(session, batch.id)
+            batch.status = BatchStatus.CANCELLED
             batch.completed_at = batch.updated_at = command.at
             session.add(batch)
             counts = counts_of(session, batch)
             detail = {"reason": CANCELLED_BY_OPERATOR, "released": counts.released}
             detail["skipped"] = counts.skipped
             key = f"release_batch:{batch.id}:cancelled"
-            write_audit(
+            record_change(
                 session,
                 subject_kind="release_batch",
                 subject_id=batch.id,
+                action="cancelled",
                 at=command.at,
                 actor=command.actor,
-                action="cancelled",
                 key=key,
-                detail={**detail, "note": command.note},
-            )
-            publish(
-                session,
-                type="release_batch.cancelled",
-                subject=batch.id,
-                at=command.at,
-                key=key,
-                data={"batch_id": batch.id, **detail},
+                detail=detail,
+                data={"batch_id": batch.id},
+                audit_extra={"note": command.note},
             )
             return counts
 
 
-def lock_batch(session: Session, batch_id: str) -> ReleaseBatch:
-    """The batch row, locked for the rest of the transaction."""
-    batch = session.exec(
-        select(ReleaseBatch).where(ReleaseBatch.id == batch_id).with_for_update()
-    ).one_or_none()
-    if batch is None:
-        raise NotFound(f"release batch {batch_id} does not exist")
-    return batch
-
-
 def counts_of(session: Session, batch: ReleaseBatch) -> BatchCounts:
     """Item counts per state."""
-    rows = session.exec(
-        select(ReleaseBatchItem.state, func.count())
-        .where(ReleaseBatchItem.batch_id == batch.id)
-        .group_by(col(ReleaseBatchItem.state))
-    ).all()
-    by_state = {state: int(n) for state, n in rows}
-    return BatchCounts(
-        batch_id=batch.id,
-        status=batch.status,
-        total=batch.total,
-        pending=by_state.get("PENDING", 0),
-        scheduled=by_state.get("SCHEDULED", 0),
-        released=by_state.get("RELEASED", 0),
-        skipped=by_state.get("SKIPPED", 0),
-    )
-
-
-# Why an item was skipped: the status of its outcome now (after this transaction's release).
-_REASON = f"""
-    coalesce((
-        SELECT CASE
-            WHEN o.status = '{OutcomeStatus.RELEASED.value}' THEN
-                CASE WHEN o.release_method = '{ReleaseMethod.VOID.value}'
-                     THEN 'voided' ELSE 'already released' END
-            WHEN o.status = '{OutcomeStatus.PENDING_RELEASE.value}' THEN
-                CASE WHEN o.schedule_owner IS NOT NULL
-                     THEN 'rescheduled' ELSE 'not on this schedule' END
-            ELSE 'not pending release (' || o.status || ')'
-        END
-        FROM outcomes o WHERE o.id = i.outcome_id
-    ), 'no such outcome')
-"""
-_CANCEL_REST = text(
-    "UPDATE release_batch_items SET state = 'SKIPPED', reason = 'cancelled by an operator'"
-    " WHERE batch_id = :batch_id AND state IN ('PENDING', 'SCHEDULED')"
-)
-_MARK = text(
-    "UPDATE release_batch_items SET state = :state"
-    " WHERE batch_id = :batch_id AND outcome_id = ANY(:ids)"
-)
-_SKIP = text(
-    f"UPDATE release_batch_items i SET state = 'SKIPPED', reason = {_REASON}"
-    " WHERE i.batch_id = :batch_id AND i.outcome_id = ANY(:ids)"
-)
-_SKIP_REST = text(
-    f"UPDATE release_batch_items i SET state = 'SKIPPED', reason = {_REASON}"
-    " WHERE i.batch_id = :batch_id AND i.state = :state"
-)
-
-
-def _mark(session: Session, batch_id: str, outcome_ids: Collection[str], state: str) -> None:
-    """One statement for every item of these outcomes."""
-    if outcome_ids:
-        session.execute(_MARK, {"batch_id": batch_id, "ids": sorted(outcome_ids), "state": state})
-
-
-def _skip(session: Session, batch_id: str, outcome_ids: Collection[str]) -> None:
-    """Skipped items keep why: the outcome's status now (released, voided, moved, absent)."""
-    if outcome_ids:
-        session.execute(_SKIP, {"batch_id": batch_id, "ids": sorted(outcome_ids)})
-
-
-def _skip_rest(session: Session, batch_id: str, state: str) -> None:
-    """Skip every item still in `state`, with why, in one statement."""
-    session.execute(_SKIP_REST, {"batch_id": batch_id, "state": state})
+    counts = item_counts(session, batch.id).by_state()
+    return BatchCounts(batch_id=batch.id, status=batch.status, total=batch.total, **counts)

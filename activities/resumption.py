@@ -8,7 +8,6 @@ from temporalio import activity
 
 from activities.case import lock_application, shape_of, snapshot, template_of
 from activities.induction import reminder_key, snapshot_of
-from activities.outcome import lock_outcome
 from activities.outcome import snapshot_of as outcome_snapshot
 from activities.refusal import refusals_fail_fast
 from domain.errors import NotFound
@@ -16,6 +15,7 @@ from domain.outcome import OutcomeKind
 from models.action import Action
 from models.event import write_audit
 from models.induction import Induction
+from models.outcome import lock_outcome
 from workflows.payloads.application import SubmissionResult
 from workflows.payloads.induction import InductionCarry
 from workflows.payloads.outcome import ResumedOutcome

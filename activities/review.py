@@ -1,45 +1,53 @@
-"""Review activities: start or restart a review, and submit it."""
+"""Review activities: start or restart a review, and submit it (check, plan, apply)."""
 
 from datetime import datetime
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.case import (
+    assessment_status,
     audit,
     bump,
     lock_application,
-    open_application,
-    open_assignment,
+    record_change,
+    shape_of,
     snapshot,
     template_of,
 )
-from activities.decision import apply_decision
+from activities.case_levels import open_assignment
+from activities.case_transition import apply_transition, fill_blanks
 from activities.refusal import refusals_fail_fast
-from activities.review_rows import fill_blanks
-from domain.application import ApplicationStatus, AssessmentStatus
-from domain.errors import Conflict, Forbidden, NotFound
+from domain.application import AssessmentStatus
+from domain.errors import NotFound
 from domain.review import (
     RESTARTABLE,
-    AssignmentStatus,
     ReviewStatus,
+    ensure_disagreements_changed,
+    ensure_submittable,
+    waiting_sections,
 )
+from domain.review_guards import ensure_can_start, ensure_can_submit
+from domain.review_plan import Submitted, plan_after_submission
 from domain.template import TemplateDefinition
 from models.application import Application
 from models.assessment import Assessment
-from models.review import Assignment, Review
-from models.review_targets import element_sections
+from models.review import Assignment, Review, ReviewResponse
+from models.review_queries import (
+    decided_of,
+    disagreed_by_level_above,
+    element_sections,
+    open_at,
+    review_of,
+    seat_of,
+    situation_of,
+)
 from workflows.payloads.review import (
     RecordReviewStartInput,
     RecordReviewSubmissionInput,
     ReviewStarted,
     ReviewSubmitted,
-)
-
-OPEN_FOR_REVIEW = frozenset({ApplicationStatus.SUBMITTED.value})
-OPEN_FOR_CLAIMS = frozenset(
-    {ApplicationStatus.SUBMITTED.value, ApplicationStatus.CHANGES_REQUIRED.value}
 )
 
 
@@ -54,23 +62,16 @@ class ReviewActivities:
     def record_review_start(self, command: RecordReviewStartInput) -> ReviewStarted:
         """Create the review with a response per target, or restart it (same id)."""
         with Session(self.engine) as session, session.begin():
-            application = open_application(session, command.application_id, OPEN_FOR_REVIEW)
+            application = lock_application(session, command.application_id)
             assignment = open_assignment(session, application, command.assignment_id)
-            if assignment.reviewer_id != command.actor:
-                raise Forbidden("only the assignment's reviewer starts its review")
-            if assignment.status != AssignmentStatus.ASSIGNED.value:
-                raise Conflict("take sections of this assignment before starting its review")
+            review = review_of(session, assignment.id, lock=True)
+            ensure_can_start(seat_of(application, assignment, review), command.actor)
             template = template_of(session, application)
-            review = session.exec(
-                select(Review).where(Review.assignment_id == assignment.id).with_for_update()
-            ).first()
             created = review is None
             if review is None:
                 review = _create_review(session, application, assignment, template, command)
-            elif ReviewStatus(review.status) in RESTARTABLE:
+            elif review.status in RESTARTABLE:
                 _restart_review(session, application, assignment, review, template, command.at)
-            elif review.status != ReviewStatus.DRAFT.value:
-                raise Conflict(f"the review is {review.status}; it cannot be started again")
             else:  # already DRAFT: a retry of this start, or a repeated click
                 retried = review.id == command.review_id and review.time_started == command.at
                 return ReviewStarted(
@@ -82,7 +83,7 @@ class ReviewActivities:
             bump(session, application, command.at)
             return ReviewStarted(
                 review_id=review.id,
-                status=ReviewStatus(review.status),
+                status=review.status,
                 created=created,
                 snapshot=snapshot(session, application),
             )
@@ -90,36 +91,108 @@ class ReviewActivities:
     @activity.defn
     @refusals_fail_fast
     def record_review_submission(self, command: RecordReviewSubmissionInput) -> ReviewSubmitted:
-        """Check the review under lock, trim it, submit it and apply its decision."""
+        """Check the review under lock, plan what it does to the case, then submit and apply."""
         with Session(self.engine) as session, session.begin():
             application = lock_application(session, command.application_id)
             review = session.get(Review, command.review_id, with_for_update=True)
             if review is None or review.application_id != application.id:
                 raise NotFound(f"review {command.review_id} does not exist")
-            if (
-                review.status == ReviewStatus.SUBMITTED.value
-                and review.time_submitted == command.at
-            ):
-                return ReviewSubmitted(
-                    review_id=review.id,
-                    review_status=ReviewStatus.SUBMITTED,
-                    decision=command.decision,
-                    snapshot=snapshot(session, application),
-                )
-            if application.status not in OPEN_FOR_REVIEW:
-                raise Conflict(f"the application is {application.status}; reviews are closed")
-            if review.reviewer_id != command.actor:
-                raise Forbidden("only the review's reviewer submits it")
-            if review.status != ReviewStatus.DRAFT.value:
-                raise Conflict(f"the review is {review.status}; only a DRAFT review is submitted")
-            apply_decision(session, application, review, command)
-            bump(session, application, command.at)
+            retried = (
+                review.status == ReviewStatus.SUBMITTED and review.time_submitted == command.at
+            )
+            if not retried:
+                assignment = session.get(Assignment, review.assignment_id)
+                assert assignment is not None
+                ensure_can_submit(seat_of(application, assignment, review), command.actor)
+                _submit(session, application, assignment, review, command)
+                bump(session, application, command.at)
             return ReviewSubmitted(
                 review_id=review.id,
                 review_status=ReviewStatus.SUBMITTED,
                 decision=command.decision,
                 snapshot=snapshot(session, application),
             )
+
+
+def _submit(
+    session: Session,
+    application: Application,
+    assignment: Assignment,
+    review: Review,
+    command: RecordReviewSubmissionInput,
+) -> None:
+    """Refuse what the rules refuse; otherwise plan the case's next step, submit and apply it."""
+    template = template_of(session, application)
+    shape = shape_of(template)
+    responses, situation = situation_of(session, application, review, assignment, template)
+    if not waiting_sections(situation):  # waiting for the level below is the first reason
+        live = {r.id: r.element_code for r in responses}
+        ensure_disagreements_changed(live, disagreed_by_level_above(session, review))
+    ensure_submittable(
+        situation, command.decision, [r.target_id for r in responses if r.decision is None]
+    )
+    plan = plan_after_submission(
+        shape,
+        Submitted(
+            stage=review.stage,
+            level=review.level,
+            decision=command.decision,
+            decided=decided_of(session, responses),
+            case_stage=application.stage,
+            loq_round=application.loq_round,
+            assessment_status=assessment_status(session, application.id),
+            next_level_open=bool(open_at(session, application.id, review.stage, review.level + 1)),
+            at=command.at,
+        ),
+    )
+    _trim_and_stamp(session, review, command)
+    _audit_review_submitted(session, application, review, command)
+    apply_transition(session, application, shape, review, plan, actor=command.actor, at=command.at)
+
+
+def _trim_and_stamp(session: Session, review: Review, command: RecordReviewSubmissionInput) -> None:
+    """Undecided responses are trimmed; the rest are stamped; the review is submitted."""
+    session.execute(
+        delete(ReviewResponse).where(
+            col(ReviewResponse.review_id) == review.id, col(ReviewResponse.decision).is_(None)
+        )
+    )
+    session.execute(
+        update(ReviewResponse)
+        .where(
+            col(ReviewResponse.review_id) == review.id, col(ReviewResponse.submitted_at).is_(None)
+        )
+        .values(submitted_at=command.at)
+    )
+    review.status = ReviewStatus.SUBMITTED
+    review.decision = command.decision
+    review.comment = command.comment
+    review.time_submitted = command.at
+    review.updated_at = command.at
+    session.add(review)
+
+
+def _audit_review_submitted(
+    session: Session, application: Application, review: Review, command: RecordReviewSubmissionInput
+) -> None:
+    """The audit row and the `review.submitted` event."""
+    record_change(
+        session,
+        application.id,
+        actor=command.actor,
+        at=command.at,
+        action="review_submitted",
+        key=f"review:{review.id}:submitted:{review.round}",
+        detail={
+            "review_id": review.id,
+            "stage": review.stage,
+            "level": review.level,
+            "decision": review.decision,
+            "round": review.round,
+        },
+        event="review.submitted",
+        subject=review.id,
+    )
 
 
 def _create_review(
@@ -146,8 +219,8 @@ def _create_review(
     assessment = session.exec(
         select(Assessment).where(Assessment.application_id == application.id).with_for_update()
     ).one()
-    if not stage.pre_assessment and assessment.status == AssessmentStatus.NOT_STARTED.value:
-        assessment.status = AssessmentStatus.IN_PROGRESS.value
+    if not stage.pre_assessment and assessment.status == AssessmentStatus.NOT_STARTED:
+        assessment.status = AssessmentStatus.IN_PROGRESS
         assessment.updated_at = command.at
         session.add(assessment)
     audit(
@@ -172,7 +245,7 @@ def _restart_review(
     """A new round: unchanged answers keep their decision, new or changed ones await one."""
 
     review.round += 1
-    review.status = ReviewStatus.DRAFT.value
+    review.status = ReviewStatus.DRAFT
     review.updated_at = at
     session.add(review)
     fill_blanks(session, application, review, assignment, element_sections(template), at)

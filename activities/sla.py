@@ -17,11 +17,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.refusal import refusals_fail_fast
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
-from domain.outcome import CandidateStatus, is_active
+from domain.outcome import is_active
 from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
 from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
+from models.views import view_of
 from workflows.payloads.sla import (
     AppendSlaEventInput,
     CancelSlaInput,
@@ -119,7 +120,7 @@ class SlaActivities:
                 return  # a stopped clock warns and breaches no more
             if breach and instance.breached_at is None:
                 instance.breached_at = command.at
-                instance.status = SlaStatus.BREACHED.value
+                instance.status = SlaStatus.BREACHED
             elif not breach and command.fraction not in instance.warned:
                 instance.warned = sorted([*instance.warned, command.fraction])
             else:
@@ -168,12 +169,12 @@ class SlaActivities:
                     SlaLogEntry(
                         instance_id=instance.id,
                         seq=len(log),
-                        kind=SlaEventKind.STOP.value,
+                        kind=SlaEventKind.STOP,
                         at=command.at,
                     )
                 )
                 instance.stopped_at = command.at
-                instance.status = SlaStatus.CANCELLED.value
+                instance.status = SlaStatus.CANCELLED
                 session.add(instance)
                 data = {
                     "definition": instance.definition,
@@ -220,16 +221,12 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     )
     session.add(instance)
     session.flush()
-    session.add(
-        SlaLogEntry(instance_id=instance.id, seq=0, kind=SlaEventKind.START.value, at=command.at)
-    )
+    session.add(SlaLogEntry(instance_id=instance.id, seq=0, kind=SlaEventKind.START, at=command.at))
     if _candidate_inactive(session, command.candidate_id):  # it starts already paused
         session.add(
-            SlaLogEntry(
-                instance_id=instance.id, seq=1, kind=SlaEventKind.PAUSE.value, at=command.at
-            )
+            SlaLogEntry(instance_id=instance.id, seq=1, kind=SlaEventKind.PAUSE, at=command.at)
         )
-        instance.status = SlaStatus.PAUSED.value
+        instance.status = SlaStatus.PAUSED
     _audit(session, instance, "start", command.at, "log:0", {"version": definition.version})
     return instance
 
@@ -240,15 +237,15 @@ def _append(
     """Row `seq` of the log (once), the instance's status in step, and its audit row."""
     session.execute(
         insert(SlaLogEntry)
-        .values(instance_id=instance.id, seq=seq, kind=kind.value, at=at)
+        .values(instance_id=instance.id, seq=seq, kind=kind, at=at)
         .on_conflict_do_nothing(index_elements=["instance_id", "seq"])
     )
     if kind == SlaEventKind.STOP:
         instance.stopped_at = instance.stopped_at or at
     log = log_of(session, instance.id)
-    instance.status = status(log, breached=instance.breached_at is not None).value
+    instance.status = status(log, breached=instance.breached_at is not None)
     session.add(instance)
-    _audit(session, instance, kind.value.lower(), at, f"log:{seq}", {"seq": seq})
+    _audit(session, instance, kind.lower(), at, f"log:{seq}", {"seq": seq})
 
 
 def _candidate_inactive(session: Session, candidate_id: str | None) -> bool:
@@ -257,7 +254,7 @@ def _candidate_inactive(session: Session, candidate_id: str | None) -> bool:
     if candidate_id is None:
         return False
     candidate = session.get(Candidate, candidate_id, with_for_update={"read": True})
-    return candidate is not None and not is_active(CandidateStatus(candidate.status))
+    return candidate is not None and not is_active(candidate.status)
 
 
 def state_of(session: Session, instance: SlaInstance) -> SlaState:
@@ -268,17 +265,12 @@ def state_of(session: Session, instance: SlaInstance) -> SlaState:
             SlaDefinition.code == instance.definition, SlaDefinition.version == instance.version
         )
     ).one()
-    return SlaState(
+    return view_of(
+        SlaState,
+        instance,
         instance_id=instance.id,
-        definition=instance.definition,
-        version=instance.version,
-        subject=instance.subject,
-        goal_s=instance.goal_s,
         warning_fractions=list(fractions),
         log=[SlaLogRow(kind=e.kind, at=e.at) for e in log_of(session, instance.id)],
-        warned=instance.warned,
-        breached_at=instance.breached_at,
-        status=SlaStatus(instance.status),
     )
 
 

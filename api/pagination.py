@@ -5,9 +5,11 @@ import binascii
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy.orm import Mapped
 
 from domain.errors import Invalid, field_error
 
@@ -19,6 +21,9 @@ MAX_CURSOR_ID_CHARS = 200
 
 T = TypeVar("T")
 K = TypeVar("K", date, datetime)
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+# A column to page by: `col(Model.field)` or any SQL expression.
+Column = ColumnElement[Any] | Mapped[Any]
 
 
 class Page(BaseModel, Generic[T]):
@@ -70,6 +75,15 @@ def decode_key(
 def decode_cursor(cursor: str, *, field: str = "cursor") -> tuple[datetime, str]:
     """The (`at`, `id`) a cursor points after; 422 naming `field` when it was not made here."""
     return decode_key(cursor, datetime.fromisoformat, field=field)
+
+
+def newest_first(query: S, at: Column, id: Column, *, cursor: str | None, limit: int) -> S:
+    """`query` after the cursor's (`at`, `id`), newest first, with one row beyond `limit`
+    (there is a next page when it comes back)."""
+    if cursor:
+        after_at, after_id = decode_cursor(cursor)
+        query = query.where(tuple_(at, id) < tuple_(after_at, after_id))
+    return query.order_by(at.desc(), id.desc()).limit(limit + 1)
 
 
 def _bounded(key: K) -> K:

@@ -39,7 +39,7 @@ from core.migrate import upgrade
 from core.pg import drop_database, ensure_database, start_embedded, stop_embedded
 from core.temporal import SEARCH_ATTRIBUTES
 from domain.access import Principal, Role
-from domain.outcome import Grade, OutcomeKind, ReleaseMethod, ReleaseMode
+from domain.outcome import CandidateStatus, Grade, OutcomeKind, ReleaseMethod, ReleaseMode
 from models.candidate import Candidate, Element, Provider
 from models.event import OutboxEvent
 from models.outcome import Outcome, OutcomeRef, ReleaseBatch
@@ -75,7 +75,7 @@ def seed(engine: Engine, count: int) -> tuple[str, str, list[str]]:
                 id=candidate,
                 name="Bench",
                 provider_id=provider,
-                status="IN_ASSESSMENT",
+                status=CandidateStatus.IN_ASSESSMENT,
                 created_at=now,
                 updated_at=now,
             )

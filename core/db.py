@@ -1,9 +1,6 @@
 """Database engine and sessions (synchronous SQLModel over psycopg 3)."""
 
-from collections.abc import Iterator
-
 from sqlalchemy import Engine, create_engine, text
-from sqlmodel import Session
 
 
 def normalize_url(url: str) -> str:
@@ -19,12 +16,6 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(
         normalize_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
     )
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield one session; the caller decides on transactions."""
-    with Session(engine) as session:
-        yield session
 
 
 def ping(engine: Engine) -> None:

@@ -9,7 +9,7 @@ received, never stored over them.
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -154,6 +154,11 @@ def unclaimed_since(reports: Iterable[Report]) -> datetime | None:
     """Since when the school has waited for an AB: its first report with no claim open,
     or the last release after it; None while a claim is open or before any school report."""
     return _fold(reports).unclaimed_since
+
+
+def reminder_due_at(unclaimed_since: datetime, reminder_days: int) -> datetime:
+    """When the school is reminded that no AB has claimed the teacher."""
+    return unclaimed_since + timedelta(days=reminder_days)
 
 
 def effective(reports: Sequence[Report]) -> Effective:

@@ -56,6 +56,29 @@ class ReleaseMode(StrEnum):
     SCHEDULED = "scheduled"
 
 
+class BatchStatus(StrEnum):
+    """Where a release batch stands."""
+
+    QUEUED = "QUEUED"
+    SCHEDULED = "SCHEDULED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+# Statuses after which a batch changes no more.
+BATCH_ENDED = frozenset({BatchStatus.COMPLETED, BatchStatus.CANCELLED})
+
+
+class BatchItemState(StrEnum):
+    """What became of one outcome of a batch."""
+
+    PENDING = "PENDING"
+    SCHEDULED = "SCHEDULED"
+    RELEASED = "RELEASED"
+    SKIPPED = "SKIPPED"
+
+
 class CandidateStatus(StrEnum):
     """A candidate's (apprentice's) journey; only the first three are active."""
 
@@ -190,6 +213,11 @@ def check_release_at(*, mode: ReleaseMode, release_at: datetime | None, now: dat
             "release_at needs a time zone",
             errors=[field_error("release_at", "give an offset, e.g. Z")],
         )
+    ensure_future_release(release_at, now)
+
+
+def ensure_future_release(release_at: datetime, now: datetime) -> None:
+    """A release is scheduled only for an instant still to come (422 otherwise)."""
     if release_at <= now:
         raise Invalid(
             "release_at is in the past; schedule a future instant or release now",

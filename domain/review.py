@@ -180,6 +180,18 @@ def ensure_submittable(
         )
 
 
+def ensure_disagreements_changed(live: Mapping[str, str], disagreed: Iterable[str]) -> None:
+    """After CHANGES_REQUESTED, every live response (id → element) the level above disagreed
+    with must have been changed (a change makes a new response)."""
+    unchanged = sorted(live[target] for target in disagreed if target in live)
+    if unchanged:
+        raise Conflict(
+            f"change every response the level above disagreed with; unchanged: "
+            f"{', '.join(unchanged)}",
+            allowed=[],
+        )
+
+
 def check_response_decision(
     *,
     level: int,

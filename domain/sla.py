@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-DEFAULT_WARNING_FRACTIONS = (0.5, 0.75)
-
 
 class SlaEventKind(StrEnum):
     """One row of an SLA's log."""

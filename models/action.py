@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col, update
 
 from models.common import json_field, public_id_field, time_field
+from models.enum_column import enum_field
+from models.views import view_of
 
 
 class ActionStatus(StrEnum):
@@ -35,7 +37,7 @@ class Action(SQLModel, table=True):
     subject_id: str = Field(max_length=64, index=True)
     role: str = Field(max_length=32)
     org: str | None = Field(default=None, max_length=128)
-    status: str = Field(default=ActionStatus.OPEN.value, max_length=16)
+    status: ActionStatus = enum_field(ActionStatus, max_length=16, default=ActionStatus.OPEN)
     title: str = Field(max_length=500)
     detail: dict[str, Any] = json_field(default=dict)
     created_at: datetime = time_field()
@@ -94,9 +96,9 @@ def set_action_status(session: Session, key: str, status: ActionStatus, at: date
     """Pause, resume (OPEN) or complete (DONE) the to-do `key`; DONE is final."""
     session.execute(
         update(Action)
-        .where(col(Action.key) == key, col(Action.status) != ActionStatus.DONE.value)
+        .where(col(Action.key) == key, col(Action.status) != ActionStatus.DONE)
         .values(
-            status=status.value,
+            status=status,
             updated_at=at,
             closed_at=at if status == ActionStatus.DONE else None,
         )
@@ -105,15 +107,4 @@ def set_action_status(session: Session, key: str, status: ActionStatus, at: date
 
 def action_public(row: Action) -> ActionPublic:
     """The API shape of a stored to-do: its public id, never the internal key."""
-    return ActionPublic(
-        id=str(row.public_id),
-        kind=row.kind,
-        subject_kind=row.subject_kind,
-        subject_id=row.subject_id,
-        role=row.role,
-        org=row.org,
-        status=ActionStatus(row.status),
-        title=row.title,
-        detail=row.detail,
-        created_at=row.created_at,
-    )
+    return view_of(ActionPublic, row, id=str(row.public_id))

@@ -8,9 +8,10 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.application import ApplicationStatus
+from domain.application import ApplicationOutcome, ApplicationStatus
 from domain.values import Code, JsonValue
 from models.common import json_field, time_field
+from models.enum_column import enum_field
 from models.event import publish, write_audit
 
 
@@ -23,8 +24,12 @@ class Application(SQLModel, table=True):
     template_code: str = Field(max_length=64, index=True)
     template_version: int
     applicant_id: str = Field(max_length=128, index=True)
-    status: str = Field(default=ApplicationStatus.DRAFT.value, max_length=32, index=True)
-    outcome: str | None = Field(default=None, max_length=32)
+    status: ApplicationStatus = enum_field(
+        ApplicationStatus, max_length=32, default=ApplicationStatus.DRAFT, index=True
+    )
+    outcome: ApplicationOutcome | None = enum_field(
+        ApplicationOutcome, max_length=32, nullable=True
+    )
     outcome_reason: str | None = Field(default=None, max_length=64)
     stage: str | None = Field(default=None, max_length=64, index=True)
     level: int = 1
@@ -75,7 +80,7 @@ def mark_withdrawn(
 ) -> None:
     """Mark `application` withdrawn with its audit row and event (caller's transaction);
     an operator's `note` stays in the (internal) audit detail."""
-    application.status = ApplicationStatus.WITHDRAWN.value
+    application.status = ApplicationStatus.WITHDRAWN
     application.updated_at = at
     session.add(application)
     key = f"application:{application.id}:withdrawn"

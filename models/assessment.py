@@ -7,7 +7,9 @@ from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.application import AssessmentStatus
 from models.common import json_field, time_field
+from models.enum_column import enum_field
 
 
 class Assessment(SQLModel, table=True):
@@ -19,7 +21,7 @@ class Assessment(SQLModel, table=True):
     application_id: str = Field(foreign_key="applications.id", unique=True, max_length=64)
     template_code: str = Field(max_length=64, index=True)
     template_version: int
-    status: str = Field(max_length=32, index=True)
+    status: AssessmentStatus = enum_field(AssessmentStatus, max_length=32, index=True)
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
 

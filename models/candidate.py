@@ -4,11 +4,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
+from domain.errors import NotFound
 from domain.outcome import CandidateStatus
 from domain.values import Id, Instant, Label, Name
 from models.common import time_field
+from models.enum_column import enum_field
 
 
 class Provider(SQLModel, table=True):
@@ -47,10 +49,20 @@ class Candidate(SQLModel, table=True):
     )
     standard: str | None = Field(default=None, max_length=64)
     cohort: str | None = Field(default=None, max_length=64)
-    status: str = Field(max_length=32)
+    status: CandidateStatus = enum_field(CandidateStatus, max_length=32)
     gateway_approved_at: datetime | None = time_field(nullable=True)
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
+
+
+def lock_candidate(session: Session, candidate_id: str, *, shared: bool = False) -> Candidate:
+    """The candidate row, locked for the transaction (`shared`: a status change waits)."""
+    candidate = session.exec(
+        select(Candidate).where(Candidate.id == candidate_id).with_for_update(read=shared)
+    ).one_or_none()
+    if candidate is None:
+        raise NotFound(f"candidate {candidate_id} does not exist")
+    return candidate
 
 
 class Element(SQLModel, table=True):

@@ -13,6 +13,7 @@ from domain.checklist_sync import ELIGIBLE_STATUSES, SyncStatus
 from domain.values import Code
 from models.assessment import Assessment, AssessmentSection
 from models.common import json_field, time_field
+from models.enum_column import enum_field
 
 
 class ChecklistSync(SQLModel, table=True):
@@ -23,7 +24,7 @@ class ChecklistSync(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=128)
     template_code: str | None = Field(default=None, max_length=64)
     dry_run: bool = False
-    status: str = Field(max_length=16, index=True)
+    status: SyncStatus = enum_field(SyncStatus, max_length=16, index=True)
     actor: str = Field(max_length=128)
     # The latest published version of each template when the sync opened, used throughout.
     template_versions: dict[str, int] = json_field(default=dict)
@@ -153,7 +154,7 @@ def lock(session: Session, sync_id: str) -> ChecklistSync | None:
 
 def eligible_filter(template_code: str | None) -> list[Any]:
     """WHERE clauses for assessments a sync (scoped to `template_code`) may still rewrite."""
-    clauses: list[Any] = [col(Assessment.status).in_([s.value for s in ELIGIBLE_STATUSES])]
+    clauses: list[Any] = [col(Assessment.status).in_(sorted(ELIGIBLE_STATUSES))]
     if template_code is not None:
         clauses.append(Assessment.template_code == template_code)
     return clauses

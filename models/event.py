@@ -83,3 +83,39 @@ def publish(
         .values(type=type, subject=subject, occurred_at=at, data=data or {}, dedupe_key=key)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
+
+
+def record_change(
+    session: Session,
+    *,
+    subject_kind: str,
+    subject_id: str,
+    action: str,
+    at: datetime,
+    actor: str,
+    key: str,
+    detail: dict[str, Any],
+    data: dict[str, Any] | None = None,
+    audit_extra: dict[str, Any] | None = None,
+    event_type: str | None = None,
+) -> None:
+    """One change's audit row (`detail` + `audit_extra`, e.g. an operator's note) and its
+    `{subject_kind}.{action}` event (`data` + `detail`), under one key."""
+    write_audit(
+        session,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        at=at,
+        actor=actor,
+        action=action,
+        key=key,
+        detail={**detail, **(audit_extra or {})},
+    )
+    publish(
+        session,
+        type=event_type or f"{subject_kind}.{action}",
+        subject=subject_id,
+        at=at,
+        key=key,
+        data={**(data or {}), **detail},
+    )

@@ -20,6 +20,8 @@ from domain.induction import (
 )
 from domain.values import Day, OrgId
 from models.common import public_id_field, time_field
+from models.enum_column import enum_field
+from models.views import view_of
 
 
 class Induction(SQLModel, table=True):
@@ -42,11 +44,11 @@ class InductionReport(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     trn: str = Field(foreign_key="inductions.trn", max_length=16)
     seq: int
-    kind: str = Field(max_length=32)
+    kind: ReportKind = enum_field(ReportKind, max_length=32)
     reporter: str = Field(max_length=128, index=True)
     actor: str = Field(max_length=128)
     appropriate_body_id: str | None = Field(default=None, max_length=128)
-    programme_type: str | None = Field(default=None, max_length=32)
+    programme_type: ProgrammeType | None = enum_field(ProgrammeType, max_length=32, nullable=True)
     start_date: Day | None = None
     started_on: date | None = None
     received_at: datetime = time_field()
@@ -54,10 +56,10 @@ class InductionReport(SQLModel, table=True):
     def as_report(self) -> Report:
         """The domain view of this row."""
         return Report(
-            kind=ReportKind(self.kind),
+            kind=self.kind,
             reporter=self.reporter,
             appropriate_body_id=self.appropriate_body_id,
-            programme_type=ProgrammeType(self.programme_type) if self.programme_type else None,
+            programme_type=self.programme_type,
             start_date=self.start_date,
             at=self.received_at,
         )
@@ -101,7 +103,7 @@ class InductionDiscrepancy(SQLModel, table=True):
     public_id: uuid.UUID | None = public_id_field()
     key: str = Field(max_length=200, unique=True)
     trn: str = Field(foreign_key="inductions.trn", max_length=16, index=True)
-    field: str = Field(max_length=32)
+    field: InductionField = enum_field(InductionField, max_length=32)
     school_value: str | None = Field(default=None, max_length=128)
     school_reporter: str = Field(max_length=128)
     ab_value: str | None = Field(default=None, max_length=128)
@@ -129,6 +131,18 @@ def discrepancies_of(session: Session, trn: str) -> list[InductionDiscrepancy]:
             select(InductionDiscrepancy)
             .where(InductionDiscrepancy.trn == trn)
             .order_by(col(InductionDiscrepancy.id))
+        ).all()
+    )
+
+
+def open_discrepancies_of(session: Session, trn: str) -> list[InductionDiscrepancy]:
+    """The discrepancies of `trn` not resolved yet."""
+    return list(
+        session.exec(
+            select(InductionDiscrepancy).where(
+                InductionDiscrepancy.trn == trn,
+                col(InductionDiscrepancy.resolved_at).is_(None),
+            )
         ).all()
     )
 
@@ -231,26 +245,14 @@ class ReportReceipt(BaseModel):
 
 def report_public(row: InductionReport) -> ReportPublic:
     """The API shape of a stored report."""
-    kind = ReportKind(row.kind)
-    return ReportPublic(
-        id=row.id,
-        kind=kind,
-        source=SOURCE_OF[kind],
-        reporter=row.reporter,
-        actor=row.actor,
-        appropriate_body_id=row.appropriate_body_id,
-        programme_type=ProgrammeType(row.programme_type) if row.programme_type else None,
-        start_date=row.start_date,
-        started_on=row.started_on,
-        received_at=row.received_at,
-    )
+    return view_of(ReportPublic, row, source=SOURCE_OF[row.kind])
 
 
 def discrepancy_public(row: InductionDiscrepancy) -> DiscrepancyPublic:
     """The API shape of a stored discrepancy."""
     return DiscrepancyPublic(
         id=str(row.public_id),
-        field=InductionField(row.field),
+        field=row.field,
         school=ReportedValue(
             value=row.school_value, source=Source.SCHOOL, reporter=row.school_reporter
         ),

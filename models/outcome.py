@@ -6,10 +6,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
+from domain.errors import NotFound
 from domain.outcome import (
     MAX_BATCH_RELEASE,
+    BatchItemState,
+    BatchStatus,
     Grade,
     OutcomeKind,
     OutcomeStatus,
@@ -18,6 +21,7 @@ from domain.outcome import (
 )
 from domain.values import Id, Instant
 from models.common import time_field
+from models.enum_column import enum_field
 
 # The workflow of the outcome owns its schedule; a batch's schedule is "batch:{id}".
 OWN_SCHEDULE = "outcome"
@@ -72,16 +76,16 @@ class Outcome(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=64)
-    kind: str = Field(max_length=16)
+    kind: OutcomeKind = enum_field(OutcomeKind, max_length=16)
     candidate_id: str = Field(foreign_key="candidates.id", max_length=64, index=True)
     element_id: str | None = Field(
         default=None, foreign_key="elements.id", max_length=64, index=True
     )
     # The element's component, filled by a trigger from `elements` (migration 0009).
     component: str | None = Field(default=None, max_length=64)
-    grade: str = Field(max_length=16)
+    grade: Grade = enum_field(Grade, max_length=16)
     sampled_for_qa: bool = False
-    status: str = Field(max_length=32)
+    status: OutcomeStatus = enum_field(OutcomeStatus, max_length=32)
     amendments: int = 0
     revision: int = 0
     # False for outcomes loaded from before release tracking existed (backfilled as LEGACY).
@@ -90,7 +94,7 @@ class Outcome(SQLModel, table=True):
     submitted_at: datetime = time_field()
     completed_at: datetime | None = time_field(nullable=True)
     released_at: datetime | None = time_field(nullable=True)
-    release_method: str | None = Field(default=None, max_length=16)
+    release_method: ReleaseMethod | None = enum_field(ReleaseMethod, max_length=16, nullable=True)
     scheduled_release_at: datetime | None = time_field(nullable=True)
     schedule_owner: str | None = Field(default=None, max_length=80)
     created_at: datetime = time_field()
@@ -103,9 +107,9 @@ class ReleaseBatch(SQLModel, table=True):
     __tablename__ = "release_batches"
 
     id: str = Field(primary_key=True, max_length=64)
-    mode: str = Field(max_length=16)
+    mode: ReleaseMode = enum_field(ReleaseMode, max_length=16)
     release_at: datetime | None = time_field(nullable=True)
-    status: str = Field(max_length=16)
+    status: BatchStatus = enum_field(BatchStatus, max_length=16)
     total: int
     requested_by: str = Field(max_length=128)
     created_at: datetime = time_field()
@@ -124,9 +128,11 @@ class ReleaseBatchItem(SQLModel, table=True):
 
     batch_id: str = Field(foreign_key="release_batches.id", primary_key=True, max_length=64)
     position: int = Field(primary_key=True)
-    kind: str = Field(max_length=16)
+    kind: OutcomeKind = enum_field(OutcomeKind, max_length=16)
     outcome_id: str = Field(max_length=64)
-    state: str = Field(default="PENDING", max_length=16)
+    state: BatchItemState = enum_field(
+        BatchItemState, max_length=16, default=BatchItemState.PENDING
+    )
     reason: str | None = Field(default=None, max_length=200)
 
 
@@ -143,9 +149,27 @@ class Rebooking(SQLModel, table=True):
     created_at: datetime = time_field()
 
 
+def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
+    """The outcome row, locked for the rest of the transaction."""
+    outcome = session.exec(
+        select(Outcome).where(Outcome.id == outcome_id, Outcome.kind == kind).with_for_update()
+    ).one_or_none()
+    if outcome is None:
+        raise NotFound(f"{kind} {outcome_id} does not exist")
+    return outcome
+
+
+ACTION_KEY_PREFIX = "outcome-release"
+
+
 def action_key(kind: str, outcome_id: str) -> str:
     """The key of the releaser's to-do for one pending outcome."""
-    return f"outcome-release:{kind}:{outcome_id}"
+    return ":".join((ACTION_KEY_PREFIX, kind, outcome_id))
+
+
+def action_key_sql(kind: str, outcome_id: str) -> str:
+    """`action_key` as a SQL expression over two columns (for raw SQL)."""
+    return f"'{ACTION_KEY_PREFIX}:' || {kind} || ':' || {outcome_id}"
 
 
 class _Body(BaseModel):

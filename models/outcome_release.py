@@ -8,14 +8,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    and_,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col
 
-from domain.outcome import OutcomeStatus, ReleaseMethod
+from domain.outcome import BatchItemState, OutcomeStatus, ReleaseMethod
 from models.action import Action, ActionStatus
 from models.event import AuditEntry
-from models.outcome import Outcome, action_key
+from models.outcome import Outcome, action_key, action_key_sql
 
 
 @dataclass(frozen=True)
@@ -31,12 +41,12 @@ class Released:
 
 # One round trip per call: the guarded UPDATE, the to-dos, audit rows and events together.
 _RELEASE = text(
-    """
+    f"""
     WITH released AS (
         UPDATE outcomes
-        SET status = 'RELEASED', released_at = :at, release_method = :method,
+        SET status = '{OutcomeStatus.RELEASED}', released_at = :at, release_method = :method,
             revision = revision + 1, updated_at = :at
-        WHERE id = ANY(:ids) AND status = 'PENDING_RELEASE' AND released_at IS NULL
+        WHERE id = ANY(:ids) AND status = '{OutcomeStatus.PENDING_RELEASE}' AND released_at IS NULL
           AND (CAST(:owner AS text) IS NULL OR (schedule_owner = CAST(:owner AS text)
                AND scheduled_release_at = CAST(:scheduled_at AS timestamptz)))
         RETURNING id, kind, grade, candidate_id, element_id
@@ -46,9 +56,9 @@ _RELEASE = text(
                                   'released_at', CAST(:at_text AS text)) AS detail
         FROM released r
     ), todos AS (
-        UPDATE actions SET status = 'DONE', updated_at = :at, closed_at = :at
-        WHERE key IN (SELECT 'outcome-release:' || kind || ':' || id FROM released)
-          AND status <> 'DONE'
+        UPDATE actions SET status = '{ActionStatus.DONE}', updated_at = :at, closed_at = :at
+        WHERE key IN (SELECT {action_key_sql("kind", "id")} FROM released)
+          AND status <> '{ActionStatus.DONE}'
     ), audit AS (
         INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
         SELECT kind, id, :at, :actor, 'released', detail, key FROM detail
@@ -88,7 +98,7 @@ def release_outcomes(
             "ids": list(ids),
             "at": at,
             "at_text": at.isoformat(),
-            "method": method.value,
+            "method": method,
             "actor": actor,
             "owner": schedule_owner,
             "scheduled_at": scheduled_at,
@@ -101,8 +111,8 @@ def release_outcomes(
 def _close_actions(session: Session, keys: list[str], at: datetime) -> None:
     session.execute(
         update(Action)
-        .where(col(Action.key).in_(keys), col(Action.status) != ActionStatus.DONE.value)
-        .values(status=ActionStatus.DONE.value, updated_at=at, closed_at=at)
+        .where(col(Action.key).in_(keys), col(Action.status) != ActionStatus.DONE)
+        .values(status=ActionStatus.DONE, updated_at=at, closed_at=at)
     )
 
 
@@ -110,15 +120,15 @@ def set_release_actions(
     session: Session, candidate_id: str, status: ActionStatus, at: datetime
 ) -> int:
     """Pause (or reopen) the open release to-dos of a candidate's pending outcomes."""
-    keys = select(func.concat("outcome-release:", Outcome.kind, ":", Outcome.id)).where(
+    keys = select(literal_column(action_key_sql("outcomes.kind", "outcomes.id"), String())).where(
         col(Outcome.candidate_id) == candidate_id,
-        col(Outcome.status) == OutcomeStatus.PENDING_RELEASE.value,
+        col(Outcome.status) == OutcomeStatus.PENDING_RELEASE,
     )
     source = ActionStatus.OPEN if status == ActionStatus.PAUSED else ActionStatus.PAUSED
     result = session.execute(
         update(Action)
-        .where(col(Action.key).in_(keys), col(Action.status) == source.value)
-        .values(status=status.value, updated_at=at)
+        .where(col(Action.key).in_(keys), col(Action.status) == source)
+        .values(status=status, updated_at=at)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -131,7 +141,7 @@ def take_schedule(
         update(Outcome)
         .where(
             col(Outcome.id).in_(list(ids)),
-            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE.value,
+            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE,
             col(Outcome.released_at).is_(None),
         )
         .values(
@@ -145,37 +155,43 @@ def take_schedule(
     return [row[0] for row in rows]
 
 
+def _keyed_audit_and_events(action: str) -> str:
+    """CTEs writing an audit row and a `{kind}.{action}` event per row of `keyed`, in
+    outcome-id order (code points, as Python sorts), so event ids follow it."""
+    return f""", audit AS (
+        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
+        SELECT kind, id, :at, :actor, '{action}', detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    ), events AS (
+        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
+        SELECT kind || '.{action}', id, :at,
+               jsonb_build_object('id', id, 'kind', kind) || detail, key
+        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
+        ON CONFLICT (dedupe_key) DO NOTHING
+    )"""
+
+
 # One round trip for a whole batch: take the schedules, mark the items, audit rows, events.
 # Rows are written in outcome-id order (code points, as Python sorts), so event ids follow it.
 _SCHEDULE_BATCH = text(
-    """
+    f"""
     WITH taken AS (
         UPDATE outcomes
         SET scheduled_release_at = :release_at, schedule_owner = :owner,
             revision = revision + 1, updated_at = :at
         WHERE id IN (SELECT outcome_id FROM release_batch_items WHERE batch_id = :batch_id)
-          AND status = 'PENDING_RELEASE' AND released_at IS NULL
+          AND status = '{OutcomeStatus.PENDING_RELEASE}' AND released_at IS NULL
         RETURNING id, kind
     ), marked AS (
-        UPDATE release_batch_items SET state = 'SCHEDULED'
+        UPDATE release_batch_items SET state = '{BatchItemState.SCHEDULED}'
         WHERE batch_id = :batch_id AND outcome_id IN (SELECT id FROM taken)
     ), keyed AS (
         SELECT id, kind, kind || ':' || id || CAST(:key_suffix AS text) AS key,
                jsonb_build_object('release_at', CAST(:release_at_text AS text),
                                   'batch_id', CAST(:batch_id AS text)) AS detail
         FROM taken
-    ), audit AS (
-        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
-        SELECT kind, id, :at, :actor, 'release_scheduled', detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    ), events AS (
-        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
-        SELECT kind || '.release_scheduled', id, :at,
-               jsonb_build_object('id', id, 'kind', kind) || detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    )
+    ){_keyed_audit_and_events("release_scheduled")}
     SELECT count(*) FROM taken
     """
 )
@@ -210,13 +226,13 @@ def take_batch_schedule(
 
 # A cancelled batch gives its schedules up: the outcomes stay pending, with no schedule.
 _DROP_BATCH_SCHEDULE = text(
-    """
+    f"""
     WITH dropped AS (
         UPDATE outcomes
         SET scheduled_release_at = NULL, schedule_owner = NULL,
             revision = revision + 1, updated_at = :at
         WHERE id IN (SELECT outcome_id FROM release_batch_items
-                     WHERE batch_id = :batch_id AND state = 'SCHEDULED')
+                     WHERE batch_id = :batch_id AND state = '{BatchItemState.SCHEDULED}')
           AND schedule_owner = :owner AND released_at IS NULL
         RETURNING id, kind
     ), keyed AS (
@@ -225,18 +241,7 @@ _DROP_BATCH_SCHEDULE = text(
                                   'release_at', CAST(:release_at_text AS text),
                                   'batch_id', CAST(:batch_id AS text)) AS detail
         FROM dropped
-    ), audit AS (
-        INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
-        SELECT kind, id, :at, :actor, 'release_unscheduled', detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    ), events AS (
-        INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
-        SELECT kind || '.release_unscheduled', id, :at,
-               jsonb_build_object('id', id, 'kind', kind) || detail, key
-        FROM (SELECT * FROM keyed ORDER BY id COLLATE "C") ordered
-        ON CONFLICT (dedupe_key) DO NOTHING
-    )
+    ){_keyed_audit_and_events("release_unscheduled")}
     SELECT count(*) FROM dropped
     """
 )
@@ -275,8 +280,8 @@ def legacy_candidates() -> ColumnElement[bool]:
         col(Outcome.released_at).is_(None),
         col(Outcome.completed_at).is_not(None),
         or_(
-            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE.value,
-            col(Outcome.status) == OutcomeStatus.SUBMITTED.value,
+            col(Outcome.status) == OutcomeStatus.PENDING_RELEASE,
+            col(Outcome.status) == OutcomeStatus.SUBMITTED,
         ),
     )
 
@@ -292,9 +297,9 @@ def backfill_legacy(engine: Engine, *, at: datetime) -> int:
             update(Outcome)
             .where(legacy_candidates())
             .values(
-                status=OutcomeStatus.RELEASED.value,
+                status=OutcomeStatus.RELEASED,
                 released_at=col(Outcome.completed_at),
-                release_method=ReleaseMethod.LEGACY.value,
+                release_method=ReleaseMethod.LEGACY,
                 revision=col(Outcome.revision) + 1,
                 updated_at=at,
             )
@@ -310,7 +315,7 @@ def backfill_legacy(engine: Engine, *, at: datetime) -> int:
                     "actor": "backfill",
                     "action": "released",
                     "detail": {
-                        "release_method": ReleaseMethod.LEGACY.value,
+                        "release_method": ReleaseMethod.LEGACY,
                         "released_at": completed_at.isoformat(),
                     },
                     "dedupe_key": f"{kind}:{oid}:released",

@@ -18,6 +18,7 @@ from domain.review import (
 from domain.template import MAX_PARTS
 from domain.values import Code, Comment
 from models.common import json_field, time_field
+from models.enum_column import enum_field
 
 
 class Assignment(SQLModel, table=True):
@@ -32,7 +33,9 @@ class Assignment(SQLModel, table=True):
     level: int
     reviewer_id: str = Field(max_length=128, index=True)
     assigner_id: str | None = Field(default=None, max_length=128)
-    status: str = Field(default=AssignmentStatus.AVAILABLE.value, max_length=16)
+    status: AssignmentStatus = enum_field(
+        AssignmentStatus, max_length=16, default=AssignmentStatus.AVAILABLE
+    )
     allowed_sections: list[str] | None = json_field(nullable=True)
     assigned_sections: list[str] = json_field(default=list)
     is_self_assignable: bool = True
@@ -69,9 +72,9 @@ class Review(SQLModel, table=True):
     stage: str = Field(max_length=64)
     level: int
     reviewer_id: str = Field(max_length=128, index=True)
-    status: str = Field(default=ReviewStatus.DRAFT.value, max_length=32)
+    status: ReviewStatus = enum_field(ReviewStatus, max_length=32, default=ReviewStatus.DRAFT)
     round: int = 1
-    decision: str | None = Field(default=None, max_length=32)
+    decision: ReviewDecision | None = enum_field(ReviewDecision, max_length=32, nullable=True)
     comment: str | None = None
     time_started: datetime = time_field()
     time_submitted: datetime | None = time_field(nullable=True)
@@ -93,7 +96,7 @@ class ReviewResponse(SQLModel, table=True):
     element_code: str = Field(max_length=64)
     section_code: str = Field(max_length=64)
     round: int
-    decision: str | None = Field(default=None, max_length=16)
+    decision: ResponseDecision | None = enum_field(ResponseDecision, max_length=16, nullable=True)
     comment: str | None = None
     failure_reason: str | None = Field(default=None, max_length=64)
     recommended_applicant_visibility: bool = True

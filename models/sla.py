@@ -12,6 +12,7 @@ from domain.outcome import CandidateStatus, is_active
 from domain.sla import SlaEvent, SlaEventKind, SlaStatus, catch_up
 from models.candidate import Candidate
 from models.common import json_field, time_field
+from models.enum_column import enum_field
 
 
 class SlaDefinition(SQLModel, table=True):
@@ -44,7 +45,7 @@ class SlaInstance(SQLModel, table=True):
     version: int
     subject: str = Field(max_length=64, index=True)
     candidate_id: str | None = Field(default=None, max_length=64, index=True)
-    status: str = Field(default=SlaStatus.RUNNING.value, max_length=16)
+    status: SlaStatus = enum_field(SlaStatus, max_length=16, default=SlaStatus.RUNNING)
     goal_s: int
     started_at: datetime = time_field()
     stopped_at: datetime | None = time_field(nullable=True)
@@ -61,7 +62,7 @@ class SlaLogEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     instance_id: str = Field(foreign_key="sla_instances.id", max_length=200)
     seq: int
-    kind: str = Field(max_length=8)
+    kind: SlaEventKind = enum_field(SlaEventKind, max_length=8)
     at: datetime = time_field()
 
 
@@ -106,7 +107,7 @@ def log_of(session: Session, instance_id: str) -> list[SlaEvent]:
         .where(SlaLogEntry.instance_id == instance_id)
         .order_by(col(SlaLogEntry.seq))
     ).all()
-    return [SlaEvent(SlaEventKind(row.kind), row.at) for row in rows]
+    return [SlaEvent(row.kind, row.at) for row in rows]
 
 
 def slas_out_of_step(session: Session) -> list[str]:

@@ -13,6 +13,13 @@ from domain.application import (
     ensure_allowed,
 )
 from domain.errors import Conflict
+from domain.review_guards import (
+    ensure_can_claim,
+    ensure_can_start,
+    ensure_can_submit,
+    ensure_claims_open,
+    newly_claimed,
+)
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
 from workflows.payloads.application import (
@@ -55,7 +62,6 @@ from workflows.payloads.review import (
 )
 from workflows.refusal import as_failure
 from workflows.resumption import resumption_input
-from workflows.review_rules import check_claim, check_review_start, check_review_submit, find
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
@@ -232,12 +238,12 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @unassign.validator
     def _validate_unassign(self, command: UnassignInput) -> None:
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
-        self._guard(lambda: find(self._case, command.assignment_id))
+        self._guard(lambda: self._case.assignment(command.assignment_id))
 
     @workflow.update
     async def start_review(self, command: StartReviewInput) -> ReviewStarted:
         """Start the assignment's review, or restart it (it keeps its id)."""
-        assignment = find(self._case, command.assignment_id)
+        assignment = self._case.assignment(command.assignment_id)
         review_id = assignment.review_id or str(workflow.uuid4())
         started = await self._record(
             {f"assignment:{command.assignment_id}"},
@@ -256,7 +262,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @start_review.validator
     def _validate_start_review(self, command: StartReviewInput) -> None:
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
-        self._guard(lambda: check_review_start(self._case, command))
+        self._guard(lambda: ensure_can_start(self._case.seat(command.assignment_id), command.actor))
 
     @workflow.update
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
@@ -279,7 +285,9 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @submit_review.validator
     def _validate_submit_review(self, command: SubmitReviewInput) -> None:
         self._refuse_if_busy(CASE, f"review:{command.review_id}", *self._in_flight)
-        self._guard(lambda: check_review_submit(self._case, command))
+        self._guard(
+            lambda: ensure_can_submit(self._case.review_seat(command.review_id), command.actor)
+        )
 
     @workflow.update
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
@@ -357,10 +365,22 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         shape = self._shape
         if shape is None:
             raise as_failure(Conflict("the application has not been submitted"))
-        return self._guard(lambda: check_claim(self._case, shape, command, self._reserved))
+        return self._guard(lambda: self._check_claim(shape, command))
+
+    def _check_claim(self, shape: CaseShape, command: AssignInput) -> list[str]:
+        """The sections this claim adds, judged against the snapshot and claims under way."""
+        ensure_claims_open(self._case.status)
+        assignment = self._case.assignment(command.assignment_id)
+        seat = self._case.seat(command.assignment_id)
+        ensure_can_claim(seat, command.actor, by_assigner=command.by_assigner)
+        level_key = f"{assignment.stage}:{assignment.level}"
+        held = self._case.held_by_others(assignment) | self._reserved.get(level_key, set())
+        held -= set(assignment.assigned_sections)
+        wanted = shape.sections_to_claim(assignment, command.sections, held)
+        return newly_claimed(wanted, assignment.assigned_sections)
 
     def _level_key(self, assignment_id: str) -> str:
-        assignment = find(self._case, assignment_id)
+        assignment = self._case.assignment(assignment_id)
         return f"{assignment.stage}:{assignment.level}"
 
     def _refuse_unless_allowed(self, action: ApplicationAction) -> None:

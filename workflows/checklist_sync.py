@@ -141,10 +141,6 @@ class ChecklistSyncWorkflow:
         """Counts so far: found, synced, unchanged, skipped, failed."""
         return self._progress
 
-    def _handover(self) -> StartChecklistSyncInput:
-        """The next run's input: same scope, counts and page carried over."""
-        return self._start.model_copy(update={"progress": self._progress})
-
     def _should_continue_as_new(self, pages_this_run: int) -> bool:
         if pages_this_run == 0:
             return False  # always make progress before handing over

@@ -1,6 +1,6 @@
 """InductionRegistrationWorkflow: one teacher's induction facts, reported by two parties."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from temporalio import workflow
@@ -12,6 +12,7 @@ from domain.induction import (
     case_statuses,
     check_claim,
     check_release,
+    reminder_due_at,
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
@@ -249,7 +250,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         """Wait for a claim until the reminder is due; remind the school once per wait."""
         since = self._awaiting_claim_since()
         assert since is not None
-        deadline = since + timedelta(days=self._reminder_days)
+        deadline = reminder_due_at(since, self._reminder_days)
         if deadline > workflow.now():
             try:
                 await workflow.wait_condition(

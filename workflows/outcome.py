@@ -8,8 +8,14 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import Conflict, Invalid, field_error
-from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ensure_allowed
+from domain.errors import Conflict
+from domain.outcome import (
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMethod,
+    ensure_allowed,
+    ensure_future_release,
+)
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
 from workflows.payloads.outcome import (
@@ -246,13 +252,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     def _validate_schedule(self, command: ScheduleReleaseInput) -> None:
         self._refuse_if_busy(OUTCOME)
         self._guard(lambda: ensure_allowed("schedule_release", self._state.status))
-        if command.release_at <= workflow.now():
-            raise as_failure(
-                Invalid(
-                    "release_at is in the past; schedule a future instant or release now",
-                    errors=[field_error("release_at", "must be in the future")],
-                )
-            )
+        self._guard(lambda: ensure_future_release(command.release_at, workflow.now()))
 
     @workflow.signal
     def released(self, notice: OutcomeReleasedNotice) -> None:

@@ -24,8 +24,8 @@ def list_actions(
 ) -> Page[ActionPublic]:
     """Open to-dos for any role the caller holds (an organisation's only for its members)."""
     query = select(Action).where(
-        col(Action.status) == ActionStatus.OPEN.value,
-        col(Action.role).in_([role.value for role in caller.roles]),
+        col(Action.status) == ActionStatus.OPEN,
+        col(Action.role).in_(sorted(caller.roles)),
         or_(col(Action.org).is_(None), col(Action.org) == caller.org),
     )
     if cursor:

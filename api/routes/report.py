@@ -112,7 +112,7 @@ FiltersDep = Annotated[OutcomeFilters, Depends(outcome_filters)]
 def _reader(name: ReportName) -> Any:
     def dependency(caller: CallerDep) -> Principal:
         if not may_read(caller, name):
-            raise Forbidden(f"your roles do not allow you to read the {name.value} report")
+            raise Forbidden(f"your roles do not allow you to read the {name} report")
         return caller
 
     return Depends(dependency)
@@ -131,7 +131,7 @@ def _answer(
         stamp = "-".join(
             value.date().isoformat() for value in (window.from_at, window.to_at) if value
         )
-        filename = f"{name.value}{'-' + stamp if stamp else ''}.csv"
+        filename = f"{name}{'-' + stamp if stamp else ''}.csv"
         return StreamingResponse(
             stream_csv(engine, statement, shape),
             media_type="text/csv; charset=utf-8",

@@ -44,7 +44,7 @@ from models.assessment import (
     AssessmentSectionPublic,
 )
 from models.event import AuditEntry, write_audit
-from models.review import Review, ReviewResponse
+from models.review_queries import loq_questions
 from models.template import definition_of, get_version
 
 
@@ -83,7 +83,7 @@ def save_response(
     """Write an answer: edit the unsubmitted copy, or add a new version after submission."""
     with session.begin():
         application = _owned(session, caller, application_id, lock=True)
-        ensure_allowed(ApplicationAction.EDIT, ApplicationStatus(application.status))
+        ensure_allowed(ApplicationAction.EDIT, application.status)
         template = get_version(session, application.template_code, application.template_version)
         assert template is not None
         check_answer(definition_of(template), element_code, value)
@@ -153,7 +153,7 @@ def prepare_submission(
     """
     with Session(engine) as session:
         application = _owned(session, caller, application_id)
-        ensure_allowed(ApplicationAction.SUBMIT, ApplicationStatus(application.status))
+        ensure_allowed(ApplicationAction.SUBMIT, application.status)
         template = get_version(session, application.template_code, application.template_version)
         assert template is not None
         latest = latest_responses(session, application.id)
@@ -173,7 +173,7 @@ def withdraw_draft(
     """Withdraw a draft directly; a submitted application is returned for its workflow."""
     with Session(engine) as session, session.begin():
         application = _owned(session, caller, application_id, lock=True)
-        status = ApplicationStatus(application.status)
+        status = application.status
         ensure_allowed(ApplicationAction.WITHDRAW, status)
         if status == ApplicationStatus.DRAFT:
             mark_withdrawn(session, application, actor=caller.sub, at=at, reason=None)
@@ -200,18 +200,9 @@ def get(session: Session, caller: Principal, application_id: str) -> Application
 
 def _questions(session: Session, application: Application) -> list[QuestionPublic]:
     """The current LOQ round's declines made visible to the applicant (nothing else)."""
-    if application.status != ApplicationStatus.CHANGES_REQUIRED.value:
+    if application.status != ApplicationStatus.CHANGES_REQUIRED:
         return []
-    rows = session.exec(
-        select(ReviewResponse)
-        .join(Review, col(Review.id) == col(ReviewResponse.review_id))
-        .where(
-            Review.application_id == application.id,
-            col(ReviewResponse.is_visible_to_applicant).is_(True),
-            ReviewResponse.loq_round == application.loq_round,
-        )
-        .order_by(col(ReviewResponse.element_code))
-    ).all()
+    rows = loq_questions(session, application.id, application.loq_round)
     return [
         QuestionPublic(
             element_code=r.element_code,
@@ -291,7 +282,7 @@ def get_all(
     """Applications newest first, filtered by status and stage."""
     query = select(Application)
     if status is not None:
-        query = query.where(Application.status == status.value)
+        query = query.where(Application.status == status)
     if stage is not None:
         query = query.where(Application.stage == stage)
     if cursor:

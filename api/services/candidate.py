@@ -10,7 +10,7 @@ from api.idempotency import rerun_on_retry
 from api.services.candidate_status import change_status
 from domain.access import Principal
 from domain.errors import Invalid, NotFound, field_error
-from domain.outcome import CandidateStatus, is_active, may_see
+from domain.outcome import is_active, may_see
 from models.candidate import (
     Candidate,
     CandidateCreate,
@@ -26,6 +26,7 @@ from models.candidate import (
     ProviderCreate,
     ProviderPublic,
     ProviderUpdate,
+    lock_candidate,
 )
 from models.event import write_audit
 
@@ -97,7 +98,7 @@ def create_candidate(session: Session, body: CandidateCreate, *, at: datetime) -
             created_at=at,
             updated_at=at,
             **body.model_dump(exclude={"status"}),
-            status=body.status.value,
+            status=body.status,
         )
         session.add(candidate)
     return candidate_public(candidate)
@@ -109,11 +110,7 @@ def update_candidate(
     """Change status (pausing or resuming release to-dos) or the gateway approval date;
     the candidate before and after, read under the row lock."""
     with session.begin():
-        candidate = session.exec(
-            select(Candidate).where(Candidate.id == candidate_id).with_for_update()
-        ).one_or_none()
-        if candidate is None:
-            raise NotFound(f"candidate {candidate_id} does not exist")
+        candidate = lock_candidate(session, candidate_id)
         before = candidate_public(candidate)
         if body.gateway_approved_at is not None:
             candidate.gateway_approved_at = body.gateway_approved_at
@@ -139,7 +136,7 @@ def get_candidate(session: Session, caller: Principal, candidate_id: str) -> Can
 
 def candidate_public(candidate: Candidate) -> CandidatePublic:
     """The candidate as readers see it."""
-    status = CandidateStatus(candidate.status)
+    status = candidate.status
     return CandidatePublic.model_validate(
         {**candidate.model_dump(), "status": status, "active": is_active(status)}
     )

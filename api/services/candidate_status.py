@@ -23,7 +23,7 @@ from domain.candidate import WorkChange, work_change
 from domain.outcome import CandidateStatus, is_active
 from models.action import ActionStatus
 from models.candidate import Candidate
-from models.event import publish, write_audit
+from models.event import record_change
 from models.outcome_release import set_release_actions
 
 TODO_STATUS = {WorkChange.PAUSE: ActionStatus.PAUSED, WorkChange.RESUME: ActionStatus.OPEN}
@@ -44,34 +44,27 @@ def change_status(
 ) -> StatusChange | None:
     """Set the (locked) candidate's status, with its audit row, its event and its release
     to-dos paused or reopened; None when it already had that status."""
-    before = CandidateStatus(candidate.status)
+    before = candidate.status
     if after == before:
         return None
-    candidate.status = after.value
+    candidate.status = after
     candidate.updated_at = at
     session.add(candidate)
     work = work_change(before, after)
     if work is not None:
         set_release_actions(session, candidate.id, TODO_STATUS[work], at)
     detail = {"from": before.value, "to": after.value, "active": is_active(after)}
-    key = f"candidate:{candidate.id}:status:{at.isoformat()}:{after.value}"
-    write_audit(
+    key = f"candidate:{candidate.id}:status:{at.isoformat()}:{after}"
+    record_change(
         session,
         subject_kind="candidate",
         subject_id=candidate.id,
+        action="status_changed",
         at=at,
         actor=actor,
-        action="status_changed",
         key=key,
         detail=detail,
-    )
-    publish(
-        session,
-        type="candidate.status_changed",
-        subject=candidate.id,
-        at=at,
-        key=key,
-        data={"candidate_id": candidate.id, **detail},
+        data={"candidate_id": candidate.id},
     )
     return StatusChange(candidate.id, before, after, work)
 

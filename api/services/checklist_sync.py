@@ -41,6 +41,7 @@ from models.checklist_sync import (
     ChecklistSyncPublic,
 )
 from models.template import Template
+from models.views import view_of
 from workflows.checklist_sync import CASE_KIND, WORKFLOW_ID_PREFIX, ChecklistSyncWorkflow
 from workflows.payloads.checklist_sync import ChecklistSyncProgress, StartChecklistSyncInput
 
@@ -128,20 +129,9 @@ def get(session: Session, sync_id: str, *, limit: int, offset: int) -> Checklist
     changes_total, changes, failures = syncs.changes_of(
         session, sync_id, limit=limit, offset=offset
     )
-    return ChecklistSyncPublic(
-        id=sync.id,
-        status=SyncStatus(sync.status),
-        dry_run=sync.dry_run,
-        template_code=sync.template_code,
-        total=sync.total,
-        found=sync.found,
-        synced=sync.synced,
-        unchanged=sync.unchanged,
-        skipped=sync.skipped,
-        failed=sync.failed,
-        error=sync.error,
-        started_at=sync.started_at,
-        finished_at=sync.finished_at,
+    return view_of(
+        ChecklistSyncPublic,
+        sync,
         changes_total=changes_total,
         changes=[
             ChecklistSyncChangePublic.model_validate(c, from_attributes=True) for c in changes
@@ -199,7 +189,7 @@ def search_attributes(start_input: StartChecklistSyncInput) -> TypedSearchAttrib
         SearchAttributePair(keys.CASE_KIND, CASE_KIND),
         SearchAttributePair(
             keys.CASE_STATUS,
-            [SyncStatus.RUNNING.value, *(["DRY_RUN"] if start_input.dry_run else [])],
+            [SyncStatus.RUNNING, *(["DRY_RUN"] if start_input.dry_run else [])],
         ),
     ]
     if start_input.template_code is not None:

@@ -25,6 +25,7 @@ from models.induction import (
     report_public,
     reports_of,
 )
+from models.views import view_of
 from workflows.induction import InductionRegistrationWorkflow
 from workflows.payloads.induction import (
     DEFAULT_AB_CLAIM_REMINDER_DAYS,
@@ -102,13 +103,7 @@ def ensure_acts_for(caller: Principal, org: str, field: str) -> None:
 def receipt(recorded: InductionRecorded) -> ReportReceipt:
     """The answer to a report, claim or release."""
     snapshot = recorded.snapshot
-    return ReportReceipt(
-        trn=snapshot.trn,
-        report_id=recorded.report_id,
-        effective=snapshot.effective,
-        claimed_by=snapshot.claimed_by,
-        open_discrepancies=snapshot.open_discrepancies,
-    )
+    return view_of(ReportReceipt, snapshot, report_id=recorded.report_id)
 
 
 def get(session: Session, caller: Principal, trn: str) -> InductionPublic:
@@ -118,8 +113,8 @@ def get(session: Session, caller: Principal, trn: str) -> InductionPublic:
     holder = claim_holder(reports)
     view = induction_view(
         caller,
-        schools={r.reporter for r in rows if r.kind == ReportKind.SCHOOL_REPORT.value},
-        claimants={r.reporter for r in rows if r.kind == ReportKind.AB_CLAIM.value},
+        schools={r.reporter for r in rows if r.kind == ReportKind.SCHOOL_REPORT},
+        claimants={r.reporter for r in rows if r.kind == ReportKind.AB_CLAIM},
         claimed=holder is not None,
     )
     if not rows or view is None:

@@ -4,28 +4,27 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, tuple_
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.pagination import Page, decode_cursor, encode_cursor
+from api.pagination import Page, encode_cursor, newest_first
 from api.services.candidate_status import StatusChange, change_status
 from domain.access import Principal
 from domain.errors import Conflict, Invalid, NotFound, field_error
 from domain.outcome import (
+    EXTERNAL_PENDING,
     Audience,
     CandidateStatus,
-    Grade,
     OutcomeKind,
     OutcomeStatus,
-    ReleaseMethod,
     audience,
     can_rebook,
     external_scopes,
     grade_visible,
     may_see,
 )
-from models.candidate import Candidate, Element
+from models.candidate import Candidate, Element, lock_candidate
 from models.event import write_audit
 from models.outcome import (
     Outcome,
@@ -35,54 +34,28 @@ from models.outcome import (
     OutcomeView,
     Rebooking,
     RebookingPublic,
+    lock_outcome,
 )
+from models.views import view_of
 
 
 def present(outcome: Outcome, who: Principal) -> OutcomeView:
     """The outcome as `who` may see it: external users get no grade or dates until release."""
-    status = OutcomeStatus(outcome.status)
     if audience(who) == Audience.INTERNAL:
         return internal_view(outcome)
-    if not grade_visible(who, status):
-        return OutcomeExternalPending(
-            id=outcome.id,
-            kind=OutcomeKind(outcome.kind),
-            status="PENDING_QA",
-            candidate_id=outcome.candidate_id,
-            element_id=outcome.element_id,
-        )
-    assert outcome.released_at is not None
-    assert outcome.release_method is not None
-    return OutcomeExternalReleased(
-        id=outcome.id,
-        kind=OutcomeKind(outcome.kind),
-        status="RELEASED",
-        grade=Grade(outcome.grade),
-        candidate_id=outcome.candidate_id,
-        element_id=outcome.element_id,
-        release_method=ReleaseMethod(outcome.release_method),
-        released_at=outcome.released_at,
-    )
+    if not grade_visible(who, outcome.status):
+        return view_of(OutcomeExternalPending, outcome, status=EXTERNAL_PENDING)
+    return view_of(OutcomeExternalReleased, outcome)
 
 
 def internal_view(outcome: Outcome) -> OutcomeInternal:
     """Staff (and awarding organisation) view: the grade from submission, flagged while held."""
-    status = OutcomeStatus(outcome.status)
-    return OutcomeInternal(
-        id=outcome.id,
-        kind=OutcomeKind(outcome.kind),
-        status=status,
-        grade=Grade(outcome.grade),
-        candidate_id=outcome.candidate_id,
-        element_id=outcome.element_id,
-        sampled_for_qa=outcome.sampled_for_qa,
+    status = outcome.status
+    return view_of(
+        OutcomeInternal,
+        outcome,
         pending_qa=status in (OutcomeStatus.IN_QA, OutcomeStatus.AMENDMENT_REQUIRED),
         pending_release=status == OutcomeStatus.PENDING_RELEASE,
-        release_method=ReleaseMethod(outcome.release_method) if outcome.release_method else None,
-        released_at=outcome.released_at,
-        scheduled_release_at=outcome.scheduled_release_at,
-        completed_at=outcome.completed_at,
-        submitted_at=outcome.submitted_at,
     )
 
 
@@ -111,7 +84,7 @@ def load(
     row = session.exec(
         select(Outcome, Candidate)
         .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
-        .where(Outcome.id == outcome_id, Outcome.kind == kind.value)
+        .where(Outcome.id == outcome_id, Outcome.kind == kind)
     ).one_or_none()
     if row is None or not may_see(
         who,
@@ -119,7 +92,7 @@ def load(
         provider_id=row[1].provider_id,
         employer_id=row[1].employer_id,
     ):
-        raise NotFound(f"{kind.value} {outcome_id} does not exist")
+        raise NotFound(f"{kind} {outcome_id} does not exist")
     return row[0], row[1]
 
 
@@ -136,18 +109,12 @@ def get_all(
     query = (
         select(Outcome)
         .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
-        .where(Outcome.kind == kind.value, visible_to(who))
+        .where(Outcome.kind == kind, visible_to(who))
     )
     if candidate_id:
         query = query.where(Outcome.candidate_id == candidate_id)
-    if cursor:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(col(Outcome.submitted_at), col(Outcome.id)) < tuple_(after_at, after_id)
-        )
-    rows = session.exec(
-        query.order_by(col(Outcome.submitted_at).desc(), col(Outcome.id).desc()).limit(limit + 1)
-    ).all()
+    at, id = col(Outcome.submitted_at), col(Outcome.id)
+    rows = session.exec(newest_first(query, at, id, cursor=cursor, limit=limit)).all()
     items = [present(row, who) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return Page[OutcomeView](
@@ -182,14 +149,8 @@ def rebook(
     """Book a resit or retake: only on a failed result that has been released. A retake
     puts the candidate into retake review (the change returned, for the caller to follow)."""
     with session.begin():
-        outcome = session.exec(
-            select(Outcome)
-            .where(Outcome.id == result_id, Outcome.kind == OutcomeKind.RESULT.value)
-            .with_for_update()
-        ).one_or_none()
-        if outcome is None:
-            raise NotFound(f"result {result_id} does not exist")
-        can_rebook(grade=Grade(outcome.grade), status=OutcomeStatus(outcome.status))
+        outcome = lock_outcome(session, OutcomeKind.RESULT, result_id)
+        can_rebook(grade=outcome.grade, status=outcome.status)
         booking = Rebooking(
             id=str(uuid.uuid4()),
             kind=kind,
@@ -223,7 +184,5 @@ def rebook(
 def _enter_retake_review(
     session: Session, candidate_id: str, *, actor: str, at: datetime
 ) -> StatusChange | None:
-    candidate = session.exec(
-        select(Candidate).where(Candidate.id == candidate_id).with_for_update()
-    ).one()
+    candidate = lock_candidate(session, candidate_id)
     return change_status(session, candidate, CandidateStatus.RETAKE_REVIEW, actor=actor, at=at)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, tuple_
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -16,13 +16,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import commands
 from api.errors import refusal_from_update
 from api.idempotency import rerun_on_retry
-from api.pagination import Page, decode_cursor, encode_cursor
+from api.pagination import Page, encode_cursor, newest_first
 from api.services.outcome import internal_view, load
 from domain.access import Principal
 from domain.errors import Conflict, NotFound, Refusal
 from domain.outcome import (
     ACTIVE_CANDIDATE_STATUSES,
     MAX_DIRECT_RELEASE,
+    BatchStatus,
     OutcomeKind,
     OutcomeStatus,
     ReleaseMode,
@@ -39,6 +40,7 @@ from models.outcome import (
     ReleaseBatchItem,
     ReleaseItemResult,
 )
+from models.release_batch import item_counts
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
 from workflows.outcome_start import batch_workflow_id, workflow_id
@@ -79,12 +81,12 @@ def pending(
         .join(Candidate, col(Candidate.id) == col(Outcome.candidate_id))
         .outerjoin(Element, col(Element.id) == col(Outcome.element_id))
         .where(
-            Outcome.status == OutcomeStatus.PENDING_RELEASE.value,
-            col(Candidate.status).in_([s.value for s in ACTIVE_CANDIDATE_STATUSES]),
+            Outcome.status == OutcomeStatus.PENDING_RELEASE,
+            col(Candidate.status).in_(sorted(ACTIVE_CANDIDATE_STATUSES)),
         )
     )
     equal = {
-        Outcome.kind: filters.kind.value if filters.kind else None,
+        Outcome.kind: filters.kind,
         Candidate.provider_id: filters.provider_id,
         Candidate.employer_id: filters.employer_id,
         Candidate.id: filters.candidate_id,
@@ -105,14 +107,8 @@ def pending(
         query = query.where(col(Outcome.completed_at) >= filters.from_at)
     if filters.to_at:
         query = query.where(col(Outcome.completed_at) < filters.to_at)
-    if cursor:
-        after_at, after_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(col(Outcome.completed_at), col(Outcome.id)) < tuple_(after_at, after_id)
-        )
-    rows = session.exec(
-        query.order_by(col(Outcome.completed_at).desc(), col(Outcome.id).desc()).limit(limit + 1)
-    ).all()
+    at, id = col(Outcome.completed_at), col(Outcome.id)
+    rows = session.exec(newest_first(query, at, id, cursor=cursor, limit=limit)).all()
     items = [_pending_row(outcome, candidate, component) for outcome, candidate, component in rows]
     last = rows[limit - 1][0] if len(rows) > limit else None
     next_cursor = encode_cursor(last.completed_at, last.id) if last and last.completed_at else None
@@ -141,7 +137,7 @@ def _handle(temporal: Client, ref: OutcomeRef) -> WorkflowHandle[Any, Any]:
 
 def _part(ref: OutcomeRef) -> str:
     """Which update of a keyed request is this outcome's (one request may release 100)."""
-    return f"{ref.kind.value}-{ref.id}"
+    return f"{ref.kind}-{ref.id}"
 
 
 async def sent_before(engine: Engine, temporal: Client, refs: list[OutcomeRef]) -> bool:
@@ -250,9 +246,9 @@ async def release_each(
 def _releasable(engine: Engine, who: Principal, ref: OutcomeRef) -> Outcome:
     with Session(engine) as session:
         outcome, _ = load(session, who, ref.kind, ref.id)
-    if outcome.status == OutcomeStatus.RELEASED.value:
+    if outcome.status == OutcomeStatus.RELEASED:
         raise Conflict(
-            f"the {ref.kind.value} was already released ({outcome.release_method})", allowed=[]
+            f"the {ref.kind} was already released ({outcome.release_method})", allowed=[]
         )
     return outcome
 
@@ -291,7 +287,7 @@ async def start_batch(
             ),
             id=batch_workflow_id(batch_id),
             task_queue=task_queue,
-            static_summary=f"Release {len(refs)} outcomes {mode.value}",
+            static_summary=f"Release {len(refs)} outcomes {mode}",
         )
     return batch_id
 
@@ -312,9 +308,9 @@ def _record_batch(
         session.add(
             ReleaseBatch(
                 id=batch_id,
-                mode=mode.value,
+                mode=mode,
                 release_at=release_at,
-                status="QUEUED",
+                status=BatchStatus.QUEUED,
                 total=len(refs),
                 requested_by=who.sub,
                 created_at=at,
@@ -323,7 +319,7 @@ def _record_batch(
         )
         session.flush()
         rows = [
-            {"batch_id": batch_id, "position": n, "kind": ref.kind.value, "outcome_id": ref.id}
+            {"batch_id": batch_id, "position": n, "kind": ref.kind, "outcome_id": ref.id}
             for n, ref in enumerate(refs)
         ]
         session.execute(insert(ReleaseBatchItem).values(rows))
@@ -334,27 +330,14 @@ def batch_progress(session: Session, batch_id: str) -> BatchProgress:
     batch = session.get(ReleaseBatch, batch_id)
     if batch is None:
         raise NotFound(f"release batch {batch_id} does not exist")
-    rows = session.exec(
-        select(ReleaseBatchItem.state, ReleaseBatchItem.reason, func.count())
-        .where(ReleaseBatchItem.batch_id == batch_id)
-        .group_by(col(ReleaseBatchItem.state), col(ReleaseBatchItem.reason))
-    ).all()
-    states: dict[str, int] = {}
-    reasons: dict[str, int] = {}
-    for state, reason, count in rows:
-        states[state] = states.get(state, 0) + int(count)
-        if state == "SKIPPED":
-            reasons[reason or "unknown"] = int(count)
+    counts = item_counts(session, batch_id)
     return BatchProgress(
         id=batch.id,
-        mode=ReleaseMode(batch.mode),
+        mode=batch.mode,
         status=batch.status,
         release_at=batch.release_at,
         total=batch.total,
-        pending=states.get("PENDING", 0),
-        scheduled=states.get("SCHEDULED", 0),
-        released=states.get("RELEASED", 0),
-        skipped=states.get("SKIPPED", 0),
-        skipped_reasons=reasons,
+        skipped_reasons=counts.skipped_reasons,
+        **counts.by_state(),
         completed_at=batch.completed_at,
     )

@@ -7,11 +7,9 @@ one (to confirm them). See decision 0075 for what is done to each kind of findin
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -28,14 +26,13 @@ from api.services.reconcile_cases import (
     Standing,
     SyncCases,
 )
+from api.services.reconcile_io import describe, gather_bounded, read, running_on, write
 from api.services.reconcile_outcomes import BatchCases, OutcomeCases, SlaCases
 from api.services.sla import catch_up_slas
 from domain.errors import Refusal
 from models.event import AuditEntry, write_audit
 from models.sla import slas_out_of_step
 from workflows.payloads.resumption import RECONCILE, Resumption, resumption_key
-
-T = TypeVar("T")
 
 # Every kind of case with a workflow, in the order the report lists them.
 SLAS = SlaCases()
@@ -48,8 +45,6 @@ KINDS: tuple[CaseKind, ...] = (
     SyncCases(),
 )
 
-# Describes and repairs in flight at once (the dev server saturates early).
-CONCURRENCY = 16
 NOT_FOUND = "NOT_FOUND"  # no history: deleted, or never started
 # How long a repair waits for a restarted run to load its case (then it reports and moves on).
 RESUME_POLL_S = 0.1
@@ -141,7 +136,7 @@ async def _out_of_step(engine: Engine) -> list[Finding]:
             None,
             row,
         )
-        for row in await _read(engine, rows)
+        for row in await read(engine, rows)
     ]
 
 
@@ -152,8 +147,8 @@ async def _scan_kind(
     task_queue: str,
     settled_before: datetime | None,
 ) -> list[Finding]:
-    running = await _running(client, kind.workflow_type, task_queue)  # before the rows
-    open_rows = await _read(engine, kind.open_rows)
+    running = await running_on(client, kind.workflow_type, task_queue)  # before the rows
+    open_rows = await read(engine, kind.open_rows)
     open_ids = {row.workflow_id for row in open_rows}
     missing = [
         row
@@ -169,12 +164,12 @@ async def _scan_kind(
         finding
         for row, described in zip(
             missing,
-            await _gather(_describe(client, row.workflow_id) for row in missing),
+            await gather_bounded(describe(client, row.workflow_id) for row in missing),
             strict=True,
         )
         if (finding := _not_running(kind, row, described)) is not None
     ]
-    rows = {row.workflow_id: row for row in await _read(engine, lambda s: kind.rows_of(s, strays))}
+    rows = {row.workflow_id: row for row in await read(engine, lambda s: kind.rows_of(s, strays))}
     for wid in strays:
         if (stray := _still_running(kind, wid, running[wid].run_id, rows.get(wid))) is not None:
             found.append(stray)
@@ -186,9 +181,9 @@ async def check(engine: Engine, client: Client, workflow_id: str) -> Finding | N
     kind = next((kind for kind in KINDS if kind.owns(workflow_id)), None)
     if kind is None:
         raise ValueError(f"no case kind has workflow ids like {workflow_id!r}")
-    rows = await _read(engine, lambda s: kind.rows_of(s, [workflow_id]))
+    rows = await read(engine, lambda s: kind.rows_of(s, [workflow_id]))
     row = rows[0] if rows else None
-    described = await _describe(client, workflow_id)
+    described = await describe(client, workflow_id)
     if row is not None and row.standing == Standing.OPEN:
         return _not_running(kind, row, described)
     if described is not None and described.status == WorkflowExecutionStatus.RUNNING:
@@ -241,7 +236,9 @@ async def repair(
     engine: Engine, client: Client, findings: list[Finding], *, task_queue: str
 ) -> list[Finding]:
     """Restart missing workflows from their rows (same id); end those of closed cases."""
-    return await _gather(_repair(engine, client, finding, task_queue) for finding in findings)
+    return await gather_bounded(
+        _repair(engine, client, finding, task_queue) for finding in findings
+    )
 
 
 async def _repair(engine: Engine, client: Client, finding: Finding, task_queue: str) -> Finding:
@@ -262,14 +259,14 @@ async def _repair(engine: Engine, client: Client, finding: Finding, task_queue: 
 
 async def _restart(engine: Engine, client: Client, finding: Finding, task_queue: str) -> str:
     """Start the workflow again (same id) from the row, unless something changed meanwhile."""
-    described = await _describe(client, finding.workflow_id)
+    described = await describe(client, finding.workflow_id)
     if described is not None and described.status == WorkflowExecutionStatus.RUNNING:
         return "nothing: running again meanwhile"
-    rows = await _read(engine, lambda s: finding.kind.rows_of(s, [finding.workflow_id]))
+    rows = await read(engine, lambda s: finding.kind.rows_of(s, [finding.workflow_id]))
     if not rows or rows[0].standing != Standing.OPEN:
         return "nothing: the case is no longer open"
     resumed = Resumption(found=finding.workflow_state, actor=RECONCILE)
-    spec = await _read(engine, lambda s: finding.kind.start_spec(s, rows[0], resumed))
+    spec = await read(engine, lambda s: finding.kind.start_spec(s, rows[0], resumed))
     try:
         handle = await client.start_workflow(
             spec.workflow_type,
@@ -297,7 +294,7 @@ async def _resumed(engine: Engine, workflow_id: str, run_id: str | None) -> bool
         AuditEntry.dedupe_key == resumption_key(workflow_id, run_id)
     )
     for _ in range(RESUME_POLLS):
-        if await _read(engine, lambda s: s.exec(query).first()) is not None:
+        if await read(engine, lambda s: s.exec(query).first()) is not None:
             return True
         await asyncio.sleep(RESUME_POLL_S)
     return False
@@ -308,8 +305,8 @@ async def _end(engine: Engine, client: Client, finding: Finding) -> str:
     row, run_id = finding.row, finding.run_id
     assert row is not None
     assert run_id is not None
-    end = await _read(engine, lambda s: finding.kind.end_spec(s, row))
-    await _write(engine, lambda s: _audit_end(s, finding, end.action))
+    end = await read(engine, lambda s: finding.kind.end_spec(s, row))
+    await write(engine, lambda s: _audit_end(s, finding, end.action))
     handle = client.get_workflow_handle(finding.workflow_id, run_id=run_id)
     try:
         if end.signal is not None:
@@ -356,58 +353,5 @@ def summary(findings: list[Finding], *, repaired: bool) -> str:
     return f"{len(findings)} finding(s): {fixed} repaired, {len(findings) - fixed} left"
 
 
-async def _running(
-    client: Client, workflow_type: str, task_queue: str
-) -> dict[str, WorkflowExecution]:
-    query = (
-        f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running' "
-        f"AND TaskQueue = '{task_queue}'"
-    )
-    return {
-        execution.id: execution async for execution in client.list_workflows(query, page_size=1000)
-    }
-
-
-async def _describe(client: Client, workflow_id: str) -> WorkflowExecution | None:
-    """The latest run of `workflow_id`, or None when there is no history."""
-    try:
-        return await client.get_workflow_handle(workflow_id).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
-
-
 def _settled(at: datetime | None, settled_before: datetime | None) -> bool:
     return settled_before is None or at is None or at <= settled_before
-
-
-async def _read(engine: Engine, read: Callable[[Session], T]) -> T:
-    """A read in the thread pool (the caller's event loop may run a worker too)."""
-
-    def run() -> T:
-        with Session(engine) as session:
-            return read(session)
-
-    return await asyncio.to_thread(run)
-
-
-async def _write(engine: Engine, write: Callable[[Session], None]) -> None:
-    """One transaction in the thread pool."""
-
-    def run() -> None:
-        with Session(engine) as session, session.begin():
-            write(session)
-
-    await asyncio.to_thread(run)
-
-
-async def _gather(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Await `calls`, CONCURRENCY at a time, in order."""
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(call: Awaitable[T]) -> T:
-        async with gate:
-            return await call
-
-    return list(await asyncio.gather(*(one(call) for call in calls)))

@@ -128,7 +128,7 @@ class ApplicationCases(CaseKind):
     workflow_type = ApplicationReviewWorkflow.__name__
     prefix = "application-"
     label = "application"
-    OPEN = (ApplicationStatus.SUBMITTED.value, ApplicationStatus.CHANGES_REQUIRED.value)
+    OPEN = (ApplicationStatus.SUBMITTED, ApplicationStatus.CHANGES_REQUIRED)
 
     def open_rows(self, session: Session) -> list[CaseRow]:
         """Submitted applications not completed or withdrawn."""
@@ -235,7 +235,7 @@ class SyncCases(CaseKind):
 
     def open_rows(self, session: Session) -> list[CaseRow]:
         """Syncs that have not ended."""
-        return self._rows(session, col(ChecklistSync.status) == SyncStatus.RUNNING.value)
+        return self._rows(session, col(ChecklistSync.status) == SyncStatus.RUNNING)
 
     def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
         """The syncs of these workflows."""
@@ -251,7 +251,7 @@ class SyncCases(CaseKind):
                 self.label,
                 sync_id,
                 status,
-                Standing.OPEN if status == SyncStatus.RUNNING.value else Standing.CLOSED,
+                Standing.OPEN if status == SyncStatus.RUNNING else Standing.CLOSED,
                 since,
                 "checklist_sync",
                 sync_id,

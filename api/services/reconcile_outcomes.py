@@ -19,12 +19,9 @@ from api.services.reconcile_cases import (
 from api.services.sla import ELEMENT_SLA, EPA_SLA
 from core import temporal as keys
 from domain.outcome import (
-    CandidateStatus,
-    Grade,
+    BatchStatus,
     OutcomeKind,
     OutcomeStatus,
-    ReleaseMethod,
-    ReleaseMode,
 )
 from domain.outcome import is_active as candidate_active
 from domain.sla import SlaEventKind
@@ -52,7 +49,7 @@ class OutcomeCases(CaseKind):
 
     def owns(self, workflow_id: str) -> bool:
         """`result-{id}` or `certification-{id}`."""
-        return workflow_id.startswith(tuple(f"{kind.value}-" for kind in OutcomeKind))
+        return workflow_id.startswith(tuple(f"{kind}-" for kind in OutcomeKind))
 
     def business_id(self, workflow_id: str) -> tuple[str, str]:
         """`result-{id}` or `certification-{id}`."""
@@ -64,7 +61,7 @@ class OutcomeCases(CaseKind):
         return self._rows(
             session,
             col(Outcome.tracked).is_(True),
-            col(Outcome.status) != OutcomeStatus.RELEASED.value,
+            col(Outcome.status) != OutcomeStatus.RELEASED,
         )
 
     def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
@@ -84,7 +81,7 @@ class OutcomeCases(CaseKind):
                 kind,
                 outcome_id,
                 status,
-                Standing.CLOSED if status == OutcomeStatus.RELEASED.value else Standing.OPEN,
+                Standing.CLOSED if status == OutcomeStatus.RELEASED else Standing.OPEN,
                 since,
                 kind,
                 outcome_id,
@@ -97,11 +94,11 @@ class OutcomeCases(CaseKind):
         outcome = stored(session, Outcome, row.business_id)
         candidate = stored(session, Candidate, outcome.candidate_id)
         start = StartOutcomeReleaseInput(
-            kind=OutcomeKind(outcome.kind),
+            kind=outcome.kind,
             outcome_id=outcome.id,
             candidate_id=outcome.candidate_id,
             provider_id=candidate.provider_id,
-            grade=Grade(outcome.grade),
+            grade=outcome.grade,
             resumed=resumed,
         )
         return StartSpec(
@@ -119,7 +116,7 @@ class OutcomeCases(CaseKind):
         notice = OutcomeReleasedNotice(
             revision=outcome.revision,
             released_at=outcome.released_at,
-            release_method=ReleaseMethod(outcome.release_method),
+            release_method=outcome.release_method,
         )
         return EndSpec("released", notice)
 
@@ -193,7 +190,7 @@ def _missed_signal(session: Session, sla: SlaInstance) -> str | None:
         return None
     log = log_of(session, sla.id)
     paused = bool(log) and log[-1].kind == SlaEventKind.PAUSE
-    active = candidate_active(CandidateStatus(candidate.status))
+    active = candidate_active(candidate.status)
     if active == paused:
         return "resume" if active else "pause"
     return None
@@ -202,13 +199,13 @@ def _missed_signal(session: Session, sla: SlaInstance) -> str | None:
 def _stop_happened(session: Session, sla: SlaInstance) -> bool:
     """Whether the release that stops this SLA is recorded (the releases an outcome's
     workflow stops SLAs for: its own, its element's, and a certification's EPA time)."""
-    released = col(Outcome.status) == OutcomeStatus.RELEASED.value
-    if sla.definition in {f"{kind.value}_complete_to_release" for kind in OutcomeKind}:
+    released = col(Outcome.status) == OutcomeStatus.RELEASED
+    if sla.definition in {f"{kind}_complete_to_release" for kind in OutcomeKind}:
         where = [col(Outcome.id) == sla.subject]
     elif sla.definition == ELEMENT_SLA:
         where = [col(Outcome.element_id) == sla.subject]
     elif sla.definition == EPA_SLA:
-        kind = col(Outcome.kind) == OutcomeKind.CERTIFICATION.value
+        kind = col(Outcome.kind) == OutcomeKind.CERTIFICATION
         where = [col(Outcome.candidate_id) == sla.subject, kind]
     else:
         return False
@@ -224,7 +221,7 @@ class BatchCases(CaseKind):
 
     def open_rows(self, session: Session) -> list[CaseRow]:
         """Batches queued, scheduled or running."""
-        return self._rows(session, col(ReleaseBatch.status) != "COMPLETED")
+        return self._rows(session, col(ReleaseBatch.status) != BatchStatus.COMPLETED)
 
     def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
         """The batches of these workflows."""
@@ -240,7 +237,7 @@ class BatchCases(CaseKind):
                 self.label,
                 batch_id,
                 status,
-                Standing.CLOSED if status == "COMPLETED" else Standing.OPEN,
+                Standing.CLOSED if status == BatchStatus.COMPLETED else Standing.OPEN,
                 since,
                 "release_batch",
                 batch_id,
@@ -253,7 +250,7 @@ class BatchCases(CaseKind):
         batch = stored(session, ReleaseBatch, row.business_id)
         start = StartReleaseBatchInput(
             batch_id=batch.id,
-            mode=ReleaseMode(batch.mode),
+            mode=batch.mode,
             release_at=batch.release_at,
             actor=batch.requested_by,
             resumed=resumed,

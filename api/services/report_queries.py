@@ -39,9 +39,9 @@ from models.outcome import Outcome
 from models.report import OutcomeFilters, SlaFilters
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
 
-_VOID: ColumnElement[str] = literal_column(f"'{Grade.VOID.value}'")
+_VOID: ColumnElement[str] = literal_column(f"'{Grade.VOID}'")
 _RELEASED = col(Outcome.released_at).is_not(None)
-_PASSING = col(Outcome.grade).in_(sorted(grade.value for grade in PASSING_GRADES))
+_PASSING = col(Outcome.grade).in_(sorted(PASSING_GRADES))
 
 
 def _same_component(component: Any) -> ColumnElement[str]:
@@ -108,7 +108,7 @@ def pass_fail(who: Principal, filters: OutcomeFilters) -> Select[Any]:
         day,
         kind,
         func.count().filter(_PASSING).label("passed"),
-        func.count().filter(col(Outcome.grade) == Grade.FAIL.value).label("failed"),
+        func.count().filter(col(Outcome.grade) == Grade.FAIL).label("failed"),
         func.count().filter(col(Outcome.grade) == _VOID).label("void"),
     )
     return (
@@ -197,7 +197,7 @@ def result_tracking(who: Principal, filters: OutcomeFilters) -> Select[Any]:
     status = (
         col(Outcome.status)
         if internal
-        else case((_RELEASED, OutcomeStatus.RELEASED.value), else_="PENDING_QA")
+        else case((_RELEASED, OutcomeStatus.RELEASED), else_="PENDING_QA")
     )
     filters = dataclasses.replace(filters, kind=filters.kind or OutcomeKind.RESULT)
     by_release = filters.date_field == TrackingDate.RELEASED
@@ -238,13 +238,13 @@ def sla(filters: SlaFilters, *, now: datetime) -> Select[Any]:
     at = _epoch(col(SlaLogEntry.at))
     timing = (
         select(
-            func.min(at).filter(entry == SlaEventKind.START.value).label("start"),
-            func.max(at).filter(entry == SlaEventKind.STOP.value).label("stop"),
-            func.coalesce(func.sum(at).filter(entry == SlaEventKind.PAUSE.value), 0).label("p"),
-            func.coalesce(func.sum(at).filter(entry == SlaEventKind.RESUME.value), 0).label("r"),
+            func.min(at).filter(entry == SlaEventKind.START).label("start"),
+            func.max(at).filter(entry == SlaEventKind.STOP).label("stop"),
+            func.coalesce(func.sum(at).filter(entry == SlaEventKind.PAUSE), 0).label("p"),
+            func.coalesce(func.sum(at).filter(entry == SlaEventKind.RESUME), 0).label("r"),
             (
-                func.count().filter(entry == SlaEventKind.PAUSE.value)
-                > func.count().filter(entry == SlaEventKind.RESUME.value)
+                func.count().filter(entry == SlaEventKind.PAUSE)
+                > func.count().filter(entry == SlaEventKind.RESUME)
             ).label("open_pause"),
         )
         .where(col(SlaLogEntry.instance_id) == col(SlaInstance.id))

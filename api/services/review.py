@@ -19,17 +19,20 @@ from models.application import Application
 from models.review import (
     Assignment,
     AssignmentPublic,
-    HeldSection,
     Review,
     ReviewPublic,
     ReviewResponse,
     ReviewResponsePublic,
     ReviewResponseWrite,
 )
-from models.review_targets import (
+from models.review_queries import (
+    ASSIGNMENT_ORDER,
     element_sections,
+    held_by_others,
     live_responses,
+    open_assignments,
     reason_kinds,
+    review_of,
     situation_of,
 )
 from models.template import definition_of, get_version
@@ -60,16 +63,13 @@ def assignments(
     sections still available to each."""
     if session.get(Application, application_id) is None:
         raise NotFound(f"application {application_id} does not exist")
-    order = (col(Assignment.stage), col(Assignment.level), col(Assignment.reviewer_id))
-    query = (
-        select(Assignment, Review)
-        .join(Review, col(Review.assignment_id) == col(Assignment.id), isouter=True)
-        .where(Assignment.application_id == application_id, col(Assignment.closed_at).is_(None))
-    )
+    query = open_assignments(application_id)
     if cursor:
         after = _cursor_row(session, application_id, cursor)
-        query = query.where(tuple_(*order) > tuple_(after.stage, after.level, after.reviewer_id))
-    rows = session.exec(query.order_by(*order).limit(limit + 1)).all()
+        query = query.where(
+            tuple_(*ASSIGNMENT_ORDER) > tuple_(after.stage, after.level, after.reviewer_id)
+        )
+    rows = session.exec(query.limit(limit + 1)).all()
     items = [assignment_public(session, row, review) for row, review in rows[:limit]]
     last = rows[limit - 1][0] if len(rows) > limit else None
     next_cursor = encode_cursor(last.created_at, last.id) if last else None
@@ -97,24 +97,15 @@ def assignment_public(
         get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
     )
     reviewable = template.reviewed_sections(assignment.stage)
-    held = set(
-        session.exec(
-            select(HeldSection.section).where(
-                HeldSection.application_id == assignment.application_id,
-                HeldSection.stage == assignment.stage,
-                HeldSection.level == assignment.level,
-                HeldSection.assignment_id != assignment.id,
-            )
-        ).all()
-    )
+    held = held_by_others(session, assignment)
     allowed = reviewable if assignment.allowed_sections is None else assignment.allowed_sections
     if review is None:
-        review = session.exec(select(Review).where(Review.assignment_id == assignment.id)).first()
+        review = review_of(session, assignment.id)
     return AssignmentPublic(
         **assignment.model_dump(exclude={"created_at", "updated_at", "closed_at"}),
         available_sections=[s for s in allowed if s not in held and s in reviewable],
         review_id=review.id if review else None,
-        review_status=ReviewStatus(review.status) if review else None,
+        review_status=review.status if review else None,
     )
 
 
@@ -129,7 +120,7 @@ def review(session: Session, review_id: str) -> ReviewPublic:
         get_version(session, application.template_code, application.template_version)  # type: ignore[arg-type]
     )
     responses, situation = situation_of(session, application, row, assignment, template)
-    editable = row.status == ReviewStatus.DRAFT.value
+    editable = row.status == ReviewStatus.DRAFT
     waiting = waiting_sections(situation)
     return ReviewPublic(
         **row.model_dump(exclude={"updated_at"}),
@@ -160,7 +151,7 @@ def write_response(
             raise NotFound(f"review {review_id} does not exist")
         if row.reviewer_id != reviewer:
             raise Forbidden("only the review's reviewer writes its decisions")
-        if row.status != ReviewStatus.DRAFT.value:
+        if row.status != ReviewStatus.DRAFT:
             raise Conflict(
                 f"the review is {row.status}; only a DRAFT review can be edited", allowed=[]
             )
@@ -191,7 +182,7 @@ def write_response(
         )
         visibility = body.recommended_applicant_visibility
         wanted: dict[str, object] = {
-            "decision": body.decision.value,
+            "decision": body.decision,
             "comment": body.comment,
             "failure_reason": body.failure_reason,
             "recommended_applicant_visibility": True if visibility is None else visibility,

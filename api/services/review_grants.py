@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
-from domain.application import ApplicationStatus
+from domain.review_guards import OPEN_FOR_CLAIMS
 from models.application import Application
 from models.user import ReviewGrant
 from workflows.application import ApplicationReviewWorkflow
@@ -20,7 +20,6 @@ from workflows.payloads.review import RefreshAssignmentsInput
 
 log = logging.getLogger("casework.api")
 
-OPEN = (ApplicationStatus.SUBMITTED.value, ApplicationStatus.CHANGES_REQUIRED.value)
 # A case busy with another change refuses the refresh: try again, a little later each time
 # (about 8 s in all).
 BUSY_RETRIES = 12
@@ -35,7 +34,7 @@ def open_applications_under(session: Session, grants: Iterable[ReviewGrant]) -> 
         return []
     rows = session.exec(
         select(Application.id, Application.template_code, Application.stage, Application.level)
-        .where(col(Application.status).in_(OPEN))
+        .where(col(Application.status).in_(OPEN_FOR_CLAIMS))
         .where(col(Application.template_code).in_({k[0] for k in keys}))
     ).all()
     return [row[0] for row in rows if (row[1], row[2], row[3]) in keys]
@@ -93,4 +92,4 @@ def _is_open(engine: Engine, application_id: str) -> bool:
         status = session.exec(
             select(Application.status).where(Application.id == application_id)
         ).one_or_none()
-        return status in OPEN
+        return status in OPEN_FOR_CLAIMS

@@ -17,7 +17,14 @@ from activities.outcome_batch import OutcomeBatchActivities
 from activities.sla import SlaActivities
 from domain.application import ApplicationStatus
 from domain.checklist_sync import SyncStatus
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod
+from domain.outcome import (
+    BatchStatus,
+    Grade,
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMethod,
+    ReleaseMode,
+)
 from domain.sla import SlaEventKind, SlaStatus
 from models.application import Application
 from models.event import AuditEntry, OutboxEvent
@@ -189,8 +196,8 @@ def _batch_half_released(db: Engine) -> str:
         session.add(
             ReleaseBatch(
                 id=batch_id,
-                mode="now",
-                status="QUEUED",
+                mode=ReleaseMode.NOW,
+                status=BatchStatus.QUEUED,
                 total=2,
                 requested_by="releaser-1",
                 created_at=T0,
@@ -201,7 +208,10 @@ def _batch_half_released(db: Engine) -> str:
         for position, outcome_id in enumerate(ids):
             session.add(
                 ReleaseBatchItem(
-                    batch_id=batch_id, position=position, kind="result", outcome_id=outcome_id
+                    batch_id=batch_id,
+                    position=position,
+                    kind=OutcomeKind.RESULT,
+                    outcome_id=outcome_id,
                 )
             )
     ActivityEnvironment().run(
@@ -253,9 +263,9 @@ def test_a_scheduled_batch_cancelled_gives_each_schedule_up_once(db: Engine) -> 
         session.add(
             ReleaseBatch(
                 id=batch_id,
-                mode="scheduled",
+                mode=ReleaseMode.SCHEDULED,
                 release_at=release_at,
-                status="QUEUED",
+                status=BatchStatus.QUEUED,
                 total=2,
                 requested_by="releaser-1",
                 created_at=T0,
@@ -266,7 +276,10 @@ def test_a_scheduled_batch_cancelled_gives_each_schedule_up_once(db: Engine) -> 
         for position, outcome_id in enumerate(ids):
             session.add(
                 ReleaseBatchItem(
-                    batch_id=batch_id, position=position, kind="result", outcome_id=outcome_id
+                    batch_id=batch_id,
+                    position=position,
+                    kind=OutcomeKind.RESULT,
+                    outcome_id=outcome_id,
                 )
             )
     activities = OutcomeBatchActivities(db, None)  # type: ignore[arg-type]

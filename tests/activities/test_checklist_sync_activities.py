@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from temporalio.testing import ActivityEnvironment
 
 from activities.checklist_sync import ChecklistSyncActivities
-from domain.application import AssessmentStatus
+from domain.application import ApplicationStatus, AssessmentStatus
 from models.application import Application
 from models.assessment import Assessment, AssessmentSection
 from models.checklist_sync import ChecklistSyncChange
@@ -86,7 +86,7 @@ def seed_assessment(
                 template_code=code,
                 template_version=1,
                 applicant_id="alice",
-                status="SUBMITTED",
+                status=ApplicationStatus.SUBMITTED,
                 created_at=T0,
                 updated_at=T0,
             )
@@ -98,7 +98,7 @@ def seed_assessment(
                 application_id=application_id,
                 template_code=code,
                 template_version=1,
-                status=status.value,
+                status=status,
                 created_at=T0,
                 updated_at=T0,
             )

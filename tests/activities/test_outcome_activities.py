@@ -130,14 +130,16 @@ def test_a_release_happens_exactly_once_whatever_asks_for_it(db: Engine) -> None
 def test_legacy_backfill_records_legacy_once(db: Engine) -> None:
     records = seed_records(db)
     with Session(db) as session, session.begin():
-        for n, status in enumerate(["PENDING_RELEASE", "SUBMITTED", "IN_QA"]):
+        for n, status in enumerate(
+            [OutcomeStatus.PENDING_RELEASE, OutcomeStatus.SUBMITTED, OutcomeStatus.IN_QA]
+        ):
             session.add(
                 Outcome(
                     id=f"legacy-{n}",
-                    kind="result",
+                    kind=OutcomeKind.RESULT,
                     candidate_id=records.candidate_id,
                     element_id=records.element_id,
-                    grade="PASS",
+                    grade=Grade.PASS,
                     status=status,
                     tracked=False,
                     submitted_by="old-system",
@@ -166,10 +168,10 @@ def test_the_backfill_command_is_safe_to_re_run(db: Engine, database_url: str) -
         session.add(
             Outcome(
                 id="legacy-cli",
-                kind="certification",
+                kind=OutcomeKind.CERTIFICATION,
                 candidate_id=records.candidate_id,
-                grade="MERIT",
-                status="PENDING_RELEASE",
+                grade=Grade.MERIT,
+                status=OutcomeStatus.PENDING_RELEASE,
                 tracked=False,
                 submitted_by="old-system",
                 submitted_at=T0,

@@ -20,7 +20,13 @@ from sqlmodel import Session
 from api.services import report_queries as queries
 from domain.access import Principal, Role
 from domain.errors import Invalid
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod
+from domain.outcome import (
+    CandidateStatus,
+    Grade,
+    OutcomeKind,
+    OutcomeStatus,
+    ReleaseMethod,
+)
 from domain.report import Attempt, first_attempts, report_zone
 from domain.sla import SlaEvent, SlaEventKind, accepts, elapsed, paused, status
 from models.candidate import Candidate, Element, Employer, Provider
@@ -83,7 +89,7 @@ def _seed_sla(engine: Engine, log: Sequence[SlaEvent]) -> str:
                 definition=DEFINITION,
                 version=1,
                 subject=subject,
-                status=status(log, breached=False).value,
+                status=status(log, breached=False),
                 goal_s=14 * 86400,
                 started_at=log[0].at if log else T0,
                 stopped_at=stop,
@@ -91,9 +97,7 @@ def _seed_sla(engine: Engine, log: Sequence[SlaEvent]) -> str:
         )
         session.flush()
         for seq, event in enumerate(log):
-            session.add(
-                SlaLogEntry(instance_id=instance_id, seq=seq, kind=event.kind.value, at=event.at)
-            )
+            session.add(SlaLogEntry(instance_id=instance_id, seq=seq, kind=event.kind, at=event.at))
     return subject
 
 
@@ -241,7 +245,7 @@ def seed_mix(engine: Engine, seed: int) -> list[Seeded]:
                         name=f"Candidate {p}.{c}",
                         provider_id=provider,
                         employer_id=employer,
-                        status="IN_ASSESSMENT",
+                        status=CandidateStatus.IN_ASSESSMENT,
                         created_at=T0,
                         updated_at=T0,
                     )
@@ -287,16 +291,16 @@ def _write(
     session.add(
         Outcome(
             id=seeded.id,
-            kind=seeded.kind.value,
+            kind=seeded.kind,
             candidate_id=seeded.candidate_id,
             element_id=element_id,
-            grade=seeded.grade.value,
-            status=(OutcomeStatus.RELEASED if released else OutcomeStatus.PENDING_RELEASE).value,
+            grade=seeded.grade,
+            status=OutcomeStatus.RELEASED if released else OutcomeStatus.PENDING_RELEASE,
             submitted_by="assessor-1",
             submitted_at=seeded.submitted_at,
             completed_at=seeded.submitted_at,
             released_at=seeded.released_at,
-            release_method=seeded.method.value if seeded.method else None,
+            release_method=seeded.method,
             created_at=seeded.submitted_at,
             updated_at=seeded.released_at or seeded.submitted_at,
         )

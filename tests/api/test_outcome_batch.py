@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from domain.outcome import Grade, OutcomeKind, OutcomeStatus
 from models.action import Action
 from models.event import OutboxEvent
 from models.outcome import Outcome
@@ -33,11 +34,11 @@ def _seed_pending(db: Engine, candidate_id: str, element_id: str, count: int) ->
             session.add(
                 Outcome(
                     id=outcome_id,
-                    kind="result",
+                    kind=OutcomeKind.RESULT,
                     candidate_id=candidate_id,
                     element_id=element_id,
-                    grade="PASS",
-                    status="PENDING_RELEASE",
+                    grade=Grade.PASS,
+                    status=OutcomeStatus.PENDING_RELEASE,
                     submitted_by="seed",
                     submitted_at=at,
                     completed_at=at,

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from domain.outcome import Grade, OutcomeKind, OutcomeStatus
 from models.outcome import Outcome
 from models.outcome_release import backfill_legacy
 from tests.api.outcome_flows import setup
@@ -25,11 +26,11 @@ def load_legacy(
         session.add(
             Outcome(
                 id=outcome_id,
-                kind="result",
+                kind=OutcomeKind.RESULT,
                 candidate_id=candidate_id,
                 element_id=element_id,
-                grade=grade,
-                status="PENDING_RELEASE",
+                grade=Grade(grade),
+                status=OutcomeStatus.PENDING_RELEASE,
                 tracked=False,
                 submitted_by="old-system",
                 submitted_at=at - timedelta(days=2),

@@ -19,6 +19,7 @@ from api.services.checklist_sync import DEFAULT_SCHEDULE_ID
 from core.db import make_engine
 from core.settings import Settings
 from core.temporal import connect
+from domain.outcome import Grade, OutcomeKind, OutcomeStatus
 from models.outcome import Outcome
 from tests.api.outcome_flows import RELEASER, setup
 from tests.e2e.conftest import spawn, stop, wait_for
@@ -140,11 +141,11 @@ def _seed_pending(database_url: str, candidate_id: str, element_id: str) -> list
             session.add(
                 Outcome(
                     id=outcome_id,
-                    kind="result",
+                    kind=OutcomeKind.RESULT,
                     candidate_id=candidate_id,
                     element_id=element_id,
-                    grade="PASS",
-                    status="PENDING_RELEASE",
+                    grade=Grade.PASS,
+                    status=OutcomeStatus.PENDING_RELEASE,
                     submitted_by="seed",
                     submitted_at=at,
                     completed_at=at,

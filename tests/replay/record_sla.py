@@ -71,7 +71,7 @@ def _set_candidate(engine: Engine, candidate_id: str, status: CandidateStatus) -
     with Session(engine) as session, session.begin():
         candidate = session.get(Candidate, candidate_id)
         assert candidate is not None
-        candidate.status = status.value
+        candidate.status = status
 
 
 async def record_sla_candidate_catch_up(database_url: str) -> str:

@@ -52,7 +52,7 @@ def seed_records(
                 employer_id=ids.employer_id,
                 standard="ST0001",
                 cohort="2026",
-                status=status.value,
+                status=status,
                 created_at=at,
                 updated_at=at,
             )

@@ -72,7 +72,7 @@ def _set_candidate(db: Engine, candidate_id: str, status: CandidateStatus) -> No
     with Session(db) as session, session.begin():
         candidate = session.get(Candidate, candidate_id)
         assert candidate is not None
-        candidate.status = status.value  # what change_status commits before it signals
+        candidate.status = status  # what change_status commits before it signals
 
 
 def _events(db: Engine) -> list[tuple[str, float]]:

@@ -1,12 +1,22 @@
 """Payloads of the review cycle: assignments, reviews, and the case snapshot."""
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from pydantic import Field
 from temporalio import activity
 
 from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
-from domain.review import AssignmentStatus, ReviewDecision, ReviewStatus
+from domain.errors import NotFound
+from domain.review import (
+    AssignmentStatus,
+    ReviewDecision,
+    ReviewStatus,
+    sections_to_claim,
+    takes_all_sections,
+)
+from domain.review_guards import Seat
 from workflows.payloads.common import Payload
 
 
@@ -37,6 +47,31 @@ class CaseShape(Payload):
     def review_sections(self, stage_code: str) -> list[str]:
         """Sections reviewed in a stage: pre-assessment reviews only the preliminary ones."""
         return self.preliminary_sections if self.stage(stage_code).pre_assessment else self.sections
+
+    def sections_to_claim(
+        self, row: "ClaimedRow", requested: list[str] | None, held_by_others: Iterable[str]
+    ) -> list[str]:
+        """The sections a claim on `row` takes (the domain rule, with this template's stages)."""
+        return sections_to_claim(
+            requested=requested,
+            allowed=row.allowed_sections,
+            all_sections=self.review_sections(row.stage),
+            held_by_others=held_by_others,
+            whole=takes_all_sections(self.stage(row.stage), row.level),
+        )
+
+
+class ClaimedRow(Protocol):
+    """What a claim reads of an assignment (a stored row or the workflow's view of it)."""
+
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def level(self) -> int: ...
+
+    @property
+    def allowed_sections(self) -> list[str] | None: ...
 
 
 class AssignmentView(Payload):
@@ -69,6 +104,43 @@ class CaseSnapshot(Payload):
     loq_round: int = 0
     loq_deadline_at: datetime | None = None
     assignments: list[AssignmentView] = Field(default_factory=list)
+
+    def assignment(self, assignment_id: str) -> AssignmentView:
+        """The open assignment `assignment_id` (404 when absent or ended)."""
+        for assignment in self.assignments:
+            if assignment.id == assignment_id:
+                return assignment
+        raise NotFound(f"assignment {assignment_id} is not open on this application")
+
+    def seat(self, assignment_id: str) -> Seat:
+        """What the review guards read of the open assignment `assignment_id` (404 otherwise)."""
+        return self._seat(self.assignment(assignment_id))
+
+    def review_seat(self, review_id: str) -> Seat:
+        """What the review guards read of the open assignment whose review is `review_id`."""
+        for assignment in self.assignments:
+            if assignment.review_id == review_id:
+                return self._seat(assignment)
+        raise NotFound(f"review {review_id} is not open on this application")
+
+    def _seat(self, assignment: AssignmentView) -> Seat:
+        return Seat(
+            application_status=self.status,
+            reviewer_id=assignment.reviewer_id,
+            assignment_status=assignment.status,
+            is_self_assignable=assignment.is_self_assignable,
+            review_status=assignment.review_status,
+        )
+
+    def held_by_others(self, assignment: AssignmentView) -> set[str]:
+        """Sections other open assignments hold at the assignment's stage and level."""
+        return {
+            section
+            for other in self.assignments
+            if other.id != assignment.id
+            and (other.stage, other.level) == (assignment.stage, assignment.level)
+            for section in other.assigned_sections
+        }
 
 
 class AssignInput(Payload):
