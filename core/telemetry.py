@@ -7,6 +7,7 @@ activity) and SQL (SQLAlchemy) join one trace and are exported over OTLP/HTTP; t
 `WORKER_METRICS_PORT` makes the worker's Temporal runtime serve Prometheus metrics.
 """
 
+import os
 from collections.abc import Sequence
 
 from fastapi import FastAPI
@@ -33,12 +34,24 @@ def start_tracing(settings: Settings, *, process: str) -> TracerProvider | None:
     if not settings.otel_exporter_otlp_endpoint:
         return None
     if "provider" not in _started:  # the global provider can be set once per process
-        service = settings.otel_service_name or f"casework-{process}"
-        provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-        trace.set_tracer_provider(provider)
-        _started["provider"] = provider
+        _started["provider"] = otlp_provider(settings, process=process)
+        trace.set_tracer_provider(_started["provider"])
     return _started["provider"]
+
+
+def otlp_provider(settings: Settings, *, process: str) -> TracerProvider:
+    """A tracer provider batching its spans to the OTLP/HTTP collector of `settings`."""
+    service = settings.otel_service_name or f"casework-{process}"
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+    endpoint = traces_endpoint(settings.otel_exporter_otlp_endpoint or "")
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    return provider
+
+
+def traces_endpoint(base: str) -> str:
+    """Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, else `<base>/v1/traces`
+    (the OTLP/HTTP rule for the generic endpoint)."""
+    return os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or f"{base.rstrip('/')}/v1/traces"
 
 
 def temporal_tracing(provider: TracerProvider | None) -> Sequence[Interceptor]:

@@ -68,9 +68,9 @@ def _seed_backlog(engine: Engine) -> None:
     """Open and stopped SLAs, outcomes waiting for release, and LOQs (one past its deadline)."""
     now = datetime.now(UTC)
     records = seed_records(engine)
-    slas: list[tuple[str, datetime | None]] = [("RUNNING", None), ("RUNNING", None)]
-    slas += [("PAUSED", None), ("BREACHED", None)]
-    slas += [("BREACHED", now), ("MET", now)]
+    running, paused, breached = SlaStatus.RUNNING, SlaStatus.PAUSED, SlaStatus.BREACHED
+    slas: list[tuple[SlaStatus, datetime | None]] = [(running, None), (running, None)]
+    slas += [(paused, None), (breached, None), (breached, now), (SlaStatus.MET, now)]
     with Session(engine) as session, session.begin():
         for number, (status, stopped_at) in enumerate(slas):
             session.add(
@@ -79,16 +79,16 @@ def _seed_backlog(engine: Engine) -> None:
                     definition="result_complete_to_release",
                     version=1,
                     subject=str(uuid.uuid4()),
-                    status=SlaStatus(status),
+                    status=status,
                     goal_s=60,
                     started_at=T0,
                     stopped_at=stopped_at,
-                    breached_at=T0 if status == "BREACHED" else None,
+                    breached_at=T0 if status == breached else None,
                 )
             )
-        outcomes: list[tuple[str, datetime | None]] = [("PENDING_RELEASE", None)]
-        outcomes += [("PENDING_RELEASE", now), ("IN_QA", None)]
-        for number, (status, scheduled) in enumerate(outcomes):
+        pending = OutcomeStatus.PENDING_RELEASE
+        outcomes = [(pending, None), (pending, now), (OutcomeStatus.IN_QA, None)]
+        for number, (outcome_status, scheduled) in enumerate(outcomes):
             session.add(
                 Outcome(
                     id=f"outcome-{number}",
@@ -96,7 +96,7 @@ def _seed_backlog(engine: Engine) -> None:
                     candidate_id=records.candidate_id,
                     element_id=records.element_id,
                     grade=Grade.PASS,
-                    status=OutcomeStatus(status),
+                    status=outcome_status,
                     submitted_by="assessor-1",
                     submitted_at=T0,
                     scheduled_release_at=scheduled,
