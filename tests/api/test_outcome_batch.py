@@ -1,7 +1,6 @@
 """Bulk release: more than 100 outcomes run as a batch workflow; the pending list; actions."""
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,7 +9,6 @@ from sqlmodel import Session, col, select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus
 from models.action import Action
 from models.event import OutboxEvent
 from models.outcome import Outcome
@@ -22,31 +20,8 @@ from tests.api.outcome_flows import (
     setup,
     submit_result,
 )
+from tests.support.outcome_seed import seed_pending_results
 from tests.support.temporal_gone import app_whose_temporal_is_gone
-
-
-def _seed_pending(db: Engine, candidate_id: str, element_id: str, count: int) -> list[str]:
-    """Pending results written straight to the table (no workflow: a batch needs none)."""
-    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    with Session(db) as session, session.begin():
-        for outcome_id in ids:
-            session.add(
-                Outcome(
-                    id=outcome_id,
-                    kind=OutcomeKind.RESULT,
-                    candidate_id=candidate_id,
-                    element_id=element_id,
-                    grade=Grade.PASS,
-                    status=OutcomeStatus.PENDING_RELEASE,
-                    submitted_by="seed",
-                    submitted_at=at,
-                    completed_at=at,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
-    return ids
 
 
 async def _wait_batch(api: httpx.AsyncClient, batch_id: str) -> dict[str, object]:
@@ -66,7 +41,7 @@ async def test_more_than_100_outcomes_run_as_a_batch(
     records = await setup(api, auto_release=False)
     live = await submit_result(api, records.element_id)  # has a workflow, which must finish
     released = await submit_result(api, records.element_id, "VOID")
-    seeded = _seed_pending(db, records.candidate_id, records.element_id, 110)
+    seeded = seed_pending_results(db, records.candidate_id, records.element_id, 110)
     refs = [{"kind": "result", "id": i} for i in [live["id"], released["id"], *seeded]]
 
     response = await api.post(
@@ -103,7 +78,7 @@ async def test_a_scheduled_batch_rechecks_each_outcome_when_it_fires(
 ) -> None:
     records = await setup(api, auto_release=False)
     live = await submit_result(api, records.element_id)
-    seeded = _seed_pending(db, records.candidate_id, records.element_id, 101)
+    seeded = seed_pending_results(db, records.candidate_id, records.element_id, 101)
     release_at = datetime.now(UTC) + timedelta(seconds=6)
     refs = [{"kind": "result", "id": i} for i in [live["id"], *seeded]]
     response = await api.post(
@@ -201,7 +176,7 @@ async def test_a_batch_whose_workflow_did_not_start_is_started_by_the_keyed_retr
     api: httpx.AsyncClient, db: Engine, task_queue: str
 ) -> None:
     records = await setup(api, auto_release=False)
-    seeded = _seed_pending(db, records.candidate_id, records.element_id, 101)
+    seeded = seed_pending_results(db, records.candidate_id, records.element_id, 101)
     body = {"outcomes": [{"kind": "result", "id": i} for i in seeded], "mode": "now"}
     keyed = {**RELEASER, "Idempotency-Key": "batch-while-temporal-was-down"}
     async with app_whose_temporal_is_gone(db, task_queue) as down:
@@ -219,7 +194,7 @@ async def test_a_retry_of_a_scheduled_batch_after_its_instant_gets_that_batch(
     api: httpx.AsyncClient, db: Engine
 ) -> None:
     records = await setup(api, auto_release=False)
-    seeded = _seed_pending(db, records.candidate_id, records.element_id, 101)
+    seeded = seed_pending_results(db, records.candidate_id, records.element_id, 101)
     release_at = datetime.now(UTC) + timedelta(seconds=1)
     body = {
         "outcomes": [{"kind": "result", "id": i} for i in seeded],

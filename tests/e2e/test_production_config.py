@@ -6,26 +6,22 @@ submit, updates, a schedule and a batch release through the real API and worker.
 import asyncio
 import subprocess
 import sys
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
 
 from api.services.checklist_sync import DEFAULT_SCHEDULE_ID
 from core.db import make_engine
 from core.settings import Settings
 from core.temporal import connect
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus
-from models.outcome import Outcome
 from tests.api.outcome_flows import RELEASER, setup
 from tests.e2e.conftest import spawn, stop, wait_for
 from tests.support.builders import complete_answers, make_template
 from tests.support.dynamic_config import dev_server_flags
 from tests.support.infra import TEMPORAL_CLI, free_port
+from tests.support.outcome_seed import seed_pending_results
 from tests.support.tokens import SECRET, bearer
 
 pytestmark = pytest.mark.e2e
@@ -113,7 +109,9 @@ async def _submit_and_update(api: httpx.AsyncClient) -> None:
 async def _batch_release(api: httpx.AsyncClient, database_url: str) -> None:
     """More than 100 pending outcomes released at once: the bulk-release workflow."""
     records = await setup(api, auto_release=False)
-    ids = _seed_pending(database_url, records.candidate_id, records.element_id)
+    engine = make_engine(database_url)
+    ids = seed_pending_results(engine, records.candidate_id, records.element_id, BATCH)
+    engine.dispose()
     refs = [{"kind": "result", "id": outcome_id} for outcome_id in ids]
 
     started = await api.post(
@@ -129,32 +127,6 @@ async def _batch_release(api: httpx.AsyncClient, database_url: str) -> None:
         await asyncio.sleep(0.1)
     assert progress["status"] == "COMPLETED", progress
     assert progress["released"] == BATCH
-
-
-def _seed_pending(database_url: str, candidate_id: str, element_id: str) -> list[str]:
-    """Pending results written straight to the table (a batch needs no outcome workflow)."""
-    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
-    ids = [str(uuid.uuid4()) for _ in range(BATCH)]
-    engine = make_engine(database_url)
-    with Session(engine) as session, session.begin():
-        for outcome_id in ids:
-            session.add(
-                Outcome(
-                    id=outcome_id,
-                    kind=OutcomeKind.RESULT,
-                    candidate_id=candidate_id,
-                    element_id=element_id,
-                    grade=Grade.PASS,
-                    status=OutcomeStatus.PENDING_RELEASE,
-                    submitted_by="seed",
-                    submitted_at=at,
-                    completed_at=at,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
-    engine.dispose()
-    return ids
 
 
 async def _scheduled_sync(client: Client, env: dict[str, str]) -> None:

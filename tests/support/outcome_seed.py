@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from domain.outcome import CandidateStatus
+from domain.outcome import CandidateStatus, Grade, OutcomeKind, OutcomeStatus
 from models.candidate import Candidate, Element, Employer, Provider
+from models.outcome import Outcome
 from tests.support.seed import T0
 
 
@@ -67,4 +68,28 @@ def seed_records(
                 created_at=at,
             )
         )
+    return ids
+
+
+def seed_pending_results(db: Engine, candidate_id: str, element_id: str, count: int) -> list[str]:
+    """Pending results written straight to the table (no workflow: a batch needs none)."""
+    at = T0
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    with Session(db) as session, session.begin():
+        for outcome_id in ids:
+            session.add(
+                Outcome(
+                    id=outcome_id,
+                    kind=OutcomeKind.RESULT,
+                    candidate_id=candidate_id,
+                    element_id=element_id,
+                    grade=Grade.PASS,
+                    status=OutcomeStatus.PENDING_RELEASE,
+                    submitted_by="seed",
+                    submitted_at=at,
+                    completed_at=at,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
     return ids

@@ -1,13 +1,14 @@
 """Rows written straight to PostgreSQL for workflow and activity tests."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.application import Application, ApplicationResponse
+from models.sla import SlaDefinition
 from models.template import Template
 from tests.support.builders import complete_answers, make_template
 
@@ -84,5 +85,23 @@ def seed_reviewer(
                 review_grants=[grant],
                 created_at=T0,
                 updated_at=T0,
+            )
+        )
+
+
+def seed_ten_day_sla(engine: Engine) -> None:
+    """The `ten_days` SLA definition the workflow tests time: warnings at 50% and 75%."""
+    with Session(engine) as session, session.begin():
+        session.add(
+            SlaDefinition(
+                code="ten_days",
+                version=1,
+                name="Ten days",
+                start_event="a",
+                stop_event="b",
+                pause_rule="candidate_inactive",
+                goal_s=int(timedelta(days=10).total_seconds()),
+                warning_fractions=[0.5, 0.75],
+                published_at=T0,
             )
         )

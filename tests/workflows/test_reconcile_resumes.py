@@ -22,9 +22,9 @@ from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ReleaseMod
 from models.candidate import Candidate
 from models.event import OutboxEvent
 from models.outcome import Outcome, OutcomeRef, ReleaseBatch
-from models.sla import SlaDefinition, SlaInstance, log_of
+from models.sla import SlaInstance, log_of
 from tests.support.outcome_seed import seed_records
-from tests.support.seed import T0
+from tests.support.seed import seed_ten_day_sla
 from tests.workflows.test_induction_workflow import REMINDER, _claim, _school_report
 from tests.workflows.test_outcome_workflow import _submit as submit_outcome
 from worker import build_worker
@@ -41,20 +41,7 @@ RELEASER = Principal(sub="releaser-1", roles=frozenset({Role.RELEASER}))
 @pytest.fixture
 async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
     """Time-skipping client, a worker, and a ten-day SLA definition warning at 50% and 75%."""
-    with Session(db) as session, session.begin():
-        session.add(
-            SlaDefinition(
-                code="ten_days",
-                version=1,
-                name="Ten days",
-                start_event="a",
-                stop_event="b",
-                pause_rule="candidate_inactive",
-                goal_s=int((10 * DAY).total_seconds()),
-                warning_fractions=[0.5, 0.75],
-                published_at=T0,
-            )
-        )
+    seed_ten_day_sla(db)
     async with build_worker(ts_env.client, db, task_queue=task_queue, threads=4):
         yield ts_env.client
 

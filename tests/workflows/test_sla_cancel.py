@@ -13,9 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.services.sla import running_slas, start_sla
 from domain.sla import SlaStatus
-from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
+from models.sla import SlaInstance, SlaLogEntry
 from tests.support.operator import OPERATOR, audit_rows, events_of, operator_client, status_of
-from tests.support.seed import T0
+from tests.support.seed import seed_ten_day_sla
 from worker import build_worker
 from workflows.payloads.sla import SlaState, StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
@@ -28,20 +28,7 @@ START = StartSlaInput(definition="ten_days", subject="result-1", candidate_id="c
 @pytest.fixture
 async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
     """A ten-day definition and a worker."""
-    with Session(db) as session, session.begin():
-        session.add(
-            SlaDefinition(
-                code="ten_days",
-                version=1,
-                name="Ten days",
-                start_event="a",
-                stop_event="b",
-                pause_rule="candidate_inactive",
-                goal_s=int((10 * DAY).total_seconds()),
-                warning_fractions=[0.5, 0.75],
-                published_at=T0,
-            )
-        )
+    seed_ten_day_sla(db)
     async with build_worker(ts_env.client, db, task_queue=task_queue, threads=4):
         yield ts_env.client
 

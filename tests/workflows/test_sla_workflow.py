@@ -16,9 +16,9 @@ from domain.outcome import CandidateStatus
 from domain.sla import SlaStatus
 from models.candidate import Candidate
 from models.event import OutboxEvent
-from models.sla import SlaDefinition, SlaInstance
+from models.sla import SlaInstance
 from tests.support.outcome_seed import seed_records
-from tests.support.seed import T0
+from tests.support.seed import seed_ten_day_sla
 from workflows.payloads.sla import SlaState, StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
@@ -29,20 +29,7 @@ Handle = WorkflowHandle[SlaWorkflow, SlaState]
 @pytest.fixture
 async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
     """A ten-day definition and a worker for SLA workflows."""
-    with Session(db) as session, session.begin():
-        session.add(
-            SlaDefinition(
-                code="ten_days",
-                version=1,
-                name="Ten days",
-                start_event="a",
-                stop_event="b",
-                pause_rule="candidate_inactive",
-                goal_s=int((10 * DAY).total_seconds()),
-                warning_fractions=[0.5, 0.75],
-                published_at=T0,
-            )
-        )
+    seed_ten_day_sla(db)
     activities = SlaActivities(db)
     async with Worker(
         ts_env.client,
