@@ -9,6 +9,9 @@ from typer.testing import CliRunner, Result
 
 from cli import app
 from core.settings import get_settings
+from tests.api.conftest import api  # the ASGI app and a worker on the test's queue
+
+__all__ = ["api"]
 
 Cli = Callable[..., Awaitable[Result]]
 
