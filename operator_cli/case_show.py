@@ -14,9 +14,17 @@ from temporalio.client import Client
 from api.services import reconcile
 from api.services.reconcile_cases import CaseKind, CaseRow
 from api.services.reconcile_io import describe
+from core.temporal import SEARCH_ATTRIBUTES
 from operator_cli.cases import HistorySummary
 
 LAST_EVENTS = 5
+OURS = {key.name for key in SEARCH_ATTRIBUTES}  # not Temporal's own (BuildIds, ...)
+# Bookkeeping every step has: left out of "last events".
+ROUTINE = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ def database_view(row: CaseRow | None) -> dict[str, Any] | None:
         "id": row.business_id,
         "state": row.state,
         "standing": row.standing.value,
-        "changed_at": row.since.isoformat(),
+        "changed_at": row.since.isoformat(timespec="seconds"),
     }
 
 
@@ -83,16 +91,22 @@ async def workflow_view(client: Client, workflow_id: str) -> dict[str, Any] | No
         "type": full.workflow_type,
         "status": full.status.name if full.status else "UNKNOWN",
         "task_queue": full.task_queue,
-        "started_at": full.start_time.isoformat() if full.start_time else None,
-        "closed_at": full.close_time.isoformat() if full.close_time else None,
+        "started_at": _at(full.start_time),
+        "closed_at": _at(full.close_time),
         "summary": await full.static_summary(),
         "details": await full.static_details(),
         "search_attributes": {
-            pair.key.name: _plain(pair.value) for pair in full.typed_search_attributes
+            pair.key.name: _plain(pair.value)
+            for pair in full.typed_search_attributes
+            if pair.key.name in OURS
         },
         "pending_activities": [a.activity_type.name for a in raw.pending_activities],
         "history_length": full.history_length,
     }
+
+
+def _at(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
 
 
 def _plain(value: Any) -> Any:
@@ -140,7 +154,7 @@ def summarise(events: list[HistoryEvent]) -> HistorySummary:
         found.timers_canceled += kind == EventType.EVENT_TYPE_TIMER_CANCELED
     found.last_events = [
         f"{_event_name(e)} {e.event_time.ToDatetime(tzinfo=UTC).isoformat(timespec='seconds')}"
-        for e in events[-LAST_EVENTS:]
+        for e in [e for e in events if e.event_type not in ROUTINE][-LAST_EVENTS:]
     ]
     return found
 

@@ -58,7 +58,8 @@ async def _found(cli: Cli, workflow_id: str, *args: str) -> dict[str, Any] | Non
         assert result.exit_code == 0, result.output
         rows = [r for r in json.loads(result.stdout)["items"] if r["workflow_id"] == workflow_id]
         if rows:
-            return rows[0]
+            found: dict[str, Any] = rows[0]
+            return found
         await asyncio.sleep(0.1)
     return None
 
