@@ -257,15 +257,20 @@ def export_report(
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="FIELD=VALUE, as the HTTP query takes")
     ] = None,
+    json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Write a report as CSV (an operator's export; the same query as GET /v1/reports)."""
+    """Write a report as CSV, or JSON rows (the same query as GET /v1/reports)."""
     from api.services.report_export import export
+    from operator_cli.report import export_json
 
     settings = get_settings()
     if not settings.database_url:
         raise typer.BadParameter("set DATABASE_URL")
     try:
-        count = export(settings.database_url, name, from_, to, tz, filter_ or [], out)
+        if json:
+            count = export_json(settings.database_url, name, (from_, to), tz, filter_ or [], out)
+        else:
+            count = export(settings.database_url, name, from_, to, tz, filter_ or [], out)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     typer.echo(f"{count} row(s) of {name} written to {out or 'standard output'}", err=True)

@@ -1,6 +1,7 @@
 """`python cli.py reconcile [--repair]` as an operator runs it: report, exit code, repair."""
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -73,3 +74,37 @@ async def test_reconcile_reports_exits_1_then_repairs_and_exits_0(
     assert await running_run(client, workflow_id) != ended
     assert after == (0, "nothing to reconcile: PostgreSQL and Temporal agree\n")
     assert one == after
+
+
+async def test_reconcile_json_names_each_finding_and_the_summary(
+    api: httpx.AsyncClient,
+    dev_env: WorkflowEnvironment,
+    db: Engine,
+    database_url: str,
+    task_queue: str,
+) -> None:
+    client = dev_env.client
+    target = client.service_client.config.target_host
+    application_id = await submitted_case(api, ALICE)
+    ended = await terminate(client, f"application-{application_id}")
+    await scan_until(db, client, task_queue, 1)
+
+    code, out = await _cli(
+        database_url, target, "--task-queue", task_queue, "--settle-s", "0", "--json"
+    )
+
+    assert code == 1
+    report = json.loads(out)
+    assert report["summary"] == "1 finding(s); run with --repair to repair them"
+    [finding] = report["findings"]
+    assert finding == {
+        "problem": "open case, workflow not running",
+        "kind": "application",
+        "id": application_id,
+        "workflow_id": f"application-{application_id}",
+        "db_state": "SUBMITTED",
+        "workflow_state": "TERMINATED",
+        "run_id": ended,
+        "action": None,
+        "repaired": False,
+    }
