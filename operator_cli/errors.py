@@ -48,7 +48,12 @@ def _temporal(error: BaseException) -> Failure | None:
         RPCStatusCode.ALREADY_EXISTS,
         RPCStatusCode.FAILED_PRECONDITION,
     ):
-        return Failure(BAD_INPUT, f"Temporal refused it: {_first_line(error)}")
+        hint = (
+            " (this namespace lacks it: run `cli.py setup`)"
+            if "invalid search attribute" in str(error)
+            else ""
+        )
+        return Failure(BAD_INPUT, f"Temporal refused it: {_first_line(error)}{hint}")
     return Failure(UNREACHABLE, f"Temporal failed: {_first_line(error)}")
 
 
