@@ -45,16 +45,14 @@ def release(
         str | None,
         typer.Option(**choices(OutcomeKind, "kind"), help="outcome kind"),
     ] = None,
-    provider_id: Annotated[str | None, typer.Option(help="pending-list filter")] = None,
-    employer_id: Annotated[str | None, typer.Option(help="pending-list filter")] = None,
-    candidate_id: Annotated[str | None, typer.Option(help="pending-list filter")] = None,
-    uln: Annotated[str | None, typer.Option(help="pending-list filter")] = None,
-    standard: Annotated[str | None, typer.Option(help="pending-list filter")] = None,
-    cohort: Annotated[str | None, typer.Option(help="pending-list filter")] = None,
-    component: Annotated[str | None, typer.Option(help="pending-list filter")] = None,
-    q: Annotated[str | None, typer.Option(help="name or ULN contains")] = None,
-    completed_from: Annotated[str | None, typer.Option(help="completed at or after")] = None,
-    completed_to: Annotated[str | None, typer.Option(help="completed before")] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="FIELD=VALUE of GET /v1/outcome-releases/pending (provider_id, employer_id, "
+            "candidate_id, uln, standard, cohort, component, q, from, to); repeat for several",
+        ),
+    ] = None,
     now: Annotated[bool, typer.Option("--now", help="release at once")] = False,
     at: Annotated[str | None, typer.Option(help="release at this instant (RFC 3339)")] = None,
     actor: Annotated[str, typer.Option(help="who the audit names")] = "cli",
@@ -73,19 +71,7 @@ def release(
     if ids is not None:
         refs = releasing.read_csv(ids, chosen)
     else:
-        filters = releasing.filters_of(
-            kind=chosen,
-            provider_id=provider_id,
-            employer_id=employer_id,
-            candidate_id=candidate_id,
-            uln=uln,
-            standard=standard,
-            cohort=cohort,
-            component=component,
-            q=q,
-            from_at=completed_from,
-            to_at=completed_to,
-        )
+        filters = releasing.filters_of(chosen, filter_ or [])
         refs = releasing.with_engine(url, lambda engine: releasing.refs_pending(engine, filters))
     plan = releasing.Plan(refs, release_at)
     if dry_run:

@@ -56,6 +56,12 @@ class _PendingQuery(BaseModel):
     to_at: Instant | None = None
 
 
+# The query's names (GET /v1/outcome-releases/pending) for the filters' fields.
+_QUERY_NAMES = {"from": "from_at", "to": "to_at"} | {
+    name: name for name in _PendingQuery.model_fields if name not in {"kind", "from_at", "to_at"}
+}
+
+
 @dataclass(frozen=True)
 class Plan:
     """What to release, and when (None: now)."""
@@ -222,9 +228,16 @@ def dry_run(plan: Plan, *, as_json: bool) -> int:
     return 0
 
 
-def filters_of(**given: object) -> releases.PendingFilters:
-    """The pending-list filters, each checked as the API's query parameter is."""
-    checked = TypeAdapter(_PendingQuery).validate_python(given)
+def filters_of(kind: OutcomeKind | None, pairs: list[str]) -> releases.PendingFilters:
+    """The pending-list filters from `FIELD=VALUE` pairs (the HTTP query's names), each
+    checked as the route checks its query parameter."""
+    given: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, value = pair.partition("=")
+        if not sep or field not in _QUERY_NAMES:
+            raise ValueError(f"not a filter: {pair!r}; the filters are {sorted(_QUERY_NAMES)}")
+        given[_QUERY_NAMES[field]] = value
+    checked = _PendingQuery.model_validate({"kind": kind, **given})
     return releases.PendingFilters(**checked.model_dump())
 
 

@@ -51,7 +51,7 @@ async def test_the_pending_filters_schedule_at_an_instant(
     ids = seed_pending_results(db, mine.candidate_id, mine.element_id, 2)
     left = seed_pending_results(db, other.candidate_id, other.element_id, 1)
     at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
-    filters = ["--provider-id", mine.provider_id, "--kind", "result"]
+    filters = ["--filter", f"provider_id={mine.provider_id}", "--kind", "result"]
 
     dry = await cli("release", *filters, "--at", at.isoformat(), "--dry-run", "--json")
     scheduled = await cli("release", *filters, "--at", at.isoformat(), "--json")
@@ -75,7 +75,8 @@ async def test_a_dry_run_lists_and_writes_nothing(
     records = await setup(api, auto_release=False)
     ids = seed_pending_results(db, records.candidate_id, records.element_id, 2)
 
-    result = await cli("release", "--candidate-id", records.candidate_id, "--now", "--dry-run")
+    only = f"candidate_id={records.candidate_id}"
+    result = await cli("release", "--filter", only, "--filter", "cohort=2026", "--now", "--dry-run")
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "would release 2 outcome(s) now; nothing written"
@@ -93,7 +94,7 @@ async def test_nothing_matching_or_a_bad_csv_row_exits_2(
     kindless = tmp_path / "kindless.csv"
     kindless.write_text("id\nok-1\n")
 
-    nothing = await cli("release", "--cohort", "nobody", "--now")
+    nothing = await cli("release", "--filter", "cohort=nobody", "--now")
     refused = await cli("release", "--ids", str(bad), "--kind", "result", "--now")
     no_kind = await cli("release", "--ids", str(kindless), "--now")
 
