@@ -10,8 +10,9 @@ from typer.testing import CliRunner, Result
 from cli import app
 from core.settings import get_settings
 from tests.api.conftest import api  # the ASGI app and a worker on the test's queue
+from tests.e2e.conftest import python_env  # child processes' environment
 
-__all__ = ["api"]
+__all__ = ["api", "python_env"]
 
 Cli = Callable[..., Awaitable[Result]]
 
