@@ -39,7 +39,12 @@ def sync(template: Template = None, dry_run: DryRun = False, json: Json = False)
 @exits_without_teardown
 def release(
     ids: Annotated[
-        str | None, typer.Option("--ids", help="CSV of outcomes: an `id` column (and `kind`); -")
+        str | None,
+        typer.Option(
+            "--ids",
+            metavar="FILE",
+            help="CSV of outcomes (- reads standard input): an id column, and kind or --kind",
+        ),
     ] = None,
     kind: Annotated[
         str | None,
@@ -54,7 +59,9 @@ def release(
         ),
     ] = None,
     now: Annotated[bool, typer.Option("--now", help="release at once")] = False,
-    at: Annotated[str | None, typer.Option(help="release at this instant (RFC 3339)")] = None,
+    at: Annotated[
+        str | None, typer.Option(metavar="INSTANT", help="release then (RFC 3339, with a zone)")
+    ] = None,
     actor: Annotated[str, typer.Option(help="who the audit names")] = "cli",
     dry_run: Annotated[bool, typer.Option(help="list what would be released")] = False,
     wait: Annotated[bool, typer.Option(help="follow the batch until it has settled")] = True,
