@@ -6,6 +6,7 @@ import csv
 import io
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,7 +185,7 @@ async def follow(engine: Engine, batch_id: str, plan: Plan, *, draw: bool) -> Ba
     )
     states = ("released", "scheduled", "skipped")
     tasks = {state: bars.add_task(state, total=len(plan.refs)) for state in states}
-    with bars if draw else _Quiet():
+    with bars if draw else nullcontext():
         while True:
             progress = await asyncio.to_thread(_progress, engine, batch_id)
             for state, task in tasks.items():
@@ -192,14 +193,6 @@ async def follow(engine: Engine, batch_id: str, plan: Plan, *, draw: bool) -> Ba
             if settled(progress, plan):
                 return progress
             await asyncio.sleep(POLL_S)
-
-
-class _Quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 def summary(progress: BatchProgress, plan: Plan) -> str:
