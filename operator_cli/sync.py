@@ -4,6 +4,7 @@
 import uuid
 from contextlib import AbstractContextManager, nullcontext
 
+import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from core.settings import get_settings
@@ -30,7 +31,8 @@ def summary(result: ChecklistSyncProgress) -> str:
     """The last line: the outcome in words, every counter, where the details are."""
     words = labels(result.dry_run)
     counts = ", ".join(f"{words[name]} {getattr(result, name)}" for name in COUNTERS)
-    head = f"dry run {result.status.value}, nothing written" if result.dry_run else result.status
+    status = result.status.value
+    head = f"dry run {status}, nothing written" if result.dry_run else status
     return f"{head}: {counts}; details: GET /v1/checklist-syncs/{result.sync_id}"
 
 
@@ -86,12 +88,14 @@ async def run(template: str | None, dry_run: bool, *, as_json: bool) -> int:
             result = await syncs.follow(handle, bars.draw)
         except WorkflowFailureError as error:
             out.print(f"check-list sync {sync_id} FAILED: {error.cause}")
+            if as_json:
+                emit_json({"sync_id": sync_id, "status": "FAILED", "error": str(error.cause)})
             return 1
         bars.draw(result)
     if as_json:
         emit_json(result)
     else:
-        print(summary(result))
+        typer.echo(summary(result))
     return exit_code(result)
 
 
