@@ -61,19 +61,35 @@ class Principal:
         return not self.roles.isdisjoint(INTERNAL_ROLES)
 
 
-def can_manage_users(who: Principal) -> bool:
-    """Users and templates are written by admins only."""
-    return who.has(Role.ADMIN)
+@dataclass(frozen=True)
+class Permission:
+    """A check of the caller's roles alone: any of `roles`, or (`staff`) any internal role."""
+
+    roles: frozenset[Role] = frozenset()
+    staff: bool = False
+
+    def __call__(self, who: Principal) -> bool:
+        """True when `who` holds the permission."""
+        return who.is_internal if self.staff else who.has(*self.roles)
 
 
-def can_read_templates(who: Principal) -> bool:
-    """Any internal role reads templates (reviewers need the checks)."""
-    return who.is_internal
+def held_by(*roles: Role) -> Permission:
+    """The permission that any one of `roles` grants."""
+    return Permission(roles=frozenset(roles))
 
 
-def can_create_application(who: Principal) -> bool:
-    """Applicants start applications."""
-    return who.has(Role.APPLICANT)
+# Held by every internal role: work in progress is staff business.
+STAFF = Permission(staff=True)
+
+
+# Users and templates are written by admins only.
+can_manage_users = held_by(Role.ADMIN)
+
+# Any internal role reads templates (reviewers need the checks).
+can_read_templates = STAFF
+
+# Applicants start applications.
+can_create_application = held_by(Role.APPLICANT)
 
 
 def can_read_application(who: Principal, *, applicant_id: str) -> bool:
@@ -86,10 +102,8 @@ def can_act_on_application(who: Principal, *, applicant_id: str) -> bool:
     return who.has(Role.APPLICANT) and who.sub == applicant_id
 
 
-def can_read_assessment(who: Principal) -> bool:
-    """The assessment (sections passed, failure reasons selected) is internal work."""
-    return who.is_internal
-
+# The assessment (sections passed, failure reasons selected) is internal work.
+can_read_assessment = STAFF
 
 # What an applicant reads of their application's trail: the steps they took or were told
 # of, each with only the details already shown to them elsewhere. Reviews, assignments,
@@ -124,34 +138,23 @@ def applicant_entry(
     return visible_actor, {key: value for key, value in detail.items() if key in shown}
 
 
-def can_list_applications(who: Principal) -> bool:
-    """Reviewers and assigners (and other staff) list applications."""
-    return who.is_internal
+# Reviewers and assigners (and other staff) list applications.
+can_list_applications = STAFF
 
+# Assignments and reviews are internal work.
+can_read_reviews = STAFF
 
-def can_read_reviews(who: Principal) -> bool:
-    """Assignments and reviews are internal work."""
-    return who.is_internal
+# Assigners give (and take back) review work.
+can_assign = held_by(Role.ASSIGNER)
 
+# Schools report an early-career teacher's induction (for their own org).
+can_report_induction = held_by(Role.SCHOOL)
 
-def can_assign(who: Principal) -> bool:
-    """Assigners give (and take back) review work."""
-    return who.has(Role.ASSIGNER)
+# Appropriate bodies claim and release teachers (for their own org).
+can_claim_induction = held_by(Role.APPROPRIATE_BODY)
 
-
-def can_report_induction(who: Principal) -> bool:
-    """Schools report an early-career teacher's induction (for their own org)."""
-    return who.has(Role.SCHOOL)
-
-
-def can_claim_induction(who: Principal) -> bool:
-    """Appropriate bodies claim and release teachers (for their own org)."""
-    return who.has(Role.APPROPRIATE_BODY)
-
-
-def can_migrate_induction(who: Principal) -> bool:
-    """Admins load data migrated from the older service."""
-    return who.has(Role.ADMIN)
+# Admins load data migrated from the older service.
+can_migrate_induction = held_by(Role.ADMIN)
 
 
 def can_read_inductions(who: Principal) -> bool:
@@ -185,41 +188,27 @@ def induction_view(
     return None
 
 
-def can_manage_outcome_records(who: Principal) -> bool:
-    """Admins create and edit providers, employers, candidates and elements."""
-    return who.has(Role.ADMIN)
+# Admins create and edit providers, employers, candidates and elements.
+can_manage_outcome_records = held_by(Role.ADMIN)
+
+# Admins and assessors move a candidate's status (and gateway date).
+can_set_candidate_status = held_by(Role.ADMIN, Role.ASSESSOR)
+
+# Assessors submit (and amend) results and certifications.
+can_submit_outcomes = held_by(Role.ASSESSOR)
+
+# QA signs results and certifications off.
+can_qa_outcomes = held_by(Role.QA)
+
+# Releasers ("process outcome releases") release now or on a schedule.
+can_release_outcomes = held_by(Role.RELEASER)
 
 
-def can_set_candidate_status(who: Principal) -> bool:
-    """Admins and assessors move a candidate's status (and gateway date)."""
-    return who.has(Role.ADMIN, Role.ASSESSOR)
+# The pending-release list and batches are internal.
+can_read_pending_releases = STAFF
 
+# Admins and assessors book resits and retakes.
+can_rebook_outcomes = held_by(Role.ADMIN, Role.ASSESSOR)
 
-def can_submit_outcomes(who: Principal) -> bool:
-    """Assessors submit (and amend) results and certifications."""
-    return who.has(Role.ASSESSOR)
-
-
-def can_qa_outcomes(who: Principal) -> bool:
-    """QA signs results and certifications off."""
-    return who.has(Role.QA)
-
-
-def can_release_outcomes(who: Principal) -> bool:
-    """Releasers ("process outcome releases") release now or on a schedule."""
-    return who.has(Role.RELEASER)
-
-
-def can_read_pending_releases(who: Principal) -> bool:
-    """The pending-release list and batches are internal."""
-    return who.is_internal
-
-
-def can_rebook_outcomes(who: Principal) -> bool:
-    """Admins and assessors book resits and retakes."""
-    return who.has(Role.ADMIN, Role.ASSESSOR)
-
-
-def can_read_events(who: Principal) -> bool:
-    """The event feed is for admins and integrations."""
-    return who.has(Role.ADMIN, Role.INTEGRATION)
+# The event feed is for admins and integrations.
+can_read_events = held_by(Role.ADMIN, Role.INTEGRATION)
