@@ -63,33 +63,41 @@ class Principal:
 
 @dataclass(frozen=True)
 class Permission:
-    """A check of the caller's roles alone: any of `roles`, or (`staff`) any internal role."""
+    """A check of the caller's roles alone (any of `roles`, or with `staff` any internal
+    role), named like the function it stands in for."""
 
+    name: str
     roles: frozenset[Role] = frozenset()
     staff: bool = False
+
+    @property
+    def __name__(self) -> str:
+        """The permission's name, as a function's would be."""
+        return self.name
 
     def __call__(self, who: Principal) -> bool:
         """True when `who` holds the permission."""
         return who.is_internal if self.staff else who.has(*self.roles)
 
 
-def held_by(*roles: Role) -> Permission:
-    """The permission that any one of `roles` grants."""
-    return Permission(roles=frozenset(roles))
+def held_by(name: str, *roles: Role) -> Permission:
+    """The permission `name` that any one of `roles` grants."""
+    return Permission(name, roles=frozenset(roles))
 
 
-# Held by every internal role: work in progress is staff business.
-STAFF = Permission(staff=True)
+def staff_only(name: str) -> Permission:
+    """The permission `name` that every internal role holds: work in progress is staff's."""
+    return Permission(name, staff=True)
 
 
 # Users and templates are written by admins only.
-can_manage_users = held_by(Role.ADMIN)
+can_manage_users = held_by("can_manage_users", Role.ADMIN)
 
 # Any internal role reads templates (reviewers need the checks).
-can_read_templates = STAFF
+can_read_templates = staff_only("can_read_templates")
 
 # Applicants start applications.
-can_create_application = held_by(Role.APPLICANT)
+can_create_application = held_by("can_create_application", Role.APPLICANT)
 
 
 def can_read_application(who: Principal, *, applicant_id: str) -> bool:
@@ -103,7 +111,7 @@ def can_act_on_application(who: Principal, *, applicant_id: str) -> bool:
 
 
 # The assessment (sections passed, failure reasons selected) is internal work.
-can_read_assessment = STAFF
+can_read_assessment = staff_only("can_read_assessment")
 
 # What an applicant reads of their application's trail: the steps they took or were told
 # of, each with only the details already shown to them elsewhere. Reviews, assignments,
@@ -139,22 +147,22 @@ def applicant_entry(
 
 
 # Reviewers and assigners (and other staff) list applications.
-can_list_applications = STAFF
+can_list_applications = staff_only("can_list_applications")
 
 # Assignments and reviews are internal work.
-can_read_reviews = STAFF
+can_read_reviews = staff_only("can_read_reviews")
 
 # Assigners give (and take back) review work.
-can_assign = held_by(Role.ASSIGNER)
+can_assign = held_by("can_assign", Role.ASSIGNER)
 
 # Schools report an early-career teacher's induction (for their own org).
-can_report_induction = held_by(Role.SCHOOL)
+can_report_induction = held_by("can_report_induction", Role.SCHOOL)
 
 # Appropriate bodies claim and release teachers (for their own org).
-can_claim_induction = held_by(Role.APPROPRIATE_BODY)
+can_claim_induction = held_by("can_claim_induction", Role.APPROPRIATE_BODY)
 
 # Admins load data migrated from the older service.
-can_migrate_induction = held_by(Role.ADMIN)
+can_migrate_induction = held_by("can_migrate_induction", Role.ADMIN)
 
 
 def can_read_inductions(who: Principal) -> bool:
@@ -189,26 +197,26 @@ def induction_view(
 
 
 # Admins create and edit providers, employers, candidates and elements.
-can_manage_outcome_records = held_by(Role.ADMIN)
+can_manage_outcome_records = held_by("can_manage_outcome_records", Role.ADMIN)
 
 # Admins and assessors move a candidate's status (and gateway date).
-can_set_candidate_status = held_by(Role.ADMIN, Role.ASSESSOR)
+can_set_candidate_status = held_by("can_set_candidate_status", Role.ADMIN, Role.ASSESSOR)
 
 # Assessors submit (and amend) results and certifications.
-can_submit_outcomes = held_by(Role.ASSESSOR)
+can_submit_outcomes = held_by("can_submit_outcomes", Role.ASSESSOR)
 
 # QA signs results and certifications off.
-can_qa_outcomes = held_by(Role.QA)
+can_qa_outcomes = held_by("can_qa_outcomes", Role.QA)
 
 # Releasers ("process outcome releases") release now or on a schedule.
-can_release_outcomes = held_by(Role.RELEASER)
+can_release_outcomes = held_by("can_release_outcomes", Role.RELEASER)
 
 
 # The pending-release list and batches are internal.
-can_read_pending_releases = STAFF
+can_read_pending_releases = staff_only("can_read_pending_releases")
 
 # Admins and assessors book resits and retakes.
-can_rebook_outcomes = held_by(Role.ADMIN, Role.ASSESSOR)
+can_rebook_outcomes = held_by("can_rebook_outcomes", Role.ADMIN, Role.ASSESSOR)
 
 # The event feed is for admins and integrations.
-can_read_events = held_by(Role.ADMIN, Role.INTEGRATION)
+can_read_events = held_by("can_read_events", Role.ADMIN, Role.INTEGRATION)

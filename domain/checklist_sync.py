@@ -36,6 +36,16 @@ class ChangeKind(StrEnum):
     RESTORED = "restored"  # a retired section came back in a newer version
 
 
+class ChangeRowKind(StrEnum):
+    """What one row of a sync's change list records: a `ChangeKind`, or a failed assessment."""
+
+    REPLACED = ChangeKind.REPLACED.value
+    ADDED = ChangeKind.ADDED.value
+    RETIRED = ChangeKind.RETIRED.value
+    RESTORED = ChangeKind.RESTORED.value
+    FAILED = "failed"  # the assessment could not be processed (its `error` says why)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -16,6 +16,7 @@ from domain.outcome import (
     Grade,
     OutcomeKind,
     OutcomeStatus,
+    RebookingKind,
     ReleaseMethod,
     ReleaseMode,
 )
@@ -143,7 +144,7 @@ class Rebooking(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("kind", "result_id"),)
 
     id: str = Field(primary_key=True, max_length=64)
-    kind: str = Field(max_length=16)
+    kind: RebookingKind = enum_field(RebookingKind, max_length=16)
     result_id: str = Field(foreign_key="outcomes.id", max_length=64)
     requested_by: str = Field(max_length=128)
     created_at: datetime = time_field()
@@ -338,6 +339,6 @@ class RebookingPublic(BaseModel):
     """A booked resit or retake."""
 
     id: str
-    kind: str
+    kind: RebookingKind
     result_id: str
     created_at: datetime
