@@ -129,9 +129,8 @@ APPLICANT_HISTORY: Mapping[str, frozenset[str]] = {
 STAFF_ACTOR = "staff"
 
 
-def sees_full_history(who: Principal) -> bool:
-    """Internal roles read the whole audit trail; an applicant reads `applicant_entry`s."""
-    return who.is_internal
+# Internal roles read the whole audit trail; an applicant reads `applicant_entry`s.
+sees_full_history = staff_only("sees_full_history")
 
 
 def applicant_entry(

@@ -273,12 +273,12 @@ class OutcomeExternalReleased(BaseModel):
 OutcomeView = OutcomeInternal | OutcomeExternalReleased | OutcomeExternalPending
 
 
-class PendingRelease(BaseModel):
-    """A row of the pending-release list (internal only)."""
+class OutcomeListing(BaseModel):
+    """What a listed outcome says of itself and its candidate (a list's or a report's first
+    columns)."""
 
     kind: OutcomeKind
     id: str
-    grade: Grade
     candidate_id: str
     candidate_name: str
     uln: str | None
@@ -287,6 +287,12 @@ class PendingRelease(BaseModel):
     standard: str | None
     cohort: str | None
     component: str | None
+
+
+class PendingRelease(OutcomeListing):
+    """A row of the pending-release list (internal only)."""
+
+    grade: Grade
     completed_at: datetime | None
     scheduled_release_at: datetime | None
 
