@@ -6,9 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel
 
-from domain.errors import NotFound
 from domain.outcome import (
     MAX_BATCH_RELEASE,
     BatchItemState,
@@ -23,6 +22,7 @@ from domain.outcome import (
 from domain.values import Id, Instant
 from models.common import time_field
 from models.enum_column import enum_field
+from models.locking import lock_row
 
 # The workflow of the outcome owns its schedule; a batch's schedule is "batch:{id}".
 OWN_SCHEDULE = "outcome"
@@ -152,12 +152,8 @@ class Rebooking(SQLModel, table=True):
 
 def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
     """The outcome row, locked for the rest of the transaction."""
-    outcome = session.exec(
-        select(Outcome).where(Outcome.id == outcome_id, Outcome.kind == kind).with_for_update()
-    ).one_or_none()
-    if outcome is None:
-        raise NotFound(f"{kind} {outcome_id} does not exist")
-    return outcome
+    where = (Outcome.id == outcome_id, Outcome.kind == kind)
+    return lock_row(session, Outcome, *where, missing=f"{kind} {outcome_id} does not exist")
 
 
 ACTION_KEY_PREFIX = "outcome-release"
