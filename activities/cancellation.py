@@ -1,10 +1,9 @@
 """Operator cancels: who asked (from the workflow's history), and a refused cancel's record."""
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
-from temporalio.client import Client
 
+from activities.base import ClientActivities
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from models.event import write_audit
 from workflows.payloads.cancellation import (
@@ -13,12 +12,8 @@ from workflows.payloads.cancellation import (
 )
 
 
-class CancellationActivities:
+class CancellationActivities(ClientActivities):
     """I/O every workflow's cancel handling shares (the client reads histories)."""
-
-    def __init__(self, engine: Engine, client: Client) -> None:
-        self.engine = engine
-        self.client = client
 
     @activity.defn
     async def find_cancel_requester(self) -> CancelRequester:

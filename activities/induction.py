@@ -2,12 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
-from temporalio import activity
 
-from activities.refusal import refusals_fail_fast
+from activities.base import EngineActivities, transaction_activity
 from domain.induction import (
     Difference,
     InductionField,
@@ -54,39 +53,33 @@ _LABEL = {
 }
 
 
-class InductionActivities:
+class InductionActivities(EngineActivities):
     """I/O for InductionRegistrationWorkflow: one transaction per call, idempotent."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn
-    @refusals_fail_fast
-    def record_induction_report(self, command: RecordInductionReportInput) -> InductionRecorded:
+    @transaction_activity
+    def record_induction_report(
+        self, session: Session, command: RecordInductionReportInput
+    ) -> InductionRecorded:
         """Lock the teacher, check the claim rule, store the report, reconcile discrepancies."""
-        with Session(self.engine) as session, session.begin():
-            induction = _lock(session, command.trn, command.at)
-            if session.get(InductionReport, command.report_id) is None:  # else: a retry
-                _store(session, induction, command)
-            return InductionRecorded(
-                report_id=command.report_id, snapshot=snapshot_of(session, induction)
-            )
+        induction = _lock(session, command.trn, command.at)
+        if session.get(InductionReport, command.report_id) is None:  # else: a retry
+            _store(session, induction, command)
+        return InductionRecorded(
+            report_id=command.report_id, snapshot=snapshot_of(session, induction)
+        )
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_ab_claim_reminder(self, command: RecordAbClaimReminderInput) -> InductionSnapshot:
+    @transaction_activity
+    def record_ab_claim_reminder(
+        self, session: Session, command: RecordAbClaimReminderInput
+    ) -> InductionSnapshot:
         """Remind the school (event, action, audit) unless an AB claimed meanwhile."""
-        with Session(self.engine) as session, session.begin():
-            induction = _lock(session, command.trn, command.at)
-            rows = reports_of(session, command.trn)
-            key = reminder_key(command.trn, command.unclaimed_since)
-            still_waiting = unclaimed_since(_domain(rows)) == command.unclaimed_since
-            if (
-                still_waiting
-                and session.exec(select(Action).where(Action.key == key)).first() is None
-            ):
-                _remind(session, induction, rows, command, key)
-            return snapshot_of(session, induction)
+        induction = _lock(session, command.trn, command.at)
+        rows = reports_of(session, command.trn)
+        key = reminder_key(command.trn, command.unclaimed_since)
+        still_waiting = unclaimed_since(_domain(rows)) == command.unclaimed_since
+        if still_waiting and session.exec(select(Action).where(Action.key == key)).first() is None:
+            _remind(session, induction, rows, command, key)
+        return snapshot_of(session, induction)
 
 
 def reminder_key(trn: str, unclaimed_since: datetime) -> str:
