@@ -87,13 +87,19 @@ class ApplicationActivities(EngineActivities):
         application.loq_deadline_at = None
         bump(session, application, command.at)
         action = "submitted" if command.submission == 1 else "resubmitted"
-        _record(
+        record_change(
             session,
-            application,
-            command.actor,
-            command.at,
-            action,
-            {"submission": command.submission, "stage": application.stage},
+            application.id,
+            actor=command.actor,
+            at=command.at,
+            action=action,
+            key=f"application:{application.id}:{action}:{application.submission_count}",
+            detail={
+                "template_code": application.template_code,
+                "submission": command.submission,
+                "stage": application.stage,
+            },
+            event=f"application.{action}",
         )
         if command.submission == 1:
             shape = shape_of(template)
@@ -251,25 +257,3 @@ def _resubmission(
             session.add(review)
     application.level = 1
     set_assessment_status(session, application.id, AssessmentStatus.IN_PROGRESS, at)
-
-
-def _record(
-    session: Session,
-    application: Application,
-    actor: str,
-    at: datetime,
-    action: str,
-    detail: dict[str, object],
-) -> None:
-    key = f"application:{application.id}:{action}:{application.submission_count}"
-    detail = {"template_code": application.template_code, **detail}
-    record_change(
-        session,
-        application.id,
-        actor=actor,
-        at=at,
-        action=action,
-        key=key,
-        detail=detail,
-        event=f"application.{action}",
-    )

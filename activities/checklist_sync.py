@@ -1,11 +1,14 @@
 """Check-list sync activities: open a sync, sync one page of assessments, close it, or
 cancel it for an operator."""
 
+from typing import Any
+
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.base import EngineActivities, transaction_activity
+from activities.cancellation import record_cancelled
 from activities.checklist_sync_batch import (
     FAILED,
     SYNCED,
@@ -14,12 +17,10 @@ from activities.checklist_sync_batch import (
     plan_page,
     write_page,
 )
-from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.checklist_sync import SyncStatus
 from domain.errors import Invalid, NotFound, field_error
 from models import checklist_sync as syncs
 from models.checklist_sync import ChecklistSync
-from models.event import record_change
 from models.template import Template
 from models.views import view_of
 from workflows.payloads.checklist_sync import (
@@ -30,6 +31,8 @@ from workflows.payloads.checklist_sync import (
     SyncChecklistPageInput,
 )
 
+# The commands that name a sync's scope (each can be the first to write its row).
+SyncScope = OpenChecklistSyncInput | CloseChecklistSyncInput | CancelChecklistSyncInput
 # The counts a cancelled sync's audit row and event keep.
 COUNTS = {"pages", "found", "synced", "unchanged", "skipped", "failed"}
 
@@ -51,15 +54,9 @@ class ChecklistSyncActivities(EngineActivities):
         session.execute(
             pg_insert(ChecklistSync)
             .values(
-                id=command.sync_id,
-                template_code=command.template_code,
-                dry_run=command.dry_run,
-                status=SyncStatus.RUNNING,
-                actor=command.actor,
+                **_opening(command, command.actor),
                 template_versions=versions,
                 total=syncs.count_eligible(session, command.template_code),
-                started_at=command.at,
-                updated_at=command.at,
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
@@ -130,20 +127,13 @@ class ChecklistSyncActivities(EngineActivities):
             sync.finished_at = sync.updated_at = command.at
             session.add(sync)
             session.flush()
-            progress = progress_of(sync, done=True)
-            detail = {"reason": CANCELLED_BY_OPERATOR, **progress.model_dump(include=COUNTS)}
-            key = f"checklist_sync:{sync.id}:cancelled"
-            record_change(
+            record_cancelled(
                 session,
+                command,
                 subject_kind="checklist_sync",
                 subject_id=sync.id,
-                action="cancelled",
-                at=command.at,
-                actor=command.actor,
-                key=key,
-                detail=detail,
+                counts=progress_of(sync, done=True).model_dump(include=COUNTS),
                 data={"sync_id": sync.id},
-                audit_extra={"note": command.note},
             )
         return progress_of(sync, done=True)
 
@@ -157,15 +147,20 @@ def _unopened(
     command: CloseChecklistSyncInput | CancelChecklistSyncInput, actor: str
 ) -> ChecklistSync:
     """The row of a sync that ended before it opened (added by the caller's writes)."""
-    return ChecklistSync(
-        id=command.sync_id,
-        template_code=command.template_code,
-        dry_run=command.dry_run,
-        status=SyncStatus.RUNNING,
-        actor=actor,
-        started_at=command.at,
-        updated_at=command.at,
-    )
+    return ChecklistSync(**_opening(command, actor))
+
+
+def _opening(command: SyncScope, actor: str) -> dict[str, Any]:
+    """A sync's row as it opens: its scope, who started it, RUNNING from `command.at`."""
+    return {
+        "id": command.sync_id,
+        "template_code": command.template_code,
+        "dry_run": command.dry_run,
+        "status": SyncStatus.RUNNING,
+        "actor": actor,
+        "started_at": command.at,
+        "updated_at": command.at,
+    }
 
 
 def _latest_versions(session: Session, template_code: str | None) -> dict[str, int]:

@@ -31,6 +31,7 @@ from models.induction import (
     open_discrepancies_of,
     reports_of,
 )
+from models.views import view_of
 from workflows.payloads.induction import (
     InductionRecorded,
     InductionSnapshot,
@@ -47,6 +48,8 @@ _ACTION_OF = {
     ReportKind.AB_RELEASE: "ab_released",
     ReportKind.MIGRATED: "migrated_reported",
 }
+# What changes a teacher's registration: a report, or the reminder that none has come.
+InductionCommand = RecordInductionReportInput | RecordAbClaimReminderInput
 _LABEL = {
     InductionField.APPROPRIATE_BODY_ID: "appropriate body",
     InductionField.PROGRAMME_TYPE: "programme type",
@@ -84,7 +87,12 @@ class InductionActivities(EngineActivities):
 
 def reminder_key(trn: str, unclaimed_since: datetime) -> str:
     """The reminder's to-do key: one per teacher and wait for a claim."""
-    return f"induction:{trn}:ab_claim_reminder:{unclaimed_since.isoformat()}"
+    return _key(trn, f"ab_claim_reminder:{unclaimed_since.isoformat()}")
+
+
+def _key(trn: str, suffix: str) -> str:
+    """The business key of one change to teacher `trn` (audit row, event, to-do)."""
+    return f"induction:{trn}:{suffix}"
 
 
 def _lock(session: Session, trn: str, at: datetime) -> Induction:
@@ -141,7 +149,8 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
             .values(released_at=command.at)
         )
     session.flush()
-    _record(session, command, _ACTION_OF[command.kind], f"report:{command.report_id}", _detail(row))
+    key = _key(command.trn, f"report:{command.report_id}")
+    _record(session, command, _ACTION_OF[command.kind], key, _detail(row))
     _reconcile(session, command, [*_domain(rows), row.as_report()])
 
 
@@ -173,7 +182,7 @@ def _reconcile(
     """Resolve discrepancies that no longer hold, then open the new ones."""
     open_rows = {row.field: row for row in open_discrepancies_of(session, command.trn)}
     found = differences(reports)
-    plan = reconcile({name: _difference(row) for name, row in open_rows.items()}, found)
+    plan = reconcile({name: view_of(Difference, row) for name, row in open_rows.items()}, found)
     holder = claim_holder(reports)
     for name in plan.to_resolve:
         resolution = "superseded" if name in found else "agreed" if holder else "claim_released"
@@ -181,16 +190,6 @@ def _reconcile(
     session.flush()  # the open-discrepancy index holds one per field: resolve before opening
     for difference in plan.to_open:
         _open_discrepancy(session, command, difference)
-
-
-def _difference(row: InductionDiscrepancy) -> Difference:
-    return Difference(
-        field=row.field,
-        school_value=row.school_value,
-        school_reporter=row.school_reporter,
-        ab_value=row.ab_value,
-        ab_reporter=row.ab_reporter,
-    )
 
 
 def _resolve(
@@ -207,13 +206,15 @@ def _resolve(
         "resolution": resolution,
         "discrepancy": row.key,
     }
-    _record(session, command, "discrepancy_resolved", f"resolved:{row.key}", detail)
+    _record(
+        session, command, "discrepancy_resolved", _key(command.trn, f"resolved:{row.key}"), detail
+    )
 
 
 def _open_discrepancy(
     session: Session, command: RecordInductionReportInput, difference: Difference
 ) -> None:
-    key = f"induction:{command.trn}:discrepancy:{difference.field}:{command.report_id}"
+    key = _key(command.trn, f"discrepancy:{difference.field}:{command.report_id}")
     session.add(
         InductionDiscrepancy(
             key=key,
@@ -244,7 +245,7 @@ def _open_discrepancy(
         at=command.at,
         detail=detail,
     )
-    _record(session, command, "discrepancy", f"opened:{key}", detail)
+    _record(session, command, "discrepancy", _key(command.trn, f"opened:{key}"), detail)
 
 
 def _remind(
@@ -277,36 +278,23 @@ def _remind(
         at=command.at,
         detail=detail,
     )
-    record_change(
-        session,
-        subject_kind=SUBJECT,
-        subject_id=command.trn,
-        action="ab_claim_reminder",
-        at=command.at,
-        actor="system",
-        key=key,
-        detail=detail,
-        event_type=REMINDER,
-    )
+    _record(session, command, "ab_claim_reminder", key, detail)  # event type: REMINDER
     _bump(session, induction, command.at)
 
 
 def _record(
-    session: Session,
-    command: RecordInductionReportInput,
-    action: str,
-    key_suffix: str,
-    detail: dict[str, object],
+    session: Session, command: InductionCommand, action: str, key: str, detail: dict[str, object]
 ) -> None:
-    """The audit row and the outbox event of one change, in the caller's transaction."""
-    key = f"induction:{command.trn}:{key_suffix}"
+    """The audit row and the `induction.{action}` event of one change, in the caller's
+    transaction (a reminder is the system's doing)."""
+    actor = command.actor if isinstance(command, RecordInductionReportInput) else "system"
     record_change(
         session,
         subject_kind=SUBJECT,
         subject_id=command.trn,
         action=action,
         at=command.at,
-        actor=command.actor,
+        actor=actor,
         key=key,
         detail=detail,
         data={"trn": command.trn},

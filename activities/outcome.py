@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from activities.base import EngineActivities, transaction_activity
+from activities.cancellation import audit_refused_cancel
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict
 from domain.outcome import (
@@ -22,10 +23,11 @@ from domain.outcome import (
 )
 from models.action import ActionStatus, open_action, set_action_status
 from models.candidate import Candidate, Provider, lock_candidate
-from models.event import AuditEntry, record_change, write_audit
+from models.event import AuditEntry, record_change
 from models.outcome import OWN_SCHEDULE, Outcome, action_key, lock_outcome
 from models.outcome_release import release_outcomes, take_schedule
 from models.views import view_of
+from workflows.payloads.cancellation import RecordRefusedCancelInput
 from workflows.payloads.outcome import (
     CancelOutcomeScheduleInput,
     OutcomeSnapshot,
@@ -183,16 +185,14 @@ class OutcomeActivities(EngineActivities):
             scheduled=outcome.scheduled_release_at is not None,
         )
         if why is not None:
-            write_audit(
-                session,
+            refused = view_of(
+                RecordRefusedCancelInput,
+                command,
                 subject_kind=outcome.kind,
                 subject_id=outcome.id,
-                at=command.at,
-                actor=command.actor,
-                action="cancel_refused",
-                key=f"{outcome.kind}:{outcome.id}:cancel_refused:{command.at.isoformat()}",
-                detail={"reason": CANCELLED_BY_OPERATOR, "note": command.note, "why": why},
+                why=why,
             )
+            audit_refused_cancel(session, refused)
             return snapshot_of(outcome)
         assert outcome.scheduled_release_at is not None
         dropped = outcome.scheduled_release_at.isoformat()

@@ -8,6 +8,7 @@ from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.base import ClientActivities, transaction_activity
+from activities.cancellation import record_cancelled
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.outcome import (
     BATCH_ENDED,
@@ -208,20 +209,13 @@ class OutcomeBatchActivities(ClientActivities):
         batch.completed_at = batch.updated_at = command.at
         session.add(batch)
         counts = counts_of(session, batch)
-        detail = {"reason": CANCELLED_BY_OPERATOR, "released": counts.released}
-        detail["skipped"] = counts.skipped
-        key = f"release_batch:{batch.id}:cancelled"
-        record_change(
+        record_cancelled(
             session,
+            command,
             subject_kind="release_batch",
             subject_id=batch.id,
-            action="cancelled",
-            at=command.at,
-            actor=command.actor,
-            key=key,
-            detail=detail,
+            counts={"released": counts.released, "skipped": counts.skipped},
             data={"batch_id": batch.id},
-            audit_extra={"note": command.note},
         )
         return counts
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from activities.audit import audit_subject
 from activities.base import EngineActivities, transaction_activity
 from activities.case import lock_application, shape_of, snapshot, template_of
 from activities.induction import reminder_key, snapshot_of
@@ -11,7 +12,6 @@ from activities.outcome import snapshot_of as outcome_snapshot
 from domain.errors import NotFound
 from domain.outcome import OutcomeKind
 from models.action import Action
-from models.event import write_audit
 from models.induction import Induction
 from models.outcome import lock_outcome
 from workflows.payloads.application import SubmissionResult
@@ -76,18 +76,11 @@ def audit_resumption(
     session: Session, command: RecordResumptionInput, detail: dict[str, Any]
 ) -> None:
     """One audit row per restarted run (a retry of the activity writes nothing more)."""
-    write_audit(
-        session,
-        subject_kind=command.subject_kind,
-        subject_id=command.subject_id,
-        at=command.at,
-        actor=command.actor,
-        action=RESUMED,
-        key=resumption_key(command.workflow_id, command.run_id),
-        detail={
-            "workflow_id": command.workflow_id,
-            "run_id": command.run_id,
-            "found": command.found,
-            **detail,
-        },
-    )
+    key = resumption_key(command.workflow_id, command.run_id)
+    detail = {
+        "workflow_id": command.workflow_id,
+        "run_id": command.run_id,
+        "found": command.found,
+        **detail,
+    }
+    audit_subject(session, command, RESUMED, key, detail)

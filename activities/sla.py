@@ -15,6 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.base import EngineActivities, transaction_activity
+from activities.rows import lock_row
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import is_active
@@ -265,10 +266,7 @@ def state_of(session: Session, instance: SlaInstance) -> SlaState:
 
 
 def _lock(session: Session, instance_id: str) -> SlaInstance:
-    instance = session.get(SlaInstance, instance_id, with_for_update=True)
-    if instance is None:
-        raise NotFound(f"SLA {instance_id} does not exist")
-    return instance
+    return lock_row(session, SlaInstance, instance_id, f"SLA {instance_id} does not exist")
 
 
 def _audit(
