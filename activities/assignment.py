@@ -72,22 +72,15 @@ class AssignmentActivities(EngineActivities):
         assignment.updated_at = command.at
         session.add(assignment)
         _revive_review(session, assignment, command.at)
-        bump(session, application, command.at)
         action = "assigned" if command.by_assigner else "self_assigned"
-        audit(
-            session,
-            application,
-            command.actor,
-            command.at,
-            action,
-            {
-                "assignment_id": assignment.id,
-                "reviewer_id": assignment.reviewer_id,
-                "stage": assignment.stage,
-                "level": assignment.level,
-                "sections": sections,
-            },
-        )
+        detail = {
+            "assignment_id": assignment.id,
+            "reviewer_id": assignment.reviewer_id,
+            "stage": assignment.stage,
+            "level": assignment.level,
+            "sections": sections,
+        }
+        _record(session, application, command, action, detail)
         return snapshot(session, application)
 
     @transaction_activity
@@ -114,19 +107,12 @@ class AssignmentActivities(EngineActivities):
             )
             .values(status=ReviewStatus.DISCONTINUED, updated_at=command.at)
         )
-        bump(session, application, command.at)
-        audit(
-            session,
-            application,
-            command.actor,
-            command.at,
-            "unassigned",
-            {
-                "assignment_id": assignment.id,
-                "reviewer_id": assignment.reviewer_id,
-                "sections": released,
-            },
-        )
+        detail: dict[str, object] = {
+            "assignment_id": assignment.id,
+            "reviewer_id": assignment.reviewer_id,
+            "sections": released,
+        }
+        _record(session, application, command, "unassigned", detail)
         return snapshot(session, application)
 
     @transaction_activity
@@ -147,16 +133,25 @@ class AssignmentActivities(EngineActivities):
         ).all()
         changes = _follow_grants(session, application, shape, rows, granted, command.at)
         if changes:
-            bump(session, application, command.at)
-            audit(
-                session,
-                application,
-                command.actor,
-                command.at,
-                "assignments_synced",
-                {"stage": stage, "level": level, "changes": changes},
-            )
+            detail = {"stage": stage, "level": level, "changes": changes}
+            _record(session, application, command, "assignments_synced", detail)
         return snapshot(session, application)
+
+
+# The commands of this module: each change is audited as its actor's, at its time.
+AssignmentCommand = RecordAssignmentInput | RecordUnassignmentInput | SyncAssignmentsInput
+
+
+def _record(
+    session: Session,
+    application: Application,
+    command: AssignmentCommand,
+    action: str,
+    detail: dict[str, object],
+) -> None:
+    """The change raises the case's revision and writes its audit row."""
+    bump(session, application, command.at)
+    audit(session, application, command.actor, command.at, action, detail)
 
 
 def _follow_grants(

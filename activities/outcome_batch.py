@@ -27,6 +27,7 @@ from models.release_batch import (
     skip_items,
     skip_rest,
 )
+from models.views import view_of
 from workflows.payloads.outcome import (
     BatchCounts,
     CancelBatchInput,
@@ -124,13 +125,7 @@ class OutcomeBatchActivities(ClientActivities):
                 .limit(command.limit)
             ).all()
         outcomes = [
-            OutcomeRefPayload(
-                kind=outcome.kind,
-                outcome_id=outcome.id,
-                revision=outcome.revision,
-                released_at=outcome.released_at,
-                release_method=outcome.release_method,
-            )
+            view_of(OutcomeRefPayload, outcome, outcome_id=outcome.id)
             for _, outcome in rows
             if outcome.released_at is not None and outcome.release_method is not None
         ]

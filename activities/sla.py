@@ -148,14 +148,7 @@ class SlaActivities(EngineActivities):
         and `sla.cancelled` event); an instance stopped already is left as it is."""
         instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
         if instance is None:  # cancelled before it opened: open it, then stop it
-            opening = OpenSlaInput(
-                instance_id=command.instance_id,
-                definition=command.definition,
-                subject=command.subject,
-                candidate_id=command.candidate_id,
-                at=command.at,
-            )
-            instance = _create(session, opening)
+            instance = _create(session, view_of(OpenSlaInput, command))
         if instance.stopped_at is None:
             log = log_of(session, instance.id)
             session.add(
