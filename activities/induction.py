@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from activities.base import EngineActivities, transaction_activity
+from activities.rows import row_from
 from domain.induction import (
     Difference,
     InductionField,
@@ -124,17 +125,11 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
         check_claim(holder, command.reporter, command.trn)
     elif command.kind == ReportKind.AB_RELEASE:
         check_release(holder, command.reporter, command.trn)
-    row = InductionReport(
+    row = row_from(  # the report as received: trn, kind, reporter, actor, its values
+        InductionReport,
+        command,
         id=command.report_id,
-        trn=command.trn,
         seq=_bump(session, induction, command.at),
-        kind=command.kind,
-        reporter=command.reporter,
-        actor=command.actor,
-        appropriate_body_id=command.appropriate_body_id,
-        programme_type=command.programme_type,
-        start_date=command.start_date,
-        started_on=command.started_on,
         received_at=command.at,
     )
     session.add(row)

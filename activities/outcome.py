@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from activities.base import EngineActivities, transaction_activity
 from activities.cancellation import audit_refused_cancel
+from activities.rows import row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict
 from domain.outcome import (
@@ -56,13 +57,10 @@ class OutcomeActivities(EngineActivities):
             sampled_for_qa=command.sampled_for_qa,
             auto_release=provider.auto_release_outcomes,
         )
-        outcome = Outcome(
+        outcome = row_from(  # kind, candidate, element, grade, sampled_for_qa
+            Outcome,
+            command,
             id=command.outcome_id,
-            kind=command.kind,
-            candidate_id=candidate.id,
-            element_id=command.element_id,
-            grade=command.grade,
-            sampled_for_qa=command.sampled_for_qa,
             status=OutcomeStatus.IN_QA,
             submitted_by=command.actor,
             submitted_at=command.at,

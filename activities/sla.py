@@ -15,7 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.base import EngineActivities, transaction_activity
-from activities.rows import lock_row
+from activities.rows import lock_row, row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import is_active
@@ -193,12 +193,11 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     ).first()
     if definition is None:
         raise NotFound(f"SLA definition {command.definition} does not exist")
-    instance = SlaInstance(
+    instance = row_from(  # the definition's code, the subject, the candidate
+        SlaInstance,
+        command,
         id=command.instance_id,
-        definition=definition.code,
         version=definition.version,
-        subject=command.subject,
-        candidate_id=command.candidate_id,
         goal_s=definition.goal_s,
         started_at=command.at,
         warned=[],
