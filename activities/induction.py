@@ -273,7 +273,7 @@ def _remind(
         at=command.at,
         detail=detail,
     )
-    _record(session, command, "ab_claim_reminder", key, detail)  # event type: REMINDER
+    _record(session, command, "ab_claim_reminder", key, detail)  # its event type is REMINDER
     _bump(session, induction, command.at)
 
 
