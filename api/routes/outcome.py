@@ -23,6 +23,7 @@ from domain.access import (
 from domain.outcome import (
     Grade,
     OutcomeKind,
+    RebookingKind,
     can_read_outcome_records,
     check_release_with_qa_roles,
 )
@@ -268,7 +269,9 @@ async def amend_certification(
 @router.post("/resits", status_code=status.HTTP_201_CREATED)
 def book_resit(body: RebookingCreate, session: SessionDep, caller: Rebooker) -> RebookingPublic:
     """Rebook a failed element: refused (409) until the failed result is released."""
-    booking, _ = outcomes.rebook(session, caller, "resit", body.result_id, at=datetime.now(UTC))
+    booking, _ = outcomes.rebook(
+        session, caller, RebookingKind.RESIT, body.result_id, at=datetime.now(UTC)
+    )
     return booking
 
 
@@ -288,4 +291,6 @@ def _book_retake(
     engine: Engine, caller: Principal, result_id: str
 ) -> tuple[RebookingPublic, StatusChange | None]:
     with Session(engine) as session:
-        return outcomes.rebook(session, caller, "retake", result_id, at=datetime.now(UTC))
+        return outcomes.rebook(
+            session, caller, RebookingKind.RETAKE, result_id, at=datetime.now(UTC)
+        )
