@@ -16,6 +16,7 @@ from operator_cli.errors import (
     check_code,
     choices,
     exits_without_teardown,
+    report,
     skip_teardown,
 )
 from operator_cli.output import JsonOption, emit_json, show_version
@@ -278,5 +279,8 @@ def export_report(
 
 if __name__ == "__main__":
     skip_teardown()
-    configure_logging(get_settings(), process="cli")  # as the API and worker log
+    try:
+        configure_logging(get_settings(), process="cli")  # as the API and worker log
+    except ValueError as error:  # a setting that does not parse (pydantic's error is one)
+        raise SystemExit(report(error)) from None
     app()

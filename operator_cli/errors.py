@@ -93,16 +93,20 @@ def explain(error: BaseException) -> Failure | None:
     if isinstance(error, Refusal):
         return Failure(BAD_INPUT, f"refused: {error.detail}")
     if isinstance(error, ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors()
-        )
-        return Failure(BAD_INPUT, f"bad input: {problems}")
+        setting = error.title == "Settings"  # an environment variable, named as it is set
+        problems = "; ".join(f"{_where(e['loc'], setting)}: {e['msg']}" for e in error.errors())
+        return Failure(BAD_INPUT, f"{'bad setting' if setting else 'bad input'}: {problems}")
     found = _temporal(error) or _database(error)
     if found is None and isinstance(error, ConnectionError | TimeoutError):
         found = Failure(UNREACHABLE, f"a dependency is unreachable: {_first_line(error)}")
     if found is None and isinstance(error, ValueError):
         found = Failure(BAD_INPUT, _first_line(error))
     return found
+
+
+def _where(loc: tuple[int | str, ...], setting: bool) -> str:
+    where = ".".join(map(str, loc)) or "value"
+    return where.upper() if setting else where
 
 
 def _first_line(error: BaseException | str) -> str:

@@ -113,3 +113,10 @@ def test_a_bad_cron_string_exits_2_with_one_line(dev_env: WorkflowEnvironment) -
 
     assert result.exit_code == 2, result.output
     assert "cron" in one_line_error(result).lower()
+
+
+def test_a_setting_that_does_not_parse_is_named_and_exits_2() -> None:
+    result = invoke({**_nowhere(), "API_PORT": "eighty"}, "token", "--sub", "a", "--role", "qa")
+
+    assert result.exit_code == 2, result.output
+    assert "bad setting: API_PORT: Input should be a valid integer" in one_line_error(result)
