@@ -2,7 +2,7 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -20,9 +20,6 @@ from operator_cli.errors import (
     skip_teardown,
 )
 from operator_cli.output import JsonOption, emit_json, show_version
-
-if TYPE_CHECKING:
-    from api.services.reconcile import Finding
 
 app = typer.Typer(cls=FriendlyGroup, help="Casework operator commands.", no_args_is_help=True)
 
@@ -182,6 +179,7 @@ async def _reconcile(
     from api.services import reconcile as reconciling
     from core.db import make_engine
     from core.temporal import connect
+    from operator_cli.findings import as_json
 
     settings = get_settings()
     assert settings.database_url is not None
@@ -205,27 +203,12 @@ async def _reconcile(
         engine.dispose()
     summary = reconciling.summary(findings, repaired=repair)
     if as_json:
-        emit_json({"findings": [_finding(finding) for finding in findings], "summary": summary})
+        emit_json({"findings": [as_json(finding) for finding in findings], "summary": summary})
     else:
         for finding in findings:
             typer.echo(finding.line())
         typer.echo(summary)
     return 0 if all(finding.repaired for finding in findings) else 1
-
-
-def _finding(finding: "Finding") -> dict[str, object]:
-    """A finding as JSON: what disagrees, both states, what was (or would be) done."""
-    return {
-        "problem": finding.problem.value,
-        "kind": finding.label,
-        "id": finding.business_id,
-        "workflow_id": finding.workflow_id,
-        "db_state": finding.db_state,
-        "workflow_state": finding.workflow_state,
-        "run_id": finding.run_id,
-        "action": finding.action or None,
-        "repaired": finding.repaired,
-    }
 
 
 @app.command("backfill-legacy-releases")
