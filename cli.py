@@ -179,7 +179,7 @@ async def _reconcile(
     from api.services import reconcile as reconciling
     from core.db import make_engine
     from core.temporal import connect
-    from operator_cli.findings import as_json
+    from operator_cli.findings import finding_data
 
     settings = get_settings()
     assert settings.database_url is not None
@@ -203,7 +203,7 @@ async def _reconcile(
         engine.dispose()
     summary = reconciling.summary(findings, repaired=repair)
     if as_json:
-        emit_json({"findings": [as_json(finding) for finding in findings], "summary": summary})
+        emit_json({"findings": [finding_data(finding) for finding in findings], "summary": summary})
     else:
         for finding in findings:
             typer.echo(finding.line())

@@ -3,7 +3,7 @@
 from api.services.reconcile import Finding
 
 
-def as_json(finding: Finding) -> dict[str, object]:
+def finding_data(finding: Finding) -> dict[str, object]:
     """What disagrees, both states, what was (or would be) done."""
     return {
         "problem": finding.problem.value,
