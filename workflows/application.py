@@ -115,9 +115,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._case.status in TERMINAL_STATUSES:
             return self._case
-        withdrawal = RecordOperatorWithdrawalInput(
-            application_id=self._case.application_id, actor=actor, note=note, at=workflow.now()
-        )
+        withdrawal = self._command(RecordOperatorWithdrawalInput, actor=actor, note=note)
         self._apply(await self._record({CASE}, record_operator_withdrawal, withdrawal))
         if self._case.status == ApplicationStatus.WITHDRAWN:
             return AfterCancel.END_CANCELLED
@@ -146,16 +144,10 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @workflow.update
     async def submit(self, command: SubmitApplicationInput) -> CaseSnapshot:
         """Record a submission or resubmission (the first creates the assessment)."""
-        result = await self._record(
-            {CASE},
-            record_submission,
-            RecordSubmissionInput(
-                application_id=self._case.application_id,
-                actor=command.actor,
-                submission=command.submission,
-                at=workflow.now(),
-            ),
+        submission = self._command(
+            RecordSubmissionInput, actor=command.actor, submission=command.submission
         )
+        result = await self._record({CASE}, record_submission, submission)
         self._shape = result.shape
         return self._apply(result.snapshot)
 
@@ -174,17 +166,10 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @workflow.update
     async def withdraw(self, command: WithdrawApplicationInput) -> CaseSnapshot:
         """Withdraw; open assignments and the LOQ clock end, then the workflow completes."""
-        snapshot = await self._record(
-            {CASE},
-            record_withdrawal,
-            RecordWithdrawalInput(
-                application_id=self._case.application_id,
-                actor=command.actor,
-                reason=command.reason,
-                at=workflow.now(),
-            ),
+        withdrawal = self._command(
+            RecordWithdrawalInput, actor=command.actor, reason=command.reason
         )
-        return self._apply(snapshot)
+        return self._apply(await self._record({CASE}, record_withdrawal, withdrawal))
 
     @withdraw.validator
     def _validate_withdraw(self, command: WithdrawApplicationInput) -> None:
@@ -199,18 +184,14 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         level_key = self._level_key(command.assignment_id)
         self._reserved.setdefault(level_key, set()).update(sections)
         try:
-            snapshot = await self._record(
-                {key},
-                record_assignment,
-                RecordAssignmentInput(
-                    application_id=self._case.application_id,
-                    assignment_id=command.assignment_id,
-                    sections=sections,
-                    actor=command.actor,
-                    by_assigner=command.by_assigner,
-                    at=workflow.now(),
-                ),
+            assignment = self._command(
+                RecordAssignmentInput,
+                assignment_id=command.assignment_id,
+                sections=sections,
+                actor=command.actor,
+                by_assigner=command.by_assigner,
             )
+            snapshot = await self._record({key}, record_assignment, assignment)
         finally:
             self._reserved[level_key].difference_update(sections)
         return self._apply(snapshot)
@@ -223,17 +204,11 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @workflow.update
     async def unassign(self, command: UnassignInput) -> CaseSnapshot:
         """Release an assignment's sections; its review becomes DISCONTINUED."""
-        snapshot = await self._record(
-            {f"assignment:{command.assignment_id}"},
-            record_unassignment,
-            RecordUnassignmentInput(
-                application_id=self._case.application_id,
-                assignment_id=command.assignment_id,
-                actor=command.actor,
-                at=workflow.now(),
-            ),
+        unassignment = self._command(
+            RecordUnassignmentInput, assignment_id=command.assignment_id, actor=command.actor
         )
-        return self._apply(snapshot)
+        key = f"assignment:{command.assignment_id}"
+        return self._apply(await self._record({key}, record_unassignment, unassignment))
 
     @unassign.validator
     def _validate_unassign(self, command: UnassignInput) -> None:
@@ -245,16 +220,14 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         """Start the assignment's review, or restart it (it keeps its id)."""
         assignment = self._case.assignment(command.assignment_id)
         review_id = assignment.review_id or str(workflow.uuid4())
+        start = self._command(
+            RecordReviewStartInput,
+            assignment_id=command.assignment_id,
+            review_id=review_id,
+            actor=command.actor,
+        )
         started = await self._record(
-            {f"assignment:{command.assignment_id}"},
-            record_review_start,
-            RecordReviewStartInput(
-                application_id=self._case.application_id,
-                assignment_id=command.assignment_id,
-                review_id=review_id,
-                actor=command.actor,
-                at=workflow.now(),
-            ),
+            {f"assignment:{command.assignment_id}"}, record_review_start, start
         )
         self._apply(started.snapshot)
         return started
@@ -267,18 +240,15 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @workflow.update
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
         """Submit a review; its decision moves the case (next level, stage, LOQ, completion)."""
-        submitted = await self._record(
-            {CASE, f"review:{command.review_id}"},
-            record_review_submission,
-            RecordReviewSubmissionInput(
-                application_id=self._case.application_id,
-                review_id=command.review_id,
-                actor=command.actor,
-                decision=command.decision,
-                comment=command.comment,
-                at=workflow.now(),
-            ),
+        submission = self._command(
+            RecordReviewSubmissionInput,
+            review_id=command.review_id,
+            actor=command.actor,
+            decision=command.decision,
+            comment=command.comment,
         )
+        keys_ = {CASE, f"review:{command.review_id}"}
+        submitted = await self._record(keys_, record_review_submission, submission)
         self._apply(submitted.snapshot)
         return submitted
 
@@ -292,14 +262,8 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     @workflow.update
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
         """Review grants changed: untaken rows of the current level follow them."""
-        snapshot = await self._record(
-            {CASE},
-            sync_assignments,
-            SyncAssignmentsInput(
-                application_id=self._case.application_id, actor=command.actor, at=workflow.now()
-            ),
-        )
-        return self._apply(snapshot)
+        refresh = self._command(SyncAssignmentsInput, actor=command.actor)
+        return self._apply(await self._record({CASE}, sync_assignments, refresh))
 
     @refresh_assignments.validator
     def _validate_refresh(self, command: RefreshAssignmentsInput) -> None:
@@ -329,11 +293,8 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         for days in self._shape.loq_reminder_days_before:
             moment = deadline - timedelta(days=days)
             if moment > workflow.now() and not await self._loq_answered_by(moment, loq_round):
-                reminder = RecordLoqReminderInput(
-                    application_id=self._case.application_id,
-                    loq_round=loq_round,
-                    deadline_at=deadline,
-                    at=workflow.now(),
+                reminder = self._command(
+                    RecordLoqReminderInput, loq_round=loq_round, deadline_at=deadline
                 )
                 self._apply(await self._record((), record_loq_reminder, reminder))
             elif self._case.loq_round != loq_round or (
@@ -341,9 +302,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             ):
                 return
         if not await self._loq_answered_by(deadline, loq_round):
-            expiry = RecordLoqExpiryInput(
-                application_id=self._case.application_id, loq_round=loq_round, at=workflow.now()
-            )
+            expiry = self._command(RecordLoqExpiryInput, loq_round=loq_round)
             self._apply(await self._record({CASE}, record_loq_expiry, expiry))
 
     async def _loq_answered_by(self, moment: datetime, loq_round: int) -> bool:
@@ -382,6 +341,9 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     def _level_key(self, assignment_id: str) -> str:
         assignment = self._case.assignment(assignment_id)
         return f"{assignment.stage}:{assignment.level}"
+
+    def _names(self) -> dict[str, Any]:
+        return {"application_id": self._case.application_id}
 
     def _refuse_unless_allowed(self, action: ApplicationAction) -> None:
         self._guard(lambda: ensure_allowed(action, self._case.status))

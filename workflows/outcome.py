@@ -17,7 +17,7 @@ from domain.outcome import (
     ensure_future_release,
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
-from workflows.case_workflow import CaseWorkflow
+from workflows.case_workflow import CaseWorkflow, P
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     CancelOutcomeScheduleInput,
@@ -119,9 +119,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         # lock it, and a release needs the schedule the cancel drops). Stopping the SLAs,
         # the run's last step, may have been cut short too: the record below does it again.
         self._slas_stopped = False
-        command = CancelOutcomeScheduleInput(
-            kind=start.kind, outcome_id=start.outcome_id, actor=actor, note=note, at=workflow.now()
-        )
+        command = self._command(CancelOutcomeScheduleInput, actor=actor, note=note)
         try:
             await self._change(cancel_outcome_schedule, command)
         finally:
@@ -154,18 +152,14 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     async def submit(self, command: SubmitOutcomeInput) -> OutcomeSnapshot:
         """Record the submission: QA, release at once, or wait for release."""
         self._element_id = command.element_id
-        return await self._change(
+        return await self._act(
             record_outcome_submission,
-            RecordOutcomeSubmissionInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                candidate_id=command.candidate_id,
-                element_id=command.element_id,
-                grade=command.grade,
-                sampled_for_qa=command.sampled_for_qa,
-                at=workflow.now(),
-            ),
+            RecordOutcomeSubmissionInput,
+            command.actor,
+            candidate_id=command.candidate_id,
+            element_id=command.element_id,
+            grade=command.grade,
+            sampled_for_qa=command.sampled_for_qa,
         )
 
     @submit.validator
@@ -177,81 +171,56 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     @workflow.update
     async def qa_signoff(self, command: QaSignoffInput) -> OutcomeSnapshot:
         """QA passes (complete: released or pending) or fails (back for amendment)."""
-        return await self._change(
+        return await self._act(
             record_qa_signoff,
-            RecordQaSignoffInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                passed=command.passed,
-                release_with_qa=command.release_with_qa,
-                round=self._state.amendments,
-                at=workflow.now(),
-            ),
+            RecordQaSignoffInput,
+            command.actor,
+            passed=command.passed,
+            release_with_qa=command.release_with_qa,
+            round=self._state.amendments,
         )
 
     @qa_signoff.validator
     def _validate_qa(self, command: QaSignoffInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("qa", self._state.status))
+        self._refuse_unless_allowed("qa")
 
     @workflow.update
     async def amend(self, command: AmendOutcomeInput) -> OutcomeSnapshot:
         """The assessor's corrected grade goes back to QA (a VOID is released at once)."""
-        return await self._change(
+        amendment = self._state.amendments + 1
+        return await self._act(
             record_outcome_amendment,
-            RecordAmendmentInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                grade=command.grade,
-                amendment=self._state.amendments + 1,
-                at=workflow.now(),
-            ),
+            RecordAmendmentInput,
+            command.actor,
+            grade=command.grade,
+            amendment=amendment,
         )
 
     @amend.validator
     def _validate_amend(self, command: AmendOutcomeInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("amend", self._state.status))
+        self._refuse_unless_allowed("amend")
 
     @workflow.update
     async def release_now(self, command: ReleaseNowInput) -> OutcomeSnapshot:
         """Release at once (MANUAL); a schedule it replaces stops waiting."""
-        return await self._change(
-            release_outcome,
-            RecordReleaseInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                method=ReleaseMethod.MANUAL,
-                at=workflow.now(),
-            ),
-        )
+        method = ReleaseMethod.MANUAL
+        return await self._act(release_outcome, RecordReleaseInput, command.actor, method=method)
 
     @release_now.validator
     def _validate_release_now(self, command: ReleaseNowInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("release_now", self._state.status))
+        self._refuse_unless_allowed("release_now")
 
     @workflow.update
     async def schedule_release(self, command: ScheduleReleaseInput) -> OutcomeSnapshot:
         """Schedule (or move) the release; the run loop re-arms its timer."""
-        return await self._change(
-            schedule_outcome_release,
-            RecordScheduleInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                release_at=command.release_at,
-                at=workflow.now(),
-            ),
+        at = command.release_at
+        return await self._act(
+            schedule_outcome_release, RecordScheduleInput, command.actor, release_at=at
         )
 
     @schedule_release.validator
     def _validate_schedule(self, command: ScheduleReleaseInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("schedule_release", self._state.status))
+        self._refuse_unless_allowed("schedule_release")
         self._guard(lambda: ensure_future_release(command.release_at, workflow.now()))
 
     @workflow.signal
@@ -334,16 +303,9 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         # The activity re-checks the row: released, voided or moved meanwhile → nothing.
         await workflow.wait_condition(lambda: OUTCOME not in self._in_flight)
         try:
-            await self._change(
-                release_outcome,
-                RecordReleaseInput(
-                    kind=self._start.kind,
-                    outcome_id=self._start.outcome_id,
-                    actor="system",
-                    method=ReleaseMethod.SCHEDULED,
-                    scheduled_at=armed,
-                    at=workflow.now(),
-                ),
+            method = ReleaseMethod.SCHEDULED
+            await self._act(
+                release_outcome, RecordReleaseInput, "system", method=method, scheduled_at=armed
             )
         except ApplicationError as error:  # a refusal: the row says no; the loop waits on
             workflow.logger.warning("scheduled release refused: %s", error)
@@ -355,6 +317,23 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         state = self._apply(await self._record({OUTCOME}, activity, arg))
         await self._follow_slas()
         return state
+
+    async def _act(
+        self,
+        activity: Callable[[P], Awaitable[OutcomeSnapshot]],
+        command: type[P],
+        actor: str,
+        **fields: Any,
+    ) -> OutcomeSnapshot:
+        """Record one change of this outcome by `actor`."""
+        return await self._change(activity, self._command(command, actor=actor, **fields))
+
+    def _names(self) -> dict[str, Any]:
+        return {"kind": self._start.kind, "outcome_id": self._start.outcome_id}
+
+    def _refuse_unless_allowed(self, action: str) -> None:
+        self._refuse_if_busy(OUTCOME)
+        self._guard(lambda: ensure_allowed(action, self._state.status))
 
     def _busy_refusal(self, busy: list[str]) -> Conflict:
         return Conflict(BUSY)
