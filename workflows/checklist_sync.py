@@ -75,13 +75,7 @@ class ChecklistSyncWorkflow:
         await self._step.finish()
         actor, note = await operator_of_cancel()
         cancel = CancelChecklistSyncInput(
-            sync_id=self._progress.sync_id,
-            template_code=self._start.template_code,
-            dry_run=self._start.dry_run,
-            started_by=self._start.actor,
-            actor=actor,
-            note=note,
-            at=workflow.now(),
+            **self._scope(), started_by=self._start.actor, actor=actor, note=note
         )
         self._progress = await self._call(cancel_checklist_sync, cancel)
         self._publish()
@@ -100,16 +94,8 @@ class ChecklistSyncWorkflow:
                     start.resumed, subject_kind=CASE_KIND, subject_id=self._progress.sync_id
                 )
             if start.progress is None:
-                self._progress = await self._call(
-                    open_checklist_sync,
-                    OpenChecklistSyncInput(
-                        sync_id=self._progress.sync_id,
-                        template_code=start.template_code,
-                        dry_run=start.dry_run,
-                        actor=start.actor,
-                        at=workflow.now(),
-                    ),
-                )
+                opening = OpenChecklistSyncInput(**self._scope(), actor=start.actor)
+                self._progress = await self._call(open_checklist_sync, opening)
                 self._publish()
             pages_this_run = 0
             while not self._progress.done:
@@ -151,17 +137,20 @@ class ChecklistSyncWorkflow:
 
     async def _close(self, status: SyncStatus, error: str | None = None) -> ChecklistSyncProgress:
         closing = CloseChecklistSyncInput(
-            sync_id=self._progress.sync_id,
-            template_code=self._start.template_code,
-            dry_run=self._start.dry_run,
-            actor=self._start.actor,
-            status=status,
-            error=error,
-            at=workflow.now(),
+            **self._scope(), actor=self._start.actor, status=status, error=error
         )
         self._progress = await self._call(close_checklist_sync, closing)
         self._publish()
         return self._progress
+
+    def _scope(self) -> dict[str, Any]:
+        """What names the sync in its activities' inputs (and the time they are made)."""
+        return {
+            "sync_id": self._progress.sync_id,
+            "template_code": self._start.template_code,
+            "dry_run": self._start.dry_run,
+            "at": workflow.now(),
+        }
 
     async def _call(
         self,

@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
 
 A = TypeVar("A")
+R = TypeVar("R")
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -60,20 +61,8 @@ class SlaWorkflow:
     async def _stop_for_operator(self, start: StartSlaInput) -> SlaState | AfterCancel:
         """A cancel request: stop the clock as CANCELLED, recorded for the operator."""
         actor, note = await operator_of_cancel()
-        self._state = await workflow.execute_activity(
-            cancel_sla,
-            CancelSlaInput(
-                instance_id=sla_workflow_id(start.definition, start.subject),
-                definition=start.definition,
-                subject=start.subject,
-                candidate_id=start.candidate_id,
-                actor=actor,
-                note=note,
-                at=workflow.now(),
-            ),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
+        cancel = CancelSlaInput(**_instance(start), actor=actor, note=note)
+        self._state = await self._call(cancel_sla, cancel)
         state = self._publish()
         return AfterCancel.END_CANCELLED if state.status == SlaStatus.CANCELLED else state
 
@@ -81,18 +70,7 @@ class SlaWorkflow:
     @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartSlaInput) -> SlaState:
         """Open the instance, then time it until it stops."""
-        self._state = await workflow.execute_activity(
-            open_sla,
-            OpenSlaInput(
-                instance_id=sla_workflow_id(start.definition, start.subject),
-                definition=start.definition,
-                subject=start.subject,
-                candidate_id=start.candidate_id,
-                at=workflow.now(),
-            ),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
+        self._state = await self._call(open_sla, OpenSlaInput(**_instance(start)))
         if start.resumed is not None:
             await record_resumption(start.resumed, subject_kind="sla", subject_id=start.subject)
         if start.start_paused:
@@ -188,12 +166,8 @@ class SlaWorkflow:
     async def _catch_up_with_candidate(self) -> None:
         state = self._require()
         at = workflow.now()
-        caught = await workflow.execute_activity(
-            catch_up_sla_with_candidate,
-            CatchUpSlaInput(instance_id=state.instance_id, seq=len(state.log), at=at),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
+        catch_up = CatchUpSlaInput(instance_id=state.instance_id, seq=len(state.log), at=at)
+        caught = await self._call(catch_up_sla_with_candidate, catch_up)
         if caught.kind is not None:
             row = SlaLogRow(kind=caught.kind, at=at)
             self._state = state.model_copy(update={"log": [*state.log, row]})
@@ -224,7 +198,18 @@ class SlaWorkflow:
         )
         return state
 
-    async def _call(self, activity: Callable[[A], Awaitable[None]], arg: A) -> None:
-        await workflow.execute_activity(
+    async def _call(self, activity: Callable[[A], Awaitable[R]], arg: A) -> R:
+        return await workflow.execute_activity(
             activity, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
         )
+
+
+def _instance(start: StartSlaInput) -> dict[str, Any]:
+    """What names the instance in its opening and cancelling inputs (and the time)."""
+    return {
+        "instance_id": sla_workflow_id(start.definition, start.subject),
+        "definition": start.definition,
+        "subject": start.subject,
+        "candidate_id": start.candidate_id,
+        "at": workflow.now(),
+    }
