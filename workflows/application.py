@@ -12,6 +12,7 @@ from domain.application import (
     ApplicationStatus,
     ensure_allowed,
 )
+from domain.console import application_next
 from domain.errors import Conflict
 from domain.review_guards import (
     ensure_can_claim,
@@ -22,6 +23,7 @@ from domain.review_guards import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
+from workflows.console import Console
 from workflows.payloads.application import (
     RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
@@ -101,6 +103,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         # Sections reserved by claims under way: set before a handler's first await.
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
+        self._console = Console()
 
     @property
     def _case(self) -> CaseSnapshot:
@@ -292,20 +295,21 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         assert self._shape is not None
         for days in self._shape.loq_reminder_days_before:
             moment = deadline - timedelta(days=days)
-            if moment > workflow.now() and not await self._loq_answered_by(moment, loq_round):
+            when = f"LOQ reminder {days} days before"
+            if moment > workflow.now() and not await self._loq_answered_by(moment, loq_round, when):
                 reminder = self._command(
                     RecordLoqReminderInput, loq_round=loq_round, deadline_at=deadline
                 )
-                self._apply(await self._record((), record_loq_reminder, reminder))
+                self._apply(await self._record((), record_loq_reminder, reminder, when))
             elif self._case.loq_round != loq_round or (
                 self._case.status != ApplicationStatus.CHANGES_REQUIRED
             ):
                 return
-        if not await self._loq_answered_by(deadline, loq_round):
+        if not await self._loq_answered_by(deadline, loq_round, "LOQ deadline"):
             expiry = self._command(RecordLoqExpiryInput, loq_round=loq_round)
-            self._apply(await self._record({CASE}, record_loq_expiry, expiry))
+            self._apply(await self._record({CASE}, record_loq_expiry, expiry, "LOQ deadline"))
 
-    async def _loq_answered_by(self, moment: datetime, loq_round: int) -> bool:
+    async def _loq_answered_by(self, moment: datetime, loq_round: int, summary: str) -> bool:
         """Wait until `moment`; True as soon as the LOQ round is answered or the case ends."""
 
         def answered() -> bool:
@@ -315,7 +319,9 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             )
 
         try:
-            await workflow.wait_condition(answered, timeout=moment - workflow.now())
+            await workflow.wait_condition(
+                answered, timeout=moment - workflow.now(), timeout_summary=summary
+            )
         except TimeoutError:
             return answered()
         return True
@@ -360,10 +366,11 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         ]
         if case.stage is not None:
             updates.append(keys.STAGE.value_set(case.stage))
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(
+        held = [assignment.status for assignment in case.assignments]
+        self._console.show(
+            application_next(case.status, held, case.loq_deadline_at),
+            updates,
             f"**{case.status.value}** · stage `{case.stage or '-'}` level {case.level} · "
             f"assessment {case.assessment_status or '-'} · submissions {case.submissions} · "
-            f"open assignments {len(case.assignments)}"
-            + (f" · LOQ due {case.loq_deadline_at:%Y-%m-%d}" if case.loq_deadline_at else "")
+            f"open assignments {len(case.assignments)}",
         )

@@ -38,13 +38,17 @@ class CaseWorkflow(Generic[S]):
         self._closed_to_changes: str | None = None
 
     async def _record(
-        self, keys: Iterable[str], activity: Callable[[A], Awaitable[R]], arg: A
+        self,
+        keys: Iterable[str],
+        activity: Callable[[A], Awaitable[R]],
+        arg: A,
+        summary: str | None = None,
     ) -> R:
         """Run one recording activity while `keys` refuse overlapping changes."""
         held = set(keys)
         self._in_flight |= held
         try:
-            return await run_recording(activity, arg)
+            return await run_recording(activity, arg, summary)
         finally:
             self._in_flight -= held
 

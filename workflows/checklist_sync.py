@@ -9,7 +9,9 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.checklist_sync import SyncStatus
+from domain.console import NOBODY
 from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
+from workflows.console import Console
 from workflows.payloads.checklist_sync import (
     CancelChecklistSyncInput,
     ChecklistSyncProgress,
@@ -22,6 +24,7 @@ from workflows.payloads.checklist_sync import (
     open_checklist_sync,
     sync_checklist_page,
 )
+from workflows.refusal import in_words
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
@@ -67,6 +70,7 @@ class ChecklistSyncWorkflow:
             template_code=start.template_code,
         )
         self._step = CurrentStep[ChecklistSyncProgress]()
+        self._console = Console()
 
     async def _stop_for_operator(
         self, start: StartChecklistSyncInput
@@ -167,6 +171,7 @@ class ChecklistSyncWorkflow:
                 start_to_close_timeout=PAGE_TIMEOUT if heartbeat else SHORT_TIMEOUT,
                 heartbeat_timeout=PAGE_HEARTBEAT_TIMEOUT if heartbeat else None,
                 retry_policy=RETRY,
+                summary=in_words(activity),
             )
         )
 
@@ -179,12 +184,13 @@ class ChecklistSyncWorkflow:
         ]
         if p.template_code is not None:
             updates.append(keys.TEMPLATE_CODE.value_set(p.template_code))
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(
+        self._console.show(
+            NOBODY,  # a sync works on its own; an operator may only cancel it
+            updates,
             f"**{p.status.value}**{' (dry run)' if p.dry_run else ''} · "
             f"template {p.template_code or 'all'} · {p.found}/{p.total} found · "
             f"synced {p.synced} · unchanged {p.unchanged} · skipped {p.skipped} · "
-            f"failed {p.failed} · page {p.pages} · cursor {p.cursor or '-'}"
+            f"failed {p.failed} · page {p.pages} · cursor {p.cursor or '-'}",
         )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
+from domain.console import induction_next
 from domain.induction import (
     ReportKind,
     case_statuses,
@@ -15,6 +16,7 @@ from domain.induction import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
+from workflows.console import Console
 from workflows.payloads.cancellation import RecordRefusedCancelInput, record_refused_cancel
 from workflows.payloads.common import Payload
 from workflows.payloads.induction import (
@@ -70,6 +72,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         # Who holds the claim as settled here: set by a claim or release before its first
         # await, so a concurrent claim is refused before anything reaches the database.
         self._holder = carried.snapshot.claimed_by
+        self._console = Console()
 
     @property
     def _state(self) -> InductionSnapshot:
@@ -212,6 +215,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
                         self._awaiting_claim_since() != since or self._continue_as_new_suggested()
                     ),
                     timeout=deadline - workflow.now(),
+                    timeout_summary=f"AB claim reminder after {self._reminder_days} days",
                 )
                 return
             except TimeoutError:
@@ -233,20 +237,22 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
 
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""
-        state = self._state
-        reminded = state.unclaimed_since is not None and state.unclaimed_since == self._reminded_for
+        state, since = self._state, self._state.unclaimed_since
+        reminded = since is not None and since == self._reminded_for
         updates: list[SearchAttributeUpdate[Any]] = [
             keys.CASE_STATUS.value_set(
                 case_statuses(state.claimed_by, len(state.open_discrepancies), reminded)
             )
         ]
-        workflow.upsert_search_attributes(updates)
+        due = None if since is None or reminded else reminder_due_at(since, self._reminder_days)
         effective = state.effective
-        workflow.set_current_details(
+        self._console.show(
+            induction_next(state.claimed_by, since, due),
+            updates,
             f"**{'claimed by ' + state.claimed_by if state.claimed_by else 'awaiting AB claim'}**"
-            f" · AB `{effective.appropriate_body_id.value or '-'}`"
+            f" · teacher {self._trn} · AB `{effective.appropriate_body_id.value or '-'}`"
             f" ({effective.appropriate_body_id.source or '-'})"
             f" · programme `{effective.programme_type.value or '-'}`"
             f" · start {effective.start_date.value or '-'}"
-            f" · reports {state.reports} · open discrepancies {len(state.open_discrepancies)}"
+            f" · reports {state.reports} · open discrepancies {len(state.open_discrepancies)}",
         )

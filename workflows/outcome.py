@@ -8,6 +8,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
+from domain.console import outcome_next
 from domain.errors import Conflict
 from domain.outcome import (
     OutcomeKind,
@@ -18,6 +19,7 @@ from domain.outcome import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow, P
+from workflows.console import Console
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     CancelOutcomeScheduleInput,
@@ -102,6 +104,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         self._element_id: str | None = None
         self._sla_started = False
         self._slas_stopped = False
+        self._console = Console()
 
     @property
     def _state(self) -> OutcomeSnapshot:
@@ -294,6 +297,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
             await workflow.wait_condition(
                 lambda: self._released() or self._schedule() != armed,
                 timeout=max(armed - workflow.now(), MIN_WAIT),
+                timeout_summary="scheduled release",
             )
             return
         except TimeoutError:
@@ -346,10 +350,11 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
             keys.CASE_STATUS.value_set([state.status.value]),
             keys.RELEASE_AT.value_set(schedule) if schedule else keys.RELEASE_AT.value_unset(),
         ]
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(
+        pending = state.status == OutcomeStatus.PENDING_RELEASE
+        self._console.show(
+            outcome_next(state.status, state.scheduled_release_at if pending else None),
+            updates,
             f"**{state.status.value}** · {state.kind.value} {state.outcome_id} · "
-            f"candidate {state.candidate_id}"
-            + (f" · release scheduled {schedule:%Y-%m-%d %H:%M}Z" if schedule else "")
-            + (f" · released {state.release_method}" if state.release_method else "")
+            f"candidate {state.candidate_id} · grade {state.grade}"
+            + (f" · released {state.release_method}" if state.release_method else ""),
         )

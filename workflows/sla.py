@@ -5,10 +5,21 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
-from domain.sla import SlaEvent, SlaEventKind, SlaStatus, accepts, next_due, status
+from domain.console import sla_next
+from domain.sla import (
+    SlaEvent,
+    SlaEventKind,
+    SlaStatus,
+    accepts,
+    elapsed,
+    is_running,
+    next_due,
+    status,
+)
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
+from workflows.console import Console, first_task
 from workflows.payloads.sla import (
     AppendSlaEventInput,
     CancelSlaInput,
@@ -25,6 +36,7 @@ from workflows.payloads.sla import (
     record_sla_due,
     sla_workflow_id,
 )
+from workflows.refusal import in_words
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
@@ -54,6 +66,8 @@ class SlaWorkflow:
     """
 
     def __init__(self) -> None:
+        self._console = Console()
+        self._candidate_id: str | None = None
         self._pending: list[SlaEventKind] = []
         self._catch_up = False
         self._state: SlaState | None = None
@@ -70,7 +84,12 @@ class SlaWorkflow:
     @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartSlaInput) -> SlaState:
         """Open the instance, then time it until it stops."""
+        self._candidate_id = start.candidate_id
+        if first_task():
+            self._show_opening(start)
         self._state = await self._call(open_sla, OpenSlaInput(**_instance(start)))
+        if first_task():
+            self._publish()
         if start.resumed is not None:
             await record_resumption(start.resumed, subject_kind="sla", subject_id=start.subject)
         if start.start_paused:
@@ -127,7 +146,13 @@ class SlaWorkflow:
         remaining = moment - workflow.now()
         if remaining > timedelta():
             try:
-                await workflow.wait_condition(self._has_news, timeout=remaining)
+                await workflow.wait_condition(
+                    self._has_news,
+                    timeout=remaining,
+                    timeout_summary="SLA breach"
+                    if due.is_breach
+                    else f"SLA warning at {due.fraction:.0%}",
+                )
                 return  # a pause, resume or stop came first: the timer is cancelled
             except TimeoutError:
                 pass
@@ -189,18 +214,37 @@ class SlaWorkflow:
         if state.status == SlaStatus.CANCELLED:  # the log alone reads as stopped (MET)
             current = state.status
         self._state = state = state.model_copy(update={"status": current})
-        workflow.upsert_search_attributes(
+        now, goal = workflow.now(), timedelta(seconds=state.goal_s)
+        breach_at = now + goal - elapsed(self._log(), now) if is_running(self._log()) else None
+        self._console.show(
+            sla_next(current, breach_at),
             [
-                keys.CASE_KIND.value_set("sla"),
-                keys.SLA_DEFINITION.value_set(state.definition),
+                *_attributes(state.definition, self._candidate_id, current),
                 keys.CASE_STATUS.value_set([current.value]),
-            ]
+                keys.BREACHED.value_set(state.breached_at is not None),
+            ],
+            f"**{current.value}** · SLA `{state.definition}` v{state.version} · subject "
+            f"{state.subject} · goal {goal} · running {elapsed(self._log(), now)}"
+            + (f" · breached {state.breached_at:%Y-%m-%d %H:%M}Z" if state.breached_at else ""),
         )
         return state
 
+    def _show_opening(self, start: StartSlaInput) -> None:
+        """The first task: what the start says, before the instance is opened."""
+        opening = SlaStatus.PAUSED if start.start_paused else SlaStatus.RUNNING
+        self._console.show(
+            sla_next(opening, None),
+            _attributes(start.definition, start.candidate_id, opening),
+            f"**OPENING** · SLA `{start.definition}` · subject {start.subject}",
+        )
+
     async def _call(self, activity: Callable[[A], Awaitable[R]], arg: A) -> R:
         return await workflow.execute_activity(
-            activity, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+            activity,
+            arg,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            summary=in_words(activity),
         )
 
 
@@ -213,3 +257,16 @@ def _instance(start: StartSlaInput) -> dict[str, Any]:
         "candidate_id": start.candidate_id,
         "at": workflow.now(),
     }
+
+
+def _attributes(
+    definition: str, candidate_id: str | None, current: SlaStatus
+) -> list[SearchAttributeUpdate[Any]]:
+    updates: list[SearchAttributeUpdate[Any]] = [
+        keys.CASE_KIND.value_set("sla"),
+        keys.SLA_DEFINITION.value_set(definition),
+        keys.SLA_STATUS.value_set(current.value),
+    ]
+    if candidate_id is not None:
+        updates.append(keys.CANDIDATE_ID.value_set(candidate_id))
+    return updates
