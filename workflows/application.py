@@ -139,12 +139,22 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._case
 
-    @workflow.query
+    @workflow.query(
+        description=(
+            "The case as the workflow sees it: status, stage, level, LOQ, open "
+            "assignments. No input."
+        )
+    )
     def state(self) -> CaseSnapshot:
         """The case as the workflow sees it."""
         return self._case
 
-    @workflow.update
+    @workflow.update(
+        description=(
+            'Submit or resubmit (the API does this). Input: {"actor": "<sub>", '
+            '"submission": <submissions so far + 1>}'
+        )
+    )
     async def submit(self, command: SubmitApplicationInput) -> CaseSnapshot:
         """Record a submission or resubmission (the first creates the assessment)."""
         submission = self._command(
@@ -166,7 +176,12 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             )
         self._refuse_unless_allowed(ApplicationAction.SUBMIT)
 
-    @workflow.update
+    @workflow.update(
+        description=(
+            "Withdraw the application; assignments and the LOQ clock end. Input: "
+            '{"actor": "<sub>", "reason": "<text or null>"}'
+        )
+    )
     async def withdraw(self, command: WithdrawApplicationInput) -> CaseSnapshot:
         """Withdraw; open assignments and the LOQ clock end, then the workflow completes."""
         withdrawal = self._command(
@@ -179,7 +194,13 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, *self._in_flight)
         self._refuse_unless_allowed(ApplicationAction.WITHDRAW)
 
-    @workflow.update
+    @workflow.update(
+        description=(
+            "Hold sections of an open assignment for its reviewer. Input: "
+            '{"assignment_id": "<id>", "actor": "<sub>", "sections": ["<code>"] or '
+            'null (all allowed), "by_assigner": true}'
+        )
+    )
     async def assign(self, command: AssignInput) -> CaseSnapshot:
         """Hold sections for an assignment's reviewer (assigner or self-assign)."""
         sections = self._claim(command)  # re-checked here: settles a race before any await
@@ -204,7 +225,12 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._claim(command)
 
-    @workflow.update
+    @workflow.update(
+        description=(
+            "Release an assignment; its review becomes DISCONTINUED. Input: "
+            '{"assignment_id": "<id>", "actor": "<sub>"}'
+        )
+    )
     async def unassign(self, command: UnassignInput) -> CaseSnapshot:
         """Release an assignment's sections; its review becomes DISCONTINUED."""
         unassignment = self._command(
@@ -218,7 +244,12 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: self._case.assignment(command.assignment_id))
 
-    @workflow.update
+    @workflow.update(
+        description=(
+            "Start (or restart) the review of an assignment its reviewer holds. "
+            'Input: {"assignment_id": "<id>", "actor": "<reviewer sub>"}'
+        )
+    )
     async def start_review(self, command: StartReviewInput) -> ReviewStarted:
         """Start the assignment's review, or restart it (it keeps its id)."""
         assignment = self._case.assignment(command.assignment_id)
@@ -240,7 +271,14 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: ensure_can_start(self._case.seat(command.assignment_id), command.actor))
 
-    @workflow.update
+    @workflow.update(
+        description=(
+            'Submit a review; its decision moves the case. Input: {"review_id": '
+            '"<id>", "actor": "<reviewer sub>", "decision": '
+            '"CONFORM|NON_CONFORM|LIST_OF_QUESTIONS|CHANGES_REQUESTED" or null, '
+            '"comment": "<text or null>"}'
+        )
+    )
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
         """Submit a review; its decision moves the case (next level, stage, LOQ, completion)."""
         submission = self._command(
@@ -262,7 +300,13 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             lambda: ensure_can_submit(self._case.review_seat(command.review_id), command.actor)
         )
 
-    @workflow.update
+    @workflow.update(
+        description=(
+            "Review grants changed: the current level's untaken assignments follow "
+            'them (a case left with none gets them). Input: {"actor": "<operator '
+            'sub>"}'
+        )
+    )
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
         """Review grants changed: untaken rows of the current level follow them."""
         refresh = self._command(SyncAssignmentsInput, actor=command.actor)

@@ -126,7 +126,11 @@ class ChecklistSyncWorkflow:
             ) from error
         return await self._close(SyncStatus.COMPLETED)
 
-    @workflow.query
+    @workflow.query(
+        description=(
+            "Counts so far: found, synced, unchanged, skipped, failed, pages, cursor. No input."
+        )
+    )
     def progress(self) -> ChecklistSyncProgress:
         """Counts so far: found, synced, unchanged, skipped, failed."""
         return self._progress

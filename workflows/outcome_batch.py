@@ -134,7 +134,12 @@ class OutcomeReleaseBatchWorkflow:
         self._set(await self._call(close_release_batch, close))
         return self._progress
 
-    @workflow.query
+    @workflow.query(
+        description=(
+            "The batch's counts as of its last activity: released, skipped, "
+            "pending, scheduled. No input."
+        )
+    )
     def progress(self) -> BatchCounts:
         """The counts as of the last activity."""
         return self._progress

@@ -104,27 +104,37 @@ class SlaWorkflow:
                 )
             await self._wait_for_next()
 
-    @workflow.signal
+    @workflow.signal(
+        description=(
+            "The candidate's status changed: pause or resume as the database now "
+            "says (safe to repeat). No input."
+        )
+    )
     def candidate_changed(self) -> None:
         """The candidate's status changed: pause or resume as the database now says."""
         self._catch_up = True
 
-    @workflow.signal
+    @workflow.signal(description=("Pause the clock (the candidate became inactive). No input."))
     def pause(self) -> None:
         """The subject's candidate became inactive."""
         self._pending.append(SlaEventKind.PAUSE)
 
-    @workflow.signal
+    @workflow.signal(description=("Resume the clock (the candidate is active again). No input."))
     def resume(self) -> None:
         """The subject's candidate is active again."""
         self._pending.append(SlaEventKind.RESUME)
 
-    @workflow.signal
+    @workflow.signal(
+        description=(
+            "Stop the clock: MET, or BREACHED if the goal passed (e.g. the outcome "
+            "was released). No input."
+        )
+    )
     def stop(self) -> None:
         """The stop event happened (e.g. the outcome was released)."""
         self._pending.append(SlaEventKind.STOP)
 
-    @workflow.query
+    @workflow.query(description=("The instance with its log, warnings and breach. No input."))
     def state(self) -> SlaState | None:
         """The instance with its log."""
         return self._state
