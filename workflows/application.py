@@ -24,6 +24,7 @@ from domain.review_guards import (
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
 from workflows.console import Console
+from workflows.descriptions import APPLICATION_HELP
 from workflows.payloads.application import (
     RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
@@ -139,22 +140,12 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._case
 
-    @workflow.query(
-        description=(
-            "The case as the workflow sees it: status, stage, level, LOQ, open "
-            "assignments. No input."
-        )
-    )
+    @workflow.query(description=APPLICATION_HELP["state"])
     def state(self) -> CaseSnapshot:
         """The case as the workflow sees it."""
         return self._case
 
-    @workflow.update(
-        description=(
-            'Submit or resubmit (the API does this). Input: {"actor": "<sub>", '
-            '"submission": <submissions so far + 1>}'
-        )
-    )
+    @workflow.update(description=APPLICATION_HELP["submit"])
     async def submit(self, command: SubmitApplicationInput) -> CaseSnapshot:
         """Record a submission or resubmission (the first creates the assessment)."""
         submission = self._command(
@@ -176,12 +167,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             )
         self._refuse_unless_allowed(ApplicationAction.SUBMIT)
 
-    @workflow.update(
-        description=(
-            "Withdraw the application; assignments and the LOQ clock end. Input: "
-            '{"actor": "<sub>", "reason": "<text or null>"}'
-        )
-    )
+    @workflow.update(description=APPLICATION_HELP["withdraw"])
     async def withdraw(self, command: WithdrawApplicationInput) -> CaseSnapshot:
         """Withdraw; open assignments and the LOQ clock end, then the workflow completes."""
         withdrawal = self._command(
@@ -194,13 +180,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, *self._in_flight)
         self._refuse_unless_allowed(ApplicationAction.WITHDRAW)
 
-    @workflow.update(
-        description=(
-            "Hold sections of an open assignment for its reviewer. Input: "
-            '{"assignment_id": "<id>", "actor": "<sub>", "sections": ["<code>"] or '
-            'null (all allowed), "by_assigner": true}'
-        )
-    )
+    @workflow.update(description=APPLICATION_HELP["assign"])
     async def assign(self, command: AssignInput) -> CaseSnapshot:
         """Hold sections for an assignment's reviewer (assigner or self-assign)."""
         sections = self._claim(command)  # re-checked here: settles a race before any await
@@ -225,12 +205,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._claim(command)
 
-    @workflow.update(
-        description=(
-            "Release an assignment; its review becomes DISCONTINUED. Input: "
-            '{"assignment_id": "<id>", "actor": "<sub>"}'
-        )
-    )
+    @workflow.update(description=APPLICATION_HELP["unassign"])
     async def unassign(self, command: UnassignInput) -> CaseSnapshot:
         """Release an assignment's sections; its review becomes DISCONTINUED."""
         unassignment = self._command(
@@ -244,12 +219,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: self._case.assignment(command.assignment_id))
 
-    @workflow.update(
-        description=(
-            "Start (or restart) the review of an assignment its reviewer holds. "
-            'Input: {"assignment_id": "<id>", "actor": "<reviewer sub>"}'
-        )
-    )
+    @workflow.update(description=APPLICATION_HELP["start_review"])
     async def start_review(self, command: StartReviewInput) -> ReviewStarted:
         """Start the assignment's review, or restart it (it keeps its id)."""
         assignment = self._case.assignment(command.assignment_id)
@@ -271,14 +241,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: ensure_can_start(self._case.seat(command.assignment_id), command.actor))
 
-    @workflow.update(
-        description=(
-            'Submit a review; its decision moves the case. Input: {"review_id": '
-            '"<id>", "actor": "<reviewer sub>", "decision": '
-            '"CONFORM|NON_CONFORM|LIST_OF_QUESTIONS|CHANGES_REQUESTED" or null, '
-            '"comment": "<text or null>"}'
-        )
-    )
+    @workflow.update(description=APPLICATION_HELP["submit_review"])
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
         """Submit a review; its decision moves the case (next level, stage, LOQ, completion)."""
         submission = self._command(
@@ -300,13 +263,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             lambda: ensure_can_submit(self._case.review_seat(command.review_id), command.actor)
         )
 
-    @workflow.update(
-        description=(
-            "Review grants changed: the current level's untaken assignments follow "
-            'them (a case left with none gets them). Input: {"actor": "<operator '
-            'sub>"}'
-        )
-    )
+    @workflow.update(description=APPLICATION_HELP["refresh_assignments"])
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
         """Review grants changed: untaken rows of the current level follow them."""
         refresh = self._command(SyncAssignmentsInput, actor=command.actor)

@@ -12,6 +12,7 @@ from domain.checklist_sync import SyncStatus
 from domain.console import NOBODY
 from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
 from workflows.console import Console
+from workflows.descriptions import CHECKLIST_SYNC_HELP
 from workflows.payloads.checklist_sync import (
     CancelChecklistSyncInput,
     ChecklistSyncProgress,
@@ -126,11 +127,7 @@ class ChecklistSyncWorkflow:
             ) from error
         return await self._close(SyncStatus.COMPLETED)
 
-    @workflow.query(
-        description=(
-            "Counts so far: found, synced, unchanged, skipped, failed, pages, cursor. No input."
-        )
-    )
+    @workflow.query(description=CHECKLIST_SYNC_HELP["progress"])
     def progress(self) -> ChecklistSyncProgress:
         """Counts so far: found, synced, unchanged, skipped, failed."""
         return self._progress

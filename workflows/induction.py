@@ -17,6 +17,7 @@ from domain.induction import (
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
 from workflows.console import Console
+from workflows.descriptions import INDUCTION_HELP
 from workflows.payloads.cancellation import RecordRefusedCancelInput, record_refused_cancel
 from workflows.payloads.common import Payload
 from workflows.payloads.induction import (
@@ -123,47 +124,22 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
             )
         )
 
-    @workflow.query(
-        description=(
-            "The effective values, where each came from, who holds the claim, open "
-            "discrepancies. No input."
-        )
-    )
+    @workflow.query(description=INDUCTION_HELP["state"])
     def state(self) -> InductionSnapshot:
         """The effective values, where they came from, and who holds the claim."""
         return self._state
 
-    @workflow.update(
-        description=(
-            "Store a school's report (effective at once, provisionally). Input: "
-            '{"actor": "<sub>", "school_id": "<id>", "appropriate_body_id": "<id>",'
-            ' "programme_type": "school_led|provider_led", "start_date": '
-            '"YYYY-MM-DD"}'
-        )
-    )
+    @workflow.update(description=INDUCTION_HELP["school_report"])
     async def school_report(self, command: SchoolReportInput) -> InductionRecorded:
         """Store a school's report; it is effective at once, provisionally."""
         return await self._report(set(), ReportKind.SCHOOL_REPORT, command.school_id, command)
 
-    @workflow.update(
-        description=(
-            'Store data migrated from the older service. Input: {"actor": "<sub>", '
-            '"appropriate_body_id": "<id or null>", "programme_type": '
-            '"<school_led|provider_led or null>", "start_date": "<YYYY-MM-DD or '
-            'null>"}'
-        )
-    )
+    @workflow.update(description=INDUCTION_HELP["migrated_report"])
     async def migrated_report(self, command: MigratedReportInput) -> InductionRecorded:
         """Store data migrated from the older service (a source below both parties)."""
         return await self._report(set(), ReportKind.MIGRATED, "migration", command)
 
-    @workflow.update(
-        description=(
-            'An AB claims the teacher (or amends its own claim). Input: {"actor": '
-            '"<sub>", "appropriate_body_id": "<id>", "programme_type": '
-            '"school_led|provider_led", "started_on": "YYYY-MM-DD"}'
-        )
-    )
+    @workflow.update(description=INDUCTION_HELP["ab_claim"])
     async def ab_claim(self, command: AbClaimInput) -> InductionRecorded:
         """An AB claims the teacher: its values confirm or override the school's."""
         self._validate_ab_claim(command)  # again here: settles a race before any await
@@ -174,12 +150,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         self._refuse_if_busy(CLAIM)
         self._guard(lambda: check_claim(self._holder, command.appropriate_body_id, self._trn))
 
-    @workflow.update(
-        description=(
-            'The AB holding the claim ends it. Input: {"actor": "<sub>", '
-            '"appropriate_body_id": "<the holder\'s id>"}'
-        )
-    )
+    @workflow.update(description=INDUCTION_HELP["ab_release"])
     async def ab_release(self, command: AbReleaseInput) -> InductionRecorded:
         """The holding AB ends its claim; the school's values become effective again."""
         self._validate_ab_release(command)

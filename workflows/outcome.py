@@ -20,6 +20,7 @@ from domain.outcome import (
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow, P
 from workflows.console import Console
+from workflows.descriptions import OUTCOME_HELP
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     CancelOutcomeScheduleInput,
@@ -146,23 +147,12 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         await self._follow_slas()  # a batch release arrives as a signal
         return self._state
 
-    @workflow.query(
-        description=(
-            "The outcome as the workflow sees it: status, grade, schedule, release. No input."
-        )
-    )
+    @workflow.query(description=OUTCOME_HELP["state"])
     def state(self) -> OutcomeSnapshot:
         """The outcome as the workflow sees it."""
         return self._state
 
-    @workflow.update(
-        description=(
-            "Record the submission (the API does this, with the start). Input: "
-            '{"actor": "<sub>", "candidate_id": "<id>", "element_id": "<id or '
-            'null>", "grade": "PASS|MERIT|DISTINCTION|FAIL|VOID", "sampled_for_qa":'
-            " false}"
-        )
-    )
+    @workflow.update(description=OUTCOME_HELP["submit"])
     async def submit(self, command: SubmitOutcomeInput) -> OutcomeSnapshot:
         """Record the submission: QA, release at once, or wait for release."""
         self._element_id = command.element_id
@@ -182,12 +172,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         if self._state.revision >= 0:
             raise as_failure(Conflict("the outcome has already been submitted"))
 
-    @workflow.update(
-        description=(
-            "QA passes (released or pending release) or fails (back for amendment)."
-            ' Input: {"actor": "<sub>", "passed": true, "release_with_qa": false}'
-        )
-    )
+    @workflow.update(description=OUTCOME_HELP["qa_signoff"])
     async def qa_signoff(self, command: QaSignoffInput) -> OutcomeSnapshot:
         """QA passes (complete: released or pending) or fails (back for amendment)."""
         return await self._act(
@@ -203,12 +188,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     def _validate_qa(self, command: QaSignoffInput) -> None:
         self._refuse_unless_allowed("qa")
 
-    @workflow.update(
-        description=(
-            'The assessor\'s corrected grade after a failed QA. Input: {"actor": '
-            '"<sub>", "grade": "PASS|MERIT|DISTINCTION|FAIL|VOID"}'
-        )
-    )
+    @workflow.update(description=OUTCOME_HELP["amend"])
     async def amend(self, command: AmendOutcomeInput) -> OutcomeSnapshot:
         """The assessor's corrected grade goes back to QA (a VOID is released at once)."""
         amendment = self._state.amendments + 1
@@ -224,12 +204,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     def _validate_amend(self, command: AmendOutcomeInput) -> None:
         self._refuse_unless_allowed("amend")
 
-    @workflow.update(
-        description=(
-            "Release a pending outcome now (MANUAL); its own schedule stops. Input:"
-            ' {"actor": "<sub>"}'
-        )
-    )
+    @workflow.update(description=OUTCOME_HELP["release_now"])
     async def release_now(self, command: ReleaseNowInput) -> OutcomeSnapshot:
         """Release at once (MANUAL); a schedule it replaces stops waiting."""
         method = ReleaseMethod.MANUAL
@@ -239,13 +214,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     def _validate_release_now(self, command: ReleaseNowInput) -> None:
         self._refuse_unless_allowed("release_now")
 
-    @workflow.update(
-        description=(
-            'Schedule or move the release of a pending outcome. Input: {"actor": '
-            '"<sub>", "release_at": "<a future instant, e.g. '
-            '2026-12-24T09:00:00Z>"}'
-        )
-    )
+    @workflow.update(description=OUTCOME_HELP["schedule_release"])
     async def schedule_release(self, command: ScheduleReleaseInput) -> OutcomeSnapshot:
         """Schedule (or move) the release; the run loop re-arms its timer."""
         at = command.release_at
@@ -258,13 +227,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         self._refuse_unless_allowed("schedule_release")
         self._guard(lambda: ensure_future_release(command.release_at, workflow.now()))
 
-    @workflow.signal(
-        description=(
-            "A batch released the outcome in the database; the workflow finishes. "
-            'Sent by the batch only. Input: {"revision": <int>, "released_at": '
-            '"<instant>", "release_method": "MANUAL|SCHEDULED"}'
-        )
-    )
+    @workflow.signal(description=OUTCOME_HELP["released"])
     def released(self, notice: OutcomeReleasedNotice) -> None:
         """A batch released the outcome in the database: finish."""
         if self._state.status != OutcomeStatus.RELEASED:

@@ -11,6 +11,7 @@ from domain.console import batch_next
 from domain.outcome import ReleaseMethod, ReleaseMode
 from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
 from workflows.console import Console, first_task
+from workflows.descriptions import RELEASE_BATCH_HELP
 from workflows.payloads.outcome import (
     BatchCounts,
     CancelBatchInput,
@@ -134,12 +135,7 @@ class OutcomeReleaseBatchWorkflow:
         self._set(await self._call(close_release_batch, close))
         return self._progress
 
-    @workflow.query(
-        description=(
-            "The batch's counts as of its last activity: released, skipped, "
-            "pending, scheduled. No input."
-        )
-    )
+    @workflow.query(description=RELEASE_BATCH_HELP["progress"])
     def progress(self) -> BatchCounts:
         """The counts as of the last activity."""
         return self._progress

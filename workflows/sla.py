@@ -20,6 +20,7 @@ from domain.sla import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.console import Console, first_task
+from workflows.descriptions import SLA_HELP
 from workflows.payloads.sla import (
     AppendSlaEventInput,
     CancelSlaInput,
@@ -104,37 +105,27 @@ class SlaWorkflow:
                 )
             await self._wait_for_next()
 
-    @workflow.signal(
-        description=(
-            "The candidate's status changed: pause or resume as the database now "
-            "says (safe to repeat). No input."
-        )
-    )
+    @workflow.signal(description=SLA_HELP["candidate_changed"])
     def candidate_changed(self) -> None:
         """The candidate's status changed: pause or resume as the database now says."""
         self._catch_up = True
 
-    @workflow.signal(description=("Pause the clock (the candidate became inactive). No input."))
+    @workflow.signal(description=SLA_HELP["pause"])
     def pause(self) -> None:
         """The subject's candidate became inactive."""
         self._pending.append(SlaEventKind.PAUSE)
 
-    @workflow.signal(description=("Resume the clock (the candidate is active again). No input."))
+    @workflow.signal(description=SLA_HELP["resume"])
     def resume(self) -> None:
         """The subject's candidate is active again."""
         self._pending.append(SlaEventKind.RESUME)
 
-    @workflow.signal(
-        description=(
-            "Stop the clock: MET, or BREACHED if the goal passed (e.g. the outcome "
-            "was released). No input."
-        )
-    )
+    @workflow.signal(description=SLA_HELP["stop"])
     def stop(self) -> None:
         """The stop event happened (e.g. the outcome was released)."""
         self._pending.append(SlaEventKind.STOP)
 
-    @workflow.query(description=("The instance with its log, warnings and breach. No input."))
+    @workflow.query(description=SLA_HELP["state"])
     def state(self) -> SlaState | None:
         """The instance with its log."""
         return self._state
