@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -98,6 +99,17 @@ async def test_cases_waiting_on_an_assigner_for_more_than_2_days(
     not_yet = _query("waiting-on-assigner", **{"2_days_ago": now - timedelta(days=2)})
     assert workflow_id not in await _ids(client, not_yet)
 
+    # What the workflow's page shows: the case in words, and the next step in its details.
+    handle = client.get_workflow_handle(workflow_id)
+    described = await handle.describe()
+    assert application_id in (await described.static_summary() or "")
+    assert f"GET /v1/applications/{application_id}" in (await described.static_details() or "")
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "**SUBMITTED**" in metadata.current_details
+    assert "waiting on **assigner**" in metadata.current_details
+    assert metadata.definition.update_definitions  # each with its description
+    assert all(update.description for update in metadata.definition.update_definitions)
+
 
 async def _has(client: Client, query: str, workflow_id: str) -> bool:
     return workflow_id in await _ids(client, query)
@@ -176,6 +188,8 @@ async def test_breached_slas_and_running_slas_from_their_first_task(
 
     running = _query("running-slas")
     await _until(lambda: _both(client, running, breached, in_time))
+    summary = await (await client.get_workflow_handle(in_time).describe()).static_summary()
+    assert summary == f"SLA ten_days · timing {subject}"
     await _until(lambda: _has(client, _query("breached-slas"), breached))
     assert in_time not in await _ids(client, _query("breached-slas"))
 
