@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -37,16 +38,10 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 
 
 async def _submit(
-    client: Client,
-    records: Records,
-    task_queue: str,
-    *,
-    grade: Grade = Grade.PASS,
-    sampled: bool = False,
+    client: Client, records: Records, task_queue: str, **options: Any
 ) -> tuple[Handle, OutcomeSnapshot]:
-    snapshot = await submit_result(
-        client, records, task_queue, grade=grade, sampled=sampled, update_id="submit"
-    )
+    """A result submitted (`grade`, `sampled` as for submit_result), and its handle."""
+    snapshot = await submit_result(client, records, task_queue, update_id="submit", **options)
     workflow_id = f"result-{snapshot.outcome_id}"
     return client.get_workflow_handle_for(OutcomeReleaseWorkflow.run, workflow_id), snapshot
 
