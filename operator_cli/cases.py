@@ -24,18 +24,6 @@ class CaseKindName(StrEnum):
     CHECKLIST_SYNC = "checklist_sync"
 
 
-class WaitingOn(StrEnum):
-    """Who must act next (`WaitingOn`)."""
-
-    APPLICANT = "applicant"
-    REVIEWER = "reviewer"
-    ASSIGNER = "assigner"
-    RELEASER = "releaser"
-    APPROPRIATE_BODY = "appropriate_body"
-    TIMER = "timer"
-    NOBODY = "nobody"
-
-
 class Execution(StrEnum):
     """The workflow's own state (`ExecutionStatus`)."""
 
@@ -63,9 +51,12 @@ class Filters:
     candidate: str | None = None
     sla_definition: str | None = None
     waiting_on: str | None = None
+    sla_status: str | None = None
     release_before: datetime | None = None
     release_after: datetime | None = None
     due_before: datetime | None = None
+    due_after: datetime | None = None
+    waiting_since_before: datetime | None = None
     breached: bool | None = None
     started_after: datetime | None = None
     started_before: datetime | None = None
@@ -94,11 +85,14 @@ _KEYWORDS = {
     "candidate": ("CandidateId", "--candidate"),
     "sla_definition": ("SlaDefinition", "--sla-definition"),
     "waiting_on": ("WaitingOn", "--waiting-on"),
+    "sla_status": ("SlaStatus", "--sla-status"),
 }
 _INSTANTS = {
     "release_before": ("ReleaseAt <", "--release-before"),
     "release_after": ("ReleaseAt >=", "--release-after"),
     "due_before": ("DueAt <", "--due-before"),
+    "due_after": ("DueAt >=", "--due-after"),
+    "waiting_since_before": ("WaitingSince <", "--waiting-since-before"),
     "started_after": ("StartTime >=", "--started-after"),
     "started_before": ("StartTime <", "--started-before"),
 }

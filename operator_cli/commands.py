@@ -7,8 +7,10 @@ from typing import Annotated
 import typer
 
 from core.settings import get_settings
+from domain.console import WaitingOn
 from domain.outcome import OutcomeKind
-from operator_cli.cases import CaseKindName, Execution, WaitingOn
+from domain.sla import SlaStatus
+from operator_cli.cases import CaseKindName, Execution
 from operator_cli.errors import FriendlyGroup, check_code, choices, exits_without_teardown
 from operator_cli.output import JsonOption, console, emit_json
 
@@ -113,10 +115,15 @@ def find(
         str | None,
         typer.Option(**choices(WaitingOn, "party"), help="WaitingOn: who acts next"),
     ] = None,
+    sla_status: Annotated[
+        str | None, typer.Option(**choices(SlaStatus, "SLA status"), help="SlaStatus")
+    ] = None,
     breached: Annotated[bool | None, typer.Option("--breached/--not-breached")] = None,
     release_before: Instant = None,
     release_after: Instant = None,
     due_before: Instant = None,
+    due_after: Instant = None,
+    waiting_since_before: Instant = None,
     started_after: Instant = None,
     started_before: Instant = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="at most this many")] = 50,
@@ -137,10 +144,13 @@ def find(
         candidate=candidate,
         sla_definition=sla_definition,
         waiting_on=waiting_on,
+        sla_status=sla_status,
         breached=breached,
         release_before=release_before,
         release_after=release_after,
         due_before=due_before,
+        due_after=due_after,
+        waiting_since_before=waiting_since_before,
         started_after=started_after,
         started_before=started_before,
     )

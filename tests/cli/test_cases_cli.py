@@ -32,10 +32,13 @@ AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
         (Filters(candidate="c-1"), "CandidateId = 'c-1'"),
         (Filters(sla_definition="result-release"), "SlaDefinition = 'result-release'"),
         (Filters(waiting_on="assigner"), "WaitingOn = 'assigner'"),
+        (Filters(sla_status="BREACHED"), "SlaStatus = 'BREACHED'"),
         (Filters(breached=True), "Breached = true"),
         (Filters(release_before=AT), "ReleaseAt < '2026-12-01T09:00:00+00:00'"),
         (Filters(release_after=AT), "ReleaseAt >= '2026-12-01T09:00:00+00:00'"),
         (Filters(due_before=AT), "DueAt < '2026-12-01T09:00:00+00:00'"),
+        (Filters(due_after=AT), "DueAt >= '2026-12-01T09:00:00+00:00'"),
+        (Filters(waiting_since_before=AT), "WaitingSince < '2026-12-01T09:00:00+00:00'"),
         (Filters(started_after=AT), "StartTime >= '2026-12-01T09:00:00+00:00'"),
         (Filters(started_before=AT), "StartTime < '2026-12-01T09:00:00+00:00'"),
     ],
@@ -70,12 +73,15 @@ async def test_find_lists_the_cases_matching_every_option(api: httpx.AsyncClient
     workflow_id = f"application-{application_id}"
 
     row = await _found(cli, workflow_id, "--kind", "application", "--applicant", applicant)
+    waiting = await _found(cli, workflow_id, "--applicant", applicant, "--waiting-on", "assigner")
     text = await cli("cases", "find", "--applicant", applicant, "--status", "submitted")
     other = await cli("cases", "find", "--applicant", f"{applicant}-not", "--json")
 
     assert row is not None
     assert (row["case_kind"], row["execution"]) == ("application", "RUNNING")
     assert "SUBMITTED" in row["case_status"]
+    assert waiting is not None  # nobody holds its level yet
+    assert waiting["search_attributes"]["WaitingOn"] == "assigner"
     assert text.exit_code == 0, text.output
     assert text.stdout.splitlines()[0].split()[:2] == [workflow_id, "RUNNING"]
     assert f"query: ApplicantId = '{applicant}' AND CaseStatus IN ('SUBMITTED')" in text.stderr
