@@ -2,14 +2,21 @@
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+)
+from temporalio.service import RPCError
 
 from api.services import reconcile
 from api.services.reconcile_cases import CaseKind, CaseRow
@@ -18,6 +25,7 @@ from core.temporal import SEARCH_ATTRIBUTES
 from operator_cli.cases import HistorySummary
 
 LAST_EVENTS = 5
+QUERY_TIMEOUT_S = 3
 OURS = {key.name for key in SEARCH_ATTRIBUTES}  # not Temporal's own (BuildIds, ...)
 # Bookkeeping every step has: left out of "last events".
 ROUTINE = {
@@ -95,6 +103,7 @@ async def workflow_view(client: Client, workflow_id: str) -> dict[str, Any] | No
         "closed_at": _at(full.close_time),
         "summary": await full.static_summary(),
         "details": await full.static_details(),
+        "current_details": await _current_details(client, workflow_id, full),
         "search_attributes": {
             pair.key.name: _plain(pair.value)
             for pair in full.typed_search_attributes
@@ -103,6 +112,25 @@ async def workflow_view(client: Client, workflow_id: str) -> dict[str, Any] | No
         "pending_activities": [a.activity_type.name for a in raw.pending_activities],
         "history_length": full.history_length,
     }
+
+
+async def _current_details(
+    client: Client, workflow_id: str, described: WorkflowExecutionDescription
+) -> str | None:
+    """What the workflow says it is doing now (the UI's "current details"): a query, so
+    only while it runs and a worker answers; None otherwise."""
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        return None
+    handle = client.get_workflow_handle(workflow_id, run_id=described.run_id)
+    try:
+        metadata = await handle.query(
+            "__temporal_workflow_metadata",
+            result_type=WorkflowMetadata,
+            rpc_timeout=timedelta(seconds=QUERY_TIMEOUT_S),
+        )
+    except (RPCError, WorkflowQueryFailedError):
+        return None
+    return metadata.current_details or None
 
 
 def _at(value: datetime | None) -> str | None:
@@ -207,6 +235,9 @@ def lines(shown: Shown) -> list[str]:
         out.append(f"  started {wf['started_at']}, closed {wf['closed_at'] or '-'}")
         if wf["summary"]:
             out.append(f"  summary: {wf['summary']}")
+        if wf["current_details"]:
+            now = " / ".join(line for line in wf["current_details"].splitlines() if line)
+            out.append(f"  now: {now}")
         attributes = ", ".join(f"{k}={v}" for k, v in sorted(wf["search_attributes"].items()))
         out.append(f"  search attributes: {attributes or 'none'}")
         if wf["pending_activities"]:

@@ -108,6 +108,7 @@ async def test_show_gives_the_row_the_workflow_and_the_history(
     assert shown["workflow"]["status"] == "RUNNING"
     assert shown["workflow"]["search_attributes"]["CaseKind"] == "application"
     assert shown["agreement"] == "PostgreSQL and Temporal agree"
+    assert "assigner" in shown["workflow"]["current_details"]  # who must act next
     assert shown["history"]["updates"] == {"submit": 1}
     assert shown["history"]["activities"]
     lines = text.stdout.splitlines()
