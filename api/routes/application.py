@@ -34,7 +34,6 @@ from models.assessment import AssessmentPublic
 from workflows.application import ApplicationReviewWorkflow
 from workflows.application_start import start_operation, submit_update_id, workflow_id
 from workflows.payloads.application import (
-    StartApplicationReviewInput,
     SubmitApplicationInput,
     WithdrawApplicationInput,
 )
@@ -109,12 +108,7 @@ async def submit_application(
     )
     submission = application.submission_count + 1
     start = start_operation(
-        StartApplicationReviewInput(
-            application_id=application.id,
-            template_code=application.template_code,
-            template_version=application.template_version,
-            applicant_id=application.applicant_id,
-        ),
+        applications.start_input(application),
         task_queue=settings.task_queue,
     )
     try:
