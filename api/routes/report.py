@@ -7,10 +7,9 @@ organisation's released outcomes.
 """
 
 import dataclasses
-import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -18,6 +17,7 @@ from pydantic import BaseModel
 
 from api.deps import CallerDep, EngineDep, SessionDep
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.query import query_values
 from api.services.report import SHAPES, page, statement_for, stream_csv
 from domain.access import Principal
 from domain.errors import Forbidden, NotFound
@@ -87,26 +87,14 @@ SLA_QUERY = ("definition", "subject", "candidate_id", "status", "breached")
 def filters_of(model: type[F], names: tuple[str, ...]) -> Callable[..., F]:
     """A dependency reading the query parameters `names`, each typed and defaulted as the
     `model` field of that name, into a `model` bounded by the window (and in its zone)."""
-    hints = get_type_hints(model)
-    fields = {field.name: field for field in dataclasses.fields(model)}
+    values = query_values(model, names)
 
-    def dependency(window: Common, **query: Any) -> F:
+    def dependency(window: CommonDep, query: Annotated[dict[str, Any], Depends(values)]) -> F:
         bounds: dict[str, Any] = {"from_at": window.from_at, "to_at": window.to_at}
-        if "tz" in fields:
+        if "tz" in {field.name for field in dataclasses.fields(model)}:
             bounds["tz"] = window.tz
         return model(**bounds, **query)
 
-    parameters: list[inspect.Parameter] = [
-        inspect.Parameter(
-            name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=fields[name].default,
-            annotation=hints[name],
-        )
-        for name in names
-    ]
-    window = inspect.Parameter("window", inspect.Parameter.KEYWORD_ONLY, annotation=CommonDep)
-    dependency.__signature__ = inspect.Signature([window, *parameters])  # type: ignore[attr-defined]
     return dependency
 
 

@@ -29,6 +29,7 @@ from domain.outcome import (
     ReleaseMode,
     check_release_at,
 )
+from domain.values import Id, Instant, Label, SearchText
 from models.candidate import Candidate, Element
 from models.outcome import (
     BatchProgress,
@@ -60,16 +61,16 @@ class PendingFilters:
     """Filters of GET /v1/outcome-releases/pending."""
 
     kind: OutcomeKind | None = None
-    provider_id: str | None = None
-    employer_id: str | None = None
-    candidate_id: str | None = None
-    uln: str | None = None
-    standard: str | None = None
-    cohort: str | None = None
-    component: str | None = None
-    q: str | None = None
-    from_at: datetime | None = None
-    to_at: datetime | None = None
+    provider_id: Id | None = None
+    employer_id: Id | None = None
+    candidate_id: Id | None = None
+    uln: Label | None = None
+    standard: Label | None = None
+    cohort: Label | None = None
+    component: Label | None = None
+    q: SearchText | None = None
+    from_at: Instant | None = None  # completed at or after
+    to_at: Instant | None = None  # completed before
 
 
 def pending(
