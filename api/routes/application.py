@@ -3,14 +3,14 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
-from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import CallerDep, EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.pagination import Page
 from api.services import application as applications
 from domain.access import (
     Principal,
@@ -20,7 +20,7 @@ from domain.access import (
 )
 from domain.application import ApplicationStatus
 from domain.errors import Conflict
-from domain.values import Code, Cursor, Id
+from domain.values import Code, Id
 from models.application import (
     ApplicationCreate,
     ApplicationPublic,
@@ -58,13 +58,15 @@ def create_application(
 def list_applications(
     session: SessionDep,
     caller: Staff,
+    *,
     status: ApplicationStatus | None = None,
     stage: Code | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[ApplicationSummary]:
     """Applications newest first (reviewers, assigners and other staff)."""
-    return applications.get_all(session, status=status, stage=stage, limit=limit, cursor=cursor)
+    return applications.get_all(
+        session, status=status, stage=stage, limit=paging.limit, cursor=paging.cursor
+    )
 
 
 @router.get("/{application_id}")
@@ -155,12 +157,13 @@ def application_history(
     application_id: Id,
     session: SessionDep,
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[HistoryEntry]:
     """The audit trail, oldest first: who did what, when and why (the applicant: what
     was done for them)."""
-    return applications.history(session, caller, application_id, limit=limit, cursor=cursor)
+    return applications.history(
+        session, caller, application_id, limit=paging.limit, cursor=paging.cursor
+    )
 
 
 @router.get("/{application_id}/assessment")

@@ -3,15 +3,17 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api import commands
-from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import EngineDep, Paging, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.fields import same_named
+from api.pagination import Page
+from api.routing import add_route
 from api.services import outcome as outcomes
 from api.services.candidate_status import StatusChange, follow_status
 from domain.access import (
@@ -21,12 +23,11 @@ from domain.access import (
     can_submit_outcomes,
 )
 from domain.outcome import (
-    Grade,
     OutcomeKind,
     can_read_outcome_records,
     check_release_with_qa_roles,
 )
-from domain.values import Cursor, Id
+from domain.values import Id
 from models.outcome import (
     Amendment,
     CertificationCreate,
@@ -50,7 +51,6 @@ Assessor = Annotated[Principal, Depends(allow(can_submit_outcomes, "submit outco
 Reader = Annotated[Principal, Depends(allow(can_read_outcome_records, "read outcomes"))]
 Qa = Annotated[Principal, Depends(allow(can_qa_outcomes, "sign outcomes off at QA"))]
 Rebooker = Annotated[Principal, Depends(allow(can_rebook_outcomes, "book resits or retakes"))]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 async def _submit(
@@ -58,14 +58,14 @@ async def _submit(
     temporal: Client,
     task_queue: str,
     caller: Principal,
-    kind: OutcomeKind,
-    *,
-    element_id: str | None,
-    candidate_id: str | None,
-    grade: Grade,
-    sampled_for_qa: bool,
+    body: ResultCreate | CertificationCreate,
 ) -> OutcomeView:
-    """Check the references, then an update-with-start of the outcome's workflow."""
+    """Check the references (a result's element, a certification's candidate), then an
+    update-with-start of the outcome's workflow."""
+    if isinstance(body, ResultCreate):
+        kind, element_id, candidate_id = OutcomeKind.RESULT, body.element_id, None
+    else:
+        kind, element_id, candidate_id = OutcomeKind.CERTIFICATION, None, body.candidate_id
 
     def target() -> tuple[str, str]:
         with Session(engine) as session:
@@ -77,7 +77,11 @@ async def _submit(
     candidate, provider = await run_in_threadpool(target)
     outcome_id = commands.new_id()
     start = StartOutcomeReleaseInput(
-        kind=kind, outcome_id=outcome_id, candidate_id=candidate, provider_id=provider, grade=grade
+        kind=kind,
+        outcome_id=outcome_id,
+        candidate_id=candidate,
+        provider_id=provider,
+        grade=body.grade,
     )
     await temporal.execute_update_with_start_workflow(
         OutcomeReleaseWorkflow.submit,
@@ -85,8 +89,7 @@ async def _submit(
             actor=caller.sub,
             candidate_id=candidate,
             element_id=element_id,
-            grade=grade,
-            sampled_for_qa=sampled_for_qa,
+            **same_named(body, "grade", "sampled_for_qa"),
         ),
         start_workflow_operation=start_operation(start, task_queue=task_queue),
         id="submit",
@@ -145,11 +148,10 @@ def _list(
     caller: Principal,
     kind: OutcomeKind,
     candidate_id: str | None,
-    limit: int,
-    cursor: str | None,
+    paging: Paging,
 ) -> Page[OutcomeView]:
     return outcomes.get_all(
-        session, caller, kind, candidate_id=candidate_id, limit=limit, cursor=cursor
+        session, caller, kind, candidate_id=candidate_id, limit=paging.limit, cursor=paging.cursor
     )
 
 
@@ -162,17 +164,7 @@ async def submit_result(
     caller: Assessor,
 ) -> OutcomeView:
     """Submit a result: QA when sampled, else complete (released at once or pending)."""
-    return await _submit(
-        engine,
-        temporal,
-        settings.task_queue,
-        caller,
-        OutcomeKind.RESULT,
-        element_id=body.element_id,
-        candidate_id=None,
-        grade=body.grade,
-        sampled_for_qa=body.sampled_for_qa,
-    )
+    return await _submit(engine, temporal, settings.task_queue, caller, body)
 
 
 @router.post("/certifications", status_code=status.HTTP_201_CREATED)
@@ -184,41 +176,31 @@ async def submit_certification(
     caller: Assessor,
 ) -> OutcomeView:
     """Save a certification: the same path as a result."""
-    return await _submit(
-        engine,
-        temporal,
-        settings.task_queue,
-        caller,
-        OutcomeKind.CERTIFICATION,
-        element_id=None,
-        candidate_id=body.candidate_id,
-        grade=body.grade,
-        sampled_for_qa=body.sampled_for_qa,
-    )
+    return await _submit(engine, temporal, settings.task_queue, caller, body)
 
 
 @router.get("/results")
 def list_results(
     session: SessionDep,
     caller: Reader,
+    *,
     candidate_id: Id | None = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[OutcomeView]:
     """Results the caller may see, newest first (external users: grades once released)."""
-    return _list(session, caller, OutcomeKind.RESULT, candidate_id, limit, cursor)
+    return _list(session, caller, OutcomeKind.RESULT, candidate_id, paging)
 
 
 @router.get("/certifications")
 def list_certifications(
     session: SessionDep,
     caller: Reader,
+    *,
     candidate_id: Id | None = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[OutcomeView]:
     """Certifications the caller may see, newest first."""
-    return _list(session, caller, OutcomeKind.CERTIFICATION, candidate_id, limit, cursor)
+    return _list(session, caller, OutcomeKind.CERTIFICATION, candidate_id, paging)
 
 
 @router.get("/results/{outcome_id}")
@@ -233,36 +215,34 @@ def get_certification(outcome_id: Id, session: SessionDep, caller: Reader) -> Ou
     return outcomes.get(session, caller, OutcomeKind.CERTIFICATION, outcome_id)
 
 
-@router.post("/results/{outcome_id}/qa")
-async def qa_result(
-    outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
-) -> OutcomeView:
-    """QA sign-off; `release_with_qa` needs qa + releaser and a provider that holds outcomes."""
-    return await _qa(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
+def _qa_route(kind: OutcomeKind, description: str) -> None:
+    async def qa(
+        outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
+    ) -> OutcomeView:
+        return await _qa(engine, temporal, caller, kind, outcome_id, body)
+
+    add_route(router.post(f"/{kind}s/{{outcome_id}}/qa"), qa, f"qa_{kind}", description)
 
 
-@router.post("/certifications/{outcome_id}/qa")
-async def qa_certification(
-    outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
-) -> OutcomeView:
-    """QA sign-off of a certification."""
-    return await _qa(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)
+def _amend_route(kind: OutcomeKind, description: str) -> None:
+    async def amend(
+        outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
+    ) -> OutcomeView:
+        return await _amend(engine, temporal, caller, kind, outcome_id, body)
+
+    add_route(router.post(f"/{kind}s/{{outcome_id}}/amend"), amend, f"amend_{kind}", description)
 
 
-@router.post("/results/{outcome_id}/amend")
-async def amend_result(
-    outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
-) -> OutcomeView:
-    """After a failed QA: the corrected grade goes back to QA."""
-    return await _amend(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
-
-
-@router.post("/certifications/{outcome_id}/amend")
-async def amend_certification(
-    outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
-) -> OutcomeView:
-    """After a failed QA: the corrected certification grade goes back to QA."""
-    return await _amend(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)
+_qa_route(
+    OutcomeKind.RESULT,
+    "QA sign-off; `release_with_qa` needs qa + releaser and a provider that holds outcomes.",
+)
+_qa_route(OutcomeKind.CERTIFICATION, "QA sign-off of a certification.")
+_amend_route(OutcomeKind.RESULT, "After a failed QA: the corrected grade goes back to QA.")
+_amend_route(
+    OutcomeKind.CERTIFICATION,
+    "After a failed QA: the corrected certification grade goes back to QA.",
+)
 
 
 @router.post("/resits", status_code=status.HTTP_201_CREATED)

@@ -4,16 +4,16 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.pagination import Page
 from api.query import query_values
 from api.services import outcome_release as releases
 from domain.access import Principal, can_read_pending_releases, can_release_outcomes
 from domain.errors import Invalid
 from domain.outcome import MAX_DIRECT_RELEASE, OutcomeKind, check_release_at
-from domain.values import Cursor, Id
+from domain.values import Id
 from models.outcome import (
     BatchAccepted,
     BatchProgress,
@@ -44,12 +44,11 @@ def pending_releases(
     session: SessionDep,
     caller: Reader,
     query: Annotated[dict[str, Any], Depends(PENDING_QUERY)],
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[PendingRelease]:
     """Outcomes pending release of active candidates (`from`/`to` bound the completion time)."""
     filters = releases.PendingFilters(**query)
-    return releases.pending(session, filters, limit=limit, cursor=cursor)
+    return releases.pending(session, filters, limit=paging.limit, cursor=paging.cursor)
 
 
 @router.post("", responses={202: {"model": BatchAccepted}})

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from api.deps import CallerDep, EngineDep, SessionDep
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.query import query_values
+from api.routing import add_route
 from api.services.report import SHAPES, page, statement_for, stream_csv
 from domain.access import Principal
 from domain.errors import Forbidden, NotFound
@@ -153,9 +154,8 @@ def _outcome_report(
     ) -> Any:
         return _answer(name, caller, filters, window, session, engine)
 
-    report.__name__ = report.__qualname__ = name.value.replace("-", "_")
-    report.__doc__ = description
-    router.get(f"/{name}", response_model=_typed(SHAPES[name].row), responses=CSV)(report)
+    route = router.get(f"/{name}", response_model=_typed(SHAPES[name].row), responses=CSV)
+    add_route(route, report, name.value.replace("-", "_"), description)
 
 
 _outcome_report(

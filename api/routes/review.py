@@ -3,18 +3,19 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle
 
 from api import commands
-from api.deps import EngineDep, SessionDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import EngineDep, PagingDep, SessionDep, TemporalDep, allow
+from api.fields import same_named
+from api.pagination import Page
 from api.services import review as reviews
 from domain.access import Principal, can_assign, can_read_reviews
-from domain.values import Cursor, Id
+from domain.values import Id
 from models.review import (
     Assignment,
     AssignmentPublic,
@@ -55,12 +56,11 @@ def list_assignments(
     application_id: Id,
     session: SessionDep,
     caller: Staff,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[AssignmentPublic]:
     """Open assignment rows, one per granted user and reached stage level, by stage, level
     and reviewer."""
-    return reviews.assignments(session, application_id, limit=limit, cursor=cursor)
+    return reviews.assignments(session, application_id, limit=paging.limit, cursor=paging.cursor)
 
 
 async def _claim(
@@ -188,11 +188,9 @@ async def submit_review(
     return ReviewSubmitResult(
         review_id=review_id,
         status=submitted.review_status,
-        review_status=submitted.review_status,
-        decision=submitted.decision,
         application_status=case.status,
-        stage=case.stage,
-        level=case.level,
+        **same_named(submitted, "review_status", "decision"),
+        **same_named(case, "stage", "level"),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, tuple_
 from sqlmodel import Session, col, select
 
-from api.fields import same_named
+from api.fields import new_row, same_named
 from api.pagination import Page, decode_cursor, decode_position, encode_cursor
 from domain.access import (
     APPLICANT_HISTORY,
@@ -60,13 +60,12 @@ def create(session: Session, caller: Principal, template_code: str, *, at: datet
                 f"template {template_code} does not exist",
                 errors=[field_error("template_code", "no such template")],
             )
-        application = Application(
-            id=str(uuid.uuid4()),
+        application = new_row(
+            Application,
+            at,
             template_code=template.code,
             template_version=template.version,
             applicant_id=caller.sub,
-            created_at=at,
-            updated_at=at,
         )
         session.add(application)
         session.flush()

@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
 from api.errors import refusal_from_update
+from api.fields import same_named
 from api.idempotency import rerun_on_retry
 from api.pagination import Page, encode_cursor, newest_first
 from api.services.outcome import internal_view, load
@@ -332,13 +333,5 @@ def batch_progress(session: Session, batch_id: str) -> BatchProgress:
     if batch is None:
         raise NotFound(f"release batch {batch_id} does not exist")
     counts = item_counts(session, batch_id)
-    return BatchProgress(
-        id=batch.id,
-        mode=batch.mode,
-        status=batch.status,
-        release_at=batch.release_at,
-        total=batch.total,
-        skipped_reasons=counts.skipped_reasons,
-        **counts.by_state(),
-        completed_at=batch.completed_at,
-    )
+    shown = same_named(batch, "id", "mode", "status", "release_at", "total", "completed_at")
+    return BatchProgress(skipped_reasons=counts.skipped_reasons, **counts.by_state(), **shown)
