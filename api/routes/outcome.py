@@ -1,7 +1,9 @@
 """Results and certifications: submit, QA, amend and read (reads follow one visibility rule)."""
 
+import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 from sqlalchemy import Engine
@@ -10,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api import commands
-from api.deps import EngineDep, Paging, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
 from api.fields import same_named
 from api.pagination import Page
 from api.routing import add_route
@@ -39,6 +41,7 @@ from models.outcome import (
 )
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_start import start_operation, workflow_id
+from workflows.payloads.common import Payload
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     QaSignoffInput,
@@ -102,57 +105,22 @@ def _read(engine: Engine, caller: Principal, kind: OutcomeKind, outcome_id: str)
         return outcomes.get(session, caller, kind, outcome_id)
 
 
-async def _qa(
+async def _update(
     engine: Engine,
     temporal: Client,
     caller: Principal,
     kind: OutcomeKind,
     outcome_id: str,
-    body: QaSignoff,
+    update: Any,
+    arg: Payload,
 ) -> OutcomeView:
-    check_release_with_qa_roles(caller, release_with_qa=body.release_with_qa)
-    await run_in_threadpool(_read, engine, caller, kind, outcome_id)  # 404 first
-    handle = temporal.get_workflow_handle_for(
-        OutcomeReleaseWorkflow.run, workflow_id(kind, outcome_id)
-    )
-    await handle.execute_update(
-        OutcomeReleaseWorkflow.qa_signoff,
-        QaSignoffInput(actor=caller.sub, passed=body.passed, release_with_qa=body.release_with_qa),
-        id=commands.update_id(),
-    )
-    return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
-
-
-async def _amend(
-    engine: Engine,
-    temporal: Client,
-    caller: Principal,
-    kind: OutcomeKind,
-    outcome_id: str,
-    body: Amendment,
-) -> OutcomeView:
+    """Send `update` to the outcome's workflow (404 first when the caller cannot see it)."""
     await run_in_threadpool(_read, engine, caller, kind, outcome_id)
     handle = temporal.get_workflow_handle_for(
         OutcomeReleaseWorkflow.run, workflow_id(kind, outcome_id)
     )
-    await handle.execute_update(
-        OutcomeReleaseWorkflow.amend,
-        AmendOutcomeInput(actor=caller.sub, grade=body.grade),
-        id=commands.update_id(),
-    )
+    await handle.execute_update(update, arg, id=commands.update_id())
     return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
-
-
-def _list(
-    session: Session,
-    caller: Principal,
-    kind: OutcomeKind,
-    candidate_id: str | None,
-    paging: Paging,
-) -> Page[OutcomeView]:
-    return outcomes.get_all(
-        session, caller, kind, candidate_id=candidate_id, limit=paging.limit, cursor=paging.cursor
-    )
 
 
 @router.post("/results", status_code=status.HTTP_201_CREATED)
@@ -179,47 +147,32 @@ async def submit_certification(
     return await _submit(engine, temporal, settings.task_queue, caller, body)
 
 
-@router.get("/results")
-def list_results(
-    session: SessionDep,
-    caller: Reader,
-    *,
-    candidate_id: Id | None = None,
-    paging: PagingDep,
-) -> Page[OutcomeView]:
-    """Results the caller may see, newest first (external users: grades once released)."""
-    return _list(session, caller, OutcomeKind.RESULT, candidate_id, paging)
+def _list_route(kind: OutcomeKind, description: str) -> None:
+    def list_kind(
+        session: SessionDep, caller: Reader, *, candidate_id: Id | None = None, paging: PagingDep
+    ) -> Page[OutcomeView]:
+        return outcomes.get_all(
+            session, caller, kind, candidate_id=candidate_id, **dataclasses.asdict(paging)
+        )
+
+    add_route(router.get(f"/{kind}s"), list_kind, f"list_{kind}s", description)
 
 
-@router.get("/certifications")
-def list_certifications(
-    session: SessionDep,
-    caller: Reader,
-    *,
-    candidate_id: Id | None = None,
-    paging: PagingDep,
-) -> Page[OutcomeView]:
-    """Certifications the caller may see, newest first."""
-    return _list(session, caller, OutcomeKind.CERTIFICATION, candidate_id, paging)
+def _get_route(kind: OutcomeKind, description: str) -> None:
+    def get_kind(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
+        return outcomes.get(session, caller, kind, outcome_id)
 
-
-@router.get("/results/{outcome_id}")
-def get_result(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
-    """One result as the caller may see it."""
-    return outcomes.get(session, caller, OutcomeKind.RESULT, outcome_id)
-
-
-@router.get("/certifications/{outcome_id}")
-def get_certification(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
-    """One certification as the caller may see it."""
-    return outcomes.get(session, caller, OutcomeKind.CERTIFICATION, outcome_id)
+    add_route(router.get(f"/{kind}s/{{outcome_id}}"), get_kind, f"get_{kind}", description)
 
 
 def _qa_route(kind: OutcomeKind, description: str) -> None:
     async def qa(
         outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
     ) -> OutcomeView:
-        return await _qa(engine, temporal, caller, kind, outcome_id, body)
+        check_release_with_qa_roles(caller, release_with_qa=body.release_with_qa)
+        signoff = QaSignoffInput(actor=caller.sub, **body.model_dump())
+        update = OutcomeReleaseWorkflow.qa_signoff
+        return await _update(engine, temporal, caller, kind, outcome_id, update, signoff)
 
     add_route(router.post(f"/{kind}s/{{outcome_id}}/qa"), qa, f"qa_{kind}", description)
 
@@ -228,21 +181,50 @@ def _amend_route(kind: OutcomeKind, description: str) -> None:
     async def amend(
         outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
     ) -> OutcomeView:
-        return await _amend(engine, temporal, caller, kind, outcome_id, body)
+        amended = AmendOutcomeInput(actor=caller.sub, grade=body.grade)
+        update = OutcomeReleaseWorkflow.amend
+        return await _update(engine, temporal, caller, kind, outcome_id, update, amended)
 
     add_route(router.post(f"/{kind}s/{{outcome_id}}/amend"), amend, f"amend_{kind}", description)
 
 
-_qa_route(
-    OutcomeKind.RESULT,
-    "QA sign-off; `release_with_qa` needs qa + releaser and a provider that holds outcomes.",
-)
-_qa_route(OutcomeKind.CERTIFICATION, "QA sign-off of a certification.")
-_amend_route(OutcomeKind.RESULT, "After a failed QA: the corrected grade goes back to QA.")
-_amend_route(
-    OutcomeKind.CERTIFICATION,
-    "After a failed QA: the corrected certification grade goes back to QA.",
-)
+# Each route per kind, in this order (the OpenAPI document lists them so).
+_KIND_ROUTES: list[tuple[Callable[[OutcomeKind, str], None], dict[OutcomeKind, str]]] = [
+    (
+        _list_route,
+        {
+            OutcomeKind.RESULT: "Results the caller may see, newest first (external users: "
+            "grades once released).",
+            OutcomeKind.CERTIFICATION: "Certifications the caller may see, newest first.",
+        },
+    ),
+    (
+        _get_route,
+        {
+            OutcomeKind.RESULT: "One result as the caller may see it.",
+            OutcomeKind.CERTIFICATION: "One certification as the caller may see it.",
+        },
+    ),
+    (
+        _qa_route,
+        {
+            OutcomeKind.RESULT: "QA sign-off; `release_with_qa` needs qa + releaser and a "
+            "provider that holds outcomes.",
+            OutcomeKind.CERTIFICATION: "QA sign-off of a certification.",
+        },
+    ),
+    (
+        _amend_route,
+        {
+            OutcomeKind.RESULT: "After a failed QA: the corrected grade goes back to QA.",
+            OutcomeKind.CERTIFICATION: "After a failed QA: the corrected certification grade "
+            "goes back to QA.",
+        },
+    ),
+]
+for _add, _descriptions in _KIND_ROUTES:
+    for _kind, _description in _descriptions.items():
+        _add(_kind, _description)
 
 
 @router.post("/resits", status_code=status.HTTP_201_CREATED)
