@@ -1,23 +1,17 @@
 """Applications: drafts and reads on PostgreSQL; submit and withdraw through the workflow."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
-from api.deps import CallerDep, EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import CallerDep, EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import Page
+from api.roles import Applicant, ApplicationStaff, AssessmentReader
 from api.services import application as applications
-from domain.access import (
-    Principal,
-    can_create_application,
-    can_list_applications,
-    can_read_assessment,
-)
 from domain.application import ApplicationStatus
 from domain.errors import Conflict
 from domain.values import Code, Id
@@ -40,9 +34,6 @@ from workflows.payloads.application import (
 from workflows.payloads.review import CaseSnapshot
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
-Applicant = Annotated[Principal, Depends(allow(can_create_application, "create applications"))]
-Staff = Annotated[Principal, Depends(allow(can_list_applications, "list applications"))]
-Assessor = Annotated[Principal, Depends(allow(can_read_assessment, "read assessments"))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -57,7 +48,7 @@ def create_application(
 @router.get("")
 def list_applications(
     session: SessionDep,
-    caller: Staff,
+    caller: ApplicationStaff,
     *,
     status: ApplicationStatus | None = None,
     stage: Code | None = None,
@@ -168,7 +159,7 @@ def application_history(
 
 @router.get("/{application_id}/assessment")
 def application_assessment(
-    application_id: Id, session: SessionDep, caller: Assessor
+    application_id: Id, session: SessionDep, caller: AssessmentReader
 ) -> AssessmentPublic:
     """The assessment created at the first submission (internal: an applicant gets 403)."""
     return applications.assessment(session, caller, application_id)

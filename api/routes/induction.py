@@ -2,19 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, status
+from fastapi import APIRouter, Body, Path, status
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
-from api.deps import SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.roles import AppropriateBody, InductionMigrator, InductionReader, School
 from api.services import induction as inductions
-from domain.access import (
-    Principal,
-    can_claim_induction,
-    can_migrate_induction,
-    can_read_inductions,
-    can_report_induction,
-)
 from domain.errors import Conflict
 from domain.induction import TRN_PATTERN
 from models.induction import (
@@ -35,10 +29,6 @@ from workflows.payloads.induction import (
 
 router = APIRouter(prefix="/v1/inductions", tags=["inductions"])
 Trn = Annotated[str, Path(pattern=TRN_PATTERN, description="teacher reference number (7 digits)")]
-School = Annotated[Principal, Depends(allow(can_report_induction, "report inductions"))]
-AppropriateBody = Annotated[Principal, Depends(allow(can_claim_induction, "claim inductions"))]
-Admin = Annotated[Principal, Depends(allow(can_migrate_induction, "load migrated inductions"))]
-Reader = Annotated[Principal, Depends(allow(can_read_inductions, "read inductions"))]
 
 
 @router.post("/{trn}/school-reports", status_code=status.HTTP_201_CREATED)
@@ -111,7 +101,7 @@ async def migrate_induction(
     body: MigratedReportCreate,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Admin,
+    caller: InductionMigrator,
 ) -> ReportReceipt:
     """Data from the older service: used only where neither school nor AB has reported."""
     recorded = await temporal.execute_update_with_start_workflow(
@@ -124,6 +114,6 @@ async def migrate_induction(
 
 
 @router.get("/{trn}")
-def get_induction(trn: Trn, session: SessionDep, caller: Reader) -> InductionPublic:
+def get_induction(trn: Trn, session: SessionDep, caller: InductionReader) -> InductionPublic:
     """Effective values with source and confirmation, every report, every discrepancy."""
     return inductions.get(session, caller, trn)

@@ -3,30 +3,27 @@
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api import commands
-from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
 from api.fields import same_named
 from api.pagination import Page
+from api.roles import OutcomeAssessor, OutcomeReader, Qa, Rebooker
 from api.routing import add_route
 from api.services import outcome as outcomes
 from api.services.candidate_status import StatusChange, follow_status
 from domain.access import (
     Principal,
-    can_qa_outcomes,
-    can_rebook_outcomes,
-    can_submit_outcomes,
 )
 from domain.outcome import (
     OutcomeKind,
-    can_read_outcome_records,
     check_release_with_qa_roles,
 )
 from domain.values import Id
@@ -50,10 +47,6 @@ from workflows.payloads.outcome import (
 )
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
-Assessor = Annotated[Principal, Depends(allow(can_submit_outcomes, "submit outcomes"))]
-Reader = Annotated[Principal, Depends(allow(can_read_outcome_records, "read outcomes"))]
-Qa = Annotated[Principal, Depends(allow(can_qa_outcomes, "sign outcomes off at QA"))]
-Rebooker = Annotated[Principal, Depends(allow(can_rebook_outcomes, "book resits or retakes"))]
 
 
 async def _submit(
@@ -129,7 +122,7 @@ async def submit_result(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Assessor,
+    caller: OutcomeAssessor,
 ) -> OutcomeView:
     """Submit a result: QA when sampled, else complete (released at once or pending)."""
     return await _submit(engine, temporal, settings.task_queue, caller, body)
@@ -141,7 +134,7 @@ async def submit_certification(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Assessor,
+    caller: OutcomeAssessor,
 ) -> OutcomeView:
     """Save a certification: the same path as a result."""
     return await _submit(engine, temporal, settings.task_queue, caller, body)
@@ -149,7 +142,11 @@ async def submit_certification(
 
 def _list_route(kind: OutcomeKind, description: str) -> None:
     def list_kind(
-        session: SessionDep, caller: Reader, *, candidate_id: Id | None = None, paging: PagingDep
+        session: SessionDep,
+        caller: OutcomeReader,
+        *,
+        candidate_id: Id | None = None,
+        paging: PagingDep,
     ) -> Page[OutcomeView]:
         return outcomes.get_all(
             session, caller, kind, candidate_id=candidate_id, **dataclasses.asdict(paging)
@@ -159,7 +156,7 @@ def _list_route(kind: OutcomeKind, description: str) -> None:
 
 
 def _get_route(kind: OutcomeKind, description: str) -> None:
-    def get_kind(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
+    def get_kind(outcome_id: Id, session: SessionDep, caller: OutcomeReader) -> OutcomeView:
         return outcomes.get(session, caller, kind, outcome_id)
 
     add_route(router.get(f"/{kind}s/{{outcome_id}}"), get_kind, f"get_{kind}", description)
@@ -179,7 +176,11 @@ def _qa_route(kind: OutcomeKind, description: str) -> None:
 
 def _amend_route(kind: OutcomeKind, description: str) -> None:
     async def amend(
-        outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
+        outcome_id: Id,
+        body: Amendment,
+        engine: EngineDep,
+        temporal: TemporalDep,
+        caller: OutcomeAssessor,
     ) -> OutcomeView:
         amended = AmendOutcomeInput(actor=caller.sub, grade=body.grade)
         update = OutcomeReleaseWorkflow.amend

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import Page
 from api.query import query_values
+from api.roles import PendingReader, Releaser
 from api.services import outcome_release as releases
-from domain.access import Principal, can_read_pending_releases, can_release_outcomes
 from domain.errors import Invalid
 from domain.outcome import MAX_DIRECT_RELEASE, OutcomeKind, check_release_at
 from domain.values import Id
@@ -26,10 +26,6 @@ from models.outcome import (
 )
 
 router = APIRouter(prefix="/v1/outcome-releases", tags=["outcome releases"])
-Releaser = Annotated[Principal, Depends(allow(can_release_outcomes, "release outcomes"))]
-Reader = Annotated[
-    Principal, Depends(allow(can_read_pending_releases, "read pending outcome releases"))
-]
 
 
 PENDING_QUERY = query_values(
@@ -42,7 +38,7 @@ PENDING_QUERY = query_values(
 @router.get("/pending")
 def pending_releases(
     session: SessionDep,
-    caller: Reader,
+    caller: PendingReader,
     query: Annotated[dict[str, Any], Depends(PENDING_QUERY)],
     paging: PagingDep,
 ) -> Page[PendingRelease]:
@@ -109,6 +105,6 @@ async def change_release(
 
 
 @router.get("/batches/{batch_id}")
-def batch_progress(batch_id: Id, session: SessionDep, caller: Reader) -> BatchProgress:
+def batch_progress(batch_id: Id, session: SessionDep, caller: PendingReader) -> BatchProgress:
     """How far a bulk release has got, and why items were skipped."""
     return releases.batch_progress(session, batch_id)

@@ -1,17 +1,16 @@
 """SLAs: instances with elapsed and paused time; admins publish new definition versions."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from sqlmodel import col, select
 
-from api.deps import PagingDep, SessionDep, allow
+from api.deps import PagingDep, SessionDep
 from api.fields import same_named
 from api.pagination import Page
+from api.roles import SlaPublisher, SlaReader
 from api.services import report_queries
 from api.services.report import SHAPES, fetch_page
-from domain.access import Principal, can_manage_users
 from domain.errors import NotFound
 from domain.report import ReportName
 from domain.values import Code, Id
@@ -19,14 +18,12 @@ from models.report import SlaFilters
 from models.sla import SlaDefinition, SlaDefinitionCreate, SlaPublic
 
 router = APIRouter(tags=["slas"])
-Internal = Annotated[Principal, Depends(allow(lambda who: who.is_internal, "read SLAs"))]
-Admin = Annotated[Principal, Depends(allow(can_manage_users, "publish SLA definitions"))]
 
 
 @router.get("/v1/slas")
 def list_slas(
     session: SessionDep,
-    caller: Internal,
+    caller: SlaReader,
     *,
     definition: Code | None = None,
     subject: Id | None = None,
@@ -47,7 +44,7 @@ def list_slas(
 
 @router.post("/v1/sla-definitions/{code}", status_code=status.HTTP_201_CREATED)
 def publish_definition(
-    code: Code, body: SlaDefinitionCreate, session: SessionDep, caller: Admin
+    code: Code, body: SlaDefinitionCreate, session: SessionDep, caller: SlaPublisher
 ) -> dict[str, object]:
     """A new version of `code`; running instances keep the version they started on."""
     with session.begin():
