@@ -43,7 +43,7 @@ AssessmentReader = Annotated[
     Principal,
     Depends(allow(can_read_assessment, "read assessments")),
 ]
-RecordsAdmin = Annotated[
+Registrar = Annotated[
     Principal,
     Depends(allow(can_manage_outcome_records, "manage these records")),
 ]

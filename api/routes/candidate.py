@@ -8,7 +8,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
-from api.roles import RecordsAdmin, RecordsReader, StatusSetter
+from api.roles import RecordsReader, Registrar, StatusSetter
 from api.services import candidate as records
 from api.services import sla as slas
 from api.services.candidate_status import follow_status
@@ -33,16 +33,14 @@ router = APIRouter(prefix="/v1", tags=["candidates"])
 
 
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
-def create_provider(
-    body: ProviderCreate, session: SessionDep, caller: RecordsAdmin
-) -> ProviderPublic:
+def create_provider(body: ProviderCreate, session: SessionDep, caller: Registrar) -> ProviderPublic:
     """A training provider (auto-releases outcomes unless `auto_release_outcomes` is false)."""
     return records.create_provider(session, body, at=datetime.now(UTC))
 
 
 @router.patch("/providers/{provider_id}")
 def update_provider(
-    provider_id: Id, body: ProviderUpdate, session: SessionDep, caller: RecordsAdmin
+    provider_id: Id, body: ProviderUpdate, session: SessionDep, caller: Registrar
 ) -> ProviderPublic:
     """Change a provider; outcomes already pending release stay pending."""
     return records.update_provider(
@@ -57,16 +55,14 @@ def get_provider(provider_id: Id, session: SessionDep, caller: RecordsReader) ->
 
 
 @router.post("/employers", status_code=status.HTTP_201_CREATED)
-def create_employer(
-    body: EmployerCreate, session: SessionDep, caller: RecordsAdmin
-) -> EmployerPublic:
+def create_employer(body: EmployerCreate, session: SessionDep, caller: Registrar) -> EmployerPublic:
     """An employer of candidates."""
     return records.create_employer(session, body, at=datetime.now(UTC))
 
 
 @router.post("/candidates", status_code=status.HTTP_201_CREATED)
 def create_candidate(
-    body: CandidateCreate, session: SessionDep, caller: RecordsAdmin
+    body: CandidateCreate, session: SessionDep, caller: Registrar
 ) -> CandidatePublic:
     """A candidate of a provider (and employer)."""
     return records.create_candidate(session, body, at=datetime.now(UTC))
@@ -117,7 +113,7 @@ async def create_element(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: RecordsAdmin,
+    caller: Registrar,
 ) -> ElementPublic:
     """An assessment component scheduled for a candidate (its release SLA starts now)."""
     element = await run_in_threadpool(_create_element, engine, body)
