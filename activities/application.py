@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlmodel import Session, col
-from temporalio import activity
 
+from activities.base import EngineActivities, transaction_activity
 from activities.case import (
     bump,
     lock_application,
@@ -16,7 +16,6 @@ from activities.case import (
     template_of,
 )
 from activities.case_levels import close_assignments, complete, open_level
-from activities.refusal import refusals_fail_fast
 from domain.application import (
     TERMINAL_STATUSES,
     ApplicationAction,
@@ -53,131 +52,128 @@ from workflows.payloads.review import (
 )
 
 
-class ApplicationActivities:
+class ApplicationActivities(EngineActivities):
     """I/O for ApplicationReviewWorkflow's application-level transitions."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn
-    @refusals_fail_fast
-    def record_submission(self, command: RecordSubmissionInput) -> SubmissionResult:
+    @transaction_activity
+    def record_submission(
+        self, session: Session, command: RecordSubmissionInput
+    ) -> SubmissionResult:
         """Lock the application, check it, record the (re)submission and its effects."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            template = template_of(session, application)
-            if application.submission_count >= command.submission:  # a retry: already recorded
-                return SubmissionResult(
-                    snapshot=snapshot(session, application), shape=shape_of(template)
-                )
-            ensure_allowed(ApplicationAction.SUBMIT, application.status)
-            answers = latest_responses(session, application.id)
-            check_complete(template, {r.element_code: r.value for r in answers})
-            if command.submission == 1:
-                _first_submission(session, application, template, command.at)
-            else:
-                _resubmission(session, application, answers, command.at)
-            session.execute(
-                update(ApplicationResponse)
-                .where(
-                    col(ApplicationResponse.application_id) == application.id,
-                    col(ApplicationResponse.submitted_at).is_(None),
-                )
-                .values(submitted_at=command.at)
-            )
-            application.status = ApplicationStatus.SUBMITTED
-            application.submission_count = command.submission
-            application.submitted_at = command.at
-            application.loq_deadline_at = None
-            bump(session, application, command.at)
-            action = "submitted" if command.submission == 1 else "resubmitted"
-            _record(
-                session,
-                application,
-                command.actor,
-                command.at,
-                action,
-                {"submission": command.submission, "stage": application.stage},
-            )
-            if command.submission == 1:
-                shape = shape_of(template)
-                open_level(session, application, shape, application.stage or "", 1, command.at)
+        application = lock_application(session, command.application_id)
+        template = template_of(session, application)
+        if application.submission_count >= command.submission:  # a retry: already recorded
             return SubmissionResult(
                 snapshot=snapshot(session, application), shape=shape_of(template)
             )
+        ensure_allowed(ApplicationAction.SUBMIT, application.status)
+        answers = latest_responses(session, application.id)
+        check_complete(template, {r.element_code: r.value for r in answers})
+        if command.submission == 1:
+            _first_submission(session, application, template, command.at)
+        else:
+            _resubmission(session, application, answers, command.at)
+        session.execute(
+            update(ApplicationResponse)
+            .where(
+                col(ApplicationResponse.application_id) == application.id,
+                col(ApplicationResponse.submitted_at).is_(None),
+            )
+            .values(submitted_at=command.at)
+        )
+        application.status = ApplicationStatus.SUBMITTED
+        application.submission_count = command.submission
+        application.submitted_at = command.at
+        application.loq_deadline_at = None
+        bump(session, application, command.at)
+        action = "submitted" if command.submission == 1 else "resubmitted"
+        record_change(
+            session,
+            application.id,
+            actor=command.actor,
+            at=command.at,
+            action=action,
+            key=f"application:{application.id}:{action}:{application.submission_count}",
+            detail={
+                "template_code": application.template_code,
+                "submission": command.submission,
+                "stage": application.stage,
+            },
+            event=f"application.{action}",
+        )
+        if command.submission == 1:
+            shape = shape_of(template)
+            open_level(session, application, shape, application.stage or "", 1, command.at)
+        return SubmissionResult(snapshot=snapshot(session, application), shape=shape_of(template))
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_withdrawal(self, command: RecordWithdrawalInput) -> CaseSnapshot:
+    @transaction_activity
+    def record_withdrawal(self, session: Session, command: RecordWithdrawalInput) -> CaseSnapshot:
         """Withdraw: open assignments end and unsubmitted reviews are discontinued."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            if application.status != ApplicationStatus.WITHDRAWN:
-                ensure_allowed(ApplicationAction.WITHDRAW, application.status)
-                _withdraw(session, application, command.actor, command.reason, command.at)
-            return snapshot(session, application)
+        application = lock_application(session, command.application_id)
+        if application.status != ApplicationStatus.WITHDRAWN:
+            ensure_allowed(ApplicationAction.WITHDRAW, application.status)
+            _withdraw(session, application, command.actor, command.reason, command.at)
+        return snapshot(session, application)
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_operator_withdrawal(self, command: RecordOperatorWithdrawalInput) -> CaseSnapshot:
+    @transaction_activity
+    def record_operator_withdrawal(
+        self, session: Session, command: RecordOperatorWithdrawalInput
+    ) -> CaseSnapshot:
         """An operator's cancel: withdraw as `record_withdrawal` does, reason
         CANCELLED_BY_OPERATOR; a case that ended meanwhile is left as it is."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            if application.status not in TERMINAL_STATUSES:
-                _withdraw(
-                    session,
-                    application,
-                    command.actor,
-                    CANCELLED_BY_OPERATOR,
-                    command.at,
-                    note=command.note,
-                )
-            return snapshot(session, application)
+        application = lock_application(session, command.application_id)
+        if application.status not in TERMINAL_STATUSES:
+            _withdraw(
+                session,
+                application,
+                command.actor,
+                CANCELLED_BY_OPERATOR,
+                command.at,
+                note=command.note,
+            )
+        return snapshot(session, application)
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_loq_reminder(self, command: RecordLoqReminderInput) -> CaseSnapshot:
+    @transaction_activity
+    def record_loq_reminder(
+        self, session: Session, command: RecordLoqReminderInput
+    ) -> CaseSnapshot:
         """Remind the applicant (event + audit), unless the LOQ was answered meanwhile."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            if _loq_open(application, command.loq_round):
-                detail = {
-                    "loq_round": command.loq_round,
-                    "deadline_at": command.deadline_at.isoformat(),
-                }
-                key = f"application:{application.id}:loq_reminder:{command.loq_round}:" + (
-                    command.at.isoformat()
-                )
-                record_change(
-                    session,
-                    application.id,
-                    actor="system",
-                    at=command.at,
-                    action="loq_reminder",
-                    key=key,
-                    detail=detail,
-                    event="application.loq_reminder",
-                )
-            return snapshot(session, application)
+        application = lock_application(session, command.application_id)
+        if _loq_open(application, command.loq_round):
+            detail = {
+                "loq_round": command.loq_round,
+                "deadline_at": command.deadline_at.isoformat(),
+            }
+            key = f"application:{application.id}:loq_reminder:{command.loq_round}:" + (
+                command.at.isoformat()
+            )
+            record_change(
+                session,
+                application.id,
+                actor="system",
+                at=command.at,
+                action="loq_reminder",
+                key=key,
+                detail=detail,
+                event="application.loq_reminder",
+            )
+        return snapshot(session, application)
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_loq_expiry(self, command: RecordLoqExpiryInput) -> CaseSnapshot:
+    @transaction_activity
+    def record_loq_expiry(self, session: Session, command: RecordLoqExpiryInput) -> CaseSnapshot:
         """The deadline passed: complete REJECTED with LOQ_EXPIRED (unless answered meanwhile)."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            if _loq_open(application, command.loq_round):
-                complete(
-                    session,
-                    application,
-                    outcome=ApplicationOutcome.REJECTED,
-                    reason="LOQ_EXPIRED",
-                    actor="system",
-                    at=command.at,
-                )
-                bump(session, application, command.at)
-            return snapshot(session, application)
+        application = lock_application(session, command.application_id)
+        if _loq_open(application, command.loq_round):
+            complete(
+                session,
+                application,
+                outcome=ApplicationOutcome.REJECTED,
+                reason="LOQ_EXPIRED",
+                actor="system",
+                at=command.at,
+            )
+            bump(session, application, command.at)
+        return snapshot(session, application)
 
 
 def _withdraw(
@@ -261,25 +257,3 @@ def _resubmission(
             session.add(review)
     application.level = 1
     set_assessment_status(session, application.id, AssessmentStatus.IN_PROGRESS, at)
-
-
-def _record(
-    session: Session,
-    application: Application,
-    actor: str,
-    at: datetime,
-    action: str,
-    detail: dict[str, object],
-) -> None:
-    key = f"application:{application.id}:{action}:{application.submission_count}"
-    detail = {"template_code": application.template_code, **detail}
-    record_change(
-        session,
-        application.id,
-        actor=actor,
-        at=at,
-        action=action,
-        key=key,
-        detail=detail,
-        event=f"application.{action}",
-    )

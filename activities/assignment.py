@@ -3,11 +3,11 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from temporalio import activity
 
+from activities.base import EngineActivities, transaction_activity
 from activities.case import (
     audit,
     bump,
@@ -17,7 +17,6 @@ from activities.case import (
     template_of,
 )
 from activities.case_levels import add_assignment, allowed_for, granted_sections, open_assignment
-from activities.refusal import refusals_fail_fast
 from domain.errors import Conflict
 from domain.review import (
     AssignmentStatus,
@@ -36,137 +35,123 @@ from workflows.payloads.review import (
 )
 
 
-class AssignmentActivities:
+class AssignmentActivities(EngineActivities):
     """I/O for ApplicationReviewWorkflow's assignment transitions."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn
-    @refusals_fail_fast
-    def record_assignment(self, command: RecordAssignmentInput) -> CaseSnapshot:
+    @transaction_activity
+    def record_assignment(self, session: Session, command: RecordAssignmentInput) -> CaseSnapshot:
         """Hold the sections for the assignment (one row per held section, unique per level)."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            ensure_claims_open(application.status)
-            assignment = open_assignment(session, application, command.assignment_id)
-            seat = seat_of(application, assignment, review_of(session, assignment.id))
-            ensure_can_claim(seat, command.actor, by_assigner=command.by_assigner)
-            if set(command.sections) <= set(assignment.assigned_sections):
-                return snapshot(session, application)  # a retry: already held
-            shape = shape_of(template_of(session, application))
-            sections = shape.sections_to_claim(
-                assignment, command.sections, held_by_others(session, assignment)
-            )
-            try:
-                with session.begin_nested():
-                    for section in sections:
-                        session.add(
-                            HeldSection(
-                                application_id=application.id,
-                                stage=assignment.stage,
-                                level=assignment.level,
-                                section=section,
-                                assignment_id=assignment.id,
-                            )
+        application = lock_application(session, command.application_id)
+        ensure_claims_open(application.status)
+        assignment = open_assignment(session, application, command.assignment_id)
+        seat = seat_of(application, assignment, review_of(session, assignment.id))
+        ensure_can_claim(seat, command.actor, by_assigner=command.by_assigner)
+        if set(command.sections) <= set(assignment.assigned_sections):
+            return snapshot(session, application)  # a retry: already held
+        shape = shape_of(template_of(session, application))
+        sections = shape.sections_to_claim(
+            assignment, command.sections, held_by_others(session, assignment)
+        )
+        try:
+            with session.begin_nested():
+                for section in sections:
+                    session.add(
+                        HeldSection(
+                            application_id=application.id,
+                            stage=assignment.stage,
+                            level=assignment.level,
+                            section=section,
+                            assignment_id=assignment.id,
                         )
-            except IntegrityError as error:
-                raise Conflict("another reviewer took one of these sections first") from error
-            assignment.status = AssignmentStatus.ASSIGNED
-            assignment.assigned_sections = sorted({*assignment.assigned_sections, *sections})
-            assignment.assigner_id = command.actor
-            assignment.updated_at = command.at
-            session.add(assignment)
-            _revive_review(session, assignment, command.at)
-            bump(session, application, command.at)
-            action = "assigned" if command.by_assigner else "self_assigned"
-            audit(
-                session,
-                application,
-                command.actor,
-                command.at,
-                action,
-                {
-                    "assignment_id": assignment.id,
-                    "reviewer_id": assignment.reviewer_id,
-                    "stage": assignment.stage,
-                    "level": assignment.level,
-                    "sections": sections,
-                },
-            )
-            return snapshot(session, application)
+                    )
+        except IntegrityError as error:
+            raise Conflict("another reviewer took one of these sections first") from error
+        assignment.status = AssignmentStatus.ASSIGNED
+        assignment.assigned_sections = sorted({*assignment.assigned_sections, *sections})
+        assignment.assigner_id = command.actor
+        assignment.updated_at = command.at
+        session.add(assignment)
+        _revive_review(session, assignment, command.at)
+        action = "assigned" if command.by_assigner else "self_assigned"
+        detail = {
+            "assignment_id": assignment.id,
+            "reviewer_id": assignment.reviewer_id,
+            "stage": assignment.stage,
+            "level": assignment.level,
+            "sections": sections,
+        }
+        _record(session, application, command, action, detail)
+        return snapshot(session, application)
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_unassignment(self, command: RecordUnassignmentInput) -> CaseSnapshot:
+    @transaction_activity
+    def record_unassignment(
+        self, session: Session, command: RecordUnassignmentInput
+    ) -> CaseSnapshot:
         """Release the assignment's sections; its review becomes DISCONTINUED."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            ensure_claims_open(application.status)
-            assignment = open_assignment(session, application, command.assignment_id)
-            if assignment.status == AssignmentStatus.AVAILABLE:
-                return snapshot(session, application)  # a retry, or nothing held
-            session.execute(
-                delete(HeldSection).where(col(HeldSection.assignment_id) == assignment.id)
+        application = lock_application(session, command.application_id)
+        ensure_claims_open(application.status)
+        assignment = open_assignment(session, application, command.assignment_id)
+        if assignment.status == AssignmentStatus.AVAILABLE:
+            return snapshot(session, application)  # a retry, or nothing held
+        session.execute(delete(HeldSection).where(col(HeldSection.assignment_id) == assignment.id))
+        released = assignment.assigned_sections
+        assignment.status = AssignmentStatus.AVAILABLE
+        assignment.assigned_sections = []
+        assignment.updated_at = command.at
+        session.add(assignment)
+        session.execute(
+            update(Review)
+            .where(
+                col(Review.assignment_id) == assignment.id,
+                col(Review.status) != ReviewStatus.SUBMITTED,
             )
-            released = assignment.assigned_sections
-            assignment.status = AssignmentStatus.AVAILABLE
-            assignment.assigned_sections = []
-            assignment.updated_at = command.at
-            session.add(assignment)
-            session.execute(
-                update(Review)
-                .where(
-                    col(Review.assignment_id) == assignment.id,
-                    col(Review.status) != ReviewStatus.SUBMITTED,
-                )
-                .values(status=ReviewStatus.DISCONTINUED, updated_at=command.at)
-            )
-            bump(session, application, command.at)
-            audit(
-                session,
-                application,
-                command.actor,
-                command.at,
-                "unassigned",
-                {
-                    "assignment_id": assignment.id,
-                    "reviewer_id": assignment.reviewer_id,
-                    "sections": released,
-                },
-            )
-            return snapshot(session, application)
+            .values(status=ReviewStatus.DISCONTINUED, updated_at=command.at)
+        )
+        detail: dict[str, object] = {
+            "assignment_id": assignment.id,
+            "reviewer_id": assignment.reviewer_id,
+            "sections": released,
+        }
+        _record(session, application, command, "unassigned", detail)
+        return snapshot(session, application)
 
-    @activity.defn
-    @refusals_fail_fast
-    def sync_assignments(self, command: SyncAssignmentsInput) -> CaseSnapshot:
+    @transaction_activity
+    def sync_assignments(self, session: Session, command: SyncAssignmentsInput) -> CaseSnapshot:
         """Untaken rows of the current level follow the review grants (add, limit, remove)."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            if application.status not in OPEN_FOR_CLAIMS or application.stage is None:
-                return snapshot(session, application)
-            shape = shape_of(template_of(session, application))
-            stage, level = application.stage, application.level
-            granted = granted_sections(session, application.template_code, stage, level)
-            rows = session.exec(
-                select(Assignment).where(
-                    Assignment.application_id == application.id,
-                    Assignment.stage == stage,
-                    Assignment.level == level,
-                )
-            ).all()
-            changes = _follow_grants(session, application, shape, rows, granted, command.at)
-            if changes:
-                bump(session, application, command.at)
-                audit(
-                    session,
-                    application,
-                    command.actor,
-                    command.at,
-                    "assignments_synced",
-                    {"stage": stage, "level": level, "changes": changes},
-                )
+        application = lock_application(session, command.application_id)
+        if application.status not in OPEN_FOR_CLAIMS or application.stage is None:
             return snapshot(session, application)
+        shape = shape_of(template_of(session, application))
+        stage, level = application.stage, application.level
+        granted = granted_sections(session, application.template_code, stage, level)
+        rows = session.exec(
+            select(Assignment).where(
+                Assignment.application_id == application.id,
+                Assignment.stage == stage,
+                Assignment.level == level,
+            )
+        ).all()
+        changes = _follow_grants(session, application, shape, rows, granted, command.at)
+        if changes:
+            detail = {"stage": stage, "level": level, "changes": changes}
+            _record(session, application, command, "assignments_synced", detail)
+        return snapshot(session, application)
+
+
+# The commands of this module: each change is audited as its actor's, at its time.
+AssignmentCommand = RecordAssignmentInput | RecordUnassignmentInput | SyncAssignmentsInput
+
+
+def _record(
+    session: Session,
+    application: Application,
+    command: AssignmentCommand,
+    action: str,
+    detail: dict[str, object],
+) -> None:
+    """The change raises the case's revision and writes its audit row."""
+    bump(session, application, command.at)
+    audit(session, application, command.actor, command.at, action, detail)
 
 
 def _follow_grants(

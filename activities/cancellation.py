@@ -1,24 +1,28 @@
-"""Operator cancels: who asked (from the workflow's history), and a refused cancel's record."""
+"""Operator cancels: who asked (from the workflow's history), a refused cancel's record, and
+the record of a run (check-list sync, release batch) an operator cancelled."""
 
-from sqlalchemy import Engine
+from typing import Any
+
 from sqlmodel import Session
 from temporalio import activity
-from temporalio.client import Client
 
+from activities.audit import audit_subject
+from activities.base import ClientActivities, transaction_activity
 from domain.cancellation import CANCELLED_BY_OPERATOR
-from models.event import write_audit
+from models.event import record_change
 from workflows.payloads.cancellation import (
     CancelRequester,
     RecordRefusedCancelInput,
 )
+from workflows.payloads.checklist_sync import CancelChecklistSyncInput
+from workflows.payloads.outcome import CancelBatchInput
+
+# An operator's cancel of a run: who, the note, when.
+OperatorCancel = CancelChecklistSyncInput | CancelBatchInput
 
 
-class CancellationActivities:
+class CancellationActivities(ClientActivities):
     """I/O every workflow's cancel handling shares (the client reads histories)."""
-
-    def __init__(self, engine: Engine, client: Client) -> None:
-        self.engine = engine
-        self.client = client
 
     @activity.defn
     async def find_cancel_requester(self) -> CancelRequester:
@@ -32,18 +36,39 @@ class CancellationActivities:
                 identity = event.workflow_execution_cancel_requested_event_attributes.identity
         return CancelRequester(identity=identity)
 
-    @activity.defn
-    def record_refused_cancel(self, command: RecordRefusedCancelInput) -> None:
+    @transaction_activity
+    def record_refused_cancel(self, session: Session, command: RecordRefusedCancelInput) -> None:
         """An audit row: who asked to cancel, and why the subject goes on regardless."""
-        with Session(self.engine) as session, session.begin():
-            write_audit(
-                session,
-                subject_kind=command.subject_kind,
-                subject_id=command.subject_id,
-                at=command.at,
-                actor=command.actor,
-                action="cancel_refused",
-                key=f"{command.subject_kind}:{command.subject_id}:cancel_refused:"
-                + command.at.isoformat(),
-                detail={"reason": CANCELLED_BY_OPERATOR, "note": command.note, "why": command.why},
-            )
+        audit_refused_cancel(session, command)
+
+
+def audit_refused_cancel(session: Session, refused: RecordRefusedCancelInput) -> None:
+    """Who asked to cancel the subject, and why it goes on regardless (once per instant)."""
+    key = f"{refused.subject_kind}:{refused.subject_id}:cancel_refused:{refused.at.isoformat()}"
+    detail = {"reason": CANCELLED_BY_OPERATOR, "note": refused.note, "why": refused.why}
+    audit_subject(session, refused, "cancel_refused", key, detail)
+
+
+def record_cancelled(
+    session: Session,
+    command: OperatorCancel,
+    *,
+    subject_kind: str,
+    subject_id: str,
+    counts: dict[str, Any],
+    data: dict[str, Any],
+) -> None:
+    """A cancelled run's audit row (with the operator's note) and `{subject_kind}.cancelled`
+    event, carrying what the run had done (`counts`)."""
+    record_change(
+        session,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        action="cancelled",
+        at=command.at,
+        actor=command.actor,
+        key=f"{subject_kind}:{subject_id}:cancelled",
+        detail={"reason": CANCELLED_BY_OPERATOR, **counts},
+        data=data,
+        audit_extra={"note": command.note},
+    )

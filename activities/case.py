@@ -5,26 +5,24 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from activities.rows import lock_row
 from domain.application import AssessmentStatus
 from domain.errors import NotFound
 from domain.template import TemplateDefinition
 from models.application import Application
 from models.assessment import Assessment
 from models.event import publish, write_audit
-from models.review import Assignment, Review
 from models.review_queries import open_assignments
 from models.template import definition_of, get_version
+from models.views import view_of
 from workflows.payloads.review import AssignmentView, CaseShape, CaseSnapshot, StageShape
 
 
 def lock_application(session: Session, application_id: str) -> Application:
     """The application row, locked for the rest of the transaction."""
-    application = session.exec(
-        select(Application).where(Application.id == application_id).with_for_update()
-    ).one_or_none()
-    if application is None:
-        raise NotFound(f"application {application_id} does not exist")
-    return application
+    return lock_row(
+        session, Application, application_id, f"application {application_id} does not exist"
+    )
 
 
 def record_change(
@@ -123,34 +121,21 @@ def snapshot(session: Session, application: Application) -> CaseSnapshot:
     session.flush()
     rows = session.exec(open_assignments(application.id)).all()
     assessment = assessment_status(session, application.id)
-    return CaseSnapshot(
+    return view_of(
+        CaseSnapshot,
+        application,
         application_id=application.id,
-        revision=application.revision,
-        status=application.status,
-        outcome=application.outcome,
-        outcome_reason=application.outcome_reason,
-        stage=application.stage,
-        level=application.level,
         submissions=application.submission_count,
         assessment_status=assessment,
-        loq_round=application.loq_round,
-        loq_deadline_at=application.loq_deadline_at,
-        assignments=[_view(assignment, review) for assignment, review in rows],
-    )
-
-
-def _view(assignment: Assignment, review: Review | None) -> AssignmentView:
-    return AssignmentView(
-        id=assignment.id,
-        reviewer_id=assignment.reviewer_id,
-        stage=assignment.stage,
-        level=assignment.level,
-        status=assignment.status,
-        allowed_sections=assignment.allowed_sections,
-        assigned_sections=assignment.assigned_sections,
-        is_self_assignable=assignment.is_self_assignable,
-        review_id=review.id if review else None,
-        review_status=review.status if review else None,
+        assignments=[
+            view_of(
+                AssignmentView,
+                assignment,
+                review_id=review.id if review else None,
+                review_status=review.status if review else None,
+            )
+            for assignment, review in rows
+        ],
     )
 
 

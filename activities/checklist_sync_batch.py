@@ -204,8 +204,7 @@ def _write(session: Session, sync: ChecklistSync, plans: Sequence[Plan], at: dat
         # Nothing loaded needs refreshing; evaluating the page's objects would cost O(page).
         .execution_options(synchronize_session=False)
     )
-    _insert_audit_rows(session, sync, changed, at)
-    _insert_events(session, sync, changed, at)
+    _insert_audit_rows_and_events(session, sync, changed, at)
 
 
 def _insert_change_rows(session: Session, sync_id: str, plans: Sequence[Plan]) -> None:
@@ -280,54 +279,36 @@ def _section_update(r: TableValuedAlias) -> Update:
     )
 
 
-def _insert_audit_rows(
+def _insert_audit_rows_and_events(
     session: Session, sync: ChecklistSync, plans: Sequence[Plan], at: datetime
 ) -> None:
-    """One audit row (lists before and after) per changed assessment; a retry writes none."""
-    rows = [
-        {
-            "subject_id": plan.assessment.application_id,
-            "dedupe_key": _key(sync, plan),
-            "detail": {
-                "sync_id": sync.id,
-                "template_version": plan.version,
-                "sections": plan.sections,
-            },
+    """Per changed assessment one audit row (lists before and after) and one
+    `assessment.checklist_synced` event, under one key; a retry writes neither."""
+    audit_rows, events = [], []
+    for plan in plans:
+        subject, key = plan.assessment.application_id, _key(sync, plan)
+        detail = {"sync_id": sync.id, "template_version": plan.version, "sections": plan.sections}
+        audit_rows.append({"subject_id": subject, "dedupe_key": key, "detail": detail})
+        data = {
+            "application_id": subject,
+            "assessment_id": plan.assessment.id,
+            "sync_id": sync.id,
+            "template_code": plan.assessment.template_code,
+            "template_version": plan.version,
+            "sections": [{"section": c.section, "kind": c.kind.value} for c in plan.changes],
         }
-        for plan in plans
-    ]
+        events.append({"subject": subject, "dedupe_key": key, "data": data})
     _insert(
         session,
         AuditEntry,
-        rows,
+        audit_rows,
         dedupe=True,
         subject_kind="application",
         at=at,
         actor=sync.actor,
         action=AUDIT_ACTION,
     )
-
-
-def _insert_events(
-    session: Session, sync: ChecklistSync, plans: Sequence[Plan], at: datetime
-) -> None:
-    """One `assessment.checklist_synced` event per changed assessment; a retry writes none."""
-    rows = [
-        {
-            "subject": plan.assessment.application_id,
-            "dedupe_key": _key(sync, plan),
-            "data": {
-                "application_id": plan.assessment.application_id,
-                "assessment_id": plan.assessment.id,
-                "sync_id": sync.id,
-                "template_code": plan.assessment.template_code,
-                "template_version": plan.version,
-                "sections": [{"section": c.section, "kind": c.kind.value} for c in plan.changes],
-            },
-        }
-        for plan in plans
-    ]
-    _insert(session, OutboxEvent, rows, dedupe=True, type=EVENT_TYPE, occurred_at=at)
+    _insert(session, OutboxEvent, events, dedupe=True, type=EVENT_TYPE, occurred_at=at)
 
 
 def _key(sync: ChecklistSync, plan: Plan) -> str:

@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
-from temporalio import activity
 
-from activities.refusal import refusals_fail_fast
+from activities.base import EngineActivities, transaction_activity
+from activities.rows import row_from
 from domain.induction import (
     Difference,
     InductionField,
@@ -32,6 +32,7 @@ from models.induction import (
     open_discrepancies_of,
     reports_of,
 )
+from models.views import view_of
 from workflows.payloads.induction import (
     InductionRecorded,
     InductionSnapshot,
@@ -48,50 +49,51 @@ _ACTION_OF = {
     ReportKind.AB_RELEASE: "ab_released",
     ReportKind.MIGRATED: "migrated_reported",
 }
+# What changes a teacher's registration: a report, or the reminder that none has come.
+InductionCommand = RecordInductionReportInput | RecordAbClaimReminderInput
 _LABEL = {
     InductionField.APPROPRIATE_BODY_ID: "appropriate body",
     InductionField.PROGRAMME_TYPE: "programme type",
 }
 
 
-class InductionActivities:
+class InductionActivities(EngineActivities):
     """I/O for InductionRegistrationWorkflow: one transaction per call, idempotent."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn
-    @refusals_fail_fast
-    def record_induction_report(self, command: RecordInductionReportInput) -> InductionRecorded:
+    @transaction_activity
+    def record_induction_report(
+        self, session: Session, command: RecordInductionReportInput
+    ) -> InductionRecorded:
         """Lock the teacher, check the claim rule, store the report, reconcile discrepancies."""
-        with Session(self.engine) as session, session.begin():
-            induction = _lock(session, command.trn, command.at)
-            if session.get(InductionReport, command.report_id) is None:  # else: a retry
-                _store(session, induction, command)
-            return InductionRecorded(
-                report_id=command.report_id, snapshot=snapshot_of(session, induction)
-            )
+        induction = _lock(session, command.trn, command.at)
+        if session.get(InductionReport, command.report_id) is None:  # else: a retry
+            _store(session, induction, command)
+        return InductionRecorded(
+            report_id=command.report_id, snapshot=snapshot_of(session, induction)
+        )
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_ab_claim_reminder(self, command: RecordAbClaimReminderInput) -> InductionSnapshot:
+    @transaction_activity
+    def record_ab_claim_reminder(
+        self, session: Session, command: RecordAbClaimReminderInput
+    ) -> InductionSnapshot:
         """Remind the school (event, action, audit) unless an AB claimed meanwhile."""
-        with Session(self.engine) as session, session.begin():
-            induction = _lock(session, command.trn, command.at)
-            rows = reports_of(session, command.trn)
-            key = reminder_key(command.trn, command.unclaimed_since)
-            still_waiting = unclaimed_since(_domain(rows)) == command.unclaimed_since
-            if (
-                still_waiting
-                and session.exec(select(Action).where(Action.key == key)).first() is None
-            ):
-                _remind(session, induction, rows, command, key)
-            return snapshot_of(session, induction)
+        induction = _lock(session, command.trn, command.at)
+        rows = reports_of(session, command.trn)
+        key = reminder_key(command.trn, command.unclaimed_since)
+        still_waiting = unclaimed_since(_domain(rows)) == command.unclaimed_since
+        if still_waiting and session.exec(select(Action).where(Action.key == key)).first() is None:
+            _remind(session, induction, rows, command, key)
+        return snapshot_of(session, induction)
 
 
 def reminder_key(trn: str, unclaimed_since: datetime) -> str:
     """The reminder's to-do key: one per teacher and wait for a claim."""
-    return f"induction:{trn}:ab_claim_reminder:{unclaimed_since.isoformat()}"
+    return _key(trn, f"ab_claim_reminder:{unclaimed_since.isoformat()}")
+
+
+def _key(trn: str, suffix: str) -> str:
+    """The business key of one change to teacher `trn` (audit row, event, to-do)."""
+    return f"induction:{trn}:{suffix}"
 
 
 def _lock(session: Session, trn: str, at: datetime) -> Induction:
@@ -123,17 +125,11 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
         check_claim(holder, command.reporter, command.trn)
     elif command.kind == ReportKind.AB_RELEASE:
         check_release(holder, command.reporter, command.trn)
-    row = InductionReport(
+    row = row_from(  # the report as received: trn, kind, reporter, actor, its values
+        InductionReport,
+        command,
         id=command.report_id,
-        trn=command.trn,
         seq=_bump(session, induction, command.at),
-        kind=command.kind,
-        reporter=command.reporter,
-        actor=command.actor,
-        appropriate_body_id=command.appropriate_body_id,
-        programme_type=command.programme_type,
-        start_date=command.start_date,
-        started_on=command.started_on,
         received_at=command.at,
     )
     session.add(row)
@@ -148,7 +144,8 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
             .values(released_at=command.at)
         )
     session.flush()
-    _record(session, command, _ACTION_OF[command.kind], f"report:{command.report_id}", _detail(row))
+    key = _key(command.trn, f"report:{command.report_id}")
+    _record(session, command, _ACTION_OF[command.kind], key, _detail(row))
     _reconcile(session, command, [*_domain(rows), row.as_report()])
 
 
@@ -180,7 +177,7 @@ def _reconcile(
     """Resolve discrepancies that no longer hold, then open the new ones."""
     open_rows = {row.field: row for row in open_discrepancies_of(session, command.trn)}
     found = differences(reports)
-    plan = reconcile({name: _difference(row) for name, row in open_rows.items()}, found)
+    plan = reconcile({name: view_of(Difference, row) for name, row in open_rows.items()}, found)
     holder = claim_holder(reports)
     for name in plan.to_resolve:
         resolution = "superseded" if name in found else "agreed" if holder else "claim_released"
@@ -188,16 +185,6 @@ def _reconcile(
     session.flush()  # the open-discrepancy index holds one per field: resolve before opening
     for difference in plan.to_open:
         _open_discrepancy(session, command, difference)
-
-
-def _difference(row: InductionDiscrepancy) -> Difference:
-    return Difference(
-        field=row.field,
-        school_value=row.school_value,
-        school_reporter=row.school_reporter,
-        ab_value=row.ab_value,
-        ab_reporter=row.ab_reporter,
-    )
 
 
 def _resolve(
@@ -214,13 +201,15 @@ def _resolve(
         "resolution": resolution,
         "discrepancy": row.key,
     }
-    _record(session, command, "discrepancy_resolved", f"resolved:{row.key}", detail)
+    _record(
+        session, command, "discrepancy_resolved", _key(command.trn, f"resolved:{row.key}"), detail
+    )
 
 
 def _open_discrepancy(
     session: Session, command: RecordInductionReportInput, difference: Difference
 ) -> None:
-    key = f"induction:{command.trn}:discrepancy:{difference.field}:{command.report_id}"
+    key = _key(command.trn, f"discrepancy:{difference.field}:{command.report_id}")
     session.add(
         InductionDiscrepancy(
             key=key,
@@ -251,7 +240,7 @@ def _open_discrepancy(
         at=command.at,
         detail=detail,
     )
-    _record(session, command, "discrepancy", f"opened:{key}", detail)
+    _record(session, command, "discrepancy", _key(command.trn, f"opened:{key}"), detail)
 
 
 def _remind(
@@ -284,36 +273,23 @@ def _remind(
         at=command.at,
         detail=detail,
     )
-    record_change(
-        session,
-        subject_kind=SUBJECT,
-        subject_id=command.trn,
-        action="ab_claim_reminder",
-        at=command.at,
-        actor="system",
-        key=key,
-        detail=detail,
-        event_type=REMINDER,
-    )
+    _record(session, command, "ab_claim_reminder", key, detail)  # its event type is REMINDER
     _bump(session, induction, command.at)
 
 
 def _record(
-    session: Session,
-    command: RecordInductionReportInput,
-    action: str,
-    key_suffix: str,
-    detail: dict[str, object],
+    session: Session, command: InductionCommand, action: str, key: str, detail: dict[str, object]
 ) -> None:
-    """The audit row and the outbox event of one change, in the caller's transaction."""
-    key = f"induction:{command.trn}:{key_suffix}"
+    """The audit row and the `induction.{action}` event of one change, in the caller's
+    transaction (a reminder is the system's doing)."""
+    actor = command.actor if isinstance(command, RecordInductionReportInput) else "system"
     record_change(
         session,
         subject_kind=SUBJECT,
         subject_id=command.trn,
         action=action,
         at=command.at,
-        actor=command.actor,
+        actor=actor,
         key=key,
         detail=detail,
         data={"trn": command.trn},

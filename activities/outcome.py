@@ -4,11 +4,11 @@ an operator's cancel (drops the own schedule)."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session, select
-from temporalio import activity
 
-from activities.refusal import refusals_fail_fast
+from activities.base import EngineActivities, transaction_activity
+from activities.cancellation import audit_refused_cancel
+from activities.rows import row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict
 from domain.outcome import (
@@ -24,10 +24,11 @@ from domain.outcome import (
 )
 from models.action import ActionStatus, open_action, set_action_status
 from models.candidate import Candidate, Provider, lock_candidate
-from models.event import AuditEntry, record_change, write_audit
+from models.event import AuditEntry, record_change
 from models.outcome import OWN_SCHEDULE, Outcome, action_key, lock_outcome
 from models.outcome_release import release_outcomes, take_schedule
 from models.views import view_of
+from workflows.payloads.cancellation import RecordRefusedCancelInput
 from workflows.payloads.outcome import (
     CancelOutcomeScheduleInput,
     OutcomeSnapshot,
@@ -39,190 +40,176 @@ from workflows.payloads.outcome import (
 )
 
 
-class OutcomeActivities:
+class OutcomeActivities(EngineActivities):
     """I/O for OutcomeReleaseWorkflow: one transaction each, idempotent on a business key."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn
-    @refusals_fail_fast
-    def record_outcome_submission(self, command: RecordOutcomeSubmissionInput) -> OutcomeSnapshot:
+    @transaction_activity
+    def record_outcome_submission(
+        self, session: Session, command: RecordOutcomeSubmissionInput
+    ) -> OutcomeSnapshot:
         """Insert the outcome, then QA, release at once, or wait for release."""
-        with Session(self.engine) as session, session.begin():
-            existing = session.get(Outcome, command.outcome_id, with_for_update=True)
-            if existing is not None:  # a retry: already recorded
-                return snapshot_of(existing)
-            candidate, provider = _candidate_and_provider(session, command.candidate_id)
-            step = on_submission(
-                grade=command.grade,
-                sampled_for_qa=command.sampled_for_qa,
-                auto_release=provider.auto_release_outcomes,
-            )
-            outcome = Outcome(
-                id=command.outcome_id,
-                kind=command.kind,
-                candidate_id=candidate.id,
-                element_id=command.element_id,
-                grade=command.grade,
-                sampled_for_qa=command.sampled_for_qa,
-                status=OutcomeStatus.IN_QA,
-                submitted_by=command.actor,
-                submitted_at=command.at,
-                created_at=command.at,
-                updated_at=command.at,
-            )
-            session.add(outcome)
-            session.flush()
-            _record(session, outcome, command.actor, command.at, "submitted", round_=0)
-            _take_step(session, outcome, candidate, step, command.actor, command.at)
-            return _fresh(session, outcome)
+        existing = session.get(Outcome, command.outcome_id, with_for_update=True)
+        if existing is not None:  # a retry: already recorded
+            return snapshot_of(existing)
+        candidate, provider = _candidate_and_provider(session, command.candidate_id)
+        step = on_submission(
+            grade=command.grade,
+            sampled_for_qa=command.sampled_for_qa,
+            auto_release=provider.auto_release_outcomes,
+        )
+        outcome = row_from(  # kind, candidate, element, grade, sampled_for_qa
+            Outcome,
+            command,
+            id=command.outcome_id,
+            status=OutcomeStatus.IN_QA,
+            submitted_by=command.actor,
+            submitted_at=command.at,
+            created_at=command.at,
+            updated_at=command.at,
+        )
+        session.add(outcome)
+        session.flush()
+        _record(session, outcome, command.actor, command.at, "submitted", round_=0)
+        _take_step(session, outcome, candidate, step, command.actor, command.at)
+        return _fresh(session, outcome)
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_qa_signoff(self, command: RecordQaSignoffInput) -> OutcomeSnapshot:
+    @transaction_activity
+    def record_qa_signoff(self, session: Session, command: RecordQaSignoffInput) -> OutcomeSnapshot:
         """QA passed (complete) or failed (amendment required)."""
-        with Session(self.engine) as session, session.begin():
-            outcome = lock_outcome(session, command.kind, command.outcome_id)
-            action = "qa_passed" if command.passed else "qa_failed"
-            if _recorded(session, outcome, action, command.round):  # a retry
-                return snapshot_of(outcome)
-            ensure_allowed("qa", outcome.status)
-            candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
-            step = on_qa_signoff(
-                passed=command.passed,
-                release_with_qa=command.release_with_qa,
-                auto_release=provider.auto_release_outcomes,
-            )
-            detail = {"release_with_qa": command.release_with_qa}
-            _record(session, outcome, command.actor, command.at, action, command.round, detail)
-            _take_step(session, outcome, candidate, step, command.actor, command.at)
-            return _fresh(session, outcome)
+        outcome = lock_outcome(session, command.kind, command.outcome_id)
+        action = "qa_passed" if command.passed else "qa_failed"
+        if _recorded(session, outcome, action, command.round):  # a retry
+            return snapshot_of(outcome)
+        ensure_allowed("qa", outcome.status)
+        candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
+        step = on_qa_signoff(
+            passed=command.passed,
+            release_with_qa=command.release_with_qa,
+            auto_release=provider.auto_release_outcomes,
+        )
+        detail = {"release_with_qa": command.release_with_qa}
+        _record(session, outcome, command.actor, command.at, action, command.round, detail)
+        _take_step(session, outcome, candidate, step, command.actor, command.at)
+        return _fresh(session, outcome)
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_outcome_amendment(self, command: RecordAmendmentInput) -> OutcomeSnapshot:
+    @transaction_activity
+    def record_outcome_amendment(
+        self, session: Session, command: RecordAmendmentInput
+    ) -> OutcomeSnapshot:
         """The corrected grade goes back to QA (VOID: released at once)."""
-        with Session(self.engine) as session, session.begin():
-            outcome = lock_outcome(session, command.kind, command.outcome_id)
-            if outcome.amendments >= command.amendment:  # a retry
-                return snapshot_of(outcome)
-            ensure_allowed("amend", outcome.status)
-            candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
-            outcome.grade = command.grade
-            outcome.amendments = command.amendment
-            step = on_submission(
-                grade=command.grade,
-                sampled_for_qa=True,
-                auto_release=provider.auto_release_outcomes,
-            )
-            _record(session, outcome, command.actor, command.at, "amended", command.amendment)
-            _take_step(session, outcome, candidate, step, command.actor, command.at)
-            return _fresh(session, outcome)
+        outcome = lock_outcome(session, command.kind, command.outcome_id)
+        if outcome.amendments >= command.amendment:  # a retry
+            return snapshot_of(outcome)
+        ensure_allowed("amend", outcome.status)
+        candidate, provider = _candidate_and_provider(session, outcome.candidate_id)
+        outcome.grade = command.grade
+        outcome.amendments = command.amendment
+        step = on_submission(
+            grade=command.grade,
+            sampled_for_qa=True,
+            auto_release=provider.auto_release_outcomes,
+        )
+        _record(session, outcome, command.actor, command.at, "amended", command.amendment)
+        _take_step(session, outcome, candidate, step, command.actor, command.at)
+        return _fresh(session, outcome)
 
-    @activity.defn
-    @refusals_fail_fast
-    def release_outcome(self, command: RecordReleaseInput) -> OutcomeSnapshot:
+    @transaction_activity
+    def release_outcome(self, session: Session, command: RecordReleaseInput) -> OutcomeSnapshot:
         """Release now, or when the own timer fires (only if still pending on that schedule)."""
-        with Session(self.engine) as session, session.begin():
-            outcome = lock_outcome(session, command.kind, command.outcome_id)
-            timer = command.method == ReleaseMethod.SCHEDULED
-            if outcome.released_at is not None:
-                mine = outcome.release_method == command.method and (
-                    outcome.released_at == command.at
-                )
-                if timer or mine:  # the timer re-checks; a retry finds its own release
-                    return snapshot_of(outcome)
-                raise Conflict(
-                    f"the outcome was already released ({outcome.release_method})", allowed=[]
-                )
-            if timer and outcome.status != OutcomeStatus.PENDING_RELEASE:
+        outcome = lock_outcome(session, command.kind, command.outcome_id)
+        timer = command.method == ReleaseMethod.SCHEDULED
+        if outcome.released_at is not None:
+            mine = outcome.release_method == command.method and (outcome.released_at == command.at)
+            if timer or mine:  # the timer re-checks; a retry finds its own release
                 return snapshot_of(outcome)
-            ensure_allowed("release_now", outcome.status)
-            release_outcomes(
-                session,
-                [outcome.id],
-                method=command.method,
-                at=command.at,
-                actor=command.actor,
-                schedule_owner=OWN_SCHEDULE if timer else None,
-                scheduled_at=command.scheduled_at if timer else None,
+            raise Conflict(
+                f"the outcome was already released ({outcome.release_method})", allowed=[]
             )
-            return _fresh(session, outcome)
+        if timer and outcome.status != OutcomeStatus.PENDING_RELEASE:
+            return snapshot_of(outcome)
+        ensure_allowed("release_now", outcome.status)
+        release_outcomes(
+            session,
+            [outcome.id],
+            method=command.method,
+            at=command.at,
+            actor=command.actor,
+            schedule_owner=OWN_SCHEDULE if timer else None,
+            scheduled_at=command.scheduled_at if timer else None,
+        )
+        return _fresh(session, outcome)
 
-    @activity.defn
-    @refusals_fail_fast
-    def schedule_outcome_release(self, command: RecordScheduleInput) -> OutcomeSnapshot:
+    @transaction_activity
+    def schedule_outcome_release(
+        self, session: Session, command: RecordScheduleInput
+    ) -> OutcomeSnapshot:
         """Hold the outcome's own schedule at `release_at` (replacing any earlier one)."""
-        with Session(self.engine) as session, session.begin():
-            outcome = lock_outcome(session, command.kind, command.outcome_id)
-            if (
-                outcome.schedule_owner == OWN_SCHEDULE
-                and outcome.scheduled_release_at == command.release_at
-                and outcome.status == OutcomeStatus.PENDING_RELEASE
-            ):
-                return snapshot_of(outcome)  # a retry, or the same instant again
-            ensure_allowed("schedule_release", outcome.status)
-            ensure_future_release(command.release_at, command.at)
-            take_schedule(
-                session,
-                [outcome.id],
-                owner=OWN_SCHEDULE,
-                release_at=command.release_at,
-                at=command.at,
-            )
-            detail = {"release_at": command.release_at.isoformat()}
-            key = f"{outcome.kind}:{outcome.id}:scheduled:{command.release_at.isoformat()}"
-            _audit_and_event(
-                session, outcome, command.actor, command.at, "release_scheduled", key, detail
-            )
-            return _fresh(session, outcome)
+        outcome = lock_outcome(session, command.kind, command.outcome_id)
+        if (
+            outcome.schedule_owner == OWN_SCHEDULE
+            and outcome.scheduled_release_at == command.release_at
+            and outcome.status == OutcomeStatus.PENDING_RELEASE
+        ):
+            return snapshot_of(outcome)  # a retry, or the same instant again
+        ensure_allowed("schedule_release", outcome.status)
+        ensure_future_release(command.release_at, command.at)
+        take_schedule(
+            session,
+            [outcome.id],
+            owner=OWN_SCHEDULE,
+            release_at=command.release_at,
+            at=command.at,
+        )
+        detail = {"release_at": command.release_at.isoformat()}
+        key = f"{outcome.kind}:{outcome.id}:scheduled:{command.release_at.isoformat()}"
+        _audit_and_event(
+            session, outcome, command.actor, command.at, "release_scheduled", key, detail
+        )
+        return _fresh(session, outcome)
 
-    @activity.defn
-    @refusals_fail_fast
-    def cancel_outcome_schedule(self, command: CancelOutcomeScheduleInput) -> OutcomeSnapshot:
+    @transaction_activity
+    def cancel_outcome_schedule(
+        self, session: Session, command: CancelOutcomeScheduleInput
+    ) -> OutcomeSnapshot:
         """An operator's cancel: drop the outcome's own scheduled release (it stays pending,
         its to-do open); anything else is refused, and why goes in the audit trail."""
-        with Session(self.engine) as session, session.begin():
-            outcome = lock_outcome(session, command.kind, command.outcome_id)
-            key = f"{outcome.kind}:{outcome.id}:unscheduled:{command.at.isoformat()}"
-            if _keyed(session, key):  # a retry: this cancel dropped the schedule already
-                return snapshot_of(outcome)
-            why = cancel_refusal(
-                outcome.status,
-                own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
-                scheduled=outcome.scheduled_release_at is not None,
+        outcome = lock_outcome(session, command.kind, command.outcome_id)
+        key = f"{outcome.kind}:{outcome.id}:unscheduled:{command.at.isoformat()}"
+        if _keyed(session, key):  # a retry: this cancel dropped the schedule already
+            return snapshot_of(outcome)
+        why = cancel_refusal(
+            outcome.status,
+            own_schedule=outcome.schedule_owner == OWN_SCHEDULE,
+            scheduled=outcome.scheduled_release_at is not None,
+        )
+        if why is not None:
+            refused = view_of(
+                RecordRefusedCancelInput,
+                command,
+                subject_kind=outcome.kind,
+                subject_id=outcome.id,
+                why=why,
             )
-            if why is not None:
-                write_audit(
-                    session,
-                    subject_kind=outcome.kind,
-                    subject_id=outcome.id,
-                    at=command.at,
-                    actor=command.actor,
-                    action="cancel_refused",
-                    key=f"{outcome.kind}:{outcome.id}:cancel_refused:{command.at.isoformat()}",
-                    detail={"reason": CANCELLED_BY_OPERATOR, "note": command.note, "why": why},
-                )
-                return snapshot_of(outcome)
-            assert outcome.scheduled_release_at is not None
-            dropped = outcome.scheduled_release_at.isoformat()
-            outcome.scheduled_release_at = outcome.schedule_owner = None
-            outcome.revision += 1
-            outcome.updated_at = command.at
-            session.add(outcome)
-            detail = {"reason": CANCELLED_BY_OPERATOR, "release_at": dropped}
-            _audit_and_event(
-                session,
-                outcome,
-                command.actor,
-                command.at,
-                "release_unscheduled",
-                key,
-                detail,
-                note=command.note,
-            )
-            return _fresh(session, outcome)
+            audit_refused_cancel(session, refused)
+            return snapshot_of(outcome)
+        assert outcome.scheduled_release_at is not None
+        dropped = outcome.scheduled_release_at.isoformat()
+        outcome.scheduled_release_at = outcome.schedule_owner = None
+        outcome.revision += 1
+        outcome.updated_at = command.at
+        session.add(outcome)
+        detail = {"reason": CANCELLED_BY_OPERATOR, "release_at": dropped}
+        _audit_and_event(
+            session,
+            outcome,
+            command.actor,
+            command.at,
+            "release_unscheduled",
+            key,
+            detail,
+            note=command.note,
+        )
+        return _fresh(session, outcome)
 
 
 def snapshot_of(outcome: Outcome) -> OutcomeSnapshot:

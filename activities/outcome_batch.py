@@ -3,13 +3,12 @@ operator's cancel of the batch."""
 
 import asyncio
 
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
-from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.refusal import refusals_fail_fast
+from activities.base import ClientActivities, transaction_activity
+from activities.cancellation import record_cancelled
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.outcome import (
     BATCH_ENDED,
@@ -28,6 +27,7 @@ from models.release_batch import (
     skip_items,
     skip_rest,
 )
+from models.views import view_of
 from workflows.payloads.outcome import (
     BatchCounts,
     CancelBatchInput,
@@ -45,77 +45,69 @@ from workflows.payloads.outcome import (
 NOTIFY_CONCURRENCY = 64
 
 
-class OutcomeBatchActivities:
+class OutcomeBatchActivities(ClientActivities):
     """I/O for OutcomeReleaseBatchWorkflow (the client signals released outcomes)."""
 
-    def __init__(self, engine: Engine, client: Client) -> None:
-        self.engine = engine
-        self.client = client
-
-    @activity.defn
-    @refusals_fail_fast
-    def schedule_release_batch(self, command: ScheduleBatchInput) -> BatchCounts:
+    @transaction_activity
+    def schedule_release_batch(self, session: Session, command: ScheduleBatchInput) -> BatchCounts:
         """Point every pending outcome's schedule at the batch; skip the others.
 
         A handful of set-based statements in one transaction, whatever the batch's size.
         """
-        with Session(self.engine) as session, session.begin():
-            batch = lock_batch(session, command.batch_id)
-            if batch.status != BatchStatus.QUEUED:  # a retry
-                return counts_of(session, batch)
-            take_batch_schedule(
-                session,
-                batch.id,
-                release_at=command.release_at,
-                actor=command.actor,
-                at=command.at,
-            )
-            skip_rest(session, batch.id, BatchItemState.PENDING)
-            batch.status = BatchStatus.SCHEDULED
-            batch.updated_at = command.at
-            session.add(batch)
+        batch = lock_batch(session, command.batch_id)
+        if batch.status != BatchStatus.QUEUED:  # a retry
             return counts_of(session, batch)
+        take_batch_schedule(
+            session,
+            batch.id,
+            release_at=command.release_at,
+            actor=command.actor,
+            at=command.at,
+        )
+        skip_rest(session, batch.id, BatchItemState.PENDING)
+        batch.status = BatchStatus.SCHEDULED
+        batch.updated_at = command.at
+        session.add(batch)
+        return counts_of(session, batch)
 
-    @activity.defn
-    @refusals_fail_fast
-    def release_batch_chunk(self, command: ReleaseBatchChunkInput) -> BatchCounts:
+    @transaction_activity
+    def release_batch_chunk(self, session: Session, command: ReleaseBatchChunkInput) -> BatchCounts:
         """Release the next chunk of items, re-checking each outcome in the UPDATE itself.
 
         Set-based: the chunk's ids, one release statement (outcomes, to-dos, audit rows,
         events), one statement per item state, the counts; one transaction.
         """
-        with Session(self.engine) as session, session.begin():
-            batch = lock_batch(session, command.batch_id)
-            if batch.status in BATCH_ENDED:  # a cancelled batch releases nothing more
-                return counts_of(session, batch)
-            state = (
-                BatchItemState.SCHEDULED
-                if command.method == ReleaseMethod.SCHEDULED
-                else BatchItemState.PENDING
-            )
-            ids = session.exec(
-                select(ReleaseBatchItem.outcome_id)
-                .where(ReleaseBatchItem.batch_id == batch.id, ReleaseBatchItem.state == state)
-                .order_by(col(ReleaseBatchItem.position))
-                .limit(command.limit)
-            ).all()
-            scheduled = command.method == ReleaseMethod.SCHEDULED
-            released = release_outcomes(
-                session,
-                ids,
-                method=command.method,
-                at=command.at,
-                actor=command.actor,
-                schedule_owner=f"batch:{batch.id}" if scheduled else None,
-                scheduled_at=command.release_at if scheduled else None,
-            )
-            released_ids = {r.id for r in released}
-            mark_items(session, batch.id, released_ids, BatchItemState.RELEASED)
-            skip_items(session, batch.id, set(ids) - released_ids)
-            batch.status = BatchStatus.RUNNING
-            batch.updated_at = command.at
-            session.add(batch)
+        batch = lock_batch(session, command.batch_id)
+        if batch.status in BATCH_ENDED:  # a cancelled batch releases nothing more
             return counts_of(session, batch)
+        state = (
+            BatchItemState.SCHEDULED
+            if command.method == ReleaseMethod.SCHEDULED
+            else BatchItemState.PENDING
+        )
+        ids = session.exec(
+            select(ReleaseBatchItem.outcome_id)
+            .where(ReleaseBatchItem.batch_id == batch.id, ReleaseBatchItem.state == state)
+            .order_by(col(ReleaseBatchItem.position))
+            .limit(command.limit)
+        ).all()
+        scheduled = command.method == ReleaseMethod.SCHEDULED
+        released = release_outcomes(
+            session,
+            ids,
+            method=command.method,
+            at=command.at,
+            actor=command.actor,
+            schedule_owner=f"batch:{batch.id}" if scheduled else None,
+            scheduled_at=command.release_at if scheduled else None,
+        )
+        released_ids = {r.id for r in released}
+        mark_items(session, batch.id, released_ids, BatchItemState.RELEASED)
+        skip_items(session, batch.id, set(ids) - released_ids)
+        batch.status = BatchStatus.RUNNING
+        batch.updated_at = command.at
+        session.add(batch)
+        return counts_of(session, batch)
 
     @activity.defn
     def list_batch_released(self, command: ListReleasedInput) -> ReleasedPage:
@@ -133,13 +125,7 @@ class OutcomeBatchActivities:
                 .limit(command.limit)
             ).all()
         outcomes = [
-            OutcomeRefPayload(
-                kind=outcome.kind,
-                outcome_id=outcome.id,
-                revision=outcome.revision,
-                released_at=outcome.released_at,
-                release_method=outcome.release_method,
-            )
+            view_of(OutcomeRefPayload, outcome, outcome_id=outcome.id)
             for _, outcome in rows
             if outcome.released_at is not None and outcome.release_method is not None
         ]
@@ -171,73 +157,62 @@ class OutcomeBatchActivities:
         activity.heartbeat(len(sent))
         return sum(sent)
 
-    @activity.defn
-    @refusals_fail_fast
-    def close_release_batch(self, command: CloseBatchInput) -> BatchCounts:
+    @transaction_activity
+    def close_release_batch(self, session: Session, command: CloseBatchInput) -> BatchCounts:
         """Mark the batch completed, with its audit row and event."""
-        with Session(self.engine) as session, session.begin():
-            batch = lock_batch(session, command.batch_id)
-            counts = counts_of(session, batch)
-            if batch.status not in BATCH_ENDED:
-                batch.status = BatchStatus.COMPLETED
-                batch.completed_at = batch.updated_at = command.at
-                session.add(batch)
-                detail = counts.model_dump(exclude={"batch_id", "status"})
-                key = f"release_batch:{batch.id}:completed"
-                record_change(
-                    session,
-                    subject_kind="release_batch",
-                    subject_id=batch.id,
-                    action="completed",
-                    at=command.at,
-                    actor="system",
-                    key=key,
-                    detail=detail,
-                    data={"batch_id": batch.id},
-                )
-            return counts.model_copy(update={"status": batch.status})
-
-    @activity.defn
-    @refusals_fail_fast
-    def cancel_release_batch(self, command: CancelBatchInput) -> BatchCounts:
-        """An operator's cancel: what is left is skipped and the batch's schedules dropped
-        (those outcomes stay pending), released ones stay released; the batch is
-        CANCELLED. A batch with nothing left, or ended, is left as it is."""
-        with Session(self.engine) as session, session.begin():
-            batch = lock_batch(session, command.batch_id)
-            counts = counts_of(session, batch)
-            if batch.status in BATCH_ENDED or counts.pending + counts.scheduled == 0:
-                return counts
-            if batch.release_at is not None:
-                drop_batch_schedule(
-                    session,
-                    batch.id,
-                    release_at=batch.release_at,
-                    reason=CANCELLED_BY_OPERATOR,
-                    actor=command.actor,
-                    at=command.at,
-                )
-            cancel_rest(session, batch.id)
-            batch.status = BatchStatus.CANCELLED
+        batch = lock_batch(session, command.batch_id)
+        counts = counts_of(session, batch)
+        if batch.status not in BATCH_ENDED:
+            batch.status = BatchStatus.COMPLETED
             batch.completed_at = batch.updated_at = command.at
             session.add(batch)
-            counts = counts_of(session, batch)
-            detail = {"reason": CANCELLED_BY_OPERATOR, "released": counts.released}
-            detail["skipped"] = counts.skipped
-            key = f"release_batch:{batch.id}:cancelled"
+            detail = counts.model_dump(exclude={"batch_id", "status"})
+            key = f"release_batch:{batch.id}:completed"
             record_change(
                 session,
                 subject_kind="release_batch",
                 subject_id=batch.id,
-                action="cancelled",
+                action="completed",
                 at=command.at,
-                actor=command.actor,
+                actor="system",
                 key=key,
                 detail=detail,
                 data={"batch_id": batch.id},
-                audit_extra={"note": command.note},
             )
+        return counts.model_copy(update={"status": batch.status})
+
+    @transaction_activity
+    def cancel_release_batch(self, session: Session, command: CancelBatchInput) -> BatchCounts:
+        """An operator's cancel: what is left is skipped and the batch's schedules dropped
+        (those outcomes stay pending), released ones stay released; the batch is
+        CANCELLED. A batch with nothing left, or ended, is left as it is."""
+        batch = lock_batch(session, command.batch_id)
+        counts = counts_of(session, batch)
+        if batch.status in BATCH_ENDED or counts.pending + counts.scheduled == 0:
             return counts
+        if batch.release_at is not None:
+            drop_batch_schedule(
+                session,
+                batch.id,
+                release_at=batch.release_at,
+                reason=CANCELLED_BY_OPERATOR,
+                actor=command.actor,
+                at=command.at,
+            )
+        cancel_rest(session, batch.id)
+        batch.status = BatchStatus.CANCELLED
+        batch.completed_at = batch.updated_at = command.at
+        session.add(batch)
+        counts = counts_of(session, batch)
+        record_cancelled(
+            session,
+            command,
+            subject_kind="release_batch",
+            subject_id=batch.id,
+            counts={"released": counts.released, "skipped": counts.skipped},
+            data={"batch_id": batch.id},
+        )
+        return counts
 
 
 def counts_of(session: Session, batch: ReleaseBatch) -> BatchCounts:

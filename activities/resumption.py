@@ -2,18 +2,16 @@
 
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session, select
-from temporalio import activity
 
+from activities.audit import audit_subject
+from activities.base import EngineActivities, transaction_activity
 from activities.case import lock_application, shape_of, snapshot, template_of
 from activities.induction import reminder_key, snapshot_of
 from activities.outcome import snapshot_of as outcome_snapshot
-from activities.refusal import refusals_fail_fast
 from domain.errors import NotFound
 from domain.outcome import OutcomeKind
 from models.action import Action
-from models.event import write_audit
 from models.induction import Induction
 from models.outcome import lock_outcome
 from workflows.payloads.application import SubmissionResult
@@ -27,78 +25,62 @@ from workflows.payloads.resumption import (
 RESUMED = "workflow_resumed"
 
 
-class ResumptionActivities:
+class ResumptionActivities(EngineActivities):
     """I/O of a workflow that reconcile restarted: one transaction each, audited once per run."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn
-    @refusals_fail_fast
-    def record_resumption(self, command: RecordResumptionInput) -> None:
+    @transaction_activity
+    def record_resumption(self, session: Session, command: RecordResumptionInput) -> None:
         """Audit the restart of a workflow that reloads its case by its own activities."""
-        with Session(self.engine) as session, session.begin():
-            audit_resumption(session, command, {})
+        audit_resumption(session, command, {})
 
-    @activity.defn
-    @refusals_fail_fast
-    def resume_application(self, command: RecordResumptionInput) -> SubmissionResult:
+    @transaction_activity
+    def resume_application(
+        self, session: Session, command: RecordResumptionInput
+    ) -> SubmissionResult:
         """The application as stored (status, level, LOQ deadline, open assignments)."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.subject_id)
-            audit_resumption(session, command, {"status": application.status})
-            return SubmissionResult(
-                snapshot=snapshot(session, application),
-                shape=shape_of(template_of(session, application)),
-            )
+        application = lock_application(session, command.subject_id)
+        audit_resumption(session, command, {"status": application.status})
+        return SubmissionResult(
+            snapshot=snapshot(session, application),
+            shape=shape_of(template_of(session, application)),
+        )
 
-    @activity.defn
-    @refusals_fail_fast
-    def resume_outcome(self, command: RecordResumptionInput) -> ResumedOutcome:
+    @transaction_activity
+    def resume_outcome(self, session: Session, command: RecordResumptionInput) -> ResumedOutcome:
         """The outcome as stored (status, its own schedule) and the element it grades."""
-        with Session(self.engine) as session, session.begin():
-            outcome = lock_outcome(session, OutcomeKind(command.subject_kind), command.subject_id)
-            audit_resumption(session, command, {"status": outcome.status})
-            return ResumedOutcome(snapshot=outcome_snapshot(outcome), element_id=outcome.element_id)
+        outcome = lock_outcome(session, OutcomeKind(command.subject_kind), command.subject_id)
+        audit_resumption(session, command, {"status": outcome.status})
+        return ResumedOutcome(snapshot=outcome_snapshot(outcome), element_id=outcome.element_id)
 
-    @activity.defn
-    @refusals_fail_fast
-    def resume_induction(self, command: RecordResumptionInput) -> InductionCarry:
+    @transaction_activity
+    def resume_induction(self, session: Session, command: RecordResumptionInput) -> InductionCarry:
         """The registration as stored, and whether the school was reminded for this wait."""
-        with Session(self.engine) as session, session.begin():
-            induction = session.exec(
-                select(Induction).where(Induction.trn == command.subject_id).with_for_update()
-            ).one_or_none()
-            if induction is None:
-                raise NotFound(f"no induction for teacher {command.subject_id}")
-            state = snapshot_of(session, induction)
-            since = state.unclaimed_since
-            reminded = since is not None and (
-                session.exec(
-                    select(Action.id).where(Action.key == reminder_key(induction.trn, since))
-                ).first()
-                is not None
-            )
-            audit_resumption(session, command, {"claimed_by": state.claimed_by})
-            return InductionCarry(snapshot=state, reminded_for=since if reminded else None)
+        induction = session.exec(
+            select(Induction).where(Induction.trn == command.subject_id).with_for_update()
+        ).one_or_none()
+        if induction is None:
+            raise NotFound(f"no induction for teacher {command.subject_id}")
+        state = snapshot_of(session, induction)
+        since = state.unclaimed_since
+        reminded = since is not None and (
+            session.exec(
+                select(Action.id).where(Action.key == reminder_key(induction.trn, since))
+            ).first()
+            is not None
+        )
+        audit_resumption(session, command, {"claimed_by": state.claimed_by})
+        return InductionCarry(snapshot=state, reminded_for=since if reminded else None)
 
 
 def audit_resumption(
     session: Session, command: RecordResumptionInput, detail: dict[str, Any]
 ) -> None:
     """One audit row per restarted run (a retry of the activity writes nothing more)."""
-    write_audit(
-        session,
-        subject_kind=command.subject_kind,
-        subject_id=command.subject_id,
-        at=command.at,
-        actor=command.actor,
-        action=RESUMED,
-        key=resumption_key(command.workflow_id, command.run_id),
-        detail={
-            "workflow_id": command.workflow_id,
-            "run_id": command.run_id,
-            "found": command.found,
-            **detail,
-        },
-    )
+    key = resumption_key(command.workflow_id, command.run_id)
+    detail = {
+        "workflow_id": command.workflow_id,
+        "run_id": command.run_id,
+        "found": command.found,
+        **detail,
+    }
+    audit_subject(session, command, RESUMED, key, detail)

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
-from temporalio import activity
 
+from activities.base import EngineActivities, transaction_activity
 from activities.case import (
     assessment_status,
     audit,
@@ -18,7 +18,6 @@ from activities.case import (
 )
 from activities.case_levels import open_assignment
 from activities.case_transition import apply_transition, fill_blanks
-from activities.refusal import refusals_fail_fast
 from domain.application import AssessmentStatus
 from domain.errors import NotFound
 from domain.review import (
@@ -51,67 +50,62 @@ from workflows.payloads.review import (
 )
 
 
-class ReviewActivities:
+class ReviewActivities(EngineActivities):
     """I/O for ApplicationReviewWorkflow's review transitions."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @activity.defn
-    @refusals_fail_fast
-    def record_review_start(self, command: RecordReviewStartInput) -> ReviewStarted:
+    @transaction_activity
+    def record_review_start(
+        self, session: Session, command: RecordReviewStartInput
+    ) -> ReviewStarted:
         """Create the review with a response per target, or restart it (same id)."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            assignment = open_assignment(session, application, command.assignment_id)
-            review = review_of(session, assignment.id, lock=True)
-            ensure_can_start(seat_of(application, assignment, review), command.actor)
-            template = template_of(session, application)
-            created = review is None
-            if review is None:
-                review = _create_review(session, application, assignment, template, command)
-            elif review.status in RESTARTABLE:
-                _restart_review(session, application, assignment, review, template, command.at)
-            else:  # already DRAFT: a retry of this start, or a repeated click
-                retried = review.id == command.review_id and review.time_started == command.at
-                return ReviewStarted(
-                    review_id=review.id,
-                    status=ReviewStatus.DRAFT,
-                    created=retried and review.round == 1,
-                    snapshot=snapshot(session, application),
-                )
-            bump(session, application, command.at)
+        application = lock_application(session, command.application_id)
+        assignment = open_assignment(session, application, command.assignment_id)
+        review = review_of(session, assignment.id, lock=True)
+        ensure_can_start(seat_of(application, assignment, review), command.actor)
+        template = template_of(session, application)
+        created = review is None
+        if review is None:
+            review = _create_review(session, application, assignment, template, command)
+        elif review.status in RESTARTABLE:
+            _restart_review(session, application, assignment, review, template, command.at)
+        else:  # already DRAFT: a retry of this start, or a repeated click
+            retried = review.id == command.review_id and review.time_started == command.at
             return ReviewStarted(
                 review_id=review.id,
-                status=review.status,
-                created=created,
+                status=ReviewStatus.DRAFT,
+                created=retried and review.round == 1,
                 snapshot=snapshot(session, application),
             )
+        bump(session, application, command.at)
+        return ReviewStarted(
+            review_id=review.id,
+            status=review.status,
+            created=created,
+            snapshot=snapshot(session, application),
+        )
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_review_submission(self, command: RecordReviewSubmissionInput) -> ReviewSubmitted:
+    @transaction_activity
+    def record_review_submission(
+        self, session: Session, command: RecordReviewSubmissionInput
+    ) -> ReviewSubmitted:
         """Check the review under lock, plan what it does to the case, then submit and apply."""
-        with Session(self.engine) as session, session.begin():
-            application = lock_application(session, command.application_id)
-            review = session.get(Review, command.review_id, with_for_update=True)
-            if review is None or review.application_id != application.id:
-                raise NotFound(f"review {command.review_id} does not exist")
-            retried = (
-                review.status == ReviewStatus.SUBMITTED and review.time_submitted == command.at
-            )
-            if not retried:
-                assignment = session.get(Assignment, review.assignment_id)
-                assert assignment is not None
-                ensure_can_submit(seat_of(application, assignment, review), command.actor)
-                _submit(session, application, assignment, review, command)
-                bump(session, application, command.at)
-            return ReviewSubmitted(
-                review_id=review.id,
-                review_status=ReviewStatus.SUBMITTED,
-                decision=command.decision,
-                snapshot=snapshot(session, application),
-            )
+        application = lock_application(session, command.application_id)
+        review = session.get(Review, command.review_id, with_for_update=True)
+        if review is None or review.application_id != application.id:
+            raise NotFound(f"review {command.review_id} does not exist")
+        retried = review.status == ReviewStatus.SUBMITTED and review.time_submitted == command.at
+        if not retried:
+            assignment = session.get(Assignment, review.assignment_id)
+            assert assignment is not None
+            ensure_can_submit(seat_of(application, assignment, review), command.actor)
+            _submit(session, application, assignment, review, command)
+            bump(session, application, command.at)
+        return ReviewSubmitted(
+            review_id=review.id,
+            review_status=ReviewStatus.SUBMITTED,
+            decision=command.decision,
+            snapshot=snapshot(session, application),
+        )
 
 
 def _submit(

@@ -14,7 +14,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.refusal import refusals_fail_fast
+from activities.base import EngineActivities, transaction_activity
+from activities.rows import lock_row, row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import is_active
@@ -38,11 +39,11 @@ from workflows.payloads.sla import (
 )
 
 
-class SlaActivities:
+class SlaActivities(EngineActivities):
     """I/O for SlaWorkflow, and starting or stopping SLAs on behalf of other workflows."""
 
     def __init__(self, engine: Engine, client: Client | None = None) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.client = client
 
     @activity.defn
@@ -71,133 +72,116 @@ class SlaActivities:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
 
-    @activity.defn
-    @refusals_fail_fast
-    def open_sla(self, command: OpenSlaInput) -> SlaState:
+    @transaction_activity
+    def open_sla(self, session: Session, command: OpenSlaInput) -> SlaState:
         """Create the instance on the definition's current version with its START row
         (or return it as it stands: a retry, or a run continued as new)."""
-        with Session(self.engine) as session, session.begin():
-            instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
-            if instance is None:
-                instance = _create(session, command)
-            return state_of(session, instance)
+        instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
+        if instance is None:
+            instance = _create(session, command)
+        return state_of(session, instance)
 
-    @activity.defn
-    @refusals_fail_fast
-    def append_sla_event(self, command: AppendSlaEventInput) -> None:
+    @transaction_activity
+    def append_sla_event(self, session: Session, command: AppendSlaEventInput) -> None:
         """Append row `seq` (once) and keep the instance's status in step."""
-        with Session(self.engine) as session, session.begin():
-            instance = _lock(session, command.instance_id)
-            if instance.stopped_at is not None:
-                return  # stopped (or cancelled) already: the log is closed
-            _append(session, instance, command.seq, command.kind, command.at)
+        instance = _lock(session, command.instance_id)
+        if instance.stopped_at is not None:
+            return  # stopped (or cancelled) already: the log is closed
+        _append(session, instance, command.seq, command.kind, command.at)
 
-    @activity.defn
-    @refusals_fail_fast
-    def catch_up_sla_with_candidate(self, command: CatchUpSlaInput) -> CatchUpSlaResult:
+    @transaction_activity
+    def catch_up_sla_with_candidate(
+        self, session: Session, command: CatchUpSlaInput
+    ) -> CatchUpSlaResult:
         """Pause or resume as the candidate's stored status calls for (row `seq`, once)."""
-        with Session(self.engine) as session, session.begin():
-            instance = _lock(session, command.instance_id)
-            log = log_of(session, instance.id)
-            if len(log) > command.seq:  # a retry: the first attempt appended it
-                return CatchUpSlaResult(kind=log[command.seq].kind)
-            if instance.stopped_at is not None:
-                return CatchUpSlaResult(kind=None)  # stopped (or cancelled): nothing to follow
-            active = not _candidate_inactive(session, instance.candidate_id)
-            kind = catch_up(log, candidate_active=active)
-            if kind is not None:
-                _append(session, instance, command.seq, kind, command.at)
-            return CatchUpSlaResult(kind=kind)
+        instance = _lock(session, command.instance_id)
+        log = log_of(session, instance.id)
+        if len(log) > command.seq:  # a retry: the first attempt appended it
+            return CatchUpSlaResult(kind=log[command.seq].kind)
+        if instance.stopped_at is not None:
+            return CatchUpSlaResult(kind=None)  # stopped (or cancelled): nothing to follow
+        active = not _candidate_inactive(session, instance.candidate_id)
+        kind = catch_up(log, candidate_active=active)
+        if kind is not None:
+            _append(session, instance, command.seq, kind, command.at)
+        return CatchUpSlaResult(kind=kind)
 
-    @activity.defn
-    @refusals_fail_fast
-    def record_sla_due(self, command: RecordSlaDueInput) -> None:
+    @transaction_activity
+    def record_sla_due(self, session: Session, command: RecordSlaDueInput) -> None:
         """A warning or the breach, recorded once, with its event."""
-        with Session(self.engine) as session, session.begin():
-            instance = _lock(session, command.instance_id)
-            breach = command.fraction >= 1.0
-            if instance.stopped_at is not None:
-                return  # a stopped clock warns and breaches no more
-            if breach and instance.breached_at is None:
-                instance.breached_at = command.at
-                instance.status = SlaStatus.BREACHED
-            elif not breach and command.fraction not in instance.warned:
-                instance.warned = sorted([*instance.warned, command.fraction])
-            else:
-                return  # a retry: already recorded
-            session.add(instance)
+        instance = _lock(session, command.instance_id)
+        breach = command.fraction >= 1.0
+        if instance.stopped_at is not None:
+            return  # a stopped clock warns and breaches no more
+        if breach and instance.breached_at is None:
+            instance.breached_at = command.at
+            instance.status = SlaStatus.BREACHED
+        elif not breach and command.fraction not in instance.warned:
+            instance.warned = sorted([*instance.warned, command.fraction])
+        else:
+            return  # a retry: already recorded
+        session.add(instance)
+        log = log_of(session, instance.id)
+        data = {
+            "definition": instance.definition,
+            "version": instance.version,
+            "subject": instance.subject,
+            "fraction": command.fraction,
+            "elapsed_s": elapsed(log, command.at).total_seconds(),
+            "goal_s": instance.goal_s,
+        }
+        kind = "breached" if breach else "warning"
+        key = f"sla:{instance.id}:{kind}:{command.fraction}"
+        publish(
+            session,
+            type=f"sla.{kind}",
+            subject=instance.subject,
+            at=command.at,
+            key=key,
+            data=data,
+        )
+        _audit(session, instance, kind, command.at, f"{kind}:{command.fraction}", data)
+
+    @transaction_activity
+    def cancel_sla(self, session: Session, command: CancelSlaInput) -> SlaState:
+        """An operator's cancel: a STOP row ends the clock, the status is CANCELLED (audit row
+        and `sla.cancelled` event); an instance stopped already is left as it is."""
+        instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
+        if instance is None:  # cancelled before it opened: open it, then stop it
+            instance = _create(session, view_of(OpenSlaInput, command))
+        if instance.stopped_at is None:
             log = log_of(session, instance.id)
+            session.add(
+                SlaLogEntry(
+                    instance_id=instance.id,
+                    seq=len(log),
+                    kind=SlaEventKind.STOP,
+                    at=command.at,
+                )
+            )
+            instance.stopped_at = command.at
+            instance.status = SlaStatus.CANCELLED
+            session.add(instance)
             data = {
                 "definition": instance.definition,
                 "version": instance.version,
                 "subject": instance.subject,
-                "fraction": command.fraction,
+                "reason": CANCELLED_BY_OPERATOR,
                 "elapsed_s": elapsed(log, command.at).total_seconds(),
                 "goal_s": instance.goal_s,
             }
-            kind = "breached" if breach else "warning"
-            key = f"sla:{instance.id}:{kind}:{command.fraction}"
+            key = f"sla:{instance.id}:cancelled"
             publish(
                 session,
-                type=f"sla.{kind}",
+                type="sla.cancelled",
                 subject=instance.subject,
                 at=command.at,
                 key=key,
                 data=data,
             )
-            _audit(session, instance, kind, command.at, f"{kind}:{command.fraction}", data)
-
-    @activity.defn
-    @refusals_fail_fast
-    def cancel_sla(self, command: CancelSlaInput) -> SlaState:
-        """An operator's cancel: a STOP row ends the clock, the status is CANCELLED (audit row
-        and `sla.cancelled` event); an instance stopped already is left as it is."""
-        with Session(self.engine) as session, session.begin():
-            instance = session.get(SlaInstance, command.instance_id, with_for_update=True)
-            if instance is None:  # cancelled before it opened: open it, then stop it
-                opening = OpenSlaInput(
-                    instance_id=command.instance_id,
-                    definition=command.definition,
-                    subject=command.subject,
-                    candidate_id=command.candidate_id,
-                    at=command.at,
-                )
-                instance = _create(session, opening)
-            if instance.stopped_at is None:
-                log = log_of(session, instance.id)
-                session.add(
-                    SlaLogEntry(
-                        instance_id=instance.id,
-                        seq=len(log),
-                        kind=SlaEventKind.STOP,
-                        at=command.at,
-                    )
-                )
-                instance.stopped_at = command.at
-                instance.status = SlaStatus.CANCELLED
-                session.add(instance)
-                data = {
-                    "definition": instance.definition,
-                    "version": instance.version,
-                    "subject": instance.subject,
-                    "reason": CANCELLED_BY_OPERATOR,
-                    "elapsed_s": elapsed(log, command.at).total_seconds(),
-                    "goal_s": instance.goal_s,
-                }
-                key = f"sla:{instance.id}:cancelled"
-                publish(
-                    session,
-                    type="sla.cancelled",
-                    subject=instance.subject,
-                    at=command.at,
-                    key=key,
-                    data=data,
-                )
-                detail = {**data, "note": command.note}
-                _audit(
-                    session, instance, "cancelled", command.at, "cancelled", detail, command.actor
-                )
-            return state_of(session, instance)
+            detail = {**data, "note": command.note}
+            _audit(session, instance, "cancelled", command.at, "cancelled", detail, command.actor)
+        return state_of(session, instance)
 
 
 def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
@@ -209,12 +193,11 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     ).first()
     if definition is None:
         raise NotFound(f"SLA definition {command.definition} does not exist")
-    instance = SlaInstance(
+    instance = row_from(  # the definition's code, the subject, the candidate
+        SlaInstance,
+        command,
         id=command.instance_id,
-        definition=definition.code,
         version=definition.version,
-        subject=command.subject,
-        candidate_id=command.candidate_id,
         goal_s=definition.goal_s,
         started_at=command.at,
         warned=[],
@@ -275,10 +258,7 @@ def state_of(session: Session, instance: SlaInstance) -> SlaState:
 
 
 def _lock(session: Session, instance_id: str) -> SlaInstance:
-    instance = session.get(SlaInstance, instance_id, with_for_update=True)
-    if instance is None:
-        raise NotFound(f"SLA {instance_id} does not exist")
-    return instance
+    return lock_row(session, SlaInstance, instance_id, f"SLA {instance_id} does not exist")
 
 
 def _audit(

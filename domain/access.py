@@ -61,19 +61,43 @@ class Principal:
         return not self.roles.isdisjoint(INTERNAL_ROLES)
 
 
-def can_manage_users(who: Principal) -> bool:
-    """Users and templates are written by admins only."""
-    return who.has(Role.ADMIN)
+@dataclass(frozen=True)
+class Permission:
+    """A check of the caller's roles alone (any of `roles`, or with `staff` any internal
+    role), named like the function it stands in for."""
+
+    name: str
+    roles: frozenset[Role] = frozenset()
+    staff: bool = False
+
+    @property
+    def __name__(self) -> str:
+        """The permission's name, as a function's would be."""
+        return self.name
+
+    def __call__(self, who: Principal) -> bool:
+        """True when `who` holds the permission."""
+        return who.is_internal if self.staff else who.has(*self.roles)
 
 
-def can_read_templates(who: Principal) -> bool:
-    """Any internal role reads templates (reviewers need the checks)."""
-    return who.is_internal
+def held_by(name: str, *roles: Role) -> Permission:
+    """The permission `name` that any one of `roles` grants."""
+    return Permission(name, roles=frozenset(roles))
 
 
-def can_create_application(who: Principal) -> bool:
-    """Applicants start applications."""
-    return who.has(Role.APPLICANT)
+def staff_only(name: str) -> Permission:
+    """The permission `name` that every internal role holds: work in progress is staff's."""
+    return Permission(name, staff=True)
+
+
+# Users and templates are written by admins only.
+can_manage_users = held_by("can_manage_users", Role.ADMIN)
+
+# Any internal role reads templates (reviewers need the checks).
+can_read_templates = staff_only("can_read_templates")
+
+# Applicants start applications.
+can_create_application = held_by("can_create_application", Role.APPLICANT)
 
 
 def can_read_application(who: Principal, *, applicant_id: str) -> bool:
@@ -86,10 +110,8 @@ def can_act_on_application(who: Principal, *, applicant_id: str) -> bool:
     return who.has(Role.APPLICANT) and who.sub == applicant_id
 
 
-def can_read_assessment(who: Principal) -> bool:
-    """The assessment (sections passed, failure reasons selected) is internal work."""
-    return who.is_internal
-
+# The assessment (sections passed, failure reasons selected) is internal work.
+can_read_assessment = staff_only("can_read_assessment")
 
 # What an applicant reads of their application's trail: the steps they took or were told
 # of, each with only the details already shown to them elsewhere. Reviews, assignments,
@@ -107,9 +129,8 @@ APPLICANT_HISTORY: Mapping[str, frozenset[str]] = {
 STAFF_ACTOR = "staff"
 
 
-def sees_full_history(who: Principal) -> bool:
-    """Internal roles read the whole audit trail; an applicant reads `applicant_entry`s."""
-    return who.is_internal
+# Internal roles read the whole audit trail; an applicant reads `applicant_entry`s.
+sees_full_history = staff_only("sees_full_history")
 
 
 def applicant_entry(
@@ -124,34 +145,23 @@ def applicant_entry(
     return visible_actor, {key: value for key, value in detail.items() if key in shown}
 
 
-def can_list_applications(who: Principal) -> bool:
-    """Reviewers and assigners (and other staff) list applications."""
-    return who.is_internal
+# Reviewers and assigners (and other staff) list applications.
+can_list_applications = staff_only("can_list_applications")
 
+# Assignments and reviews are internal work.
+can_read_reviews = staff_only("can_read_reviews")
 
-def can_read_reviews(who: Principal) -> bool:
-    """Assignments and reviews are internal work."""
-    return who.is_internal
+# Assigners give (and take back) review work.
+can_assign = held_by("can_assign", Role.ASSIGNER)
 
+# Schools report an early-career teacher's induction (for their own org).
+can_report_induction = held_by("can_report_induction", Role.SCHOOL)
 
-def can_assign(who: Principal) -> bool:
-    """Assigners give (and take back) review work."""
-    return who.has(Role.ASSIGNER)
+# Appropriate bodies claim and release teachers (for their own org).
+can_claim_induction = held_by("can_claim_induction", Role.APPROPRIATE_BODY)
 
-
-def can_report_induction(who: Principal) -> bool:
-    """Schools report an early-career teacher's induction (for their own org)."""
-    return who.has(Role.SCHOOL)
-
-
-def can_claim_induction(who: Principal) -> bool:
-    """Appropriate bodies claim and release teachers (for their own org)."""
-    return who.has(Role.APPROPRIATE_BODY)
-
-
-def can_migrate_induction(who: Principal) -> bool:
-    """Admins load data migrated from the older service."""
-    return who.has(Role.ADMIN)
+# Admins load data migrated from the older service.
+can_migrate_induction = held_by("can_migrate_induction", Role.ADMIN)
 
 
 def can_read_inductions(who: Principal) -> bool:
@@ -185,41 +195,27 @@ def induction_view(
     return None
 
 
-def can_manage_outcome_records(who: Principal) -> bool:
-    """Admins create and edit providers, employers, candidates and elements."""
-    return who.has(Role.ADMIN)
+# Admins create and edit providers, employers, candidates and elements.
+can_manage_outcome_records = held_by("can_manage_outcome_records", Role.ADMIN)
+
+# Admins and assessors move a candidate's status (and gateway date).
+can_set_candidate_status = held_by("can_set_candidate_status", Role.ADMIN, Role.ASSESSOR)
+
+# Assessors submit (and amend) results and certifications.
+can_submit_outcomes = held_by("can_submit_outcomes", Role.ASSESSOR)
+
+# QA signs results and certifications off.
+can_qa_outcomes = held_by("can_qa_outcomes", Role.QA)
+
+# Releasers ("process outcome releases") release now or on a schedule.
+can_release_outcomes = held_by("can_release_outcomes", Role.RELEASER)
 
 
-def can_set_candidate_status(who: Principal) -> bool:
-    """Admins and assessors move a candidate's status (and gateway date)."""
-    return who.has(Role.ADMIN, Role.ASSESSOR)
+# The pending-release list and batches are internal.
+can_read_pending_releases = staff_only("can_read_pending_releases")
 
+# Admins and assessors book resits and retakes.
+can_rebook_outcomes = held_by("can_rebook_outcomes", Role.ADMIN, Role.ASSESSOR)
 
-def can_submit_outcomes(who: Principal) -> bool:
-    """Assessors submit (and amend) results and certifications."""
-    return who.has(Role.ASSESSOR)
-
-
-def can_qa_outcomes(who: Principal) -> bool:
-    """QA signs results and certifications off."""
-    return who.has(Role.QA)
-
-
-def can_release_outcomes(who: Principal) -> bool:
-    """Releasers ("process outcome releases") release now or on a schedule."""
-    return who.has(Role.RELEASER)
-
-
-def can_read_pending_releases(who: Principal) -> bool:
-    """The pending-release list and batches are internal."""
-    return who.is_internal
-
-
-def can_rebook_outcomes(who: Principal) -> bool:
-    """Admins and assessors book resits and retakes."""
-    return who.has(Role.ADMIN, Role.ASSESSOR)
-
-
-def can_read_events(who: Principal) -> bool:
-    """The event feed is for admins and integrations."""
-    return who.has(Role.ADMIN, Role.INTEGRATION)
+# The event feed is for admins and integrations.
+can_read_events = held_by("can_read_events", Role.ADMIN, Role.INTEGRATION)

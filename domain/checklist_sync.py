@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.access import Principal, Role
+from domain.access import Role, held_by
 from domain.application import AssessmentStatus
 from domain.template import TemplateDefinition
 
@@ -34,6 +34,16 @@ class ChangeKind(StrEnum):
     ADDED = "added"  # the newer template has a section the assessment lacks
     RETIRED = "retired"  # the newer template dropped the section: kept, stamped retired_at
     RESTORED = "restored"  # a retired section came back in a newer version
+
+
+class ChangeRowKind(StrEnum):
+    """What one row of a sync's change list records: a `ChangeKind`, or a failed assessment."""
+
+    REPLACED = ChangeKind.REPLACED.value
+    ADDED = ChangeKind.ADDED.value
+    RETIRED = ChangeKind.RETIRED.value
+    RESTORED = ChangeKind.RESTORED.value
+    FAILED = "failed"  # the assessment could not be processed (its `error` says why)
 
 
 class _Frozen(BaseModel):
@@ -68,14 +78,11 @@ class SectionChange(_Frozen):
     after: Checklist | None
 
 
-def can_start_sync(who: Principal) -> bool:
-    """Admins start check-list syncs."""
-    return who.has(Role.ADMIN)
+# Admins start check-list syncs.
+can_start_sync = held_by("can_start_sync", Role.ADMIN)
 
-
-def can_read_syncs(who: Principal) -> bool:
-    """Admins and assessors follow check-list syncs."""
-    return who.has(Role.ADMIN, Role.ASSESSOR)
+# Admins and assessors follow check-list syncs.
+can_read_syncs = held_by("can_read_syncs", Role.ADMIN, Role.ASSESSOR)
 
 
 def is_eligible(status: str) -> bool:

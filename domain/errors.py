@@ -1,6 +1,6 @@
 """Refusals a rule can give; each maps to one HTTP status."""
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class Refusal(Exception):
@@ -21,38 +21,32 @@ class Refusal(Exception):
         self.allowed = allowed
         self.errors = errors
 
+    def __init_subclass__(cls, *, status: int, title: str, **kwargs: Any) -> None:
+        """Each kind of refusal is declared by its HTTP status and problem title."""
+        super().__init_subclass__(**kwargs)
+        cls.status = status
+        cls.title = title
+
     @property
     def kind(self) -> str:
         """The stable name carried across Temporal (ApplicationError.type)."""
         return type(self).__name__
 
 
-class Conflict(Refusal):
+class Conflict(Refusal, status=409, title="Conflict"):
     """An illegal transition or a lost race (HTTP 409)."""
 
-    status = 409
-    title = "Conflict"
 
-
-class Invalid(Refusal):
+class Invalid(Refusal, status=422, title="Unprocessable content"):
     """Bad input (HTTP 422)."""
 
-    status = 422
-    title = "Unprocessable content"
 
-
-class Forbidden(Refusal):
+class Forbidden(Refusal, status=403, title="Forbidden"):
     """The caller's roles do not allow this (HTTP 403)."""
 
-    status = 403
-    title = "Forbidden"
 
-
-class NotFound(Refusal):
+class NotFound(Refusal, status=404, title="Not found"):
     """Absent, or not the caller's to see (HTTP 404)."""
-
-    status = 404
-    title = "Not found"
 
 
 REFUSALS: dict[str, type[Refusal]] = {

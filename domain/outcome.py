@@ -289,6 +289,13 @@ def public_status(who: Principal, status: OutcomeStatus) -> str:
     return status.value if grade_visible(who, status) else EXTERNAL_PENDING
 
 
+class RebookingKind(StrEnum):
+    """What a failed, released result is booked for."""
+
+    RESIT = "resit"  # the failed element again
+    RETAKE = "retake"  # the candidate enters retake review
+
+
 def can_rebook(*, grade: Grade, status: OutcomeStatus) -> None:
     """A resit or retake needs a failed result that has been released."""
     if grade != Grade.FAIL:

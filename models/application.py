@@ -12,7 +12,7 @@ from domain.application import ApplicationOutcome, ApplicationStatus
 from domain.values import Code, JsonValue
 from models.common import json_field, time_field
 from models.enum_column import enum_field
-from models.event import publish, write_audit
+from models.event import record_change
 
 
 class Application(SQLModel, table=True):
@@ -83,24 +83,17 @@ def mark_withdrawn(
     application.status = ApplicationStatus.WITHDRAWN
     application.updated_at = at
     session.add(application)
-    key = f"application:{application.id}:withdrawn"
-    write_audit(
+    record_change(
         session,
         subject_kind="application",
         subject_id=application.id,
+        action="withdrawn",
         at=at,
         actor=actor,
-        action="withdrawn",
-        key=key,
-        detail={"reason": reason, **({"note": note} if note else {})},
-    )
-    publish(
-        session,
-        type="application.withdrawn",
-        subject=application.id,
-        at=at,
-        key=key,
-        data={"application_id": application.id, "reason": reason},
+        key=f"application:{application.id}:withdrawn",
+        detail={"reason": reason},
+        data={"application_id": application.id},
+        audit_extra={"note": note} if note else None,
     )
 
 

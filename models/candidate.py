@@ -4,13 +4,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel
 
-from domain.errors import NotFound
 from domain.outcome import CandidateStatus
 from domain.values import Id, Instant, Label, Name
 from models.common import time_field
 from models.enum_column import enum_field
+from models.locking import lock_row
 
 
 class Provider(SQLModel, table=True):
@@ -57,12 +57,10 @@ class Candidate(SQLModel, table=True):
 
 def lock_candidate(session: Session, candidate_id: str, *, shared: bool = False) -> Candidate:
     """The candidate row, locked for the transaction (`shared`: a status change waits)."""
-    candidate = session.exec(
-        select(Candidate).where(Candidate.id == candidate_id).with_for_update(read=shared)
-    ).one_or_none()
-    if candidate is None:
-        raise NotFound(f"candidate {candidate_id} does not exist")
-    return candidate
+    missing = f"candidate {candidate_id} does not exist"
+    return lock_row(
+        session, Candidate, Candidate.id == candidate_id, missing=missing, shared=shared
+    )
 
 
 class Element(SQLModel, table=True):

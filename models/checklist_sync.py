@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.checklist_sync import ELIGIBLE_STATUSES, SyncStatus
+from domain.checklist_sync import ELIGIBLE_STATUSES, ChangeRowKind, SyncStatus
 from domain.values import Code
 from models.assessment import Assessment, AssessmentSection
 from models.common import json_field, time_field
@@ -56,13 +56,13 @@ class ChecklistSyncChange(SQLModel, table=True):
     application_id: str = Field(max_length=64)
     assessment_id: str = Field(max_length=64)
     section: str = Field(max_length=64)  # FAILED_SECTION for a failure
-    kind: str = Field(max_length=16)  # a ChangeKind, or "failed"
+    kind: ChangeRowKind = enum_field(ChangeRowKind, max_length=16)
     before: dict[str, Any] | None = json_field(nullable=True)
     after: dict[str, Any] | None = json_field(nullable=True)
     error: str | None = Field(default=None, max_length=2000)
 
 
-FAILED_KIND = "failed"
+FAILED_KIND = ChangeRowKind.FAILED
 FAILED_SECTION = "*"
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Self
+from typing import Any, Self, TypeVar
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -55,14 +55,7 @@ class InductionReport(SQLModel, table=True):
 
     def as_report(self) -> Report:
         """The domain view of this row."""
-        return Report(
-            kind=self.kind,
-            reporter=self.reporter,
-            appropriate_body_id=self.appropriate_body_id,
-            programme_type=self.programme_type,
-            start_date=self.start_date,
-            at=self.received_at,
-        )
+        return view_of(Report, self, at=self.received_at)
 
 
 class InductionClaim(SQLModel, table=True):
@@ -113,38 +106,29 @@ class InductionDiscrepancy(SQLModel, table=True):
     resolution: str | None = Field(default=None, max_length=32)
 
 
+T = TypeVar("T", InductionReport, InductionDiscrepancy)
+
+
+def _rows_of(session: Session, model: type[T], trn: str, *where: Any, order: Any = None) -> list[T]:
+    """The rows of `model` that belong to teacher `trn` (and `where`), in `order`."""
+    query = select(model).where(col(model.trn) == trn, *where)
+    return list(session.exec(query if order is None else query.order_by(order)).all())
+
+
 def reports_of(session: Session, trn: str) -> list[InductionReport]:
     """Every report of `trn` in arrival order."""
-    return list(
-        session.exec(
-            select(InductionReport)
-            .where(InductionReport.trn == trn)
-            .order_by(col(InductionReport.seq))
-        ).all()
-    )
+    return _rows_of(session, InductionReport, trn, order=col(InductionReport.seq))
 
 
 def discrepancies_of(session: Session, trn: str) -> list[InductionDiscrepancy]:
     """Every discrepancy of `trn`, oldest first."""
-    return list(
-        session.exec(
-            select(InductionDiscrepancy)
-            .where(InductionDiscrepancy.trn == trn)
-            .order_by(col(InductionDiscrepancy.id))
-        ).all()
-    )
+    return _rows_of(session, InductionDiscrepancy, trn, order=col(InductionDiscrepancy.id))
 
 
 def open_discrepancies_of(session: Session, trn: str) -> list[InductionDiscrepancy]:
     """The discrepancies of `trn` not resolved yet."""
-    return list(
-        session.exec(
-            select(InductionDiscrepancy).where(
-                InductionDiscrepancy.trn == trn,
-                col(InductionDiscrepancy.resolved_at).is_(None),
-            )
-        ).all()
-    )
+    unresolved = col(InductionDiscrepancy.resolved_at).is_(None)
+    return _rows_of(session, InductionDiscrepancy, trn, unresolved)
 
 
 class _Body(BaseModel):

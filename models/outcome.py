@@ -6,9 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel
 
-from domain.errors import NotFound
 from domain.outcome import (
     MAX_BATCH_RELEASE,
     BatchItemState,
@@ -16,12 +15,14 @@ from domain.outcome import (
     Grade,
     OutcomeKind,
     OutcomeStatus,
+    RebookingKind,
     ReleaseMethod,
     ReleaseMode,
 )
 from domain.values import Id, Instant
 from models.common import time_field
 from models.enum_column import enum_field
+from models.locking import lock_row
 
 # The workflow of the outcome owns its schedule; a batch's schedule is "batch:{id}".
 OWN_SCHEDULE = "outcome"
@@ -143,7 +144,7 @@ class Rebooking(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("kind", "result_id"),)
 
     id: str = Field(primary_key=True, max_length=64)
-    kind: str = Field(max_length=16)
+    kind: RebookingKind = enum_field(RebookingKind, max_length=16)
     result_id: str = Field(foreign_key="outcomes.id", max_length=64)
     requested_by: str = Field(max_length=128)
     created_at: datetime = time_field()
@@ -151,12 +152,8 @@ class Rebooking(SQLModel, table=True):
 
 def lock_outcome(session: Session, kind: OutcomeKind, outcome_id: str) -> Outcome:
     """The outcome row, locked for the rest of the transaction."""
-    outcome = session.exec(
-        select(Outcome).where(Outcome.id == outcome_id, Outcome.kind == kind).with_for_update()
-    ).one_or_none()
-    if outcome is None:
-        raise NotFound(f"{kind} {outcome_id} does not exist")
-    return outcome
+    where = (Outcome.id == outcome_id, Outcome.kind == kind)
+    return lock_row(session, Outcome, *where, missing=f"{kind} {outcome_id} does not exist")
 
 
 ACTION_KEY_PREFIX = "outcome-release"
@@ -272,12 +269,12 @@ class OutcomeExternalReleased(BaseModel):
 OutcomeView = OutcomeInternal | OutcomeExternalReleased | OutcomeExternalPending
 
 
-class PendingRelease(BaseModel):
-    """A row of the pending-release list (internal only)."""
+class OutcomeListing(BaseModel):
+    """What a listed outcome says of itself and its candidate (a list's or a report's first
+    columns)."""
 
     kind: OutcomeKind
     id: str
-    grade: Grade
     candidate_id: str
     candidate_name: str
     uln: str | None
@@ -286,6 +283,12 @@ class PendingRelease(BaseModel):
     standard: str | None
     cohort: str | None
     component: str | None
+
+
+class PendingRelease(OutcomeListing):
+    """A row of the pending-release list (internal only)."""
+
+    grade: Grade
     completed_at: datetime | None
     scheduled_release_at: datetime | None
 
@@ -338,6 +341,6 @@ class RebookingPublic(BaseModel):
     """A booked resit or retake."""
 
     id: str
-    kind: str
+    kind: RebookingKind
     result_id: str
     created_at: datetime

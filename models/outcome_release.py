@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     String,
+    TextClause,
     and_,
     literal_column,
     or_,
@@ -207,21 +208,9 @@ def take_batch_schedule(
     `{kind}:{id}:scheduled:{release_at}:batch:{batch_id}` so a retry writes neither again.
     Returns how many outcomes were taken; the batch's other items are left as they were.
     """
-    release_at_text = release_at.isoformat()
-    taken = session.execute(
-        _SCHEDULE_BATCH,
-        {
-            "batch_id": batch_id,
-            "owner": f"batch:{batch_id}",
-            "release_at": release_at,
-            "release_at_text": release_at_text,
-            "key_suffix": f":scheduled:{release_at_text}:batch:{batch_id}",
-            "at": at,
-            "actor": actor,
-        },
-    ).scalar_one()
-    session.expire_all()  # ORM objects loaded earlier in the transaction are stale now
-    return int(taken)
+    return _batch_schedule_write(
+        session, _SCHEDULE_BATCH, "scheduled", batch_id, release_at, at=at, actor=actor
+    )
 
 
 # A cancelled batch gives its schedules up: the outcomes stay pending, with no schedule.
@@ -256,21 +245,42 @@ def drop_batch_schedule(
     one `{kind}.release_unscheduled` event per outcome, keyed so a retry writes neither
     again. Returns how many schedules were dropped.
     """
-    release_at_text = release_at.isoformat()
-    dropped = session.execute(
+    return _batch_schedule_write(
+        session,
         _DROP_BATCH_SCHEDULE,
+        "unscheduled",
+        batch_id,
+        release_at,
+        at=at,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _batch_schedule_write(
+    session: Session,
+    statement: TextClause,
+    step: str,
+    batch_id: str,
+    release_at: datetime,
+    **params: object,
+) -> int:
+    """Run one set-based schedule change of a batch's outcomes (held as `batch:{id}`; audit
+    and events keyed `{kind}:{id}:{step}:{release_at}:batch:{id}`); how many it changed."""
+    release_at_text = release_at.isoformat()
+    changed = session.execute(
+        statement,
         {
             "batch_id": batch_id,
             "owner": f"batch:{batch_id}",
+            "release_at": release_at,
             "release_at_text": release_at_text,
-            "key_suffix": f":unscheduled:{release_at_text}:batch:{batch_id}",
-            "reason": reason,
-            "at": at,
-            "actor": actor,
+            "key_suffix": f":{step}:{release_at_text}:batch:{batch_id}",
+            **params,
         },
     ).scalar_one()
-    session.expire_all()
-    return int(dropped)
+    session.expire_all()  # ORM objects loaded earlier in the transaction are stale now
+    return int(changed)
 
 
 def legacy_candidates() -> ColumnElement[bool]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
-from domain.errors import NotFound
 from domain.outcome import BatchItemState, OutcomeStatus, ReleaseMethod
+from models.locking import lock_row
 from models.outcome import ReleaseBatch, ReleaseBatchItem
 
 
@@ -26,12 +26,8 @@ class ItemCounts:
 
 def lock_batch(session: Session, batch_id: str) -> ReleaseBatch:
     """The batch row, locked for the rest of the transaction."""
-    batch = session.exec(
-        select(ReleaseBatch).where(ReleaseBatch.id == batch_id).with_for_update()
-    ).one_or_none()
-    if batch is None:
-        raise NotFound(f"release batch {batch_id} does not exist")
-    return batch
+    missing = f"release batch {batch_id} does not exist"
+    return lock_row(session, ReleaseBatch, ReleaseBatch.id == batch_id, missing=missing)
 
 
 def item_counts(session: Session, batch_id: str) -> ItemCounts:

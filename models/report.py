@@ -10,6 +10,7 @@ from domain.outcome import Grade, OutcomeKind, ReleaseMethod
 from domain.report import TrackingDate
 from domain.sla import SlaStatus
 from domain.values import Code, Id, Label
+from models.outcome import OutcomeListing
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -36,22 +37,7 @@ class FirstTimePassRow(BaseModel):
     first_time_pass_rate: float | None
 
 
-class _OutcomeRow(BaseModel):
-    """What an outcome row says of the outcome and its candidate (the first columns)."""
-
-    kind: OutcomeKind
-    id: str
-    candidate_id: str
-    candidate_name: str
-    uln: str | None
-    provider_id: str
-    employer_id: str | None
-    standard: str | None
-    cohort: str | None
-    component: str | None
-
-
-class OutcomeReleaseRow(_OutcomeRow):
+class OutcomeReleaseRow(OutcomeListing):
     """One release: what was released, for whom, how and when."""
 
     grade: Grade
@@ -78,7 +64,7 @@ class SlaReportRow(BaseModel):
     breached_at: datetime | None
 
 
-class ResultTrackingRow(_OutcomeRow):
+class ResultTrackingRow(OutcomeListing):
     """One outcome's progress. External users get no grade, status detail or date of an
     outcome not yet released (status `PENDING_QA`)."""
 

@@ -20,6 +20,7 @@ from domain.template import FailureReasonKind, TemplateDefinition
 from models.application import Application, latest_responses
 from models.assessment import Assessment, AssessmentSection
 from models.review import Assignment, HeldSection, Review, ReviewResponse, current_responses
+from models.views import view_of
 
 
 @dataclass(frozen=True)
@@ -281,19 +282,9 @@ def decided_of(session: Session, responses: list[ReviewResponse]) -> tuple[Decid
     for response in decided:
         assert response.decision is not None
         base = origin(session, response)
-        result.append(
-            Decided(
-                decision=response.decision,
-                target_id=response.target_id,
-                target_review_id=owners.get(response.target_id),
-                origin=Origin(
-                    response_id=base.id,
-                    element_code=base.element_code,
-                    section_code=base.section_code,
-                    decision=base.decision,
-                    failure_reason=base.failure_reason,
-                    visible=base.recommended_applicant_visibility,
-                ),
-            )
+        first = view_of(
+            Origin, base, response_id=base.id, visible=base.recommended_applicant_visibility
         )
+        owner = owners.get(response.target_id)
+        result.append(Decided(response.decision, response.target_id, owner, first))
     return tuple(result)

@@ -1,13 +1,21 @@
-"""API and payload shapes filled from a row's attributes of the same names."""
+"""API, payload and domain shapes filled from a row's attributes of the same names."""
 
+import dataclasses
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 def view_of(model: type[M], row: object, **values: Any) -> M:
-    """`model` from the row's attributes that it names, then `values` (which win)."""
-    data = {name: getattr(row, name) for name in model.model_fields if hasattr(row, name)}
-    return model.model_validate({**data, **values})
+    """`model` (pydantic or a dataclass) from the row's attributes that it names, then
+    `values` (which win)."""
+    if issubclass(model, BaseModel):
+        names: list[str] = list(model.model_fields)
+    else:
+        names = [field.name for field in dataclasses.fields(model)]  # type: ignore[arg-type]
+    data = {name: getattr(row, name) for name in names if hasattr(row, name)}
+    if issubclass(model, BaseModel):
+        return model.model_validate({**data, **values})
+    return model(**{**data, **values})

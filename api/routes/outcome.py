@@ -19,11 +19,10 @@ from api.roles import OutcomeAssessor, OutcomeReader, Qa, Rebooker
 from api.routing import add_route
 from api.services import outcome as outcomes
 from api.services.candidate_status import StatusChange, follow_status
-from domain.access import (
-    Principal,
-)
+from domain.access import Principal
 from domain.outcome import (
     OutcomeKind,
+    RebookingKind,
     check_release_with_qa_roles,
 )
 from domain.values import Id
@@ -231,7 +230,9 @@ for _add, _descriptions in _KIND_ROUTES:
 @router.post("/resits", status_code=status.HTTP_201_CREATED)
 def book_resit(body: RebookingCreate, session: SessionDep, caller: Rebooker) -> RebookingPublic:
     """Rebook a failed element: refused (409) until the failed result is released."""
-    booking, _ = outcomes.rebook(session, caller, "resit", body.result_id, at=datetime.now(UTC))
+    booking, _ = outcomes.rebook(
+        session, caller, RebookingKind.RESIT, body.result_id, at=datetime.now(UTC)
+    )
     return booking
 
 
@@ -251,4 +252,6 @@ def _book_retake(
     engine: Engine, caller: Principal, result_id: str
 ) -> tuple[RebookingPublic, StatusChange | None]:
     with Session(engine) as session:
-        return outcomes.rebook(session, caller, "retake", result_id, at=datetime.now(UTC))
+        return outcomes.rebook(
+            session, caller, RebookingKind.RETAKE, result_id, at=datetime.now(UTC)
+        )

@@ -18,6 +18,7 @@ from domain.outcome import (
     CandidateStatus,
     OutcomeKind,
     OutcomeStatus,
+    RebookingKind,
     audience,
     can_rebook,
     external_scopes,
@@ -144,7 +145,7 @@ def submission_target(
 
 
 def rebook(
-    session: Session, who: Principal, kind: str, result_id: str, *, at: datetime
+    session: Session, who: Principal, kind: RebookingKind, result_id: str, *, at: datetime
 ) -> tuple[RebookingPublic, StatusChange | None]:
     """Book a resit or retake: only on a failed result that has been released. A retake
     puts the candidate into retake review (the change returned, for the caller to follow)."""
@@ -175,7 +176,7 @@ def rebook(
             detail=detail,
         )
         change = None
-        if kind == "retake":  # the candidate enters retake review only now
+        if kind == RebookingKind.RETAKE:  # the candidate enters retake review only now
             change = _enter_retake_review(session, outcome.candidate_id, actor=who.sub, at=at)
     public = RebookingPublic(id=booking.id, kind=booking.kind, result_id=result_id, created_at=at)
     return public, change

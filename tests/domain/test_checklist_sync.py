@@ -6,6 +6,7 @@ from domain.access import Principal, Role
 from domain.application import AssessmentStatus
 from domain.checklist_sync import (
     ChangeKind,
+    ChangeRowKind,
     Checklist,
     CurrentSection,
     SectionChange,
@@ -140,3 +141,12 @@ def test_admins_start_syncs_and_admins_and_assessors_read_them(role: Role) -> No
     who = Principal(sub="u", roles=frozenset({role}))
     assert can_start_sync(who) is (role == Role.ADMIN)
     assert can_read_syncs(who) is (role in {Role.ADMIN, Role.ASSESSOR})
+
+
+@pytest.mark.parametrize("kind", list(ChangeKind))
+def test_every_change_kind_can_be_stored_as_a_change_row(kind: ChangeKind) -> None:
+    assert ChangeRowKind(kind.value).value == kind.value
+
+
+def test_a_failure_row_is_no_change_kind() -> None:
+    assert ChangeRowKind.FAILED.value not in {kind.value for kind in ChangeKind}
