@@ -20,6 +20,10 @@ class SeedError(Exception):
     """The API refused a step of the seed (the message names the step and the answer)."""
 
 
+class Unreachable(SeedError):
+    """The API did not answer at all."""
+
+
 @dataclass(frozen=True)
 class User:
     """A demo caller: the claims of the tokens the seed signs for it."""
@@ -116,7 +120,7 @@ class DemoApi:
             status, content = refused.code, refused.read()
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise SeedError(
+            raise Unreachable(
                 f"{step}: the API at {self.base_url} did not answer ({reason})"
             ) from None
         if status not in ok:
