@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from core.logging import configure_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from domain.access import Role
 from domain.report import ReportName
 from operator_cli import commands
@@ -76,7 +76,7 @@ def token(
 @app.command()
 def run() -> None:
     """Run the whole stack (embedded PostgreSQL, Temporal dev server, worker, API)."""
-    settings = get_settings()
+    settings = Settings()  # this run's own environment, never a running stack's coordinates
     missing = _missing_local_parts(settings.database_url, settings.temporal_address)
     if missing:
         typer.echo(
@@ -209,6 +209,22 @@ async def _reconcile(
             typer.echo(finding.line())
         typer.echo(summary)
     return 0 if all(finding.repaired for finding in findings) else 1
+
+
+@app.command("seed-demo")
+def seed_demo(
+    api: Annotated[str | None, typer.Option(help="the API's URL (default: the local one)")] = None,
+    wait_s: Annotated[
+        int, typer.Option(min=0, help="wait this long for the demo's SLA breach (0: no wait)")
+    ] = 60,
+) -> None:
+    """Fill a fresh stack with a small demo world through the HTTP API (safe to run twice)."""
+    from core.demo.seed import run as seed
+
+    settings = get_settings()
+    if not settings.auth_secret:
+        raise typer.BadParameter("set AUTH_SECRET first (make run prints the one it uses)")
+    raise typer.Exit(seed(api or settings.api_url(), settings.auth_secret, wait_s=wait_s))
 
 
 @app.command("backfill-legacy-releases")

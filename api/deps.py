@@ -1,16 +1,19 @@
 """Dependencies every route shares: settings, database session, Temporal client, caller."""
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from core.settings import Settings
 from domain.access import Principal
+from domain.values import Cursor
 
 _bearer = HTTPBearer(auto_error=False, description="HS256 JWT minted by `cli.py token`")
 
@@ -52,11 +55,28 @@ def get_caller(
     return principal
 
 
+@dataclass(frozen=True)
+class Paging:
+    """`?limit=&cursor=` of a list route."""
+
+    limit: int
+    cursor: str | None
+
+
+def get_paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor | None = None,
+) -> Paging:
+    """The page a list route is asked for."""
+    return Paging(limit, cursor)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CallerDep = Annotated[Principal, Depends(get_caller)]
+PagingDep = Annotated[Paging, Depends(get_paging)]
 
 
 def allow(check: Callable[[Principal], bool], what: str) -> Callable[[Principal], Principal]:

@@ -1,26 +1,20 @@
 """Applications: drafts and reads on PostgreSQL; submit and withdraw through the workflow."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, status
 from starlette.concurrency import run_in_threadpool
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
-from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import CallerDep, EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
+from api.pagination import Page
+from api.roles import Applicant, ApplicationStaff, AssessmentReader
 from api.services import application as applications
-from domain.access import (
-    Principal,
-    can_create_application,
-    can_list_applications,
-    can_read_assessment,
-)
 from domain.application import ApplicationStatus
 from domain.errors import Conflict
-from domain.values import Code, Cursor, Id
+from domain.values import Code, Id
 from models.application import (
     ApplicationCreate,
     ApplicationPublic,
@@ -34,16 +28,12 @@ from models.assessment import AssessmentPublic
 from workflows.application import ApplicationReviewWorkflow
 from workflows.application_start import start_operation, submit_update_id, workflow_id
 from workflows.payloads.application import (
-    StartApplicationReviewInput,
     SubmitApplicationInput,
     WithdrawApplicationInput,
 )
 from workflows.payloads.review import CaseSnapshot
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
-Applicant = Annotated[Principal, Depends(allow(can_create_application, "create applications"))]
-Staff = Annotated[Principal, Depends(allow(can_list_applications, "list applications"))]
-Assessor = Annotated[Principal, Depends(allow(can_read_assessment, "read assessments"))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -58,14 +48,16 @@ def create_application(
 @router.get("")
 def list_applications(
     session: SessionDep,
-    caller: Staff,
+    caller: ApplicationStaff,
+    *,
     status: ApplicationStatus | None = None,
     stage: Code | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[ApplicationSummary]:
     """Applications newest first (reviewers, assigners and other staff)."""
-    return applications.get_all(session, status=status, stage=stage, limit=limit, cursor=cursor)
+    return applications.get_all(
+        session, status=status, stage=stage, limit=paging.limit, cursor=paging.cursor
+    )
 
 
 @router.get("/{application_id}")
@@ -109,12 +101,7 @@ async def submit_application(
     )
     submission = application.submission_count + 1
     start = start_operation(
-        StartApplicationReviewInput(
-            application_id=application.id,
-            template_code=application.template_code,
-            template_version=application.template_version,
-            applicant_id=application.applicant_id,
-        ),
+        applications.start_input(application),
         task_queue=settings.task_queue,
     )
     try:
@@ -161,17 +148,18 @@ def application_history(
     application_id: Id,
     session: SessionDep,
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[HistoryEntry]:
     """The audit trail, oldest first: who did what, when and why (the applicant: what
     was done for them)."""
-    return applications.history(session, caller, application_id, limit=limit, cursor=cursor)
+    return applications.history(
+        session, caller, application_id, limit=paging.limit, cursor=paging.cursor
+    )
 
 
 @router.get("/{application_id}/assessment")
 def application_assessment(
-    application_id: Id, session: SessionDep, caller: Assessor
+    application_id: Id, session: SessionDep, caller: AssessmentReader
 ) -> AssessmentPublic:
     """The assessment created at the first submission (internal: an applicant gets 403)."""
     return applications.assessment(session, caller, application_id)

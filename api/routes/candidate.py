@@ -1,20 +1,18 @@
 """Providers, employers, candidates and elements (the records outcomes hang on)."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
+from api.roles import RecordsReader, Registrar, StatusSetter
 from api.services import candidate as records
 from api.services import sla as slas
 from api.services.candidate_status import follow_status
-from domain.access import Principal, can_manage_outcome_records, can_set_candidate_status
 from domain.errors import NotFound
-from domain.outcome import can_read_outcome_records
 from domain.values import Id
 from models.candidate import (
     CandidateCreate,
@@ -32,22 +30,17 @@ from models.candidate import (
 from workflows.payloads.sla import StartSlaInput
 
 router = APIRouter(prefix="/v1", tags=["candidates"])
-Admin = Annotated[Principal, Depends(allow(can_manage_outcome_records, "manage these records"))]
-Reader = Annotated[Principal, Depends(allow(can_read_outcome_records, "read these records"))]
-StatusSetter = Annotated[
-    Principal, Depends(allow(can_set_candidate_status, "change a candidate's status"))
-]
 
 
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
-def create_provider(body: ProviderCreate, session: SessionDep, caller: Admin) -> ProviderPublic:
+def create_provider(body: ProviderCreate, session: SessionDep, caller: Registrar) -> ProviderPublic:
     """A training provider (auto-releases outcomes unless `auto_release_outcomes` is false)."""
     return records.create_provider(session, body, at=datetime.now(UTC))
 
 
 @router.patch("/providers/{provider_id}")
 def update_provider(
-    provider_id: Id, body: ProviderUpdate, session: SessionDep, caller: Admin
+    provider_id: Id, body: ProviderUpdate, session: SessionDep, caller: Registrar
 ) -> ProviderPublic:
     """Change a provider; outcomes already pending release stay pending."""
     return records.update_provider(
@@ -56,19 +49,21 @@ def update_provider(
 
 
 @router.get("/providers/{provider_id}")
-def get_provider(provider_id: Id, session: SessionDep, caller: Reader) -> ProviderPublic:
+def get_provider(provider_id: Id, session: SessionDep, caller: RecordsReader) -> ProviderPublic:
     """A provider: internal users, or the provider's own users."""
     return records.get_provider(session, caller, provider_id)
 
 
 @router.post("/employers", status_code=status.HTTP_201_CREATED)
-def create_employer(body: EmployerCreate, session: SessionDep, caller: Admin) -> EmployerPublic:
+def create_employer(body: EmployerCreate, session: SessionDep, caller: Registrar) -> EmployerPublic:
     """An employer of candidates."""
     return records.create_employer(session, body, at=datetime.now(UTC))
 
 
 @router.post("/candidates", status_code=status.HTTP_201_CREATED)
-def create_candidate(body: CandidateCreate, session: SessionDep, caller: Admin) -> CandidatePublic:
+def create_candidate(
+    body: CandidateCreate, session: SessionDep, caller: Registrar
+) -> CandidatePublic:
     """A candidate of a provider (and employer)."""
     return records.create_candidate(session, body, at=datetime.now(UTC))
 
@@ -107,7 +102,7 @@ def _update_candidate(
 
 
 @router.get("/candidates/{candidate_id}")
-def get_candidate(candidate_id: Id, session: SessionDep, caller: Reader) -> CandidatePublic:
+def get_candidate(candidate_id: Id, session: SessionDep, caller: RecordsReader) -> CandidatePublic:
     """A candidate: internal users, or its own candidate, provider or employer users."""
     return records.get_candidate(session, caller, candidate_id)
 
@@ -118,7 +113,7 @@ async def create_element(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Admin,
+    caller: Registrar,
 ) -> ElementPublic:
     """An assessment component scheduled for a candidate (its release SLA starts now)."""
     element = await run_in_threadpool(_create_element, engine, body)
@@ -135,7 +130,7 @@ def _create_element(engine: Engine, body: ElementCreate) -> ElementPublic:
 
 
 @router.get("/elements/{element_id}")
-def get_element(element_id: Id, session: SessionDep, caller: Reader) -> ElementPublic:
+def get_element(element_id: Id, session: SessionDep, caller: RecordsReader) -> ElementPublic:
     """An element: whoever may see its candidate."""
     element = session.get(Element, element_id)
     if element is None:

@@ -3,21 +3,18 @@
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import commands
-from api.deps import SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.roles import SyncReader, SyncStarter
 from api.services import checklist_sync as service
-from domain.access import Principal
-from domain.checklist_sync import can_read_syncs, can_start_sync
 from domain.values import Offset
 from models.checklist_sync import ChecklistSyncCreate, ChecklistSyncPublic, ChecklistSyncStarted
 from workflows.payloads.checklist_sync import StartChecklistSyncInput
 
 router = APIRouter(prefix="/v1/checklist-syncs", tags=["checklist-syncs"])
-Admin = Annotated[Principal, Depends(allow(can_start_sync, "start check-list syncs"))]
-Reader = Annotated[Principal, Depends(allow(can_read_syncs, "read check-list syncs"))]
 # Longer than an `Id`: a scheduled run's id carries the schedule's id and its fire time.
 SyncId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:+-]{1,100}$")]
 
@@ -28,7 +25,7 @@ async def start_sync(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Admin,
+    caller: SyncStarter,
 ) -> ChecklistSyncStarted:
     """Start a sync (optionally one template, optionally a dry run); follow it by its id."""
     service.check_template(session, body.template_code)
@@ -47,7 +44,7 @@ async def get_sync(
     sync_id: SyncId,
     session: SessionDep,
     temporal: TemporalDep,
-    caller: Reader,
+    caller: SyncReader,
     limit: Annotated[int, Query(ge=1, le=5000, description="changes per page")] = 1000,
     offset: Annotated[Offset, Query(description="changes to skip")] = 0,
 ) -> ChecklistSyncPublic:

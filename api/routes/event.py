@@ -7,18 +7,17 @@ import base64
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
 
-from api.deps import SessionDep, allow
+from api.deps import SessionDep
 from api.pagination import MAX_CURSOR_CHARS, MAX_POSITION
-from domain.access import Principal, can_read_events
+from api.roles import EventReader
 from domain.errors import Invalid, field_error
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
-Reader = Annotated[Principal, Depends(allow(can_read_events, "read the event feed"))]
 
 # Taken before reading: the highest id handed out so far, and whether a transaction that
 # may still commit a lower id is writing to the outbox (it holds RowExclusiveLock on it).
@@ -97,7 +96,7 @@ def read_page(session: Session, after: int, limit: int) -> tuple[list[EventPubli
 @router.get("")
 def list_events(
     session: SessionDep,
-    caller: Reader,
+    caller: EventReader,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:

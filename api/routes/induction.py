@@ -1,20 +1,15 @@
 """Inductions: school reports, AB claims and releases, migrated data, and the teacher's view."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, status
+from fastapi import APIRouter, Body, Path, status
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
-from api.deps import SessionDep, SettingsDep, TemporalDep, allow
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.roles import AppropriateBody, InductionMigrator, InductionReader, School
 from api.services import induction as inductions
-from domain.access import (
-    Principal,
-    can_claim_induction,
-    can_migrate_induction,
-    can_read_inductions,
-    can_report_induction,
-)
 from domain.errors import Conflict
 from domain.induction import TRN_PATTERN
 from models.induction import (
@@ -26,6 +21,7 @@ from models.induction import (
     SchoolReportCreate,
 )
 from workflows.induction import InductionRegistrationWorkflow
+from workflows.payloads.common import Payload
 from workflows.payloads.induction import (
     AbClaimInput,
     AbReleaseInput,
@@ -35,10 +31,19 @@ from workflows.payloads.induction import (
 
 router = APIRouter(prefix="/v1/inductions", tags=["inductions"])
 Trn = Annotated[str, Path(pattern=TRN_PATTERN, description="teacher reference number (7 digits)")]
-School = Annotated[Principal, Depends(allow(can_report_induction, "report inductions"))]
-AppropriateBody = Annotated[Principal, Depends(allow(can_claim_induction, "claim inductions"))]
-Admin = Annotated[Principal, Depends(allow(can_migrate_induction, "load migrated inductions"))]
-Reader = Annotated[Principal, Depends(allow(can_read_inductions, "read inductions"))]
+
+
+async def _recorded(
+    temporal: Client, task_queue: str, trn: str, update: Any, report: Payload
+) -> ReportReceipt:
+    """Send `update` to the teacher's registration workflow (started by the first report)."""
+    recorded = await temporal.execute_update_with_start_workflow(
+        update,
+        report,
+        start_workflow_operation=inductions.start_operation(trn, task_queue=task_queue),
+        id=commands.update_id(),
+    )
+    return inductions.receipt(recorded)
 
 
 @router.post("/{trn}/school-reports", status_code=status.HTTP_201_CREATED)
@@ -47,13 +52,9 @@ async def report_induction(
 ) -> ReportReceipt:
     """A school's report: stored as received and effective at once, provisionally."""
     inductions.ensure_acts_for(caller, body.school_id, "school_id")
-    recorded = await temporal.execute_update_with_start_workflow(
-        InductionRegistrationWorkflow.school_report,
-        SchoolReportInput(actor=caller.sub, **body.model_dump()),
-        start_workflow_operation=inductions.start_operation(trn, task_queue=settings.task_queue),
-        id=commands.update_id(),
-    )
-    return inductions.receipt(recorded)
+    report = SchoolReportInput(actor=caller.sub, **body.model_dump())
+    update = InductionRegistrationWorkflow.school_report
+    return await _recorded(temporal, settings.task_queue, trn, update, report)
 
 
 @router.post("/{trn}/ab-claims", status_code=status.HTTP_201_CREATED)
@@ -66,13 +67,9 @@ async def claim_induction(
 ) -> ReportReceipt:
     """An AB claims the teacher (409 naming the holder while another AB's claim is open)."""
     inductions.ensure_acts_for(caller, body.appropriate_body_id, "appropriate_body_id")
-    recorded = await temporal.execute_update_with_start_workflow(
-        InductionRegistrationWorkflow.ab_claim,
-        AbClaimInput(actor=caller.sub, **body.model_dump()),
-        start_workflow_operation=inductions.start_operation(trn, task_queue=settings.task_queue),
-        id=commands.update_id(),
-    )
-    return inductions.receipt(recorded)
+    report = AbClaimInput(actor=caller.sub, **body.model_dump())
+    update = InductionRegistrationWorkflow.ab_claim
+    return await _recorded(temporal, settings.task_queue, trn, update, report)
 
 
 @router.post("/{trn}/ab-releases")
@@ -111,19 +108,15 @@ async def migrate_induction(
     body: MigratedReportCreate,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Admin,
+    caller: InductionMigrator,
 ) -> ReportReceipt:
     """Data from the older service: used only where neither school nor AB has reported."""
-    recorded = await temporal.execute_update_with_start_workflow(
-        InductionRegistrationWorkflow.migrated_report,
-        MigratedReportInput(actor=caller.sub, **body.model_dump()),
-        start_workflow_operation=inductions.start_operation(trn, task_queue=settings.task_queue),
-        id=commands.update_id(),
-    )
-    return inductions.receipt(recorded)
+    report = MigratedReportInput(actor=caller.sub, **body.model_dump())
+    update = InductionRegistrationWorkflow.migrated_report
+    return await _recorded(temporal, settings.task_queue, trn, update, report)
 
 
 @router.get("/{trn}")
-def get_induction(trn: Trn, session: SessionDep, caller: Reader) -> InductionPublic:
+def get_induction(trn: Trn, session: SessionDep, caller: InductionReader) -> InductionPublic:
     """Effective values with source and confirmation, every report, every discrepancy."""
     return inductions.get(session, caller, trn)

@@ -1,33 +1,31 @@
 """Results and certifications: submit, QA, amend and read (reads follow one visibility rule)."""
 
+import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api import commands
-from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
+from api.fields import same_named
+from api.pagination import Page
+from api.roles import OutcomeAssessor, OutcomeReader, Qa, Rebooker
+from api.routing import add_route
 from api.services import outcome as outcomes
 from api.services.candidate_status import StatusChange, follow_status
-from domain.access import (
-    Principal,
-    can_qa_outcomes,
-    can_rebook_outcomes,
-    can_submit_outcomes,
-)
+from domain.access import Principal
 from domain.outcome import (
-    Grade,
     OutcomeKind,
     RebookingKind,
-    can_read_outcome_records,
     check_release_with_qa_roles,
 )
-from domain.values import Cursor, Id
+from domain.values import Id
 from models.outcome import (
     Amendment,
     CertificationCreate,
@@ -39,6 +37,7 @@ from models.outcome import (
 )
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_start import start_operation, workflow_id
+from workflows.payloads.common import Payload
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     QaSignoffInput,
@@ -47,11 +46,6 @@ from workflows.payloads.outcome import (
 )
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
-Assessor = Annotated[Principal, Depends(allow(can_submit_outcomes, "submit outcomes"))]
-Reader = Annotated[Principal, Depends(allow(can_read_outcome_records, "read outcomes"))]
-Qa = Annotated[Principal, Depends(allow(can_qa_outcomes, "sign outcomes off at QA"))]
-Rebooker = Annotated[Principal, Depends(allow(can_rebook_outcomes, "book resits or retakes"))]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 async def _submit(
@@ -59,14 +53,14 @@ async def _submit(
     temporal: Client,
     task_queue: str,
     caller: Principal,
-    kind: OutcomeKind,
-    *,
-    element_id: str | None,
-    candidate_id: str | None,
-    grade: Grade,
-    sampled_for_qa: bool,
+    body: ResultCreate | CertificationCreate,
 ) -> OutcomeView:
-    """Check the references, then an update-with-start of the outcome's workflow."""
+    """Check the references (a result's element, a certification's candidate), then an
+    update-with-start of the outcome's workflow."""
+    if isinstance(body, ResultCreate):
+        kind, element_id, candidate_id = OutcomeKind.RESULT, body.element_id, None
+    else:
+        kind, element_id, candidate_id = OutcomeKind.CERTIFICATION, None, body.candidate_id
 
     def target() -> tuple[str, str]:
         with Session(engine) as session:
@@ -78,7 +72,11 @@ async def _submit(
     candidate, provider = await run_in_threadpool(target)
     outcome_id = commands.new_id()
     start = StartOutcomeReleaseInput(
-        kind=kind, outcome_id=outcome_id, candidate_id=candidate, provider_id=provider, grade=grade
+        kind=kind,
+        outcome_id=outcome_id,
+        candidate_id=candidate,
+        provider_id=provider,
+        grade=body.grade,
     )
     await temporal.execute_update_with_start_workflow(
         OutcomeReleaseWorkflow.submit,
@@ -86,8 +84,7 @@ async def _submit(
             actor=caller.sub,
             candidate_id=candidate,
             element_id=element_id,
-            grade=grade,
-            sampled_for_qa=sampled_for_qa,
+            **same_named(body, "grade", "sampled_for_qa"),
         ),
         start_workflow_operation=start_operation(start, task_queue=task_queue),
         id="submit",
@@ -100,58 +97,22 @@ def _read(engine: Engine, caller: Principal, kind: OutcomeKind, outcome_id: str)
         return outcomes.get(session, caller, kind, outcome_id)
 
 
-async def _qa(
+async def _update(
     engine: Engine,
     temporal: Client,
     caller: Principal,
     kind: OutcomeKind,
     outcome_id: str,
-    body: QaSignoff,
+    update: Any,
+    arg: Payload,
 ) -> OutcomeView:
-    check_release_with_qa_roles(caller, release_with_qa=body.release_with_qa)
-    await run_in_threadpool(_read, engine, caller, kind, outcome_id)  # 404 first
-    handle = temporal.get_workflow_handle_for(
-        OutcomeReleaseWorkflow.run, workflow_id(kind, outcome_id)
-    )
-    await handle.execute_update(
-        OutcomeReleaseWorkflow.qa_signoff,
-        QaSignoffInput(actor=caller.sub, passed=body.passed, release_with_qa=body.release_with_qa),
-        id=commands.update_id(),
-    )
-    return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
-
-
-async def _amend(
-    engine: Engine,
-    temporal: Client,
-    caller: Principal,
-    kind: OutcomeKind,
-    outcome_id: str,
-    body: Amendment,
-) -> OutcomeView:
+    """Send `update` to the outcome's workflow (404 first when the caller cannot see it)."""
     await run_in_threadpool(_read, engine, caller, kind, outcome_id)
     handle = temporal.get_workflow_handle_for(
         OutcomeReleaseWorkflow.run, workflow_id(kind, outcome_id)
     )
-    await handle.execute_update(
-        OutcomeReleaseWorkflow.amend,
-        AmendOutcomeInput(actor=caller.sub, grade=body.grade),
-        id=commands.update_id(),
-    )
+    await handle.execute_update(update, arg, id=commands.update_id())
     return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
-
-
-def _list(
-    session: Session,
-    caller: Principal,
-    kind: OutcomeKind,
-    candidate_id: str | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[OutcomeView]:
-    return outcomes.get_all(
-        session, caller, kind, candidate_id=candidate_id, limit=limit, cursor=cursor
-    )
 
 
 @router.post("/results", status_code=status.HTTP_201_CREATED)
@@ -160,20 +121,10 @@ async def submit_result(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Assessor,
+    caller: OutcomeAssessor,
 ) -> OutcomeView:
     """Submit a result: QA when sampled, else complete (released at once or pending)."""
-    return await _submit(
-        engine,
-        temporal,
-        settings.task_queue,
-        caller,
-        OutcomeKind.RESULT,
-        element_id=body.element_id,
-        candidate_id=None,
-        grade=body.grade,
-        sampled_for_qa=body.sampled_for_qa,
-    )
+    return await _submit(engine, temporal, settings.task_queue, caller, body)
 
 
 @router.post("/certifications", status_code=status.HTTP_201_CREATED)
@@ -182,88 +133,98 @@ async def submit_certification(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    caller: Assessor,
+    caller: OutcomeAssessor,
 ) -> OutcomeView:
     """Save a certification: the same path as a result."""
-    return await _submit(
-        engine,
-        temporal,
-        settings.task_queue,
-        caller,
-        OutcomeKind.CERTIFICATION,
-        element_id=None,
-        candidate_id=body.candidate_id,
-        grade=body.grade,
-        sampled_for_qa=body.sampled_for_qa,
-    )
+    return await _submit(engine, temporal, settings.task_queue, caller, body)
 
 
-@router.get("/results")
-def list_results(
-    session: SessionDep,
-    caller: Reader,
-    candidate_id: Id | None = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
-) -> Page[OutcomeView]:
-    """Results the caller may see, newest first (external users: grades once released)."""
-    return _list(session, caller, OutcomeKind.RESULT, candidate_id, limit, cursor)
+def _list_route(kind: OutcomeKind, description: str) -> None:
+    def list_kind(
+        session: SessionDep,
+        caller: OutcomeReader,
+        *,
+        candidate_id: Id | None = None,
+        paging: PagingDep,
+    ) -> Page[OutcomeView]:
+        return outcomes.get_all(
+            session, caller, kind, candidate_id=candidate_id, **dataclasses.asdict(paging)
+        )
+
+    add_route(router.get(f"/{kind}s"), list_kind, f"list_{kind}s", description)
 
 
-@router.get("/certifications")
-def list_certifications(
-    session: SessionDep,
-    caller: Reader,
-    candidate_id: Id | None = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
-) -> Page[OutcomeView]:
-    """Certifications the caller may see, newest first."""
-    return _list(session, caller, OutcomeKind.CERTIFICATION, candidate_id, limit, cursor)
+def _get_route(kind: OutcomeKind, description: str) -> None:
+    def get_kind(outcome_id: Id, session: SessionDep, caller: OutcomeReader) -> OutcomeView:
+        return outcomes.get(session, caller, kind, outcome_id)
+
+    add_route(router.get(f"/{kind}s/{{outcome_id}}"), get_kind, f"get_{kind}", description)
 
 
-@router.get("/results/{outcome_id}")
-def get_result(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
-    """One result as the caller may see it."""
-    return outcomes.get(session, caller, OutcomeKind.RESULT, outcome_id)
+def _qa_route(kind: OutcomeKind, description: str) -> None:
+    async def qa(
+        outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
+    ) -> OutcomeView:
+        check_release_with_qa_roles(caller, release_with_qa=body.release_with_qa)
+        signoff = QaSignoffInput(actor=caller.sub, **body.model_dump())
+        update = OutcomeReleaseWorkflow.qa_signoff
+        return await _update(engine, temporal, caller, kind, outcome_id, update, signoff)
+
+    add_route(router.post(f"/{kind}s/{{outcome_id}}/qa"), qa, f"qa_{kind}", description)
 
 
-@router.get("/certifications/{outcome_id}")
-def get_certification(outcome_id: Id, session: SessionDep, caller: Reader) -> OutcomeView:
-    """One certification as the caller may see it."""
-    return outcomes.get(session, caller, OutcomeKind.CERTIFICATION, outcome_id)
+def _amend_route(kind: OutcomeKind, description: str) -> None:
+    async def amend(
+        outcome_id: Id,
+        body: Amendment,
+        engine: EngineDep,
+        temporal: TemporalDep,
+        caller: OutcomeAssessor,
+    ) -> OutcomeView:
+        amended = AmendOutcomeInput(actor=caller.sub, grade=body.grade)
+        update = OutcomeReleaseWorkflow.amend
+        return await _update(engine, temporal, caller, kind, outcome_id, update, amended)
+
+    add_route(router.post(f"/{kind}s/{{outcome_id}}/amend"), amend, f"amend_{kind}", description)
 
 
-@router.post("/results/{outcome_id}/qa")
-async def qa_result(
-    outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
-) -> OutcomeView:
-    """QA sign-off; `release_with_qa` needs qa + releaser and a provider that holds outcomes."""
-    return await _qa(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
-
-
-@router.post("/certifications/{outcome_id}/qa")
-async def qa_certification(
-    outcome_id: Id, body: QaSignoff, engine: EngineDep, temporal: TemporalDep, caller: Qa
-) -> OutcomeView:
-    """QA sign-off of a certification."""
-    return await _qa(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)
-
-
-@router.post("/results/{outcome_id}/amend")
-async def amend_result(
-    outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
-) -> OutcomeView:
-    """After a failed QA: the corrected grade goes back to QA."""
-    return await _amend(engine, temporal, caller, OutcomeKind.RESULT, outcome_id, body)
-
-
-@router.post("/certifications/{outcome_id}/amend")
-async def amend_certification(
-    outcome_id: Id, body: Amendment, engine: EngineDep, temporal: TemporalDep, caller: Assessor
-) -> OutcomeView:
-    """After a failed QA: the corrected certification grade goes back to QA."""
-    return await _amend(engine, temporal, caller, OutcomeKind.CERTIFICATION, outcome_id, body)
+# Each route per kind, in this order (the OpenAPI document lists them so).
+_KIND_ROUTES: list[tuple[Callable[[OutcomeKind, str], None], dict[OutcomeKind, str]]] = [
+    (
+        _list_route,
+        {
+            OutcomeKind.RESULT: "Results the caller may see, newest first (external users: "
+            "grades once released).",
+            OutcomeKind.CERTIFICATION: "Certifications the caller may see, newest first.",
+        },
+    ),
+    (
+        _get_route,
+        {
+            OutcomeKind.RESULT: "One result as the caller may see it.",
+            OutcomeKind.CERTIFICATION: "One certification as the caller may see it.",
+        },
+    ),
+    (
+        _qa_route,
+        {
+            OutcomeKind.RESULT: "QA sign-off; `release_with_qa` needs qa + releaser and a "
+            "provider that holds outcomes.",
+            OutcomeKind.CERTIFICATION: "QA sign-off of a certification.",
+        },
+    ),
+    (
+        _amend_route,
+        {
+            OutcomeKind.RESULT: "After a failed QA: the corrected grade goes back to QA.",
+            OutcomeKind.CERTIFICATION: "After a failed QA: the corrected certification grade "
+            "goes back to QA.",
+        },
+    ),
+]
+for _add, _descriptions in _KIND_ROUTES:
+    for _kind, _description in _descriptions.items():
+        _add(_kind, _description)
 
 
 @router.post("/resits", status_code=status.HTTP_201_CREATED)

@@ -1,17 +1,19 @@
 """Outcome releases: the pending list, release now or scheduled (single or bulk), batches."""
 
+import dataclasses
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
+from api.pagination import Page
+from api.query import query_values
+from api.roles import PendingReader, Releaser
 from api.services import outcome_release as releases
-from domain.access import Principal, can_read_pending_releases, can_release_outcomes
 from domain.errors import Invalid
 from domain.outcome import MAX_DIRECT_RELEASE, OutcomeKind, check_release_at
-from domain.values import Cursor, Id, Instant, Label, SearchText
+from domain.values import Id
 from models.outcome import (
     BatchAccepted,
     BatchProgress,
@@ -24,45 +26,25 @@ from models.outcome import (
 )
 
 router = APIRouter(prefix="/v1/outcome-releases", tags=["outcome releases"])
-Releaser = Annotated[Principal, Depends(allow(can_release_outcomes, "release outcomes"))]
-Reader = Annotated[
-    Principal, Depends(allow(can_read_pending_releases, "read pending outcome releases"))
-]
+
+
+PENDING_QUERY = query_values(
+    releases.PendingFilters,
+    [field.name for field in dataclasses.fields(releases.PendingFilters)],
+    aliases={"from_at": "from", "to_at": "to"},
+)
 
 
 @router.get("/pending")
 def pending_releases(
     session: SessionDep,
-    caller: Reader,
-    kind: OutcomeKind | None = None,
-    provider_id: Id | None = None,
-    employer_id: Id | None = None,
-    candidate_id: Id | None = None,
-    uln: Label | None = None,
-    standard: Label | None = None,
-    cohort: Label | None = None,
-    component: Label | None = None,
-    q: SearchText | None = None,
-    from_: Annotated[Instant | None, Query(alias="from")] = None,
-    to: Instant | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    caller: PendingReader,
+    query: Annotated[dict[str, Any], Depends(PENDING_QUERY)],
+    paging: PagingDep,
 ) -> Page[PendingRelease]:
     """Outcomes pending release of active candidates (`from`/`to` bound the completion time)."""
-    filters = releases.PendingFilters(
-        kind=kind,
-        provider_id=provider_id,
-        employer_id=employer_id,
-        candidate_id=candidate_id,
-        uln=uln,
-        standard=standard,
-        cohort=cohort,
-        component=component,
-        q=q,
-        from_at=from_,
-        to_at=to,
-    )
-    return releases.pending(session, filters, limit=limit, cursor=cursor)
+    filters = releases.PendingFilters(**query)
+    return releases.pending(session, filters, limit=paging.limit, cursor=paging.cursor)
 
 
 @router.post("", responses={202: {"model": BatchAccepted}})
@@ -123,6 +105,6 @@ async def change_release(
 
 
 @router.get("/batches/{batch_id}")
-def batch_progress(batch_id: Id, session: SessionDep, caller: Reader) -> BatchProgress:
+def batch_progress(batch_id: Id, session: SessionDep, caller: PendingReader) -> BatchProgress:
     """How far a bulk release has got, and why items were skipped."""
     return releases.batch_progress(session, batch_id)

@@ -7,8 +7,9 @@ organisation's released outcomes.
 """
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -16,31 +17,21 @@ from pydantic import BaseModel
 
 from api.deps import CallerDep, EngineDep, SessionDep
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from api.services.report import page, statement_for, stream_csv
+from api.query import query_values
+from api.routing import add_route
+from api.services.report import SHAPES, page, statement_for, stream_csv
 from domain.access import Principal
 from domain.errors import Forbidden, NotFound
-from domain.outcome import OutcomeKind, ReleaseMethod
 from domain.report import (
     ReportFormat,
     ReportName,
-    TrackingDate,
     check_window,
     may_read,
     report_zone,
     window_bound,
 )
-from domain.sla import SlaStatus
-from domain.values import Code, Cursor, Id, InstantOrDay, Label
-from models.report import (
-    FirstTimePassRow,
-    OutcomeFilters,
-    OutcomeReleaseRow,
-    PassFailRow,
-    ReportPage,
-    ResultTrackingRow,
-    SlaFilters,
-    SlaReportRow,
-)
+from domain.values import Cursor, InstantOrDay, Label
+from models.report import OutcomeFilters, ReportPage, SlaFilters
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -81,32 +72,31 @@ def common(
 CommonDep = Annotated[Common, Depends(common)]
 
 
-def outcome_filters(
-    window: CommonDep,
-    kind: OutcomeKind | None = None,
-    provider_id: Id | None = None,
-    employer_id: Id | None = None,
-    candidate_id: Id | None = None,
-    standard: Label | None = None,
-    cohort: Label | None = None,
-    component: Label | None = None,
-) -> OutcomeFilters:
-    """The filters the outcome reports share."""
-    return OutcomeFilters(
-        from_at=window.from_at,
-        to_at=window.to_at,
-        kind=kind,
-        provider_id=provider_id,
-        employer_id=employer_id,
-        candidate_id=candidate_id,
-        standard=standard,
-        cohort=cohort,
-        component=component,
-        tz=window.tz,
-    )
+F = TypeVar("F", OutcomeFilters, SlaFilters)
+OUTCOME_QUERY = (
+    "kind",
+    "provider_id",
+    "employer_id",
+    "candidate_id",
+    "standard",
+    "cohort",
+    "component",
+)
+SLA_QUERY = ("definition", "subject", "candidate_id", "status", "breached")
 
 
-FiltersDep = Annotated[OutcomeFilters, Depends(outcome_filters)]
+def filters_of(model: type[F], names: tuple[str, ...]) -> Callable[..., F]:
+    """A dependency reading the query parameters `names`, each typed and defaulted as the
+    `model` field of that name, into a `model` bounded by the window (and in its zone)."""
+    values = query_values(model, names)
+
+    def dependency(window: CommonDep, query: Annotated[dict[str, Any], Depends(values)]) -> F:
+        bounds: dict[str, Any] = {"from_at": window.from_at, "to_at": window.to_at}
+        if "tz" in {field.name for field in dataclasses.fields(model)}:
+            bounds["tz"] = window.tz
+        return model(**bounds, **query)
+
+    return dependency
 
 
 def _reader(name: ReportName) -> Any:
@@ -147,81 +137,57 @@ def _typed(row: type[BaseModel]) -> Any:
     return ReportPage[row]  # type: ignore[valid-type]
 
 
-@router.get("/pass-fail", response_model=_typed(PassFailRow), responses=CSV)
-def pass_fail(
-    caller: Annotated[Principal, _reader(ReportName.PASS_FAIL)],
-    session: SessionDep,
-    engine: EngineDep,
-    window: CommonDep,
-    filters: FiltersDep,
-) -> Any:
-    """Passes, fails and voids per release day (counted when released, never when completed)."""
-    return _answer(ReportName.PASS_FAIL, caller, filters, window, session, engine)
+def _outcome_report(
+    name: ReportName,
+    description: str,
+    own: tuple[str, ...] = (),
+) -> None:
+    """Route `GET /v1/reports/{name}`: an outcome report, with the shared filters and its `own`."""
+    narrowed = filters_of(OutcomeFilters, OUTCOME_QUERY + own)
+
+    def report(
+        caller: Annotated[Principal, _reader(name)],
+        session: SessionDep,
+        engine: EngineDep,
+        window: CommonDep,
+        filters: Annotated[OutcomeFilters, Depends(narrowed)],
+    ) -> Any:
+        return _answer(name, caller, filters, window, session, engine)
+
+    route = router.get(f"/{name}", response_model=_typed(SHAPES[name].row), responses=CSV)
+    add_route(route, report, name.value.replace("-", "_"), description)
 
 
-@router.get("/first-time-pass", response_model=_typed(FirstTimePassRow), responses=CSV)
-def first_time_pass(
-    caller: Annotated[Principal, _reader(ReportName.FIRST_TIME_PASS)],
-    session: SessionDep,
-    engine: EngineDep,
-    window: CommonDep,
-    filters: FiltersDep,
-) -> Any:
-    """First attempts per release day and how many passed (a void is no attempt)."""
-    return _answer(ReportName.FIRST_TIME_PASS, caller, filters, window, session, engine)
+_outcome_report(
+    ReportName.PASS_FAIL,
+    "Passes, fails and voids per release day (counted when released, never when completed).",
+)
+_outcome_report(
+    ReportName.FIRST_TIME_PASS,
+    "First attempts per release day and how many passed (a void is no attempt).",
+)
+_outcome_report(
+    ReportName.OUTCOME_RELEASES,
+    "Every release with its method, newest first (`from`/`to` bound the release).",
+    ("method",),
+)
+_outcome_report(
+    ReportName.RESULT_TRACKING,
+    "Each result's progress (`kind=certification` for certifications); external users\n"
+    "see no grade or date before release.",
+    ("date_field",),
+)
 
 
-@router.get("/outcome-releases", response_model=_typed(OutcomeReleaseRow), responses=CSV)
-def outcome_releases(
-    caller: Annotated[Principal, _reader(ReportName.OUTCOME_RELEASES)],
-    session: SessionDep,
-    engine: EngineDep,
-    window: CommonDep,
-    filters: FiltersDep,
-    method: ReleaseMethod | None = None,
-) -> Any:
-    """Every release with its method, newest first (`from`/`to` bound the release)."""
-    filters = dataclasses.replace(filters, method=method)
-    return _answer(ReportName.OUTCOME_RELEASES, caller, filters, window, session, engine)
-
-
-@router.get("/result-tracking", response_model=_typed(ResultTrackingRow), responses=CSV)
-def result_tracking(
-    caller: Annotated[Principal, _reader(ReportName.RESULT_TRACKING)],
-    session: SessionDep,
-    engine: EngineDep,
-    window: CommonDep,
-    filters: FiltersDep,
-    date_field: TrackingDate = TrackingDate.SUBMITTED,
-) -> Any:
-    """Each result's progress (`kind=certification` for certifications); external users
-    see no grade or date before release."""
-    filters = dataclasses.replace(filters, date_field=date_field)
-    return _answer(ReportName.RESULT_TRACKING, caller, filters, window, session, engine)
-
-
-@router.get("/sla", response_model=_typed(SlaReportRow), responses=CSV)
+@router.get("/sla", response_model=_typed(SHAPES[ReportName.SLA].row), responses=CSV)
 def sla(
     caller: Annotated[Principal, _reader(ReportName.SLA)],
     session: SessionDep,
     engine: EngineDep,
     window: CommonDep,
-    definition: Code | None = None,
-    subject: Id | None = None,
-    candidate_id: Id | None = None,
-    status: SlaStatus | None = None,
-    breached: bool | None = None,
+    filters: Annotated[SlaFilters, Depends(filters_of(SlaFilters, SLA_QUERY))],
 ) -> Any:
     """Per subject: definition version, started, stopped, elapsed, paused, goal, breached."""
-    filters = SlaFilters(
-        from_at=window.from_at,
-        to_at=window.to_at,
-        definition=definition,
-        subject=subject,
-        candidate_id=candidate_id,
-        status=status,
-        breached=breached,
-    )
     return _answer(ReportName.SLA, caller, filters, window, session, engine)
 
 

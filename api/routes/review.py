@@ -1,20 +1,21 @@
 """Assignments and reviews: reads and draft writes on PostgreSQL, transitions via the workflow."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowHandle
 
 from api import commands
-from api.deps import EngineDep, SessionDep, TemporalDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import EngineDep, PagingDep, SessionDep, TemporalDep
+from api.fields import same_named
+from api.pagination import Page
+from api.roles import Assigner, ReviewStaff
 from api.services import review as reviews
-from domain.access import Principal, can_assign, can_read_reviews
-from domain.values import Cursor, Id
+from domain.access import Principal
+from domain.values import Id
 from models.review import (
     Assignment,
     AssignmentPublic,
@@ -38,8 +39,6 @@ from workflows.payloads.review import (
 )
 
 router = APIRouter(tags=["assignments and reviews"])
-Staff = Annotated[Principal, Depends(allow(can_read_reviews, "work on reviews"))]
-Assigner = Annotated[Principal, Depends(allow(can_assign, "assign review work"))]
 
 
 def _handle(
@@ -54,13 +53,12 @@ def _handle(
 def list_assignments(
     application_id: Id,
     session: SessionDep,
-    caller: Staff,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    caller: ReviewStaff,
+    paging: PagingDep,
 ) -> Page[AssignmentPublic]:
     """Open assignment rows, one per granted user and reached stage level, by stage, level
     and reviewer."""
-    return reviews.assignments(session, application_id, limit=limit, cursor=cursor)
+    return reviews.assignments(session, application_id, limit=paging.limit, cursor=paging.cursor)
 
 
 async def _claim(
@@ -103,7 +101,7 @@ async def self_assign(
     assignment_id: Id,
     engine: EngineDep,
     temporal: TemporalDep,
-    caller: Staff,
+    caller: ReviewStaff,
     body: ClaimBody | None = None,
 ) -> AssignmentPublic:
     """The row's own reviewer takes sections (omitted: every available one)."""
@@ -132,7 +130,7 @@ async def start_review(
     response: Response,
     engine: EngineDep,
     temporal: TemporalDep,
-    caller: Staff,
+    caller: ReviewStaff,
 ) -> ReviewStartedPublic:
     """Start the review (201), or restart it with the same id (200)."""
     assignment = await run_in_threadpool(_assignment, engine, assignment_id)
@@ -147,7 +145,7 @@ async def start_review(
 
 
 @router.get("/v1/reviews/{review_id}")
-def get_review(review_id: Id, session: SessionDep, caller: Staff) -> ReviewPublic:
+def get_review(review_id: Id, session: SessionDep, caller: ReviewStaff) -> ReviewPublic:
     """A review: responses, allowed decisions, whether it can be submitted, what is missing."""
     return reviews.review(session, review_id)
 
@@ -158,7 +156,7 @@ def write_review_response(
     target_id: Id,
     body: ReviewResponseWrite,
     session: SessionDep,
-    caller: Staff,
+    caller: ReviewStaff,
 ) -> ReviewResponsePublic:
     """Decide one target of a DRAFT review (a draft write, no workflow)."""
     return reviews.write_response(
@@ -171,7 +169,7 @@ async def submit_review(
     review_id: Id,
     engine: EngineDep,
     temporal: TemporalDep,
-    caller: Staff,
+    caller: ReviewStaff,
     body: ReviewSubmitBody | None = None,
 ) -> ReviewSubmitResult:
     """Submit the review with its decision; 409 names the allowed decisions otherwise."""
@@ -188,11 +186,9 @@ async def submit_review(
     return ReviewSubmitResult(
         review_id=review_id,
         status=submitted.review_status,
-        review_status=submitted.review_status,
-        decision=submitted.decision,
         application_status=case.status,
-        stage=case.stage,
-        level=case.level,
+        **same_named(submitted, "review_status", "decision"),
+        **same_named(case, "stage", "level"),
     )
 
 

@@ -1,36 +1,34 @@
 """SLAs: instances with elapsed and paused time; admins publish new definition versions."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, status
 from sqlmodel import col, select
 
-from api.deps import SessionDep, allow
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.deps import PagingDep, SessionDep
+from api.fields import same_named
+from api.pagination import Page
+from api.roles import SlaPublisher, SlaReader
 from api.services import report_queries
 from api.services.report import SHAPES, fetch_page
-from domain.access import Principal, can_manage_users
 from domain.errors import NotFound
 from domain.report import ReportName
-from domain.values import Code, Cursor, Id
+from domain.values import Code, Id
 from models.report import SlaFilters
 from models.sla import SlaDefinition, SlaDefinitionCreate, SlaPublic
 
 router = APIRouter(tags=["slas"])
-Internal = Annotated[Principal, Depends(allow(lambda who: who.is_internal, "read SLAs"))]
-Admin = Annotated[Principal, Depends(allow(can_manage_users, "publish SLA definitions"))]
 
 
 @router.get("/v1/slas")
 def list_slas(
     session: SessionDep,
-    caller: Internal,
+    caller: SlaReader,
+    *,
     definition: Code | None = None,
     subject: Id | None = None,
     breached: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Cursor | None = None,
+    paging: PagingDep,
 ) -> Page[SlaPublic]:
     """SLA instances newest first, elapsed and paused time summed from their logs in SQL."""
     statement = report_queries.sla(
@@ -38,7 +36,7 @@ def list_slas(
         now=datetime.now(UTC),
     )
     rows, next_cursor = fetch_page(
-        session, statement, SHAPES[ReportName.SLA], limit=limit, cursor=cursor
+        session, statement, SHAPES[ReportName.SLA], limit=paging.limit, cursor=paging.cursor
     )
     items = [SlaPublic.model_validate(row) for row in rows]
     return Page[SlaPublic](items=items, next_cursor=next_cursor)
@@ -46,7 +44,7 @@ def list_slas(
 
 @router.post("/v1/sla-definitions/{code}", status_code=status.HTTP_201_CREATED)
 def publish_definition(
-    code: Code, body: SlaDefinitionCreate, session: SessionDep, caller: Admin
+    code: Code, body: SlaDefinitionCreate, session: SessionDep, caller: SlaPublisher
 ) -> dict[str, object]:
     """A new version of `code`; running instances keep the version they started on."""
     with session.begin():
@@ -64,13 +62,9 @@ def publish_definition(
             SlaDefinition(
                 code=code,
                 version=version,
-                name=latest.name,
-                start_event=latest.start_event,
-                stop_event=latest.stop_event,
-                pause_rule=latest.pause_rule,
-                goal_s=body.goal_s,
-                warning_fractions=body.warning_fractions,
                 published_at=datetime.now(UTC),
+                **same_named(latest, "name", "start_event", "stop_event", "pause_rule"),
+                **same_named(body, "goal_s", "warning_fractions"),
             )
         )
     return {"code": code, "version": version}

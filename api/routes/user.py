@@ -1,27 +1,25 @@
 """Users (admin): create, read, change roles and review grants."""
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import EngineDep, SessionDep, TemporalDep, allow
+from api.deps import EngineDep, SessionDep, TemporalDep
+from api.roles import UserAdmin
 from api.services import user as users
 from api.services.review_grants import follow_grants
-from domain.access import Principal, can_manage_users
 from domain.values import UserId
 from models.user import UserCreate, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
-Admin = Annotated[Principal, Depends(allow(can_manage_users, "manage users"))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_user(
-    body: UserCreate, engine: EngineDep, temporal: TemporalDep, caller: Admin
+    body: UserCreate, engine: EngineDep, temporal: TemporalDep, caller: UserAdmin
 ) -> UserPublic:
     """Create a user with roles and review grants; open cases at a granted level get the
     user's rows at once."""
@@ -31,14 +29,14 @@ async def create_user(
 
 
 @router.get("/{user_id}")
-def get_user(user_id: UserId, session: SessionDep, caller: Admin) -> UserPublic:
+def get_user(user_id: UserId, session: SessionDep, caller: UserAdmin) -> UserPublic:
     """One user."""
     return users.get(session, user_id)
 
 
 @router.patch("/{user_id}")
 async def update_user(
-    user_id: UserId, body: UserUpdate, engine: EngineDep, temporal: TemporalDep, caller: Admin
+    user_id: UserId, body: UserUpdate, engine: EngineDep, temporal: TemporalDep, caller: UserAdmin
 ) -> UserPublic:
     """Change a user's name, roles or review grants; open assignments follow the grants."""
     before, after = await run_in_threadpool(_update, engine, user_id, body, caller.sub)

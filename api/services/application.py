@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, tuple_
 from sqlmodel import Session, col, select
 
+from api.fields import new_row, same_named
 from api.pagination import Page, decode_cursor, decode_position, encode_cursor
 from domain.access import (
     APPLICANT_HISTORY,
@@ -46,6 +47,8 @@ from models.assessment import (
 from models.event import AuditEntry, write_audit
 from models.review_queries import loq_questions
 from models.template import definition_of, get_version
+from workflows.payloads.application import StartApplicationReviewInput
+from workflows.payloads.resumption import Resumption
 
 
 def create(session: Session, caller: Principal, template_code: str, *, at: datetime) -> Application:
@@ -57,13 +60,12 @@ def create(session: Session, caller: Principal, template_code: str, *, at: datet
                 f"template {template_code} does not exist",
                 errors=[field_error("template_code", "no such template")],
             )
-        application = Application(
-            id=str(uuid.uuid4()),
+        application = new_row(
+            Application,
+            at,
             template_code=template.code,
             template_version=template.version,
             applicant_id=caller.sub,
-            created_at=at,
-            updated_at=at,
         )
         session.add(application)
         session.flush()
@@ -343,3 +345,11 @@ def _audit(
         key=f"application:{application.id}:{action}",
         detail=detail,
     )
+
+
+def start_input(
+    application: Application, resumed: Resumption | None = None
+) -> StartApplicationReviewInput:
+    """What the application's review workflow starts from (it loads the rest itself)."""
+    fields = same_named(application, "template_code", "template_version", "applicant_id")
+    return StartApplicationReviewInput(application_id=application.id, resumed=resumed, **fields)

@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import commands
 from api.errors import refusal_from_update
+from api.fields import same_named
 from api.idempotency import rerun_on_retry
 from api.pagination import Page, encode_cursor, newest_first
 from api.services.outcome import internal_view, load
@@ -29,6 +30,7 @@ from domain.outcome import (
     ReleaseMode,
     check_release_at,
 )
+from domain.values import Id, Instant, Label, SearchText
 from models.candidate import Candidate, Element
 from models.outcome import (
     BatchProgress,
@@ -60,16 +62,16 @@ class PendingFilters:
     """Filters of GET /v1/outcome-releases/pending."""
 
     kind: OutcomeKind | None = None
-    provider_id: str | None = None
-    employer_id: str | None = None
-    candidate_id: str | None = None
-    uln: str | None = None
-    standard: str | None = None
-    cohort: str | None = None
-    component: str | None = None
-    q: str | None = None
-    from_at: datetime | None = None
-    to_at: datetime | None = None
+    provider_id: Id | None = None
+    employer_id: Id | None = None
+    candidate_id: Id | None = None
+    uln: Label | None = None
+    standard: Label | None = None
+    cohort: Label | None = None
+    component: Label | None = None
+    q: SearchText | None = None
+    from_at: Instant | None = None  # completed at or after
+    to_at: Instant | None = None  # completed before
 
 
 def pending(
@@ -331,13 +333,5 @@ def batch_progress(session: Session, batch_id: str) -> BatchProgress:
     if batch is None:
         raise NotFound(f"release batch {batch_id} does not exist")
     counts = item_counts(session, batch_id)
-    return BatchProgress(
-        id=batch.id,
-        mode=batch.mode,
-        status=batch.status,
-        release_at=batch.release_at,
-        total=batch.total,
-        skipped_reasons=counts.skipped_reasons,
-        **counts.by_state(),
-        completed_at=batch.completed_at,
-    )
+    shown = same_named(batch, "id", "mode", "status", "release_at", "total", "completed_at")
+    return BatchProgress(skipped_reasons=counts.skipped_reasons, **counts.by_state(), **shown)

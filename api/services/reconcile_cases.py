@@ -7,11 +7,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import literal, true
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, SQLModel, col
 from temporalio.common import TypedSearchAttributes
 
+from api.fields import same_named
 from api.services import checklist_sync as syncs
 from api.services import induction as inductions
+from api.services.application import start_input as application_start_input
 from domain.application import TERMINAL_STATUSES, ApplicationStatus
 from domain.checklist_sync import SyncStatus
 from domain.errors import NotFound
@@ -22,7 +26,6 @@ from workflows import application_start
 from workflows.application import ApplicationReviewWorkflow
 from workflows.checklist_sync import ChecklistSyncWorkflow
 from workflows.induction import InductionRegistrationWorkflow
-from workflows.payloads.application import StartApplicationReviewInput
 from workflows.payloads.checklist_sync import StartChecklistSyncInput
 from workflows.payloads.common import Payload
 from workflows.payloads.induction import StartInductionInput
@@ -110,6 +113,57 @@ class CaseKind:
         return EndSpec()
 
 
+class TableCases(CaseKind):
+    """A kind whose cases are the rows of one table, each keyed by its workflow id's tail
+    (`prefix` + key) and filed under the kind's label in the audit trail."""
+
+    model: Any = None  # the table
+    key = "id"
+    open_states: frozenset[str] = frozenset()  # its workflow must be running
+    idle_states: frozenset[str] = frozenset()  # either is fine; in any other it must have ended
+
+    def open_where(self) -> Any:
+        """Which rows want a running workflow."""
+        return self.state().in_(sorted(self.open_states))
+
+    def state(self) -> Any:
+        """The column a row's state is read from."""
+        return col(self.model.status)
+
+    def standing(self, state: str) -> Standing:
+        """Whether a row in `state` wants its workflow running."""
+        if state in self.open_states:
+            return Standing.OPEN
+        return Standing.IDLE if state in self.idle_states else Standing.CLOSED
+
+    def open_rows(self, session: Session) -> list[CaseRow]:
+        """Every row whose workflow must be running."""
+        return self._rows(session, self.open_where())
+
+    def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
+        """The rows (in any state) of these workflows; absent ones are left out."""
+        key = col(getattr(self.model, self.key))
+        return self._rows(session, key.in_(ids_of(self, workflow_ids)))
+
+    def _rows(self, session: Session, where: Any) -> list[CaseRow]:
+        key = col(getattr(self.model, self.key))
+        columns = select_columns(key, self.state(), col(self.model.updated_at))
+        found = session.execute(columns.where(where)).all()
+        return [self._row(str(key), str(state), since) for key, state, since in found]
+
+    def _row(self, key: str, state: str, since: datetime) -> CaseRow:
+        standing = self.standing(state)
+        return CaseRow(self.prefix + key, self.label, key, state, standing, since, self.label, key)
+
+    def start_spec(self, session: Session, row: CaseRow, resumed: Resumption) -> StartSpec:
+        """The start input rebuilt from the case's row (gone since the scan: NotFound)."""
+        return self.start_from(stored(session, self.model, row.business_id), resumed)
+
+    def start_from(self, found: Any, resumed: Resumption) -> StartSpec:
+        """The start input rebuilt from the row `found`."""
+        raise NotImplementedError
+
+
 def stored(session: Session, model: type[M], key: str) -> M:
     """The row by its key (it may have been deleted since the scan: then NotFound)."""
     found = session.get(model, key)
@@ -122,95 +176,46 @@ def ids_of(kind: CaseKind, workflow_ids: Sequence[str]) -> list[str]:
     return [wid.removeprefix(kind.prefix) for wid in workflow_ids if wid.startswith(kind.prefix)]
 
 
-class ApplicationCases(CaseKind):
+class ApplicationCases(TableCases):
     """Submitted applications (SUBMITTED, CHANGES_REQUIRED) run ApplicationReviewWorkflow."""
 
     workflow_type = ApplicationReviewWorkflow.__name__
     prefix = "application-"
     label = "application"
-    OPEN = (ApplicationStatus.SUBMITTED, ApplicationStatus.CHANGES_REQUIRED)
+    open_states = frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.CHANGES_REQUIRED})
+    idle_states = frozenset(ApplicationStatus) - TERMINAL_STATUSES - open_states  # drafts
 
-    def open_rows(self, session: Session) -> list[CaseRow]:
-        """Submitted applications not completed or withdrawn."""
-        return self._rows(session, col(Application.status).in_(self.OPEN))
+    model = Application
 
-    def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
-        """The applications of these workflows."""
-        return self._rows(session, col(Application.id).in_(ids_of(self, workflow_ids)))
-
-    def _rows(self, session: Session, where: Any) -> list[CaseRow]:
-        found = session.exec(
-            select(Application.id, Application.status, Application.updated_at).where(where)
-        ).all()
-        return [self._row(*row) for row in found]
-
-    def _row(self, application_id: str, status: str, since: datetime) -> CaseRow:
-        standing = (
-            Standing.CLOSED
-            if ApplicationStatus(status) in TERMINAL_STATUSES
-            else Standing.OPEN
-            if status in self.OPEN
-            else Standing.IDLE
-        )
-        return CaseRow(
-            application_start.workflow_id(application_id),
-            self.label,
-            application_id,
-            status,
-            standing,
-            since,
-            "application",
-            application_id,
-        )
-
-    def start_spec(self, session: Session, row: CaseRow, resumed: Resumption) -> StartSpec:
+    def start_from(self, found: Any, resumed: Resumption) -> StartSpec:
         """Template and applicant from the row; the workflow loads the rest itself."""
-        application = stored(session, Application, row.business_id)
-        start = StartApplicationReviewInput(
-            application_id=application.id,
-            template_code=application.template_code,
-            template_version=application.template_version,
-            applicant_id=application.applicant_id,
-            resumed=resumed,
-        )
+        start = application_start_input(found, resumed)
         return StartSpec(
             self.workflow_type,
             start,
-            application_start.search_attributes(start, application.status),
+            application_start.search_attributes(start, found.status),
             application_start.summary(start),
         )
 
 
-class InductionCases(CaseKind):
+class InductionCases(TableCases):
     """Every registered teacher runs InductionRegistrationWorkflow (it never closes yet)."""
 
     workflow_type = InductionRegistrationWorkflow.__name__
     prefix = "induction-"
     label = "induction"
 
-    def open_rows(self, session: Session) -> list[CaseRow]:
+    model = Induction
+    key = "trn"
+    open_states = frozenset({"REGISTERED"})
+
+    def open_where(self) -> Any:
         """Every registration."""
-        return self._rows(session, True)
+        return true()
 
-    def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
-        """The registrations of these workflows."""
-        return self._rows(session, col(Induction.trn).in_(ids_of(self, workflow_ids)))
-
-    def _rows(self, session: Session, where: Any) -> list[CaseRow]:
-        found = session.exec(select(Induction.trn, Induction.updated_at).where(where)).all()
-        return [
-            CaseRow(
-                inductions.workflow_id(trn),
-                self.label,
-                trn,
-                "REGISTERED",
-                Standing.OPEN,
-                since,
-                "induction",
-                trn,
-            )
-            for trn, since in found
-        ]
+    def state(self) -> Any:
+        """A registration has no state column: it is registered."""
+        return literal("REGISTERED")
 
     def start_spec(self, session: Session, row: CaseRow, resumed: Resumption) -> StartSpec:
         """The teacher; the workflow reloads the reports, the claim and the reminder."""
@@ -226,49 +231,20 @@ class InductionCases(CaseKind):
         )
 
 
-class SyncCases(CaseKind):
+class SyncCases(TableCases):
     """Check-list syncs still RUNNING run ChecklistSyncWorkflow."""
 
     workflow_type = ChecklistSyncWorkflow.__name__
     prefix = "checklist-sync-"
     label = "checklist_sync"
 
-    def open_rows(self, session: Session) -> list[CaseRow]:
-        """Syncs that have not ended."""
-        return self._rows(session, col(ChecklistSync.status) == SyncStatus.RUNNING)
+    model = ChecklistSync
+    open_states = frozenset({SyncStatus.RUNNING})
 
-    def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
-        """The syncs of these workflows."""
-        return self._rows(session, col(ChecklistSync.id).in_(ids_of(self, workflow_ids)))
-
-    def _rows(self, session: Session, where: Any) -> list[CaseRow]:
-        found = session.exec(
-            select(ChecklistSync.id, ChecklistSync.status, ChecklistSync.updated_at).where(where)
-        ).all()
-        return [
-            CaseRow(
-                syncs.workflow_id(sync_id),
-                self.label,
-                sync_id,
-                status,
-                Standing.OPEN if status == SyncStatus.RUNNING else Standing.CLOSED,
-                since,
-                "checklist_sync",
-                sync_id,
-            )
-            for sync_id, status, since in found
-        ]
-
-    def start_spec(self, session: Session, row: CaseRow, resumed: Resumption) -> StartSpec:
+    def start_from(self, found: Any, resumed: Resumption) -> StartSpec:
         """Scope and actor from the row; opening finds it, and pages go on from its cursor."""
-        sync = stored(session, ChecklistSync, row.business_id)
-        start = StartChecklistSyncInput(
-            sync_id=sync.id,
-            template_code=sync.template_code,
-            dry_run=sync.dry_run,
-            actor=sync.actor,
-            resumed=resumed,
-        )
+        fields = same_named(found, "template_code", "dry_run", "actor")
+        start = StartChecklistSyncInput(sync_id=found.id, resumed=resumed, **fields)
         return StartSpec(
             self.workflow_type, start, syncs.search_attributes(start), syncs.summary(start)
         )

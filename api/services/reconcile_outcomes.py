@@ -7,13 +7,14 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from api.fields import same_named
 from api.services.reconcile_cases import (
     CaseKind,
     CaseRow,
     EndSpec,
     Standing,
     StartSpec,
-    ids_of,
+    TableCases,
     stored,
 )
 from api.services.sla import ELEMENT_SLA, EPA_SLA
@@ -94,12 +95,10 @@ class OutcomeCases(CaseKind):
         outcome = stored(session, Outcome, row.business_id)
         candidate = stored(session, Candidate, outcome.candidate_id)
         start = StartOutcomeReleaseInput(
-            kind=outcome.kind,
             outcome_id=outcome.id,
-            candidate_id=outcome.candidate_id,
             provider_id=candidate.provider_id,
-            grade=outcome.grade,
             resumed=resumed,
+            **same_named(outcome, "kind", "candidate_id", "grade"),
         )
         return StartSpec(
             self.workflow_type,
@@ -165,12 +164,8 @@ class SlaCases(CaseKind):
         """Definition and subject from the row; the log is reloaded by the workflow, and a
         stop, pause or resume it missed while it was gone is sent with the start."""
         sla = stored(session, SlaInstance, row.workflow_id)
-        start = StartSlaInput(
-            definition=sla.definition,
-            subject=sla.subject,
-            candidate_id=sla.candidate_id,
-            resumed=resumed,
-        )
+        fields = same_named(sla, "definition", "subject", "candidate_id")
+        start = StartSlaInput(resumed=resumed, **fields)
         return StartSpec(self.workflow_type, start, start_signal=_missed_signal(session, sla))
 
     def end_spec(self, session: Session, row: CaseRow) -> EndSpec:
@@ -212,52 +207,27 @@ def _stop_happened(session: Session, sla: SlaInstance) -> bool:
     return session.exec(select(Outcome.id).where(released, *where).limit(1)).first() is not None
 
 
-class BatchCases(CaseKind):
+class BatchCases(TableCases):
     """Bulk releases not completed run OutcomeReleaseBatchWorkflow."""
 
     workflow_type = OutcomeReleaseBatchWorkflow.__name__
     prefix = "outcome-release-batch-"
     label = "release_batch"
 
-    def open_rows(self, session: Session) -> list[CaseRow]:
-        """Batches queued, scheduled or running."""
-        return self._rows(session, col(ReleaseBatch.status) != BatchStatus.COMPLETED)
+    model = ReleaseBatch
+    open_states = frozenset(BatchStatus) - {BatchStatus.COMPLETED}  # queued, scheduled, running
 
-    def rows_of(self, session: Session, workflow_ids: Sequence[str]) -> list[CaseRow]:
-        """The batches of these workflows."""
-        return self._rows(session, col(ReleaseBatch.id).in_(ids_of(self, workflow_ids)))
-
-    def _rows(self, session: Session, where: Any) -> list[CaseRow]:
-        found = session.exec(
-            select(ReleaseBatch.id, ReleaseBatch.status, ReleaseBatch.updated_at).where(where)
-        ).all()
-        return [
-            CaseRow(
-                outcome_start.batch_workflow_id(batch_id),
-                self.label,
-                batch_id,
-                status,
-                Standing.CLOSED if status == BatchStatus.COMPLETED else Standing.OPEN,
-                since,
-                "release_batch",
-                batch_id,
-            )
-            for batch_id, status, since in found
-        ]
-
-    def start_spec(self, session: Session, row: CaseRow, resumed: Resumption) -> StartSpec:
+    def start_from(self, found: Any, resumed: Resumption) -> StartSpec:
         """Mode, instant and requester from the row; the items say what is left."""
-        batch = stored(session, ReleaseBatch, row.business_id)
         start = StartReleaseBatchInput(
-            batch_id=batch.id,
-            mode=batch.mode,
-            release_at=batch.release_at,
-            actor=batch.requested_by,
+            batch_id=found.id,
+            actor=found.requested_by,
             resumed=resumed,
+            **same_named(found, "mode", "release_at"),
         )
         return StartSpec(
             self.workflow_type,
             start,
             TypedSearchAttributes([SearchAttributePair(keys.CASE_KIND, self.label)]),
-            f"Release {batch.total} outcomes {batch.mode} (resumed by reconcile)",
+            f"Release {found.total} outcomes {found.mode} (resumed by reconcile)",
         )

@@ -7,6 +7,7 @@ can prove the index's predicate whatever plan it caches.
 """
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,11 +55,27 @@ def _release_day(tz: str) -> ColumnElement[Any]:
     return cast(func.timezone(tz, col(Outcome.released_at)), Date)
 
 
+def _named(model: Any, *names: str) -> list[ColumnElement[Any]]:
+    """`model`'s columns `names`, each labelled with its own name (its row model's field)."""
+    return [col(getattr(model, name)).label(name) for name in names]
+
+
+def _matching(
+    equal: dict[Any, Any], instant: Any, from_at: datetime | None, to_at: datetime | None
+) -> list[ColumnElement[bool]]:
+    """Each column equal to its value where one is given, and `instant` in the window."""
+    conditions = [column == value for column, value in equal.items() if value is not None]
+    if from_at is not None:
+        conditions.append(instant >= from_at)
+    if to_at is not None:
+        conditions.append(instant < to_at)
+    return conditions
+
+
 def _outcome_conditions(
     who: Principal, filters: OutcomeFilters, instant: Any
 ) -> list[ColumnElement[bool]]:
     """What the caller may see, the filters, and the window on `instant`."""
-    conditions: list[ColumnElement[bool]] = [visible_to(who)]
     equal = {
         col(Outcome.kind): filters.kind,
         col(Outcome.candidate_id): filters.candidate_id,
@@ -69,12 +86,7 @@ def _outcome_conditions(
         col(Candidate.cohort): filters.cohort,
         col(Outcome.component): filters.component,
     }
-    conditions += [column == value for column, value in equal.items() if value is not None]
-    if filters.from_at is not None:
-        conditions.append(instant >= filters.from_at)
-    if filters.to_at is not None:
-        conditions.append(instant < filters.to_at)
-    return conditions
+    return [visible_to(who), *_matching(equal, instant, filters.from_at, filters.to_at)]
 
 
 def _from_outcomes(statement: Select[Any], *, element: bool = True) -> Select[Any]:
@@ -100,22 +112,31 @@ def _counted(statement: Select[Any], who: Principal, filters: OutcomeFilters) ->
     return statement.select_from(Outcome)
 
 
-def pass_fail(who: Principal, filters: OutcomeFilters) -> Select[Any]:
-    """Passes, fails and voids per release day and kind."""
+def _per_release_day(
+    who: Principal,
+    filters: OutcomeFilters,
+    counts: Sequence[ColumnElement[Any]],
+    *where: ColumnElement[bool],
+) -> Select[Any]:
+    """`counts` of the released outcomes (that also meet `where`) per release day and kind."""
     day = _release_day(filters.tz).label("date")
     kind: ColumnElement[Any] = col(Outcome.kind).label("kind")
-    statement: Select[Any] = select(
-        day,
-        kind,
+    statement: Select[Any] = select(day, kind, *counts)
+    return (
+        _counted(statement, who, filters)
+        .where(_RELEASED, *where, *_outcome_conditions(who, filters, col(Outcome.released_at)))
+        .group_by(day, kind)
+    )
+
+
+def pass_fail(who: Principal, filters: OutcomeFilters) -> Select[Any]:
+    """Passes, fails and voids per release day and kind."""
+    counts = [
         func.count().filter(_PASSING).label("passed"),
         func.count().filter(col(Outcome.grade) == Grade.FAIL).label("failed"),
         func.count().filter(col(Outcome.grade) == _VOID).label("void"),
-    )
-    return (
-        _counted(statement, who, filters)
-        .where(_RELEASED, *_outcome_conditions(who, filters, col(Outcome.released_at)))
-        .group_by(day, kind)
-    )
+    ]
+    return _per_release_day(who, filters, counts)
 
 
 def first_time_pass(who: Principal, filters: OutcomeFilters) -> Select[Any]:
@@ -137,49 +158,28 @@ def first_time_pass(who: Principal, filters: OutcomeFilters) -> Select[Any]:
             < tuple_(col(Outcome.submitted_at), col(Outcome.id)),
         )
     )
-    day = _release_day(filters.tz).label("date")
-    kind: ColumnElement[Any] = col(Outcome.kind).label("kind")
-    statement: Select[Any] = select(
-        day,
-        kind,
+    counts = [
         func.count().label("first_attempts"),
         func.count().filter(_PASSING).label("first_time_passes"),
-    )
-    return (
-        _counted(statement, who, filters)
-        .where(
-            _RELEASED,
-            col(Outcome.grade) != _VOID,
-            ~tried_before,
-            *_outcome_conditions(who, filters, col(Outcome.released_at)),
-        )
-        .group_by(day, kind)
-    )
+    ]
+    return _per_release_day(who, filters, counts, col(Outcome.grade) != _VOID, ~tried_before)
 
 
 def _candidate_columns() -> list[ColumnElement[Any]]:
     return [
-        col(Outcome.candidate_id).label("candidate_id"),
+        *_named(Outcome, "candidate_id"),
         col(Candidate.name).label("candidate_name"),
-        col(Candidate.uln).label("uln"),
-        col(Candidate.provider_id).label("provider_id"),
-        col(Candidate.employer_id).label("employer_id"),
-        col(Candidate.standard).label("standard"),
-        col(Candidate.cohort).label("cohort"),
-        col(Outcome.component).label("component"),
+        *_named(Candidate, "uln", "provider_id", "employer_id", "standard", "cohort"),
+        *_named(Outcome, "component"),
     ]
 
 
 def outcome_releases(who: Principal, filters: OutcomeFilters) -> Select[Any]:
     """Every release with its method (LEGACY back-fills included)."""
     statement: Select[Any] = select(
-        col(Outcome.kind).label("kind"),
-        col(Outcome.id).label("id"),
+        *_named(Outcome, "kind", "id"),
         *_candidate_columns(),
-        col(Outcome.grade).label("grade"),
-        col(Outcome.release_method).label("release_method"),
-        col(Outcome.completed_at).label("completed_at"),
-        col(Outcome.released_at).label("released_at"),
+        *_named(Outcome, "grade", "release_method", "completed_at", "released_at"),
     )
     return _from_outcomes(statement, element=False).where(
         _RELEASED, *_outcome_conditions(who, filters, col(Outcome.released_at))
@@ -203,11 +203,10 @@ def result_tracking(who: Principal, filters: OutcomeFilters) -> Select[Any]:
     by_release = filters.date_field == TrackingDate.RELEASED
     instant = col(Outcome.released_at) if by_release else col(Outcome.submitted_at)
     statement: Select[Any] = select(
-        col(Outcome.kind).label("kind"),
-        col(Outcome.id).label("id"),
+        *_named(Outcome, "kind", "id"),
         *_candidate_columns(),
         col(Element.scheduled_at).label("element_scheduled_at"),
-        col(Outcome.submitted_at).label("submitted_at"),
+        *_named(Outcome, "submitted_at"),
         status.label("status"),
         shown(col(Outcome.grade)).label("grade"),
         shown(col(Outcome.completed_at)).label("completed_at"),
@@ -254,21 +253,16 @@ def sla(filters: SlaFilters, *, now: datetime) -> Select[Any]:
     paused = timing.c.r - timing.c.p + case((timing.c.open_pause, end), else_=0)
     elapsed = func.greatest(end - timing.c.start - paused, 0)
     columns: list[ColumnElement[Any]] = [
-        col(SlaInstance.definition).label("definition"),
-        col(SlaInstance.version).label("version"),
-        col(SlaDefinition.name).label("name"),
-        col(SlaInstance.subject).label("subject"),
-        col(SlaInstance.candidate_id).label("candidate_id"),
-        col(SlaInstance.status).label("status"),
-        col(SlaInstance.started_at).label("started_at"),
-        col(SlaInstance.stopped_at).label("stopped_at"),
+        *_named(SlaInstance, "definition", "version"),
+        *_named(SlaDefinition, "name"),
+        *_named(SlaInstance, "subject", "candidate_id", "status", "started_at", "stopped_at"),
         func.coalesce(elapsed, 0).label("elapsed_s"),
         func.coalesce(paused, 0).label("paused_s"),
-        col(SlaInstance.goal_s).label("goal_s"),
+        *_named(SlaInstance, "goal_s"),
         col(SlaInstance.breached_at).is_not(None).label("breached"),
-        col(SlaInstance.breached_at).label("breached_at"),
+        *_named(SlaInstance, "breached_at"),
         col(SlaInstance.id).label("instance_id"),
-        col(SlaInstance.warned).label("warned"),
+        *_named(SlaInstance, "warned"),
     ]
     statement = (
         select(*columns)
@@ -292,12 +286,9 @@ def _sla_conditions(filters: SlaFilters) -> list[ColumnElement[bool]]:
         col(SlaInstance.candidate_id): filters.candidate_id,
         col(SlaInstance.status): filters.status,
     }
-    conditions = [column == value for column, value in equal.items() if value is not None]
+    started = col(SlaInstance.started_at)
+    conditions = _matching(equal, started, filters.from_at, filters.to_at)
     if filters.breached is not None:
         breached = col(SlaInstance.breached_at).is_not(None)
         conditions.append(breached if filters.breached else ~breached)
-    if filters.from_at is not None:
-        conditions.append(col(SlaInstance.started_at) >= filters.from_at)
-    if filters.to_at is not None:
-        conditions.append(col(SlaInstance.started_at) < filters.to_at)
     return conditions

@@ -1,11 +1,11 @@
 """Assignments and reviews: reads and draft writes on PostgreSQL (transitions use the workflow)."""
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
+from api.fields import M, new_row, same_named
 from api.pagination import Page, decode_cursor, encode_cursor
 from domain.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from domain.review import (
@@ -38,22 +38,23 @@ from models.review_queries import (
 from models.template import definition_of, get_version
 
 
+def _detached(session: Session, model: type[M], key: str, what: str) -> M:
+    """The row by its key, detached from the session (404 naming `what` when absent)."""
+    found = session.get(model, key)
+    if found is None:
+        raise NotFound(f"{what} {key} does not exist")
+    session.expunge(found)
+    return found
+
+
 def application_of_assignment(session: Session, assignment_id: str) -> Assignment:
     """The assignment (404 when absent)."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFound(f"assignment {assignment_id} does not exist")
-    session.expunge(assignment)
-    return assignment
+    return _detached(session, Assignment, assignment_id, "assignment")
 
 
 def get_review_row(session: Session, review_id: str) -> Review:
     """The review row (404 when absent)."""
-    review = session.get(Review, review_id)
-    if review is None:
-        raise NotFound(f"review {review_id} does not exist")
-    session.expunge(review)
-    return review
+    return _detached(session, Review, review_id, "review")
 
 
 def assignments(
@@ -209,16 +210,13 @@ def _save(
         return ReviewResponsePublic.model_validate(latest, from_attributes=True)
     if _same(latest, wanted):
         return ReviewResponsePublic.model_validate(latest, from_attributes=True)
-    copy = ReviewResponse(
-        id=str(uuid.uuid4()),
+    copy = new_row(
+        ReviewResponse,
+        at,
         review_id=review.id,
-        target_id=latest.target_id,
-        element_code=latest.element_code,
-        section_code=latest.section_code,
         round=review.round,
-        created_at=at,
-        updated_at=at,
-        **wanted,  # type: ignore[arg-type]
+        **same_named(latest, "target_id", "element_code", "section_code"),
+        **wanted,
     )
     session.add(copy)
     return ReviewResponsePublic.model_validate(copy, from_attributes=True)
