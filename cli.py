@@ -113,9 +113,7 @@ def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Tempora
     from core.provision import prepare_temporal
 
     settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
-    upgrade(settings.database_url)
+    upgrade(commands.database_url())
     asyncio.run(prepare_temporal(settings, settings.temporal_target(), deadline_s=wait_s))
     typer.echo("database migrated; search attributes registered")
 
@@ -165,10 +163,8 @@ def reconcile(
     json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Compare PostgreSQL with Temporal (exit 0: they agree or all repaired; 1: findings left)."""
-    settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
-    queue = task_queue or settings.task_queue
+    commands.database_url()
+    queue = task_queue or get_settings().task_queue
     raise typer.Exit(asyncio.run(_reconcile(repair, queue, settle_s, workflow_id, json)))
 
 
@@ -233,10 +229,7 @@ def backfill_legacy_releases() -> None:
     from core.db import make_engine
     from models.outcome_release import backfill_legacy
 
-    settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(commands.database_url())
     count = backfill_legacy(engine, at=datetime.now(UTC))
     engine.dispose()
     typer.echo(f"{count} outcome(s) recorded as released (LEGACY)")
@@ -263,14 +256,12 @@ def export_report(
     from api.services.report_export import export
     from operator_cli.report import export_json
 
-    settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
+    url = commands.database_url()
     try:
         if json:
-            count = export_json(settings.database_url, name, (from_, to), tz, filter_ or [], out)
+            count = export_json(url, name, (from_, to), tz, filter_ or [], out)
         else:
-            count = export(settings.database_url, name, from_, to, tz, filter_ or [], out)
+            count = export(url, name, from_, to, tz, filter_ or [], out)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     typer.echo(f"{count} row(s) of {name} written to {out or 'standard output'}", err=True)

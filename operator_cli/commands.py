@@ -22,7 +22,8 @@ Template = Annotated[str | None, typer.Option(help="only this template's code")]
 DryRun = Annotated[bool, typer.Option(help="report what would change; write none")]
 
 
-def _database_url() -> str:
+def database_url() -> str:
+    """DATABASE_URL, or a one-line bad-parameter error naming how to set it."""
     url = get_settings().database_url
     if not url:
         raise typer.BadParameter("set DATABASE_URL (make run prints the export line)")
@@ -76,7 +77,7 @@ def release(
 
     chosen = OutcomeKind(kind) if kind else None
     release_at = releasing.when(now, at, clock=datetime.now(UTC))
-    url = _database_url()
+    url = database_url()
     if ids is not None:
         refs = releasing.read_csv(ids, chosen)
     else:
@@ -174,7 +175,7 @@ def show(
     """The case in PostgreSQL, its workflow in Temporal, whether they agree, its history."""
     from operator_cli import case_show
 
-    shown = asyncio.run(case_show.show_at(_database_url(), case_id))
+    shown = asyncio.run(case_show.show_at(database_url(), case_id))
     if json:
         emit_json(shown)
         return

@@ -3,6 +3,7 @@ bulk-release workflow the API starts (the same service functions), with its prog
 
 import asyncio
 import csv
+import dataclasses
 import io
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import typer
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import TypeAdapter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -30,7 +31,7 @@ from domain.outcome import (
     ReleaseMode,
     check_release_at,
 )
-from domain.values import Id, Instant, Label, SearchText
+from domain.values import Instant
 from models.outcome import BatchProgress, OutcomeRef
 from operator_cli.output import console, emit_json
 
@@ -38,28 +39,15 @@ POLL_S = 0.3
 PAGE = 500
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
-
-class _PendingQuery(BaseModel):
-    """The pending list's query parameters, typed as the route types them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: OutcomeKind | None = None
-    provider_id: Id | None = None
-    employer_id: Id | None = None
-    candidate_id: Id | None = None
-    uln: Label | None = None
-    standard: Label | None = None
-    cohort: Label | None = None
-    component: Label | None = None
-    q: SearchText | None = None
-    from_at: Instant | None = None
-    to_at: Instant | None = None
+# The pending list's filters, validated as the route validates them.
+_PENDING: TypeAdapter[releases.PendingFilters] = TypeAdapter(releases.PendingFilters)
 
 
 # The query's names (GET /v1/outcome-releases/pending) for the filters' fields.
 _QUERY_NAMES = {"from": "from_at", "to": "to_at"} | {
-    name: name for name in _PendingQuery.model_fields if name not in {"kind", "from_at", "to_at"}
+    field.name: field.name
+    for field in dataclasses.fields(releases.PendingFilters)
+    if field.name not in {"kind", "from_at", "to_at"}
 }
 
 
@@ -230,8 +218,7 @@ def filters_of(kind: OutcomeKind | None, pairs: list[str]) -> releases.PendingFi
         if not sep or field not in _QUERY_NAMES:
             raise ValueError(f"not a filter: {pair!r}; the filters are {sorted(_QUERY_NAMES)}")
         given[_QUERY_NAMES[field]] = value
-    checked = _PendingQuery.model_validate({"kind": kind, **given})
-    return releases.PendingFilters(**checked.model_dump())
+    return _PENDING.validate_python({"kind": kind, **given})
 
 
 T = TypeVar("T")
