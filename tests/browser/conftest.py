@@ -12,12 +12,16 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 
 from tests.e2e.conftest import ROOT, kill_everything_under, start_stack, stop
+from tests.support.builders import complete_answers, make_template
 from tests.support.infra import free_port
+from tests.support.tokens import bearer
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NO_CHROMIUM = (
@@ -70,11 +74,22 @@ def browser(playwright_driver: Playwright, chromium: str) -> Iterator[Browser]:
     launched.close()
 
 
+def _loopback_only(route: Route) -> None:
+    """Let requests to this machine through; refuse the rest (the UI's news feed, a CDN)."""
+    host = urlsplit(route.request.url).hostname or ""
+    if route.request.url.startswith(("data:", "blob:")) or host in {"127.0.0.1", "localhost"}:
+        route.continue_()
+    else:
+        route.abort()
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page in a context of its own, wide enough for the Temporal UI's table."""
+    """A fresh page in a context of its own (wide enough for the Temporal UI's table) that
+    never reaches beyond this machine."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     context.set_default_timeout(30_000)
+    context.route("**/*", _loopback_only)
     yield context.new_page()
     context.close()
 
@@ -106,3 +121,24 @@ def stack(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     finally:
         stop(process, signal.SIGINT)
         kill_everything_under(data)
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: Stack) -> Stack:
+    """The stack with cases of more than one kind in it."""
+    http = httpx.Client(base_url=stack.api, timeout=60)
+    admin, alice = bearer("admin", "admin"), bearer("alice", "applicant")
+    assert http.post("/v1/templates", json=make_template(), headers=admin).status_code == 201
+    for _ in range(2):
+        created = http.post("/v1/applications", json={"template_code": "qts"}, headers=alice)
+        application = created.json()["id"]
+        for element, value in complete_answers().items():
+            http.put(
+                f"/v1/applications/{application}/responses/{element}",
+                json={"value": value},
+                headers=alice,
+            )
+        submitted = http.post(f"/v1/applications/{application}/submit", headers=alice)
+        assert submitted.status_code == 200, submitted.text
+    assert http.post("/v1/checklist-syncs", json={}, headers=admin).status_code == 202
+    return stack
