@@ -266,6 +266,22 @@ async def _reconcile(repair: bool, task_queue: str, settle_s: int, workflow_id: 
     return 0 if all(finding.repaired for finding in findings) else 1
 
 
+@app.command("seed-demo")
+def seed_demo(
+    api: Annotated[str | None, typer.Option(help="the API's URL (default: the local one)")] = None,
+    wait_s: Annotated[
+        int, typer.Option(min=0, help="wait this long for the demo's SLA breach (0: no wait)")
+    ] = 60,
+) -> None:
+    """Fill a fresh stack with a small demo world through the HTTP API (safe to run twice)."""
+    from core.demo.seed import run as seed
+
+    settings = get_settings()
+    if not settings.auth_secret:
+        raise typer.BadParameter("set AUTH_SECRET first (make run prints the one it uses)")
+    raise typer.Exit(seed(api or settings.api_url(), settings.auth_secret, wait_s=wait_s))
+
+
 @app.command("backfill-legacy-releases")
 def backfill_legacy_releases() -> None:
     """Record LEGACY releases for outcomes complete before release tracking (safe to re-run)."""

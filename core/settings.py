@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         """The address clients dial: TEMPORAL_ADDRESS or the local dev server."""
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
 
+    def api_url(self) -> str:
+        """Where a client on this machine reaches the API."""
+        host = "127.0.0.1" if self.api_host in {"0.0.0.0", "::", ""} else self.api_host
+        return f"http://{host}:{self.api_port}"
+
     def stack_database_name(self) -> str:
         """Database used on the embedded server: one per stack so stacks can run side by side."""
         if self.database_name:
