@@ -8,20 +8,19 @@ skipped, saying so. Screenshots go to tests/artifacts/ (git-ignored) for a perso
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
 from tests.e2e.conftest import ROOT, kill_everything_under, start_stack, stop
-from tests.support.builders import complete_answers, make_template
 from tests.support.infra import free_port
-from tests.support.tokens import bearer
+from tests.support.tokens import SECRET
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NO_CHROMIUM = (
@@ -89,6 +88,7 @@ def page(browser: Browser) -> Iterator[Page]:
     never reaches beyond this machine."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     context.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)  # the UI draws a case's pages in a few seconds
     context.route("**/*", _loopback_only)
     yield context.new_page()
     context.close()
@@ -101,7 +101,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`cli.py run` on free ports, its own data directory; everything stopped afterwards."""
     tmp = tmp_path_factory.mktemp("browser-stack")
@@ -116,29 +116,23 @@ def stack(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             temporal_address=f"127.0.0.1:{temporal_port}",
             ui=f"http://127.0.0.1:{ui_port}",
             data=data,
-            env={**env, "DATA_DIR": str(data), "API_PORT": str(api_port)},
+            env={**env, "DATA_DIR": str(data), "API_PORT": str(api_port), "AUTH_SECRET": SECRET},
         )
     finally:
         stop(process, signal.SIGINT)
         kill_everything_under(data)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seeded(stack: Stack) -> Stack:
-    """The stack with cases of more than one kind in it."""
-    http = httpx.Client(base_url=stack.api, timeout=60)
-    admin, alice = bearer("admin", "admin"), bearer("alice", "applicant")
-    assert http.post("/v1/templates", json=make_template(), headers=admin).status_code == 201
-    for _ in range(2):
-        created = http.post("/v1/applications", json={"template_code": "qts"}, headers=alice)
-        application = created.json()["id"]
-        for element, value in complete_answers().items():
-            http.put(
-                f"/v1/applications/{application}/responses/{element}",
-                json={"value": value},
-                headers=alice,
-            )
-        submitted = http.post(f"/v1/applications/{application}/submit", headers=alice)
-        assert submitted.status_code == 200, submitted.text
-    assert http.post("/v1/checklist-syncs", json={}, headers=admin).status_code == 202
+    """The stack after `cli.py seed-demo`: every kind of case, in every state."""
+    seeded = subprocess.run(
+        [sys.executable, "cli.py", "seed-demo", "--api", stack.api],
+        env=stack.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
     return stack

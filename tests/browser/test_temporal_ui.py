@@ -5,49 +5,96 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import FrameLocator, Page, expect
 
 from tests.browser.conftest import Stack
-from tests.browser.visibility import listed
+from tests.browser.visibility import Case, described, listed
 
 pytestmark = pytest.mark.e2e
 
 NAMESPACE = "default"
 PAGE_SIZE = 100  # the UI's default page of workflows
-# The kinds of case the seeded stack holds; each must list on its own in the UI.
-KINDS = ("application", "checklist_sync")
+# Each kind of case `seed-demo` makes, and how its workflow ids begin: the ids tell the
+# kind apart independently of the CaseKind search attribute the UI filters on.
+KINDS = {
+    "application": "application-",
+    "result": "result-",
+    "certification": "certification-",
+    "sla": "sla-",
+    "induction": "induction-",
+}
 WORKFLOW_LINK = re.compile(rf"/namespaces/{NAMESPACE}/workflows/([^/?]+)/([^/?]+)/")
+WORD = re.compile(r"[\w.]+")
+
+
+def _of_kind(stack: Stack, kind: str) -> set[str]:
+    """Every workflow of `kind`, known by its id (whatever its search attributes say)."""
+    return {wid for wid in listed(stack.temporal_address) if wid.startswith(KINDS[kind])}
 
 
 def _listed_in_ui(page: Page, stack: Stack, query: str) -> set[str]:
     """Open the UI's workflow list filtered by `query`; the workflow ids of its rows."""
     page.goto(f"{stack.ui}/namespaces/{NAMESPACE}/workflows?query={quote(query)}")
     page.locator("table tbody tr").first.wait_for(state="visible")
-    page.get_by_text(re.compile(r"^\d+ Workflows?$")).wait_for(state="visible")
-    ids = set()
-    for href in page.locator("table tbody a[href*='/workflows/']").evaluate_all(
+    expect(page.get_by_text(re.compile(r"^\d+ Workflows?$"))).to_be_visible()
+    hrefs = page.locator("table tbody a[href*='/workflows/']").evaluate_all(
         "links => links.map(link => link.getAttribute('href'))"
-    ):
-        if match := WORKFLOW_LINK.search(href):
-            ids.add(match.group(1))
-    return ids
+    )
+    return {match.group(1) for href in hrefs if (match := WORKFLOW_LINK.search(href))}
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_ui_lists_the_cases_of_one_kind_and_no_other(
+def test_the_ui_lists_every_case_of_one_kind_and_no_other(
     seeded: Stack, page: Page, artifacts: Path, kind: str
 ) -> None:
-    query = f'CaseKind="{kind}"'
-    before = listed(seeded.temporal_address, query)
-    assert before, f"the seeded stack has no {kind} case to list"
-    others = set(listed(seeded.temporal_address, f'CaseKind!="{kind}"'))
-    assert others, "the seeded stack has only one kind of case"
+    before = _of_kind(seeded, kind)
+    assert before, f"seed-demo made no {kind} case"
 
-    shown = _listed_in_ui(page, seeded, query)
+    shown = _listed_in_ui(page, seeded, f'CaseKind="{kind}"')
     page.screenshot(path=str(artifacts / f"temporal-ui-list-{kind}.png"))
 
-    after = listed(seeded.temporal_address, query)  # cases may start while the page loads
-    assert shown <= set(after), f"rows of another kind: {shown - set(after)}"
-    assert shown & others == set()
+    after = _of_kind(seeded, kind)  # cases may start while the page loads
+    assert shown <= after, f"listed as {kind} but not one: {sorted(shown - after)}"
     if len(before) <= PAGE_SIZE:
-        assert set(before) <= shown, f"{kind} cases missing: {set(before) - shown}"
+        assert before <= shown, f"{kind} cases the UI does not find: {sorted(before - shown)}"
+
+
+def _words(markdown: str) -> list[str]:
+    """The words of `markdown` as a reader sees them (no emphasis or code marks)."""
+    return WORD.findall(markdown.replace("`", " ").replace("*", " "))
+
+
+def _shows(panel: FrameLocator, markdown: str) -> None:
+    """The UI's rendered `panel` holds every word of `markdown`, in order."""
+    words = _words(markdown)
+    assert words, "nothing to show"
+    pattern = r"[\s\S]*?".join(re.escape(word) for word in words)
+    expect(panel.locator("body")).to_contain_text(re.compile(pattern))
+
+
+def _running_case(stack: Stack, kind: str) -> Case:
+    running = listed(stack.temporal_address, f'CaseKind="{kind}" AND ExecutionStatus="Running"')
+    assert running, f"seed-demo left no {kind} case running"
+    return described(stack.temporal_address, sorted(running)[0])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_case_shows_its_summary_and_details_in_the_ui(
+    seeded: Stack, page: Page, artifacts: Path, kind: str
+) -> None:
+    case = _running_case(seeded, kind)
+    assert case.summary, f"{case.workflow_id} has no static summary"
+    id_parts = {part for part in re.split(r"[-_]", case.workflow_id) if len(part) >= 4}
+    assert id_parts & set(_words(case.summary)), f"{case.summary!r} does not name the case"
+    assert case.current_details, f"{case.workflow_id} has no current details"
+
+    page.goto(
+        f"{seeded.ui}/namespaces/{NAMESPACE}/workflows/"
+        f"{case.workflow_id}/{case.run_id}/user-metadata"
+    )
+    expect(page.get_by_test_id("user-metadata")).to_be_visible()
+    _shows(page.frame_locator("iframe#user-metadata-summary"), case.summary)
+    if case.details:
+        _shows(page.frame_locator("iframe#user-metadata-details"), case.details)
+    _shows(page.frame_locator("iframe#user-metadata-current-details"), case.current_details)
+    page.screenshot(path=str(artifacts / f"temporal-ui-case-{kind}.png"), full_page=True)
