@@ -37,6 +37,12 @@ PROVIDER_ID = SearchAttributeKey.for_keyword("ProviderId")
 CANDIDATE_ID = SearchAttributeKey.for_keyword("CandidateId")
 RELEASE_AT = SearchAttributeKey.for_datetime("ReleaseAt")
 SLA_DEFINITION = SearchAttributeKey.for_keyword("SlaDefinition")
+# Who must act next (domain/console.py WaitingOn), since when, and the next deadline.
+WAITING_ON = SearchAttributeKey.for_keyword("WaitingOn")
+WAITING_SINCE = SearchAttributeKey.for_datetime("WaitingSince")
+DUE_AT = SearchAttributeKey.for_datetime("DueAt")
+SLA_STATUS = SearchAttributeKey.for_keyword("SlaStatus")
+BREACHED = SearchAttributeKey.for_bool("Breached")
 
 SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     CASE_KIND,
@@ -49,6 +55,11 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     CANDIDATE_ID,
     RELEASE_AT,
     SLA_DEFINITION,
+    WAITING_ON,
+    WAITING_SINCE,
+    DUE_AT,
+    SLA_STATUS,
+    BREACHED,
 )
 
 

@@ -12,6 +12,7 @@ from domain.application import (
     ApplicationStatus,
     ensure_allowed,
 )
+from domain.console import application_next
 from domain.errors import Conflict
 from domain.review_guards import (
     ensure_can_claim,
@@ -22,6 +23,8 @@ from domain.review_guards import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
+from workflows.console import Console
+from workflows.descriptions import APPLICATION_HELP
 from workflows.payloads.application import (
     RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
@@ -101,6 +104,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         # Sections reserved by claims under way: set before a handler's first await.
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
+        self._console = Console()
 
     @property
     def _case(self) -> CaseSnapshot:
@@ -115,9 +119,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._case.status in TERMINAL_STATUSES:
             return self._case
-        withdrawal = RecordOperatorWithdrawalInput(
-            application_id=self._case.application_id, actor=actor, note=note, at=workflow.now()
-        )
+        withdrawal = self._command(RecordOperatorWithdrawalInput, actor=actor, note=note)
         self._apply(await self._record({CASE}, record_operator_withdrawal, withdrawal))
         if self._case.status == ApplicationStatus.WITHDRAWN:
             return AfterCancel.END_CANCELLED
@@ -138,24 +140,18 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._case
 
-    @workflow.query
+    @workflow.query(description=APPLICATION_HELP["state"])
     def state(self) -> CaseSnapshot:
         """The case as the workflow sees it."""
         return self._case
 
-    @workflow.update
+    @workflow.update(description=APPLICATION_HELP["submit"])
     async def submit(self, command: SubmitApplicationInput) -> CaseSnapshot:
         """Record a submission or resubmission (the first creates the assessment)."""
-        result = await self._record(
-            {CASE},
-            record_submission,
-            RecordSubmissionInput(
-                application_id=self._case.application_id,
-                actor=command.actor,
-                submission=command.submission,
-                at=workflow.now(),
-            ),
+        submission = self._command(
+            RecordSubmissionInput, actor=command.actor, submission=command.submission
         )
+        result = await self._record({CASE}, record_submission, submission)
         self._shape = result.shape
         return self._apply(result.snapshot)
 
@@ -171,27 +167,20 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             )
         self._refuse_unless_allowed(ApplicationAction.SUBMIT)
 
-    @workflow.update
+    @workflow.update(description=APPLICATION_HELP["withdraw"])
     async def withdraw(self, command: WithdrawApplicationInput) -> CaseSnapshot:
         """Withdraw; open assignments and the LOQ clock end, then the workflow completes."""
-        snapshot = await self._record(
-            {CASE},
-            record_withdrawal,
-            RecordWithdrawalInput(
-                application_id=self._case.application_id,
-                actor=command.actor,
-                reason=command.reason,
-                at=workflow.now(),
-            ),
+        withdrawal = self._command(
+            RecordWithdrawalInput, actor=command.actor, reason=command.reason
         )
-        return self._apply(snapshot)
+        return self._apply(await self._record({CASE}, record_withdrawal, withdrawal))
 
     @withdraw.validator
     def _validate_withdraw(self, command: WithdrawApplicationInput) -> None:
         self._refuse_if_busy(CASE, *self._in_flight)
         self._refuse_unless_allowed(ApplicationAction.WITHDRAW)
 
-    @workflow.update
+    @workflow.update(description=APPLICATION_HELP["assign"])
     async def assign(self, command: AssignInput) -> CaseSnapshot:
         """Hold sections for an assignment's reviewer (assigner or self-assign)."""
         sections = self._claim(command)  # re-checked here: settles a race before any await
@@ -199,18 +188,14 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         level_key = self._level_key(command.assignment_id)
         self._reserved.setdefault(level_key, set()).update(sections)
         try:
-            snapshot = await self._record(
-                {key},
-                record_assignment,
-                RecordAssignmentInput(
-                    application_id=self._case.application_id,
-                    assignment_id=command.assignment_id,
-                    sections=sections,
-                    actor=command.actor,
-                    by_assigner=command.by_assigner,
-                    at=workflow.now(),
-                ),
+            assignment = self._command(
+                RecordAssignmentInput,
+                assignment_id=command.assignment_id,
+                sections=sections,
+                actor=command.actor,
+                by_assigner=command.by_assigner,
             )
+            snapshot = await self._record({key}, record_assignment, assignment)
         finally:
             self._reserved[level_key].difference_update(sections)
         return self._apply(snapshot)
@@ -220,41 +205,33 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._claim(command)
 
-    @workflow.update
+    @workflow.update(description=APPLICATION_HELP["unassign"])
     async def unassign(self, command: UnassignInput) -> CaseSnapshot:
         """Release an assignment's sections; its review becomes DISCONTINUED."""
-        snapshot = await self._record(
-            {f"assignment:{command.assignment_id}"},
-            record_unassignment,
-            RecordUnassignmentInput(
-                application_id=self._case.application_id,
-                assignment_id=command.assignment_id,
-                actor=command.actor,
-                at=workflow.now(),
-            ),
+        unassignment = self._command(
+            RecordUnassignmentInput, assignment_id=command.assignment_id, actor=command.actor
         )
-        return self._apply(snapshot)
+        key = f"assignment:{command.assignment_id}"
+        return self._apply(await self._record({key}, record_unassignment, unassignment))
 
     @unassign.validator
     def _validate_unassign(self, command: UnassignInput) -> None:
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: self._case.assignment(command.assignment_id))
 
-    @workflow.update
+    @workflow.update(description=APPLICATION_HELP["start_review"])
     async def start_review(self, command: StartReviewInput) -> ReviewStarted:
         """Start the assignment's review, or restart it (it keeps its id)."""
         assignment = self._case.assignment(command.assignment_id)
         review_id = assignment.review_id or str(workflow.uuid4())
+        start = self._command(
+            RecordReviewStartInput,
+            assignment_id=command.assignment_id,
+            review_id=review_id,
+            actor=command.actor,
+        )
         started = await self._record(
-            {f"assignment:{command.assignment_id}"},
-            record_review_start,
-            RecordReviewStartInput(
-                application_id=self._case.application_id,
-                assignment_id=command.assignment_id,
-                review_id=review_id,
-                actor=command.actor,
-                at=workflow.now(),
-            ),
+            {f"assignment:{command.assignment_id}"}, record_review_start, start
         )
         self._apply(started.snapshot)
         return started
@@ -264,21 +241,18 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: ensure_can_start(self._case.seat(command.assignment_id), command.actor))
 
-    @workflow.update
+    @workflow.update(description=APPLICATION_HELP["submit_review"])
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
         """Submit a review; its decision moves the case (next level, stage, LOQ, completion)."""
-        submitted = await self._record(
-            {CASE, f"review:{command.review_id}"},
-            record_review_submission,
-            RecordReviewSubmissionInput(
-                application_id=self._case.application_id,
-                review_id=command.review_id,
-                actor=command.actor,
-                decision=command.decision,
-                comment=command.comment,
-                at=workflow.now(),
-            ),
+        submission = self._command(
+            RecordReviewSubmissionInput,
+            review_id=command.review_id,
+            actor=command.actor,
+            decision=command.decision,
+            comment=command.comment,
         )
+        keys_ = {CASE, f"review:{command.review_id}"}
+        submitted = await self._record(keys_, record_review_submission, submission)
         self._apply(submitted.snapshot)
         return submitted
 
@@ -289,17 +263,11 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             lambda: ensure_can_submit(self._case.review_seat(command.review_id), command.actor)
         )
 
-    @workflow.update
+    @workflow.update(description=APPLICATION_HELP["refresh_assignments"])
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
         """Review grants changed: untaken rows of the current level follow them."""
-        snapshot = await self._record(
-            {CASE},
-            sync_assignments,
-            SyncAssignmentsInput(
-                application_id=self._case.application_id, actor=command.actor, at=workflow.now()
-            ),
-        )
-        return self._apply(snapshot)
+        refresh = self._command(SyncAssignmentsInput, actor=command.actor)
+        return self._apply(await self._record({CASE}, sync_assignments, refresh))
 
     @refresh_assignments.validator
     def _validate_refresh(self, command: RefreshAssignmentsInput) -> None:
@@ -328,25 +296,21 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         assert self._shape is not None
         for days in self._shape.loq_reminder_days_before:
             moment = deadline - timedelta(days=days)
-            if moment > workflow.now() and not await self._loq_answered_by(moment, loq_round):
-                reminder = RecordLoqReminderInput(
-                    application_id=self._case.application_id,
-                    loq_round=loq_round,
-                    deadline_at=deadline,
-                    at=workflow.now(),
+            when = f"LOQ reminder {days} days before"
+            if moment > workflow.now() and not await self._loq_answered_by(moment, loq_round, when):
+                reminder = self._command(
+                    RecordLoqReminderInput, loq_round=loq_round, deadline_at=deadline
                 )
-                self._apply(await self._record((), record_loq_reminder, reminder))
+                self._apply(await self._record((), record_loq_reminder, reminder, when))
             elif self._case.loq_round != loq_round or (
                 self._case.status != ApplicationStatus.CHANGES_REQUIRED
             ):
                 return
-        if not await self._loq_answered_by(deadline, loq_round):
-            expiry = RecordLoqExpiryInput(
-                application_id=self._case.application_id, loq_round=loq_round, at=workflow.now()
-            )
-            self._apply(await self._record({CASE}, record_loq_expiry, expiry))
+        if not await self._loq_answered_by(deadline, loq_round, "LOQ deadline"):
+            expiry = self._command(RecordLoqExpiryInput, loq_round=loq_round)
+            self._apply(await self._record({CASE}, record_loq_expiry, expiry, "LOQ deadline"))
 
-    async def _loq_answered_by(self, moment: datetime, loq_round: int) -> bool:
+    async def _loq_answered_by(self, moment: datetime, loq_round: int, summary: str) -> bool:
         """Wait until `moment`; True as soon as the LOQ round is answered or the case ends."""
 
         def answered() -> bool:
@@ -356,7 +320,9 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             )
 
         try:
-            await workflow.wait_condition(answered, timeout=moment - workflow.now())
+            await workflow.wait_condition(
+                answered, timeout=moment - workflow.now(), timeout_summary=summary
+            )
         except TimeoutError:
             return answered()
         return True
@@ -383,6 +349,9 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         assignment = self._case.assignment(assignment_id)
         return f"{assignment.stage}:{assignment.level}"
 
+    def _names(self) -> dict[str, Any]:
+        return {"application_id": self._case.application_id}
+
     def _refuse_unless_allowed(self, action: ApplicationAction) -> None:
         self._guard(lambda: ensure_allowed(action, self._case.status))
 
@@ -398,10 +367,11 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         ]
         if case.stage is not None:
             updates.append(keys.STAGE.value_set(case.stage))
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(
+        held = [assignment.status for assignment in case.assignments]
+        self._console.show(
+            application_next(case.status, held, case.loq_deadline_at),
+            updates,
             f"**{case.status.value}** · stage `{case.stage or '-'}` level {case.level} · "
             f"assessment {case.assessment_status or '-'} · submissions {case.submissions} · "
-            f"open assignments {len(case.assignments)}"
-            + (f" · LOQ due {case.loq_deadline_at:%Y-%m-%d}" if case.loq_deadline_at else "")
+            f"open assignments {len(case.assignments)}",
         )

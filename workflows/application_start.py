@@ -1,17 +1,11 @@
 """How clients start ApplicationReviewWorkflow: one definition for the API, tests and benches."""
 
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from core import temporal as keys
 from workflows.application import ApplicationReviewWorkflow
 from workflows.payloads.application import StartApplicationReviewInput
-from workflows.payloads.review import CaseSnapshot
+from workflows.starting import Starter, case_attributes
 
 
 def workflow_id(application_id: str) -> str:
@@ -25,34 +19,13 @@ def submit_update_id(submission: int, answers_digest: str = "") -> str:
     return f"submit-{submission}-{answers_digest}" if answers_digest else f"submit-{submission}"
 
 
-def start_operation(
-    start: StartApplicationReviewInput, *, task_queue: str
-) -> WithStartWorkflowOperation[ApplicationReviewWorkflow, CaseSnapshot]:
-    """Start (or join) the workflow; a completed application is never started again."""
-    return WithStartWorkflowOperation(
-        ApplicationReviewWorkflow.run,
-        start,
-        id=workflow_id(start.application_id),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=search_attributes(start),
-        static_summary=summary(start),
-    )
-
-
 def search_attributes(
     start: StartApplicationReviewInput, status: str = "SUBMITTING"
 ) -> TypedSearchAttributes:
     """What an operator finds the workflow by before its first state is published."""
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(keys.CASE_KIND, "application"),
-            SearchAttributePair(keys.CASE_STATUS, [status]),
-            SearchAttributePair(keys.TEMPLATE_CODE, start.template_code),
-            SearchAttributePair(keys.APPLICANT_ID, start.applicant_id),
-        ]
-    )
+    template = SearchAttributePair(keys.TEMPLATE_CODE, start.template_code)
+    applicant = SearchAttributePair(keys.APPLICANT_ID, start.applicant_id)
+    return case_attributes("application", status, template, applicant)
 
 
 def summary(start: StartApplicationReviewInput) -> str:
@@ -61,3 +34,10 @@ def summary(start: StartApplicationReviewInput) -> str:
         f"Application {start.application_id} · template {start.template_code} "
         f"v{start.template_version} · applicant {start.applicant_id}"
     )
+
+
+def _workflow_id(start: StartApplicationReviewInput) -> str:
+    return workflow_id(start.application_id)
+
+
+start_operation = Starter(ApplicationReviewWorkflow.run, _workflow_id, search_attributes, summary)

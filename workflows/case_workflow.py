@@ -1,9 +1,12 @@
 """What the case workflows share: busy keys refuse overlapping changes; newest snapshot wins."""
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from temporalio import workflow
 
 from domain.errors import Conflict, Refusal
+from workflows.payloads.common import Payload
 from workflows.refusal import as_failure, run_recording
 
 
@@ -17,6 +20,7 @@ class Revisioned(Protocol):
 S = TypeVar("S", bound=Revisioned)
 A = TypeVar("A")
 R = TypeVar("R")
+P = TypeVar("P", bound=Payload)
 
 
 class CaseWorkflow(Generic[S]):
@@ -34,15 +38,27 @@ class CaseWorkflow(Generic[S]):
         self._closed_to_changes: str | None = None
 
     async def _record(
-        self, keys: Iterable[str], activity: Callable[[A], Awaitable[R]], arg: A
+        self,
+        keys: Iterable[str],
+        activity: Callable[[A], Awaitable[R]],
+        arg: A,
+        summary: str | None = None,
     ) -> R:
         """Run one recording activity while `keys` refuse overlapping changes."""
         held = set(keys)
         self._in_flight |= held
         try:
-            return await run_recording(activity, arg)
+            return await run_recording(activity, arg, summary)
         finally:
             self._in_flight -= held
+
+    def _names(self) -> dict[str, Any]:
+        """The fields that name this case in every activity input (e.g. its id)."""
+        raise NotImplementedError
+
+    def _command(self, command: type[P], **fields: Any) -> P:
+        """An activity input for this case: its names, `fields`, and the workflow's now."""
+        return command.model_validate({**self._names(), **fields, "at": workflow.now()})
 
     def _apply(self, snapshot: S, *, force: bool = False) -> S:
         """Keep the newest snapshot (activities may finish out of order) and publish it."""

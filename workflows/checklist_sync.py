@@ -9,7 +9,10 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.checklist_sync import SyncStatus
+from domain.console import NOBODY
 from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
+from workflows.console import Console
+from workflows.descriptions import CHECKLIST_SYNC_HELP
 from workflows.payloads.checklist_sync import (
     CancelChecklistSyncInput,
     ChecklistSyncProgress,
@@ -22,6 +25,7 @@ from workflows.payloads.checklist_sync import (
     open_checklist_sync,
     sync_checklist_page,
 )
+from workflows.refusal import in_words
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
@@ -67,6 +71,7 @@ class ChecklistSyncWorkflow:
             template_code=start.template_code,
         )
         self._step = CurrentStep[ChecklistSyncProgress]()
+        self._console = Console()
 
     async def _stop_for_operator(
         self, start: StartChecklistSyncInput
@@ -75,13 +80,7 @@ class ChecklistSyncWorkflow:
         await self._step.finish()
         actor, note = await operator_of_cancel()
         cancel = CancelChecklistSyncInput(
-            sync_id=self._progress.sync_id,
-            template_code=self._start.template_code,
-            dry_run=self._start.dry_run,
-            started_by=self._start.actor,
-            actor=actor,
-            note=note,
-            at=workflow.now(),
+            **self._scope(), started_by=self._start.actor, actor=actor, note=note
         )
         self._progress = await self._call(cancel_checklist_sync, cancel)
         self._publish()
@@ -100,16 +99,8 @@ class ChecklistSyncWorkflow:
                     start.resumed, subject_kind=CASE_KIND, subject_id=self._progress.sync_id
                 )
             if start.progress is None:
-                self._progress = await self._call(
-                    open_checklist_sync,
-                    OpenChecklistSyncInput(
-                        sync_id=self._progress.sync_id,
-                        template_code=start.template_code,
-                        dry_run=start.dry_run,
-                        actor=start.actor,
-                        at=workflow.now(),
-                    ),
-                )
+                opening = OpenChecklistSyncInput(**self._scope(), actor=start.actor)
+                self._progress = await self._call(open_checklist_sync, opening)
                 self._publish()
             pages_this_run = 0
             while not self._progress.done:
@@ -136,7 +127,7 @@ class ChecklistSyncWorkflow:
             ) from error
         return await self._close(SyncStatus.COMPLETED)
 
-    @workflow.query
+    @workflow.query(description=CHECKLIST_SYNC_HELP["progress"])
     def progress(self) -> ChecklistSyncProgress:
         """Counts so far: found, synced, unchanged, skipped, failed."""
         return self._progress
@@ -151,17 +142,20 @@ class ChecklistSyncWorkflow:
 
     async def _close(self, status: SyncStatus, error: str | None = None) -> ChecklistSyncProgress:
         closing = CloseChecklistSyncInput(
-            sync_id=self._progress.sync_id,
-            template_code=self._start.template_code,
-            dry_run=self._start.dry_run,
-            actor=self._start.actor,
-            status=status,
-            error=error,
-            at=workflow.now(),
+            **self._scope(), actor=self._start.actor, status=status, error=error
         )
         self._progress = await self._call(close_checklist_sync, closing)
         self._publish()
         return self._progress
+
+    def _scope(self) -> dict[str, Any]:
+        """What names the sync in its activities' inputs (and the time they are made)."""
+        return {
+            "sync_id": self._progress.sync_id,
+            "template_code": self._start.template_code,
+            "dry_run": self._start.dry_run,
+            "at": workflow.now(),
+        }
 
     async def _call(
         self,
@@ -178,6 +172,7 @@ class ChecklistSyncWorkflow:
                 start_to_close_timeout=PAGE_TIMEOUT if heartbeat else SHORT_TIMEOUT,
                 heartbeat_timeout=PAGE_HEARTBEAT_TIMEOUT if heartbeat else None,
                 retry_policy=RETRY,
+                summary=in_words(activity),
             )
         )
 
@@ -190,12 +185,13 @@ class ChecklistSyncWorkflow:
         ]
         if p.template_code is not None:
             updates.append(keys.TEMPLATE_CODE.value_set(p.template_code))
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(
+        self._console.show(
+            NOBODY,  # a sync works on its own; an operator may only cancel it
+            updates,
             f"**{p.status.value}**{' (dry run)' if p.dry_run else ''} · "
             f"template {p.template_code or 'all'} · {p.found}/{p.total} found · "
             f"synced {p.synced} · unchanged {p.unchanged} · skipped {p.skipped} · "
-            f"failed {p.failed} · page {p.pages} · cursor {p.cursor or '-'}"
+            f"failed {p.failed} · page {p.pages} · cursor {p.cursor or '-'}",
         )
 
 

@@ -1,13 +1,13 @@
 """InductionRegistrationWorkflow: one teacher's induction facts, reported by two parties."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
+from domain.console import induction_next
 from domain.induction import (
-    ProgrammeType,
     ReportKind,
     case_statuses,
     check_claim,
@@ -16,7 +16,10 @@ from domain.induction import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
+from workflows.console import Console
+from workflows.descriptions import INDUCTION_HELP
 from workflows.payloads.cancellation import RecordRefusedCancelInput, record_refused_cancel
+from workflows.payloads.common import Payload
 from workflows.payloads.induction import (
     AbClaimInput,
     AbReleaseInput,
@@ -70,6 +73,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         # Who holds the claim as settled here: set by a claim or release before its first
         # await, so a concurrent claim is refused before anything reaches the database.
         self._holder = carried.snapshot.claimed_by
+        self._console = Console()
 
     @property
     def _state(self) -> InductionSnapshot:
@@ -92,14 +96,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         await run_recording(record_refused_cancel, refusal)
         since = self._state.unclaimed_since
         if since is not None and since == self._reminded_for and self._holder is None:
-            # The cancel may have cut the reminder short; sent again, it is sent once.
-            reminder = RecordAbClaimReminderInput(
-                trn=self._trn,
-                unclaimed_since=since,
-                reminder_days=self._reminder_days,
-                at=workflow.now(),
-            )
-            self._apply(await self._record((), record_ab_claim_reminder, reminder))
+            await self._remind(since)  # the cancel may have cut it short; it is sent once
         return AfterCancel.CARRY_ON
 
     @workflow.run
@@ -127,109 +124,70 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
             )
         )
 
-    @workflow.query
+    @workflow.query(description=INDUCTION_HELP["state"])
     def state(self) -> InductionSnapshot:
         """The effective values, where they came from, and who holds the claim."""
         return self._state
 
-    @workflow.update
+    @workflow.update(description=INDUCTION_HELP["school_report"])
     async def school_report(self, command: SchoolReportInput) -> InductionRecorded:
         """Store a school's report; it is effective at once, provisionally."""
-        return await self._report(
-            set(),
-            ReportKind.SCHOOL_REPORT,
-            command.school_id,
-            command.actor,
-            appropriate_body_id=command.appropriate_body_id,
-            programme_type=command.programme_type,
-            start_date=command.start_date,
-        )
+        return await self._report(set(), ReportKind.SCHOOL_REPORT, command.school_id, command)
 
-    @workflow.update
+    @workflow.update(description=INDUCTION_HELP["migrated_report"])
     async def migrated_report(self, command: MigratedReportInput) -> InductionRecorded:
         """Store data migrated from the older service (a source below both parties)."""
-        return await self._report(
-            set(),
-            ReportKind.MIGRATED,
-            "migration",
-            command.actor,
-            appropriate_body_id=command.appropriate_body_id,
-            programme_type=command.programme_type,
-            start_date=command.start_date,
-        )
+        return await self._report(set(), ReportKind.MIGRATED, "migration", command)
 
-    @workflow.update
+    @workflow.update(description=INDUCTION_HELP["ab_claim"])
     async def ab_claim(self, command: AbClaimInput) -> InductionRecorded:
         """An AB claims the teacher: its values confirm or override the school's."""
         self._validate_ab_claim(command)  # again here: settles a race before any await
-        self._holder = command.appropriate_body_id
-        try:
-            return await self._report(
-                {CLAIM},
-                ReportKind.AB_CLAIM,
-                command.appropriate_body_id,
-                command.actor,
-                appropriate_body_id=command.appropriate_body_id,
-                programme_type=command.programme_type,
-                started_on=command.started_on,
-            )
-        finally:
-            self._holder = self._state.claimed_by
+        return await self._change_claim(command.appropriate_body_id, ReportKind.AB_CLAIM, command)
 
     @ab_claim.validator
     def _validate_ab_claim(self, command: AbClaimInput) -> None:
         self._refuse_if_busy(CLAIM)
         self._guard(lambda: check_claim(self._holder, command.appropriate_body_id, self._trn))
 
-    @workflow.update
+    @workflow.update(description=INDUCTION_HELP["ab_release"])
     async def ab_release(self, command: AbReleaseInput) -> InductionRecorded:
         """The holding AB ends its claim; the school's values become effective again."""
         self._validate_ab_release(command)
-        self._holder = None
-        try:
-            return await self._report(
-                {CLAIM},
-                ReportKind.AB_RELEASE,
-                command.appropriate_body_id,
-                command.actor,
-                appropriate_body_id=command.appropriate_body_id,
-            )
-        finally:
-            self._holder = self._state.claimed_by
+        return await self._change_claim(None, ReportKind.AB_RELEASE, command)
 
     @ab_release.validator
     def _validate_ab_release(self, command: AbReleaseInput) -> None:
         self._refuse_if_busy(CLAIM)
         self._guard(lambda: check_release(self._holder, command.appropriate_body_id, self._trn))
 
+    async def _change_claim(
+        self, holder: str | None, kind: ReportKind, command: AbClaimInput | AbReleaseInput
+    ) -> InductionRecorded:
+        """A claim or release: `holder` holds the teacher while it is recorded."""
+        self._holder = holder
+        try:
+            return await self._report({CLAIM}, kind, command.appropriate_body_id, command)
+        finally:
+            self._holder = self._state.claimed_by
+
     async def _report(
-        self,
-        keys_: set[str],
-        kind: ReportKind,
-        reporter: str,
-        actor: str,
-        *,
-        appropriate_body_id: str | None = None,
-        programme_type: ProgrammeType | None = None,
-        start_date: date | None = None,
-        started_on: date | None = None,
+        self, held: set[str], kind: ReportKind, reporter: str, report: Payload
     ) -> InductionRecorded:
         """Store one report as received (its id is fixed here, so a retry stores it once)."""
-        command = RecordInductionReportInput(
-            trn=self._trn,
+        command = self._command(
+            RecordInductionReportInput,
             report_id=str(workflow.uuid4()),
             kind=kind,
             reporter=reporter,
-            actor=actor,
-            appropriate_body_id=appropriate_body_id,
-            programme_type=programme_type,
-            start_date=start_date,
-            started_on=started_on,
-            at=workflow.now(),
+            **report.model_dump(exclude={"school_id"}),
         )
-        recorded = await self._record(keys_, record_induction_report, command)
+        recorded = await self._record(held, record_induction_report, command)
         self._apply(recorded.snapshot)
         return recorded
+
+    def _names(self) -> dict[str, Any]:
+        return {"trn": self._trn}
 
     async def _resume(self, resumed: Resumption) -> None:
         """Restarted by reconcile: the registration as stored; the reminder re-armed from it."""
@@ -258,17 +216,20 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
                         self._awaiting_claim_since() != since or self._continue_as_new_suggested()
                     ),
                     timeout=deadline - workflow.now(),
+                    timeout_summary=f"AB claim reminder after {self._reminder_days} days",
                 )
                 return
             except TimeoutError:
                 if self._awaiting_claim_since() != since:
                     return
         self._reminded_for = since
-        reminder = RecordAbClaimReminderInput(
-            trn=self._trn,
-            unclaimed_since=since,
-            reminder_days=self._reminder_days,
-            at=workflow.now(),
+        await self._remind(since)
+
+    async def _remind(self, since: datetime) -> None:
+        """Remind the school that no AB has claimed the teacher since `since`."""
+        days = self._reminder_days
+        reminder = self._command(
+            RecordAbClaimReminderInput, unclaimed_since=since, reminder_days=days
         )
         self._apply(await self._record((), record_ab_claim_reminder, reminder))
 
@@ -277,20 +238,22 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
 
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""
-        state = self._state
-        reminded = state.unclaimed_since is not None and state.unclaimed_since == self._reminded_for
+        state, since = self._state, self._state.unclaimed_since
+        reminded = since is not None and since == self._reminded_for
         updates: list[SearchAttributeUpdate[Any]] = [
             keys.CASE_STATUS.value_set(
                 case_statuses(state.claimed_by, len(state.open_discrepancies), reminded)
             )
         ]
-        workflow.upsert_search_attributes(updates)
+        due = None if since is None or reminded else reminder_due_at(since, self._reminder_days)
         effective = state.effective
-        workflow.set_current_details(
+        self._console.show(
+            induction_next(state.claimed_by, since, due),
+            updates,
             f"**{'claimed by ' + state.claimed_by if state.claimed_by else 'awaiting AB claim'}**"
-            f" · AB `{effective.appropriate_body_id.value or '-'}`"
+            f" · teacher {self._trn} · AB `{effective.appropriate_body_id.value or '-'}`"
             f" ({effective.appropriate_body_id.source or '-'})"
             f" · programme `{effective.programme_type.value or '-'}`"
             f" · start {effective.start_date.value or '-'}"
-            f" · reports {state.reports} · open discrepancies {len(state.open_discrepancies)}"
+            f" · reports {state.reports} · open discrepancies {len(state.open_discrepancies)}",
         )

@@ -8,6 +8,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
+from domain.console import outcome_next
 from domain.errors import Conflict
 from domain.outcome import (
     OutcomeKind,
@@ -17,7 +18,9 @@ from domain.outcome import (
     ensure_future_release,
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
-from workflows.case_workflow import CaseWorkflow
+from workflows.case_workflow import CaseWorkflow, P
+from workflows.console import Console
+from workflows.descriptions import OUTCOME_HELP
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     CancelOutcomeScheduleInput,
@@ -102,6 +105,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         self._element_id: str | None = None
         self._sla_started = False
         self._slas_stopped = False
+        self._console = Console()
 
     @property
     def _state(self) -> OutcomeSnapshot:
@@ -119,9 +123,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         # lock it, and a release needs the schedule the cancel drops). Stopping the SLAs,
         # the run's last step, may have been cut short too: the record below does it again.
         self._slas_stopped = False
-        command = CancelOutcomeScheduleInput(
-            kind=start.kind, outcome_id=start.outcome_id, actor=actor, note=note, at=workflow.now()
-        )
+        command = self._command(CancelOutcomeScheduleInput, actor=actor, note=note)
         try:
             await self._change(cancel_outcome_schedule, command)
         finally:
@@ -145,27 +147,23 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         await self._follow_slas()  # a batch release arrives as a signal
         return self._state
 
-    @workflow.query
+    @workflow.query(description=OUTCOME_HELP["state"])
     def state(self) -> OutcomeSnapshot:
         """The outcome as the workflow sees it."""
         return self._state
 
-    @workflow.update
+    @workflow.update(description=OUTCOME_HELP["submit"])
     async def submit(self, command: SubmitOutcomeInput) -> OutcomeSnapshot:
         """Record the submission: QA, release at once, or wait for release."""
         self._element_id = command.element_id
-        return await self._change(
+        return await self._act(
             record_outcome_submission,
-            RecordOutcomeSubmissionInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                candidate_id=command.candidate_id,
-                element_id=command.element_id,
-                grade=command.grade,
-                sampled_for_qa=command.sampled_for_qa,
-                at=workflow.now(),
-            ),
+            RecordOutcomeSubmissionInput,
+            command.actor,
+            candidate_id=command.candidate_id,
+            element_id=command.element_id,
+            grade=command.grade,
+            sampled_for_qa=command.sampled_for_qa,
         )
 
     @submit.validator
@@ -174,87 +172,62 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         if self._state.revision >= 0:
             raise as_failure(Conflict("the outcome has already been submitted"))
 
-    @workflow.update
+    @workflow.update(description=OUTCOME_HELP["qa_signoff"])
     async def qa_signoff(self, command: QaSignoffInput) -> OutcomeSnapshot:
         """QA passes (complete: released or pending) or fails (back for amendment)."""
-        return await self._change(
+        return await self._act(
             record_qa_signoff,
-            RecordQaSignoffInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                passed=command.passed,
-                release_with_qa=command.release_with_qa,
-                round=self._state.amendments,
-                at=workflow.now(),
-            ),
+            RecordQaSignoffInput,
+            command.actor,
+            passed=command.passed,
+            release_with_qa=command.release_with_qa,
+            round=self._state.amendments,
         )
 
     @qa_signoff.validator
     def _validate_qa(self, command: QaSignoffInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("qa", self._state.status))
+        self._refuse_unless_allowed("qa")
 
-    @workflow.update
+    @workflow.update(description=OUTCOME_HELP["amend"])
     async def amend(self, command: AmendOutcomeInput) -> OutcomeSnapshot:
         """The assessor's corrected grade goes back to QA (a VOID is released at once)."""
-        return await self._change(
+        amendment = self._state.amendments + 1
+        return await self._act(
             record_outcome_amendment,
-            RecordAmendmentInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                grade=command.grade,
-                amendment=self._state.amendments + 1,
-                at=workflow.now(),
-            ),
+            RecordAmendmentInput,
+            command.actor,
+            grade=command.grade,
+            amendment=amendment,
         )
 
     @amend.validator
     def _validate_amend(self, command: AmendOutcomeInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("amend", self._state.status))
+        self._refuse_unless_allowed("amend")
 
-    @workflow.update
+    @workflow.update(description=OUTCOME_HELP["release_now"])
     async def release_now(self, command: ReleaseNowInput) -> OutcomeSnapshot:
         """Release at once (MANUAL); a schedule it replaces stops waiting."""
-        return await self._change(
-            release_outcome,
-            RecordReleaseInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                method=ReleaseMethod.MANUAL,
-                at=workflow.now(),
-            ),
-        )
+        method = ReleaseMethod.MANUAL
+        return await self._act(release_outcome, RecordReleaseInput, command.actor, method=method)
 
     @release_now.validator
     def _validate_release_now(self, command: ReleaseNowInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("release_now", self._state.status))
+        self._refuse_unless_allowed("release_now")
 
-    @workflow.update
+    @workflow.update(description=OUTCOME_HELP["schedule_release"])
     async def schedule_release(self, command: ScheduleReleaseInput) -> OutcomeSnapshot:
         """Schedule (or move) the release; the run loop re-arms its timer."""
-        return await self._change(
-            schedule_outcome_release,
-            RecordScheduleInput(
-                kind=self._start.kind,
-                outcome_id=self._start.outcome_id,
-                actor=command.actor,
-                release_at=command.release_at,
-                at=workflow.now(),
-            ),
+        at = command.release_at
+        return await self._act(
+            schedule_outcome_release, RecordScheduleInput, command.actor, release_at=at
         )
 
     @schedule_release.validator
     def _validate_schedule(self, command: ScheduleReleaseInput) -> None:
-        self._refuse_if_busy(OUTCOME)
-        self._guard(lambda: ensure_allowed("schedule_release", self._state.status))
+        self._refuse_unless_allowed("schedule_release")
         self._guard(lambda: ensure_future_release(command.release_at, workflow.now()))
 
-    @workflow.signal
+    @workflow.signal(description=OUTCOME_HELP["released"])
     def released(self, notice: OutcomeReleasedNotice) -> None:
         """A batch released the outcome in the database: finish."""
         if self._state.status != OutcomeStatus.RELEASED:
@@ -325,6 +298,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
             await workflow.wait_condition(
                 lambda: self._released() or self._schedule() != armed,
                 timeout=max(armed - workflow.now(), MIN_WAIT),
+                timeout_summary="scheduled release",
             )
             return
         except TimeoutError:
@@ -334,16 +308,9 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         # The activity re-checks the row: released, voided or moved meanwhile → nothing.
         await workflow.wait_condition(lambda: OUTCOME not in self._in_flight)
         try:
-            await self._change(
-                release_outcome,
-                RecordReleaseInput(
-                    kind=self._start.kind,
-                    outcome_id=self._start.outcome_id,
-                    actor="system",
-                    method=ReleaseMethod.SCHEDULED,
-                    scheduled_at=armed,
-                    at=workflow.now(),
-                ),
+            method = ReleaseMethod.SCHEDULED
+            await self._act(
+                release_outcome, RecordReleaseInput, "system", method=method, scheduled_at=armed
             )
         except ApplicationError as error:  # a refusal: the row says no; the loop waits on
             workflow.logger.warning("scheduled release refused: %s", error)
@@ -356,6 +323,23 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         await self._follow_slas()
         return state
 
+    async def _act(
+        self,
+        activity: Callable[[P], Awaitable[OutcomeSnapshot]],
+        command: type[P],
+        actor: str,
+        **fields: Any,
+    ) -> OutcomeSnapshot:
+        """Record one change of this outcome by `actor`."""
+        return await self._change(activity, self._command(command, actor=actor, **fields))
+
+    def _names(self) -> dict[str, Any]:
+        return {"kind": self._start.kind, "outcome_id": self._start.outcome_id}
+
+    def _refuse_unless_allowed(self, action: str) -> None:
+        self._refuse_if_busy(OUTCOME)
+        self._guard(lambda: ensure_allowed(action, self._state.status))
+
     def _busy_refusal(self, busy: list[str]) -> Conflict:
         return Conflict(BUSY)
 
@@ -367,10 +351,11 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
             keys.CASE_STATUS.value_set([state.status.value]),
             keys.RELEASE_AT.value_set(schedule) if schedule else keys.RELEASE_AT.value_unset(),
         ]
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(
+        pending = state.status == OutcomeStatus.PENDING_RELEASE
+        self._console.show(
+            outcome_next(state.status, state.scheduled_release_at if pending else None),
+            updates,
             f"**{state.status.value}** · {state.kind.value} {state.outcome_id} · "
-            f"candidate {state.candidate_id}"
-            + (f" · release scheduled {schedule:%Y-%m-%d %H:%M}Z" if schedule else "")
-            + (f" · released {state.release_method}" if state.release_method else "")
+            f"candidate {state.candidate_id} · grade {state.grade}"
+            + (f" · released {state.release_method}" if state.release_method else ""),
         )

@@ -7,8 +7,11 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
+from domain.console import batch_next
 from domain.outcome import ReleaseMethod, ReleaseMode
 from workflows.cancellation import AfterCancel, CurrentStep, on_operator_cancel, operator_of_cancel
+from workflows.console import Console, first_task
+from workflows.descriptions import RELEASE_BATCH_HELP
 from workflows.payloads.outcome import (
     BatchCounts,
     CancelBatchInput,
@@ -25,6 +28,7 @@ from workflows.payloads.outcome import (
     release_batch_chunk,
     schedule_release_batch,
 )
+from workflows.refusal import in_words
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
@@ -64,6 +68,8 @@ class OutcomeReleaseBatchWorkflow:
     def __init__(self, start: StartReleaseBatchInput) -> None:
         self._progress = BatchCounts(batch_id=start.batch_id, status="QUEUED")
         self._step = CurrentStep[Any]()
+        self._release_at = start.release_at
+        self._console = Console()
 
     async def _stop_for_operator(self, start: StartReleaseBatchInput) -> BatchCounts | AfterCancel:
         """A cancel request: skip what is left once the chunk under way is done."""
@@ -85,6 +91,8 @@ class OutcomeReleaseBatchWorkflow:
     @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartReleaseBatchInput) -> BatchCounts:
         """Schedule (if asked), wait for the instant, release chunk by chunk, notify, close."""
+        if first_task():
+            self._set(self._progress)
         if start.resumed is not None:  # every step below is idempotent on the batch's rows
             await record_resumption(
                 start.resumed, subject_kind="release_batch", subject_id=start.batch_id
@@ -106,7 +114,7 @@ class OutcomeReleaseBatchWorkflow:
             )
             delay = start.release_at - workflow.now()
             if delay > timedelta(0):
-                await workflow.sleep(delay)
+                await workflow.sleep(delay, summary="scheduled release")
         while True:
             counts = await self._call(
                 release_batch_chunk,
@@ -127,7 +135,7 @@ class OutcomeReleaseBatchWorkflow:
         self._set(await self._call(close_release_batch, close))
         return self._progress
 
-    @workflow.query
+    @workflow.query(description=RELEASE_BATCH_HELP["progress"])
     def progress(self) -> BatchCounts:
         """The counts as of the last activity."""
         return self._progress
@@ -148,6 +156,7 @@ class OutcomeReleaseBatchWorkflow:
                     NotifyReleasedInput(outcomes=page.outcomes),
                     start_to_close_timeout=TIMEOUT,
                     retry_policy=RETRY,
+                    summary=f"tell {len(page.outcomes)} outcomes' workflows",
                 )
             if page.last_position is None:
                 return
@@ -157,7 +166,11 @@ class OutcomeReleaseBatchWorkflow:
         """Run one activity; an operator's cancel lets it finish (a chunk is never cut)."""
         result: R = await self._step.run(
             workflow.execute_activity(
-                activity, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+                activity,
+                arg,
+                start_to_close_timeout=TIMEOUT,
+                retry_policy=RETRY,
+                summary=in_words(activity),
             )
         )
         return result
@@ -165,8 +178,13 @@ class OutcomeReleaseBatchWorkflow:
     def _set(self, counts: BatchCounts) -> None:
         self._progress = counts
         updates: list[SearchAttributeUpdate[Any]] = [keys.CASE_STATUS.value_set([counts.status])]
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(
+        if self._release_at is not None:
+            updates.append(keys.RELEASE_AT.value_set(self._release_at))
+        if first_task():  # runs before it had no kind: they are found by their id
+            updates.append(keys.CASE_KIND.value_set("release_batch"))
+        self._console.show(
+            batch_next(counts.status, self._release_at),
+            updates,
             f"**{counts.status}** · {counts.released} released, {counts.skipped} skipped, "
-            f"{counts.pending + counts.scheduled} to go of {counts.total}"
+            f"{counts.pending + counts.scheduled} to go of {counts.total}",
         )

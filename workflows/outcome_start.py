@@ -1,17 +1,12 @@
 """How clients start OutcomeReleaseWorkflow: one definition for the API, tests and benches."""
 
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from core import temporal as keys
 from domain.outcome import OutcomeKind
 from workflows.outcome import OutcomeReleaseWorkflow
-from workflows.payloads.outcome import OutcomeSnapshot, StartOutcomeReleaseInput
+from workflows.payloads.outcome import StartOutcomeReleaseInput
+from workflows.starting import Starter, case_attributes
 
 
 def workflow_id(kind: OutcomeKind | str, outcome_id: str) -> str:
@@ -24,34 +19,13 @@ def batch_workflow_id(batch_id: str) -> str:
     return f"outcome-release-batch-{batch_id}"
 
 
-def start_operation(
-    start: StartOutcomeReleaseInput, *, task_queue: str
-) -> WithStartWorkflowOperation[OutcomeReleaseWorkflow, OutcomeSnapshot]:
-    """Start the outcome's workflow with its submission; an outcome is never started twice."""
-    return WithStartWorkflowOperation(
-        OutcomeReleaseWorkflow.run,
-        start,
-        id=workflow_id(start.kind, start.outcome_id),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=search_attributes(start),
-        static_summary=summary(start),
-    )
-
-
 def search_attributes(
     start: StartOutcomeReleaseInput, status: str = "SUBMITTED"
 ) -> TypedSearchAttributes:
     """What an operator finds the workflow by before its first state is published."""
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(keys.CASE_KIND, start.kind.value),
-            SearchAttributePair(keys.CASE_STATUS, [status]),
-            SearchAttributePair(keys.CANDIDATE_ID, start.candidate_id),
-            SearchAttributePair(keys.PROVIDER_ID, start.provider_id),
-        ]
-    )
+    candidate = SearchAttributePair(keys.CANDIDATE_ID, start.candidate_id)
+    provider = SearchAttributePair(keys.PROVIDER_ID, start.provider_id)
+    return case_attributes(start.kind.value, status, candidate, provider)
 
 
 def summary(start: StartOutcomeReleaseInput) -> str:
@@ -60,3 +34,10 @@ def summary(start: StartOutcomeReleaseInput) -> str:
         f"{start.kind.value.title()} {start.outcome_id} · candidate {start.candidate_id} · "
         f"provider {start.provider_id}"
     )
+
+
+def _workflow_id(start: StartOutcomeReleaseInput) -> str:
+    return workflow_id(start.kind, start.outcome_id)
+
+
+start_operation = Starter(OutcomeReleaseWorkflow.run, _workflow_id, search_attributes, summary)

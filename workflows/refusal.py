@@ -39,11 +39,23 @@ A = TypeVar("A")
 R = TypeVar("R")
 
 
-async def run_recording(activity: Callable[[A], Awaitable[R]], arg: A) -> R:
-    """Run one recording activity, retried the house way; a refusal fails as itself."""
+async def run_recording(
+    activity: Callable[[A], Awaitable[R]], arg: A, summary: str | None = None
+) -> R:
+    """Run one recording activity, retried the house way; a refusal fails as itself.
+    `summary` names the step in the Temporal UI (default: the activity's name in words)."""
     try:
         return await workflow.execute_activity(
-            activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+            activity,
+            arg,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=summary or in_words(activity),
         )
     except ActivityError as error:
         raise unwrap(error) from None
+
+
+def in_words(activity: Callable[..., object]) -> str:
+    """An activity's name as an activity summary: `record_loq_expiry` → `record loq expiry`."""
+    return getattr(activity, "__name__", "activity").replace("_", " ")

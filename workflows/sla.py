@@ -2,13 +2,25 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
-from domain.sla import SlaEvent, SlaEventKind, SlaStatus, accepts, next_due, status
+from domain.console import sla_next
+from domain.sla import (
+    SlaEvent,
+    SlaEventKind,
+    SlaStatus,
+    accepts,
+    elapsed,
+    is_running,
+    next_due,
+    status,
+)
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
+from workflows.console import Console, first_task
+from workflows.descriptions import SLA_HELP
 from workflows.payloads.sla import (
     AppendSlaEventInput,
     CancelSlaInput,
@@ -25,12 +37,14 @@ from workflows.payloads.sla import (
     record_sla_due,
     sla_workflow_id,
 )
+from workflows.refusal import in_words
 from workflows.resumption import record_resumption
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal as keys
 
 A = TypeVar("A")
+R = TypeVar("R")
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -53,6 +67,8 @@ class SlaWorkflow:
     """
 
     def __init__(self) -> None:
+        self._console = Console()
+        self._candidate_id: str | None = None
         self._pending: list[SlaEventKind] = []
         self._catch_up = False
         self._state: SlaState | None = None
@@ -60,20 +76,8 @@ class SlaWorkflow:
     async def _stop_for_operator(self, start: StartSlaInput) -> SlaState | AfterCancel:
         """A cancel request: stop the clock as CANCELLED, recorded for the operator."""
         actor, note = await operator_of_cancel()
-        self._state = await workflow.execute_activity(
-            cancel_sla,
-            CancelSlaInput(
-                instance_id=sla_workflow_id(start.definition, start.subject),
-                definition=start.definition,
-                subject=start.subject,
-                candidate_id=start.candidate_id,
-                actor=actor,
-                note=note,
-                at=workflow.now(),
-            ),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
+        cancel = CancelSlaInput(**_instance(start), actor=actor, note=note)
+        self._state = await self._call(cancel_sla, cancel)
         state = self._publish()
         return AfterCancel.END_CANCELLED if state.status == SlaStatus.CANCELLED else state
 
@@ -81,18 +85,12 @@ class SlaWorkflow:
     @on_operator_cancel(_stop_for_operator)
     async def run(self, start: StartSlaInput) -> SlaState:
         """Open the instance, then time it until it stops."""
-        self._state = await workflow.execute_activity(
-            open_sla,
-            OpenSlaInput(
-                instance_id=sla_workflow_id(start.definition, start.subject),
-                definition=start.definition,
-                subject=start.subject,
-                candidate_id=start.candidate_id,
-                at=workflow.now(),
-            ),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
+        self._candidate_id = start.candidate_id
+        if first_task():
+            self._show_opening(start)
+        self._state = await self._call(open_sla, OpenSlaInput(**_instance(start)))
+        if first_task():
+            self._publish()
         if start.resumed is not None:
             await record_resumption(start.resumed, subject_kind="sla", subject_id=start.subject)
         if start.start_paused:
@@ -107,27 +105,27 @@ class SlaWorkflow:
                 )
             await self._wait_for_next()
 
-    @workflow.signal
+    @workflow.signal(description=SLA_HELP["candidate_changed"])
     def candidate_changed(self) -> None:
         """The candidate's status changed: pause or resume as the database now says."""
         self._catch_up = True
 
-    @workflow.signal
+    @workflow.signal(description=SLA_HELP["pause"])
     def pause(self) -> None:
         """The subject's candidate became inactive."""
         self._pending.append(SlaEventKind.PAUSE)
 
-    @workflow.signal
+    @workflow.signal(description=SLA_HELP["resume"])
     def resume(self) -> None:
         """The subject's candidate is active again."""
         self._pending.append(SlaEventKind.RESUME)
 
-    @workflow.signal
+    @workflow.signal(description=SLA_HELP["stop"])
     def stop(self) -> None:
         """The stop event happened (e.g. the outcome was released)."""
         self._pending.append(SlaEventKind.STOP)
 
-    @workflow.query
+    @workflow.query(description=SLA_HELP["state"])
     def state(self) -> SlaState | None:
         """The instance with its log."""
         return self._state
@@ -149,7 +147,13 @@ class SlaWorkflow:
         remaining = moment - workflow.now()
         if remaining > timedelta():
             try:
-                await workflow.wait_condition(self._has_news, timeout=remaining)
+                await workflow.wait_condition(
+                    self._has_news,
+                    timeout=remaining,
+                    timeout_summary="SLA breach"
+                    if due.is_breach
+                    else f"SLA warning at {due.fraction:.0%}",
+                )
                 return  # a pause, resume or stop came first: the timer is cancelled
             except TimeoutError:
                 pass
@@ -188,12 +192,8 @@ class SlaWorkflow:
     async def _catch_up_with_candidate(self) -> None:
         state = self._require()
         at = workflow.now()
-        caught = await workflow.execute_activity(
-            catch_up_sla_with_candidate,
-            CatchUpSlaInput(instance_id=state.instance_id, seq=len(state.log), at=at),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
+        catch_up = CatchUpSlaInput(instance_id=state.instance_id, seq=len(state.log), at=at)
+        caught = await self._call(catch_up_sla_with_candidate, catch_up)
         if caught.kind is not None:
             row = SlaLogRow(kind=caught.kind, at=at)
             self._state = state.model_copy(update={"log": [*state.log, row]})
@@ -215,16 +215,59 @@ class SlaWorkflow:
         if state.status == SlaStatus.CANCELLED:  # the log alone reads as stopped (MET)
             current = state.status
         self._state = state = state.model_copy(update={"status": current})
-        workflow.upsert_search_attributes(
+        now, goal = workflow.now(), timedelta(seconds=state.goal_s)
+        breach_at = now + goal - elapsed(self._log(), now) if is_running(self._log()) else None
+        self._console.show(
+            sla_next(current, breach_at),
             [
-                keys.CASE_KIND.value_set("sla"),
-                keys.SLA_DEFINITION.value_set(state.definition),
+                *_attributes(state.definition, self._candidate_id, current),
                 keys.CASE_STATUS.value_set([current.value]),
-            ]
+                keys.BREACHED.value_set(state.breached_at is not None),
+            ],
+            f"**{current.value}** · SLA `{state.definition}` v{state.version} · subject "
+            f"{state.subject} · goal {goal} · running {elapsed(self._log(), now)}"
+            + (f" · breached {state.breached_at:%Y-%m-%d %H:%M}Z" if state.breached_at else ""),
         )
         return state
 
-    async def _call(self, activity: Callable[[A], Awaitable[None]], arg: A) -> None:
-        await workflow.execute_activity(
-            activity, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+    def _show_opening(self, start: StartSlaInput) -> None:
+        """The first task: what the start says, before the instance is opened."""
+        opening = SlaStatus.PAUSED if start.start_paused else SlaStatus.RUNNING
+        self._console.show(
+            sla_next(opening, None),
+            _attributes(start.definition, start.candidate_id, opening),
+            f"**OPENING** · SLA `{start.definition}` · subject {start.subject}",
         )
+
+    async def _call(self, activity: Callable[[A], Awaitable[R]], arg: A) -> R:
+        return await workflow.execute_activity(
+            activity,
+            arg,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            summary=in_words(activity),
+        )
+
+
+def _instance(start: StartSlaInput) -> dict[str, Any]:
+    """What names the instance in its opening and cancelling inputs (and the time)."""
+    return {
+        "instance_id": sla_workflow_id(start.definition, start.subject),
+        "definition": start.definition,
+        "subject": start.subject,
+        "candidate_id": start.candidate_id,
+        "at": workflow.now(),
+    }
+
+
+def _attributes(
+    definition: str, candidate_id: str | None, current: SlaStatus
+) -> list[SearchAttributeUpdate[Any]]:
+    updates: list[SearchAttributeUpdate[Any]] = [
+        keys.CASE_KIND.value_set("sla"),
+        keys.SLA_DEFINITION.value_set(definition),
+        keys.SLA_STATUS.value_set(current.value),
+    ]
+    if candidate_id is not None:
+        updates.append(keys.CANDIDATE_ID.value_set(candidate_id))
+    return updates

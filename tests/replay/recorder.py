@@ -60,6 +60,9 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "sla_operator_cancel": record_sla_operator_cancel,
     "outcome_release_operator_cancel": record_outcome_release_operator_cancel,
     "outcome_batch_operator_cancel": record_outcome_batch_operator_cancel,
+    # Patch console-first-task: search attributes from the first task (decision 0087).
+    "sla_console_first_task": record_sla_pause_resume_warning_met,
+    "outcome_batch_console_first_task": record_outcome_batch_scheduled,
 }
 
 

@@ -83,6 +83,10 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
         ACTIVITY,
         COMPLETED,
     },
+    # Patch console-first-task: the first task upserts the search attributes (a marker,
+    # then an upsert before the first activity), and again once the SLA is opened.
+    "sla_console_first_task": {MARKER, UPSERT, SIGNALED, *TIMERS, ACTIVITY, COMPLETED},
+    "outcome_batch_console_first_task": {MARKER, UPSERT, TIMER_STARTED, TIMER_FIRED, COMPLETED},
     "outcome_batch_operator_cancel": {
         TIMER_STARTED,
         TIMER_CANCELED,

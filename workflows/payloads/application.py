@@ -2,9 +2,7 @@
 
 from datetime import datetime
 
-from temporalio import activity
-
-from workflows.payloads.common import Payload
+from workflows.payloads.common import Payload, signature
 from workflows.payloads.resumption import RecordResumptionInput, Resumption
 from workflows.payloads.review import (
     CaseShape,
@@ -72,36 +70,12 @@ class SubmissionResult(Payload):
     shape: CaseShape
 
 
-# Activity signatures for workflows to call (the worker runs the methods of the same names in
-# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
-# histories hold these names: never rename one.
-
-
-@activity.defn(name="record_submission")
-async def record_submission(command: RecordSubmissionInput) -> SubmissionResult:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_withdrawal")
-async def record_withdrawal(command: RecordWithdrawalInput) -> CaseSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_operator_withdrawal")
-async def record_operator_withdrawal(command: RecordOperatorWithdrawalInput) -> CaseSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_loq_reminder")
-async def record_loq_reminder(command: RecordLoqReminderInput) -> CaseSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_loq_expiry")
-async def record_loq_expiry(command: RecordLoqExpiryInput) -> CaseSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="resume_application")
-async def resume_application(command: RecordResumptionInput) -> SubmissionResult:
-    raise NotImplementedError
+# Activity signatures (see `signature`): saved histories hold these names.
+record_submission = signature("record_submission", RecordSubmissionInput, SubmissionResult)
+record_withdrawal = signature("record_withdrawal", RecordWithdrawalInput, CaseSnapshot)
+record_operator_withdrawal = signature(
+    "record_operator_withdrawal", RecordOperatorWithdrawalInput, CaseSnapshot
+)
+record_loq_reminder = signature("record_loq_reminder", RecordLoqReminderInput, CaseSnapshot)
+record_loq_expiry = signature("record_loq_expiry", RecordLoqExpiryInput, CaseSnapshot)
+resume_application = signature("resume_application", RecordResumptionInput, SubmissionResult)

@@ -3,10 +3,9 @@
 from datetime import datetime
 
 from pydantic import Field
-from temporalio import activity
 
 from domain.checklist_sync import DEFAULT_PAGE_SIZE, SyncStatus
-from workflows.payloads.common import Payload
+from workflows.payloads.common import Payload, signature
 from workflows.payloads.resumption import Resumption
 
 
@@ -92,26 +91,16 @@ class CancelChecklistSyncInput(Payload):
     at: datetime
 
 
-# Activity signatures for workflows to call (the worker runs the methods of the same names in
-# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
-# histories hold these names: never rename one.
-
-
-@activity.defn(name="open_checklist_sync")
-async def open_checklist_sync(command: OpenChecklistSyncInput) -> ChecklistSyncProgress:
-    raise NotImplementedError
-
-
-@activity.defn(name="sync_checklist_page")
-async def sync_checklist_page(command: SyncChecklistPageInput) -> ChecklistSyncProgress:
-    raise NotImplementedError
-
-
-@activity.defn(name="close_checklist_sync")
-async def close_checklist_sync(command: CloseChecklistSyncInput) -> ChecklistSyncProgress:
-    raise NotImplementedError
-
-
-@activity.defn(name="cancel_checklist_sync")
-async def cancel_checklist_sync(command: CancelChecklistSyncInput) -> ChecklistSyncProgress:
-    raise NotImplementedError
+# Activity signatures (see `signature`): saved histories hold these names.
+open_checklist_sync = signature(
+    "open_checklist_sync", OpenChecklistSyncInput, ChecklistSyncProgress
+)
+sync_checklist_page = signature(
+    "sync_checklist_page", SyncChecklistPageInput, ChecklistSyncProgress
+)
+close_checklist_sync = signature(
+    "close_checklist_sync", CloseChecklistSyncInput, ChecklistSyncProgress
+)
+cancel_checklist_sync = signature(
+    "cancel_checklist_sync", CancelChecklistSyncInput, ChecklistSyncProgress
+)

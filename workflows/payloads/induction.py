@@ -3,10 +3,9 @@
 from datetime import date, datetime
 
 from pydantic import Field
-from temporalio import activity
 
 from domain.induction import Effective, InductionField, ProgrammeType, ReportKind
-from workflows.payloads.common import Payload
+from workflows.payloads.common import Payload, signature
 from workflows.payloads.resumption import RecordResumptionInput, Resumption
 
 DEFAULT_AB_CLAIM_REMINDER_DAYS = 30
@@ -106,21 +105,11 @@ class InductionRecorded(Payload):
     snapshot: InductionSnapshot
 
 
-# Activity signatures for workflows to call (the worker runs the methods of the same names in
-# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
-# histories hold these names: never rename one.
-
-
-@activity.defn(name="record_induction_report")
-async def record_induction_report(command: RecordInductionReportInput) -> InductionRecorded:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_ab_claim_reminder")
-async def record_ab_claim_reminder(command: RecordAbClaimReminderInput) -> InductionSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="resume_induction")
-async def resume_induction(command: RecordResumptionInput) -> InductionCarry:
-    raise NotImplementedError
+# Activity signatures (see `signature`): saved histories hold these names.
+record_induction_report = signature(
+    "record_induction_report", RecordInductionReportInput, InductionRecorded
+)
+record_ab_claim_reminder = signature(
+    "record_ab_claim_reminder", RecordAbClaimReminderInput, InductionSnapshot
+)
+resume_induction = signature("resume_induction", RecordResumptionInput, InductionCarry)

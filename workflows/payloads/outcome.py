@@ -2,10 +2,8 @@
 
 from datetime import datetime
 
-from temporalio import activity
-
 from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod, ReleaseMode
-from workflows.payloads.common import Payload
+from workflows.payloads.common import Payload, signature
 from workflows.payloads.resumption import RecordResumptionInput, Resumption
 
 
@@ -247,71 +245,25 @@ class BatchCounts(Payload):
     skipped: int = 0
 
 
-# Activity signatures for workflows to call (the worker runs the methods of the same names in
-# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
-# histories hold these names: never rename one.
-
-
-@activity.defn(name="record_outcome_submission")
-async def record_outcome_submission(command: RecordOutcomeSubmissionInput) -> OutcomeSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_qa_signoff")
-async def record_qa_signoff(command: RecordQaSignoffInput) -> OutcomeSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_outcome_amendment")
-async def record_outcome_amendment(command: RecordAmendmentInput) -> OutcomeSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="release_outcome")
-async def release_outcome(command: RecordReleaseInput) -> OutcomeSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="schedule_outcome_release")
-async def schedule_outcome_release(command: RecordScheduleInput) -> OutcomeSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="cancel_outcome_schedule")
-async def cancel_outcome_schedule(command: CancelOutcomeScheduleInput) -> OutcomeSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="resume_outcome")
-async def resume_outcome(command: RecordResumptionInput) -> ResumedOutcome:
-    raise NotImplementedError
-
-
-@activity.defn(name="schedule_release_batch")
-async def schedule_release_batch(command: ScheduleBatchInput) -> BatchCounts:
-    raise NotImplementedError
-
-
-@activity.defn(name="release_batch_chunk")
-async def release_batch_chunk(command: ReleaseBatchChunkInput) -> BatchCounts:
-    raise NotImplementedError
-
-
-@activity.defn(name="list_batch_released")
-async def list_batch_released(command: ListReleasedInput) -> ReleasedPage:
-    raise NotImplementedError
-
-
-@activity.defn(name="notify_outcomes_released")
-async def notify_outcomes_released(command: NotifyReleasedInput) -> int:
-    raise NotImplementedError
-
-
-@activity.defn(name="close_release_batch")
-async def close_release_batch(command: CloseBatchInput) -> BatchCounts:
-    raise NotImplementedError
-
-
-@activity.defn(name="cancel_release_batch")
-async def cancel_release_batch(command: CancelBatchInput) -> BatchCounts:
-    raise NotImplementedError
+# Activity signatures (see `signature`): saved histories hold these names.
+record_outcome_submission = signature(
+    "record_outcome_submission", RecordOutcomeSubmissionInput, OutcomeSnapshot
+)
+record_qa_signoff = signature("record_qa_signoff", RecordQaSignoffInput, OutcomeSnapshot)
+record_outcome_amendment = signature(
+    "record_outcome_amendment", RecordAmendmentInput, OutcomeSnapshot
+)
+release_outcome = signature("release_outcome", RecordReleaseInput, OutcomeSnapshot)
+schedule_outcome_release = signature(
+    "schedule_outcome_release", RecordScheduleInput, OutcomeSnapshot
+)
+cancel_outcome_schedule = signature(
+    "cancel_outcome_schedule", CancelOutcomeScheduleInput, OutcomeSnapshot
+)
+resume_outcome = signature("resume_outcome", RecordResumptionInput, ResumedOutcome)
+schedule_release_batch = signature("schedule_release_batch", ScheduleBatchInput, BatchCounts)
+release_batch_chunk = signature("release_batch_chunk", ReleaseBatchChunkInput, BatchCounts)
+list_batch_released = signature("list_batch_released", ListReleasedInput, ReleasedPage)
+notify_outcomes_released = signature("notify_outcomes_released", NotifyReleasedInput, int)
+close_release_batch = signature("close_release_batch", CloseBatchInput, BatchCounts)
+cancel_release_batch = signature("cancel_release_batch", CancelBatchInput, BatchCounts)

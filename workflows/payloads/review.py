@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Protocol
 
 from pydantic import Field
-from temporalio import activity
 
 from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
 from domain.errors import NotFound
@@ -17,7 +16,7 @@ from domain.review import (
     takes_all_sections,
 )
 from domain.review_guards import Seat
-from workflows.payloads.common import Payload
+from workflows.payloads.common import Payload, signature
 
 
 class StageShape(Payload):
@@ -265,31 +264,11 @@ class ReviewSubmitted(Payload):
     snapshot: CaseSnapshot
 
 
-# Activity signatures for workflows to call (the worker runs the methods of the same names in
-# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
-# histories hold these names: never rename one.
-
-
-@activity.defn(name="record_assignment")
-async def record_assignment(command: RecordAssignmentInput) -> CaseSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_unassignment")
-async def record_unassignment(command: RecordUnassignmentInput) -> CaseSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="sync_assignments")
-async def sync_assignments(command: SyncAssignmentsInput) -> CaseSnapshot:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_review_start")
-async def record_review_start(command: RecordReviewStartInput) -> ReviewStarted:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_review_submission")
-async def record_review_submission(command: RecordReviewSubmissionInput) -> ReviewSubmitted:
-    raise NotImplementedError
+# Activity signatures (see `signature`): saved histories hold these names.
+record_assignment = signature("record_assignment", RecordAssignmentInput, CaseSnapshot)
+record_unassignment = signature("record_unassignment", RecordUnassignmentInput, CaseSnapshot)
+sync_assignments = signature("sync_assignments", SyncAssignmentsInput, CaseSnapshot)
+record_review_start = signature("record_review_start", RecordReviewStartInput, ReviewStarted)
+record_review_submission = signature(
+    "record_review_submission", RecordReviewSubmissionInput, ReviewSubmitted
+)

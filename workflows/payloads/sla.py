@@ -3,10 +3,9 @@
 from datetime import datetime
 
 from pydantic import Field
-from temporalio import activity
 
 from domain.sla import SlaEventKind, SlaStatus
-from workflows.payloads.common import Payload
+from workflows.payloads.common import Payload, signature
 from workflows.payloads.resumption import Resumption
 
 
@@ -106,41 +105,13 @@ def sla_workflow_id(definition: str, subject: str) -> str:
     return f"sla-{definition}-{subject}"
 
 
-# Activity signatures for workflows to call (the worker runs the methods of the same names in
-# activities/; tests/workflows/test_activity_signatures.py keeps the two in step). Saved
-# histories hold these names: never rename one.
-
-
-@activity.defn(name="start_sla")
-async def start_sla(start: StartSlaInput) -> None:
-    raise NotImplementedError
-
-
-@activity.defn(name="stop_slas")
-async def stop_slas(command: StopSlasInput) -> None:
-    raise NotImplementedError
-
-
-@activity.defn(name="open_sla")
-async def open_sla(command: OpenSlaInput) -> SlaState:
-    raise NotImplementedError
-
-
-@activity.defn(name="append_sla_event")
-async def append_sla_event(command: AppendSlaEventInput) -> None:
-    raise NotImplementedError
-
-
-@activity.defn(name="catch_up_sla_with_candidate")
-async def catch_up_sla_with_candidate(command: CatchUpSlaInput) -> CatchUpSlaResult:
-    raise NotImplementedError
-
-
-@activity.defn(name="record_sla_due")
-async def record_sla_due(command: RecordSlaDueInput) -> None:
-    raise NotImplementedError
-
-
-@activity.defn(name="cancel_sla")
-async def cancel_sla(command: CancelSlaInput) -> SlaState:
-    raise NotImplementedError
+# Activity signatures (see `signature`): saved histories hold these names.
+start_sla = signature("start_sla", StartSlaInput, type(None), param="start")
+stop_slas = signature("stop_slas", StopSlasInput, type(None))
+open_sla = signature("open_sla", OpenSlaInput, SlaState)
+append_sla_event = signature("append_sla_event", AppendSlaEventInput, type(None))
+catch_up_sla_with_candidate = signature(
+    "catch_up_sla_with_candidate", CatchUpSlaInput, CatchUpSlaResult
+)
+record_sla_due = signature("record_sla_due", RecordSlaDueInput, type(None))
+cancel_sla = signature("cancel_sla", CancelSlaInput, SlaState)

@@ -1,0 +1,59 @@
+"""How clients start a case's workflow together with its first update (API, tests, benches)."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+
+from core import temporal as keys
+
+W = TypeVar("W")
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+class Starter(Generic[W, A, R]):
+    """Starts (or joins) a case's workflow with its first update; a completed case is never
+    started again. Called as `start_operation(start, task_queue=...)`; the callables give
+    the workflow id, the search attributes and the static summary of a start input."""
+
+    def __init__(
+        self,
+        run: Callable[[W, A], Awaitable[R]],
+        workflow_id: Callable[[A], str],
+        attributes: Callable[[A], TypedSearchAttributes],
+        summary: Callable[[A], str],
+    ) -> None:
+        self._run = run
+        self._workflow_id = workflow_id
+        self._attributes = attributes
+        self._summary = summary
+
+    def __call__(self, start: A, *, task_queue: str) -> WithStartWorkflowOperation[W, R]:
+        return WithStartWorkflowOperation(
+            self._run,
+            start,
+            id=self._workflow_id(start),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=self._attributes(start),
+            static_summary=self._summary(start),
+        )
+
+
+def case_attributes(
+    kind: str, status: str, *ids: SearchAttributePair[Any]
+) -> TypedSearchAttributes:
+    """What an operator finds a case's workflow by before its first state is published."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(keys.CASE_KIND, kind),
+        SearchAttributePair(keys.CASE_STATUS, [status]),
+    ]
+    return TypedSearchAttributes([*pairs, *ids])
