@@ -65,9 +65,9 @@ def playwright_driver(chromium: str) -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_driver: Playwright, chromium: str) -> Iterator[Browser]:
-    """Headless Chromium; --no-sandbox since CI runs as root."""
+    """Headless Chromium: no sandbox (CI runs as root), no reliance on a large /dev/shm."""
     launched = playwright_driver.chromium.launch(
-        executable_path=chromium, headless=True, args=["--no-sandbox"]
+        executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
     )
     yield launched
     launched.close()
