@@ -23,6 +23,7 @@ from models.candidate import Candidate
 from models.event import publish, write_audit
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from models.views import view_of
+from workflows import sla_start
 from workflows.payloads.sla import (
     AppendSlaEventInput,
     CancelSlaInput,
@@ -56,6 +57,8 @@ class SlaActivities:
                 id=sla_workflow_id(start.definition, start.subject),
                 task_queue=activity.info().task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=sla_start.search_attributes(start),
+                static_summary=sla_start.summary(start),
             )
 
     @activity.defn

@@ -71,15 +71,18 @@ def outcome_next(status: OutcomeStatus, scheduled_release_at: datetime | None) -
 
 
 def induction_next(
-    claimed_by: str | None, unclaimed_since: datetime | None, reminder_due_at: datetime | None
+    claimed_by: str | None,
+    unclaimed_since: datetime | None,
+    reminder_due_at: datetime | None,
+    *,
+    reminded: bool = False,
 ) -> NextStep:
     """A registration: once a school has reported, an AB must claim the teacher; the school
-    is reminded at `reminder_due_at` (None once it has been)."""
+    is reminded at `reminder_due_at`, which stays the deadline (passed) once it has been."""
     if claimed_by is not None or unclaimed_since is None:
         return NOBODY
-    if reminder_due_at is None:
-        return NextStep(WaitingOn.APPROPRIATE_BODY)
-    return NextStep(WaitingOn.APPROPRIATE_BODY, reminder_due_at, "AB claim reminder")
+    due = "AB claim reminder sent" if reminded else "AB claim reminder"
+    return NextStep(WaitingOn.APPROPRIATE_BODY, reminder_due_at, due)
 
 
 def sla_next(status: SlaStatus, breach_at: datetime | None) -> NextStep:

@@ -23,8 +23,7 @@ from domain.review_guards import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
-from workflows.console import Console
-from workflows.descriptions import APPLICATION_HELP
+from workflows.descriptions import APPLICATION_HELP, update
 from workflows.payloads.application import (
     RecordOperatorWithdrawalInput,
     RecordSubmissionInput,
@@ -104,11 +103,6 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         # Sections reserved by claims under way: set before a handler's first await.
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
-        self._console = Console()
-
-    @property
-    def _case(self) -> CaseSnapshot:
-        return self._snapshot
 
     async def _withdraw_for_operator(
         self, start: StartApplicationReviewInput
@@ -140,12 +134,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._case
 
-    @workflow.query(description=APPLICATION_HELP["state"])
-    def state(self) -> CaseSnapshot:
-        """The case as the workflow sees it."""
-        return self._case
-
-    @workflow.update(description=APPLICATION_HELP["submit"])
+    @update(APPLICATION_HELP["submit"])
     async def submit(self, command: SubmitApplicationInput) -> CaseSnapshot:
         """Record a submission or resubmission (the first creates the assessment)."""
         submission = self._command(
@@ -167,7 +156,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             )
         self._refuse_unless_allowed(ApplicationAction.SUBMIT)
 
-    @workflow.update(description=APPLICATION_HELP["withdraw"])
+    @update(APPLICATION_HELP["withdraw"])
     async def withdraw(self, command: WithdrawApplicationInput) -> CaseSnapshot:
         """Withdraw; open assignments and the LOQ clock end, then the workflow completes."""
         withdrawal = self._command(
@@ -180,7 +169,12 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, *self._in_flight)
         self._refuse_unless_allowed(ApplicationAction.WITHDRAW)
 
-    @workflow.update(description=APPLICATION_HELP["assign"])
+    @workflow.query(description=APPLICATION_HELP["state"])
+    def state(self) -> CaseSnapshot:
+        """The case as the workflow sees it."""
+        return self._case
+
+    @update(APPLICATION_HELP["assign"])
     async def assign(self, command: AssignInput) -> CaseSnapshot:
         """Hold sections for an assignment's reviewer (assigner or self-assign)."""
         sections = self._claim(command)  # re-checked here: settles a race before any await
@@ -205,7 +199,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._claim(command)
 
-    @workflow.update(description=APPLICATION_HELP["unassign"])
+    @update(APPLICATION_HELP["unassign"])
     async def unassign(self, command: UnassignInput) -> CaseSnapshot:
         """Release an assignment's sections; its review becomes DISCONTINUED."""
         unassignment = self._command(
@@ -219,7 +213,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: self._case.assignment(command.assignment_id))
 
-    @workflow.update(description=APPLICATION_HELP["start_review"])
+    @update(APPLICATION_HELP["start_review"])
     async def start_review(self, command: StartReviewInput) -> ReviewStarted:
         """Start the assignment's review, or restart it (it keeps its id)."""
         assignment = self._case.assignment(command.assignment_id)
@@ -241,7 +235,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._refuse_if_busy(CASE, f"assignment:{command.assignment_id}")
         self._guard(lambda: ensure_can_start(self._case.seat(command.assignment_id), command.actor))
 
-    @workflow.update(description=APPLICATION_HELP["submit_review"])
+    @update(APPLICATION_HELP["submit_review"])
     async def submit_review(self, command: SubmitReviewInput) -> ReviewSubmitted:
         """Submit a review; its decision moves the case (next level, stage, LOQ, completion)."""
         submission = self._command(
@@ -263,7 +257,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             lambda: ensure_can_submit(self._case.review_seat(command.review_id), command.actor)
         )
 
-    @workflow.update(description=APPLICATION_HELP["refresh_assignments"])
+    @update(APPLICATION_HELP["refresh_assignments"])
     async def refresh_assignments(self, command: RefreshAssignmentsInput) -> CaseSnapshot:
         """Review grants changed: untaken rows of the current level follow them."""
         refresh = self._command(SyncAssignmentsInput, actor=command.actor)
@@ -354,6 +348,10 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
 
     def _refuse_unless_allowed(self, action: ApplicationAction) -> None:
         self._guard(lambda: ensure_allowed(action, self._case.status))
+
+    @property
+    def _case(self) -> CaseSnapshot:
+        return self._snapshot
 
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""

@@ -5,7 +5,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from core import temporal as keys
 from workflows.application import ApplicationReviewWorkflow
 from workflows.payloads.application import StartApplicationReviewInput
-from workflows.starting import Starter, case_attributes
+from workflows.starting import Starter, case_attributes, case_details
 
 
 def workflow_id(application_id: str) -> str:
@@ -40,4 +40,17 @@ def _workflow_id(start: StartApplicationReviewInput) -> str:
     return workflow_id(start.application_id)
 
 
-start_operation = Starter(ApplicationReviewWorkflow.run, _workflow_id, search_attributes, summary)
+def details(start: StartApplicationReviewInput) -> str:
+    """The workflow's static details in the Temporal UI."""
+    facts = {
+        "application": start.application_id,
+        "template": f"{start.template_code} v{start.template_version}",
+        "applicant": start.applicant_id,
+    }
+    path = f"/v1/applications/{start.application_id}"
+    return case_details("Review of one application", path, facts)
+
+
+start_operation = Starter(
+    ApplicationReviewWorkflow.run, _workflow_id, search_attributes, summary, details
+)

@@ -6,6 +6,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from temporalio import workflow
 
 from domain.errors import Conflict, Refusal
+from workflows.console import Console
 from workflows.payloads.common import Payload
 from workflows.refusal import as_failure, run_recording
 
@@ -36,6 +37,7 @@ class CaseWorkflow(Generic[S]):
         self._in_flight: set[str] = set(busy)
         # While set, every change is refused with this detail (an operator's cancel under way).
         self._closed_to_changes: str | None = None
+        self._console = Console()
 
     async def _record(
         self,
@@ -68,7 +70,8 @@ class CaseWorkflow(Generic[S]):
         return self._snapshot
 
     def _publish(self) -> None:
-        """Show the snapshot to operators (search attributes, current details)."""
+        """Show the snapshot to operators through `self._console` (search attributes,
+        who must act next, current details)."""
         raise NotImplementedError
 
     def _refuse_if_busy(self, *keys: str) -> None:

@@ -26,6 +26,7 @@ class Console:
     def __init__(self) -> None:
         self._waiting_on: WaitingOn | None = None
         self._since = workflow.now()
+        self._due_set = False
 
     def show(
         self, step: NextStep, attributes: list[SearchAttributeUpdate[Any]], details: str
@@ -33,15 +34,17 @@ class Console:
         """Upsert `attributes` and the next step; set the current details."""
         if step.waiting_on != self._waiting_on:
             self._waiting_on, self._since = step.waiting_on, workflow.now()
-        due = keys.DUE_AT.value_set(step.due_at) if step.due_at else keys.DUE_AT.value_unset()
-        workflow.upsert_search_attributes(
-            [
-                *attributes,
-                keys.WAITING_ON.value_set(step.waiting_on.value),
-                keys.WAITING_SINCE.value_set(self._since),
-                due,
-            ]
-        )
+        updates = [
+            *attributes,
+            keys.WAITING_ON.value_set(step.waiting_on.value),
+            keys.WAITING_SINCE.value_set(self._since),
+        ]
+        if step.due_at is not None:
+            updates.append(keys.DUE_AT.value_set(step.due_at))
+        elif self._due_set:  # unset only what this run set (nothing to clear otherwise)
+            updates.append(keys.DUE_AT.value_unset())
+        self._due_set = step.due_at is not None
+        workflow.upsert_search_attributes(updates)
         workflow.set_current_details(f"{details}\n\n{next_step_line(step)}")
 
 

@@ -4,6 +4,27 @@ The UI shows these in its Update, Signal and Query dialogs; docs/operations.md e
 when an operator sends which.
 """
 
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar, cast
+
+from temporalio import workflow
+from temporalio.workflow import UpdateMethodMultiParam
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def update(
+    description: str,
+) -> Callable[[Callable[P, Awaitable[R]]], UpdateMethodMultiParam[P, R]]:
+    """`@workflow.update(description=...)`, typed as the bare decorator is: the SDK's keyword
+    form types an async handler's result as its coroutine, so callers would see that."""
+    return cast(
+        Callable[[Callable[P, Awaitable[R]]], UpdateMethodMultiParam[P, R]],
+        workflow.update(description=description),
+    )
+
+
 APPLICATION_HELP = {
     "state": (
         "The case as the workflow sees it: status, stage, level, LOQ, open assignments. No input."

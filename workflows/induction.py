@@ -16,8 +16,7 @@ from domain.induction import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow
-from workflows.console import Console
-from workflows.descriptions import INDUCTION_HELP
+from workflows.descriptions import INDUCTION_HELP, update
 from workflows.payloads.cancellation import RecordRefusedCancelInput, record_refused_cancel
 from workflows.payloads.common import Payload
 from workflows.payloads.induction import (
@@ -73,11 +72,6 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         # Who holds the claim as settled here: set by a claim or release before its first
         # await, so a concurrent claim is refused before anything reaches the database.
         self._holder = carried.snapshot.claimed_by
-        self._console = Console()
-
-    @property
-    def _state(self) -> InductionSnapshot:
-        return self._snapshot
 
     async def _refuse_operator_cancel(
         self, start: StartInductionInput
@@ -129,17 +123,17 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         """The effective values, where they came from, and who holds the claim."""
         return self._state
 
-    @workflow.update(description=INDUCTION_HELP["school_report"])
+    @update(INDUCTION_HELP["school_report"])
     async def school_report(self, command: SchoolReportInput) -> InductionRecorded:
         """Store a school's report; it is effective at once, provisionally."""
         return await self._report(set(), ReportKind.SCHOOL_REPORT, command.school_id, command)
 
-    @workflow.update(description=INDUCTION_HELP["migrated_report"])
+    @update(INDUCTION_HELP["migrated_report"])
     async def migrated_report(self, command: MigratedReportInput) -> InductionRecorded:
         """Store data migrated from the older service (a source below both parties)."""
         return await self._report(set(), ReportKind.MIGRATED, "migration", command)
 
-    @workflow.update(description=INDUCTION_HELP["ab_claim"])
+    @update(INDUCTION_HELP["ab_claim"])
     async def ab_claim(self, command: AbClaimInput) -> InductionRecorded:
         """An AB claims the teacher: its values confirm or override the school's."""
         self._validate_ab_claim(command)  # again here: settles a race before any await
@@ -150,7 +144,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         self._refuse_if_busy(CLAIM)
         self._guard(lambda: check_claim(self._holder, command.appropriate_body_id, self._trn))
 
-    @workflow.update(description=INDUCTION_HELP["ab_release"])
+    @update(INDUCTION_HELP["ab_release"])
     async def ab_release(self, command: AbReleaseInput) -> InductionRecorded:
         """The holding AB ends its claim; the school's values become effective again."""
         self._validate_ab_release(command)
@@ -236,6 +230,10 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
     def _continue_as_new_suggested(self) -> bool:
         return workflow.info().is_continue_as_new_suggested()
 
+    @property
+    def _state(self) -> InductionSnapshot:
+        return self._snapshot
+
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""
         state, since = self._state, self._state.unclaimed_since
@@ -245,10 +243,10 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
                 case_statuses(state.claimed_by, len(state.open_discrepancies), reminded)
             )
         ]
-        due = None if since is None or reminded else reminder_due_at(since, self._reminder_days)
+        due = None if since is None else reminder_due_at(since, self._reminder_days)
         effective = state.effective
         self._console.show(
-            induction_next(state.claimed_by, since, due),
+            induction_next(state.claimed_by, since, due, reminded=reminded),
             updates,
             f"**{'claimed by ' + state.claimed_by if state.claimed_by else 'awaiting AB claim'}**"
             f" · teacher {self._trn} · AB `{effective.appropriate_body_id.value or '-'}`"

@@ -19,8 +19,7 @@ from domain.outcome import (
 )
 from workflows.cancellation import AfterCancel, on_operator_cancel, operator_of_cancel
 from workflows.case_workflow import CaseWorkflow, P
-from workflows.console import Console
-from workflows.descriptions import OUTCOME_HELP
+from workflows.descriptions import OUTCOME_HELP, update
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     CancelOutcomeScheduleInput,
@@ -105,11 +104,6 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         self._element_id: str | None = None
         self._sla_started = False
         self._slas_stopped = False
-        self._console = Console()
-
-    @property
-    def _state(self) -> OutcomeSnapshot:
-        return self._snapshot
 
     async def _unschedule_for_operator(
         self, start: StartOutcomeReleaseInput
@@ -152,7 +146,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         """The outcome as the workflow sees it."""
         return self._state
 
-    @workflow.update(description=OUTCOME_HELP["submit"])
+    @update(OUTCOME_HELP["submit"])
     async def submit(self, command: SubmitOutcomeInput) -> OutcomeSnapshot:
         """Record the submission: QA, release at once, or wait for release."""
         self._element_id = command.element_id
@@ -172,7 +166,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
         if self._state.revision >= 0:
             raise as_failure(Conflict("the outcome has already been submitted"))
 
-    @workflow.update(description=OUTCOME_HELP["qa_signoff"])
+    @update(OUTCOME_HELP["qa_signoff"])
     async def qa_signoff(self, command: QaSignoffInput) -> OutcomeSnapshot:
         """QA passes (complete: released or pending) or fails (back for amendment)."""
         return await self._act(
@@ -188,7 +182,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     def _validate_qa(self, command: QaSignoffInput) -> None:
         self._refuse_unless_allowed("qa")
 
-    @workflow.update(description=OUTCOME_HELP["amend"])
+    @update(OUTCOME_HELP["amend"])
     async def amend(self, command: AmendOutcomeInput) -> OutcomeSnapshot:
         """The assessor's corrected grade goes back to QA (a VOID is released at once)."""
         amendment = self._state.amendments + 1
@@ -204,7 +198,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     def _validate_amend(self, command: AmendOutcomeInput) -> None:
         self._refuse_unless_allowed("amend")
 
-    @workflow.update(description=OUTCOME_HELP["release_now"])
+    @update(OUTCOME_HELP["release_now"])
     async def release_now(self, command: ReleaseNowInput) -> OutcomeSnapshot:
         """Release at once (MANUAL); a schedule it replaces stops waiting."""
         method = ReleaseMethod.MANUAL
@@ -214,7 +208,7 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     def _validate_release_now(self, command: ReleaseNowInput) -> None:
         self._refuse_unless_allowed("release_now")
 
-    @workflow.update(description=OUTCOME_HELP["schedule_release"])
+    @update(OUTCOME_HELP["schedule_release"])
     async def schedule_release(self, command: ScheduleReleaseInput) -> OutcomeSnapshot:
         """Schedule (or move) the release; the run loop re-arms its timer."""
         at = command.release_at
@@ -342,6 +336,10 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
 
     def _busy_refusal(self, busy: list[str]) -> Conflict:
         return Conflict(BUSY)
+
+    @property
+    def _state(self) -> OutcomeSnapshot:
+        return self._snapshot
 
     def _publish(self) -> None:
         """Search attributes and details an operator sees in the Temporal UI."""

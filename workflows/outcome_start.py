@@ -6,7 +6,7 @@ from core import temporal as keys
 from domain.outcome import OutcomeKind
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.payloads.outcome import StartOutcomeReleaseInput
-from workflows.starting import Starter, case_attributes
+from workflows.starting import Starter, case_attributes, case_details
 
 
 def workflow_id(kind: OutcomeKind | str, outcome_id: str) -> str:
@@ -40,4 +40,18 @@ def _workflow_id(start: StartOutcomeReleaseInput) -> str:
     return workflow_id(start.kind, start.outcome_id)
 
 
-start_operation = Starter(OutcomeReleaseWorkflow.run, _workflow_id, search_attributes, summary)
+def details(start: StartOutcomeReleaseInput) -> str:
+    """The workflow's static details in the Temporal UI."""
+    facts = {
+        start.kind.value: start.outcome_id,
+        "candidate": start.candidate_id,
+        "provider": start.provider_id,
+        "grade at start": start.grade.value,
+    }
+    path = f"/v1/{start.kind.value}s/{start.outcome_id}"
+    return case_details(f"One {start.kind.value}, submitted to released", path, facts)
+
+
+start_operation = Starter(
+    OutcomeReleaseWorkflow.run, _workflow_id, search_attributes, summary, details
+)

@@ -21,7 +21,7 @@ R = TypeVar("R")
 class Starter(Generic[W, A, R]):
     """Starts (or joins) a case's workflow with its first update; a completed case is never
     started again. Called as `start_operation(start, task_queue=...)`; the callables give
-    the workflow id, the search attributes and the static summary of a start input."""
+    the workflow id, the search attributes, the static summary and details of a start."""
 
     def __init__(
         self,
@@ -29,11 +29,13 @@ class Starter(Generic[W, A, R]):
         workflow_id: Callable[[A], str],
         attributes: Callable[[A], TypedSearchAttributes],
         summary: Callable[[A], str],
+        details: Callable[[A], str],
     ) -> None:
         self._run = run
         self._workflow_id = workflow_id
         self._attributes = attributes
         self._summary = summary
+        self._details = details
 
     def __call__(self, start: A, *, task_queue: str) -> WithStartWorkflowOperation[W, R]:
         return WithStartWorkflowOperation(
@@ -45,6 +47,7 @@ class Starter(Generic[W, A, R]):
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=self._attributes(start),
             static_summary=self._summary(start),
+            static_details=self._details(start),
         )
 
 
@@ -57,3 +60,14 @@ def case_attributes(
         SearchAttributePair(keys.CASE_STATUS, [status]),
     ]
     return TypedSearchAttributes([*pairs, *ids])
+
+
+def case_details(title: str, api_path: str, facts: dict[str, str]) -> str:
+    """A case's static details (markdown): what it is, its ids, where to read it."""
+    lines = [f"**{title}**", ""]
+    lines += [f"- {name}: `{value}`" for name, value in facts.items()]
+    lines += [
+        f"- API: `GET {api_path}`",
+        '- runbook: docs/operations.md, "The Temporal UI as the console"',
+    ]
+    return "\n".join(lines)

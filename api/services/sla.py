@@ -11,6 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.sla import SlaInstance
+from workflows import sla_start
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
@@ -27,6 +28,8 @@ async def start_sla(client: Client, start: StartSlaInput, *, task_queue: str) ->
             id=sla_workflow_id(start.definition, start.subject),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=sla_start.search_attributes(start),
+            static_summary=sla_start.summary(start),
         )
 
 
