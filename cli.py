@@ -11,7 +11,7 @@ from typing import Annotated, ParamSpec
 import typer
 
 from core.logging import configure_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 app = typer.Typer(help="Casework operator commands.", no_args_is_help=True)
 P = ParamSpec("P")
@@ -87,7 +87,7 @@ def _check_code(template: str | None) -> None:
 @app.command()
 def run() -> None:
     """Run the whole stack (embedded PostgreSQL, Temporal dev server, worker, API)."""
-    settings = get_settings()
+    settings = Settings()  # this run's own environment, never a running stack's coordinates
     missing = _missing_local_parts(settings.database_url, settings.temporal_address)
     if missing:
         typer.echo(
