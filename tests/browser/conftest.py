@@ -2,7 +2,8 @@
 
 No code path downloads a browser: Playwright drives the system Chromium through
 `executable_path` (never `playwright install`). Without Chromium every test here is
-skipped, saying so. Screenshots go to tests/artifacts/ (git-ignored) for a person to look at.
+skipped, saying so. Screenshots go to tests/artifacts/ (git-ignored) for a person to look
+at. The stack and the browser live as long as this package's tests, not the whole run.
 """
 
 import os
@@ -56,14 +57,14 @@ def chromium() -> str:
     return executable
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver(chromium: str) -> Iterator[Playwright]:
     """Playwright's driver (shipped inside its wheel; it downloads nothing)."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright, chromium: str) -> Iterator[Browser]:
     """Headless Chromium: no sandbox (CI runs as root), no reliance on a large /dev/shm."""
     launched = playwright_driver.chromium.launch(
@@ -101,7 +102,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`cli.py run` on free ports, its own data directory; everything stopped afterwards."""
     tmp = tmp_path_factory.mktemp("browser-stack")
@@ -123,7 +124,7 @@ def stack(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         kill_everything_under(data)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seeded(stack: Stack) -> Stack:
     """The stack after `cli.py seed-demo`: every kind of case, in every state."""
     seeded = subprocess.run(
