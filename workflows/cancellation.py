@@ -96,7 +96,10 @@ async def operator_of_cancel() -> tuple[str, str | None]:
     """Who asked to cancel (their Temporal identity, else `operator`) and their reason text."""
     try:
         requester = await workflow.execute_activity(
-            find_cancel_requester, start_to_close_timeout=FIND_TIMEOUT, retry_policy=FIND_RETRY
+            find_cancel_requester,
+            start_to_close_timeout=FIND_TIMEOUT,
+            retry_policy=FIND_RETRY,
+            summary="who asked to cancel",
         )
         identity: str | None = requester.identity
     except ActivityError:

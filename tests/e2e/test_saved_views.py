@@ -16,21 +16,19 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from api.services.sla import start_sla
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus
+from domain.outcome import OutcomeStatus
 from models.sla import SlaDefinition
 from tests.support.outcome_seed import Records, seed_records
+from tests.support.outcome_submit import submit_result
 from tests.support.seed import T0, seed_draft, seed_template
 from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
 from workflows.application_start import start_operation as start_application
 from workflows.outcome import OutcomeReleaseWorkflow
-from workflows.outcome_start import start_operation as start_outcome
 from workflows.payloads.application import StartApplicationReviewInput, SubmitApplicationInput
 from workflows.payloads.outcome import (
     OutcomeSnapshot,
     ScheduleReleaseInput,
-    StartOutcomeReleaseInput,
-    SubmitOutcomeInput,
 )
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 
@@ -118,27 +116,10 @@ async def _has(client: Client, query: str, workflow_id: str) -> bool:
 async def _pending_outcome(
     client: Client, records: Records, task_queue: str
 ) -> WorkflowHandle[OutcomeReleaseWorkflow, OutcomeSnapshot]:
-    outcome_id = str(uuid.uuid4())
-    start = StartOutcomeReleaseInput(
-        kind=OutcomeKind.RESULT,
-        outcome_id=outcome_id,
-        candidate_id=records.candidate_id,
-        provider_id=records.provider_id,
-        grade=Grade.PASS,
-    )
-    snapshot = await client.execute_update_with_start_workflow(
-        OutcomeReleaseWorkflow.submit,
-        SubmitOutcomeInput(
-            actor="assessor-1",
-            candidate_id=records.candidate_id,
-            element_id=records.element_id,
-            grade=Grade.PASS,
-            sampled_for_qa=False,
-        ),
-        start_workflow_operation=start_outcome(start, task_queue=task_queue),
-    )
+    snapshot = await submit_result(client, records, task_queue)
     assert snapshot.status == OutcomeStatus.PENDING_RELEASE
-    return client.get_workflow_handle_for(OutcomeReleaseWorkflow.run, f"result-{outcome_id}")
+    workflow_id = f"result-{snapshot.outcome_id}"
+    return client.get_workflow_handle_for(OutcomeReleaseWorkflow.run, workflow_id)
 
 
 async def test_releases_due_in_the_next_hour(client: Client, db: Engine, task_queue: str) -> None:

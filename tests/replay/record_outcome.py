@@ -2,27 +2,25 @@
 OutcomeReleaseBatchWorkflow (three outcomes released at one scheduled instant), with the
 history of one of those outcomes (finished by the batch's `released` signal)."""
 
-import uuid
 from datetime import timedelta
 
 from temporalio.client import WorkflowHandle
 
 from api.services.outcome_release import start_batch
 from domain.access import Principal, Role
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod, ReleaseMode
+from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ReleaseMode
 from models.outcome import OutcomeRef
 from tests.replay.recording import Recording, history_json, recording
 from tests.support.outcome_seed import Records, seed_records
+from tests.support.outcome_submit import submit_result
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
-from workflows.outcome_start import batch_workflow_id, start_operation, workflow_id
+from workflows.outcome_start import batch_workflow_id, workflow_id
 from workflows.payloads.outcome import (
     BatchCounts,
     OutcomeSnapshot,
     QaSignoffInput,
     ScheduleReleaseInput,
-    StartOutcomeReleaseInput,
-    SubmitOutcomeInput,
 )
 
 BatchHandle = WorkflowHandle[OutcomeReleaseBatchWorkflow, BatchCounts]
@@ -32,24 +30,7 @@ RELEASER = Principal(sub="releaser-1", roles=frozenset({Role.RELEASER}))
 
 async def _submit(rec: Recording, records: Records, *, sampled: bool) -> OutcomeSnapshot:
     """Submit a PASS result through its own workflow (started by the submission)."""
-    start = StartOutcomeReleaseInput(
-        kind=OutcomeKind.RESULT,
-        outcome_id=str(uuid.uuid4()),
-        candidate_id=records.candidate_id,
-        provider_id=records.provider_id,
-        grade=Grade.PASS,
-    )
-    return await rec.client.execute_update_with_start_workflow(
-        OutcomeReleaseWorkflow.submit,
-        SubmitOutcomeInput(
-            actor="assessor-1",
-            candidate_id=records.candidate_id,
-            element_id=records.element_id,
-            grade=Grade.PASS,
-            sampled_for_qa=sampled,
-        ),
-        start_workflow_operation=start_operation(start, task_queue=rec.queue),
-    )
+    return await submit_result(rec.client, records, rec.queue, sampled=sampled)
 
 
 async def record_outcome_release_qa_rescheduled(database_url: str) -> str:

@@ -1,6 +1,5 @@
 """A cancel of OutcomeReleaseBatchWorkflow skips what is left and gives its schedules up."""
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -14,19 +13,18 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.services.outcome_release import batch_progress, start_batch
 from domain.access import Principal, Role
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod, ReleaseMode
+from domain.outcome import OutcomeKind, OutcomeStatus, ReleaseMethod, ReleaseMode
 from models.outcome import Outcome, OutcomeRef
 from tests.support.operator import OPERATOR, audit_rows, events_of, operator_client, status_of
 from tests.support.outcome_seed import Records, seed_records
+from tests.support.outcome_submit import submit_result
 from worker import build_worker
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
-from workflows.outcome_start import batch_workflow_id, start_operation, workflow_id
+from workflows.outcome_start import batch_workflow_id, workflow_id
 from workflows.payloads.outcome import (
     BatchCounts,
     ReleaseNowInput,
-    StartOutcomeReleaseInput,
-    SubmitOutcomeInput,
 )
 
 RELEASER = Principal(sub="releaser-1", roles=frozenset({Role.RELEASER}))
@@ -41,24 +39,7 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 
 async def _pending(client: Client, records: Records, task_queue: str) -> str:
     """A result pending release, with its own workflow."""
-    start = StartOutcomeReleaseInput(
-        kind=OutcomeKind.RESULT,
-        outcome_id=str(uuid.uuid4()),
-        candidate_id=records.candidate_id,
-        provider_id=records.provider_id,
-        grade=Grade.PASS,
-    )
-    submitted = await client.execute_update_with_start_workflow(
-        OutcomeReleaseWorkflow.submit,
-        SubmitOutcomeInput(
-            actor="assessor-1",
-            candidate_id=records.candidate_id,
-            element_id=records.element_id,
-            grade=Grade.PASS,
-            sampled_for_qa=False,
-        ),
-        start_workflow_operation=start_operation(start, task_queue=task_queue),
-    )
+    submitted = await submit_result(client, records, task_queue)
     assert submitted.status == OutcomeStatus.PENDING_RELEASE
     return submitted.outcome_id
 

@@ -1,6 +1,5 @@
 """A cancel of OutcomeReleaseWorkflow drops the outcome's own schedule, or is refused."""
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -11,7 +10,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.client import WorkflowExecutionStatus as Status
 from temporalio.testing import WorkflowEnvironment
 
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod
+from domain.outcome import Grade, OutcomeStatus, ReleaseMethod
 from models.outcome import Outcome
 from tests.support.operator import (
     OPERATOR,
@@ -22,16 +21,14 @@ from tests.support.operator import (
     status_of,
 )
 from tests.support.outcome_seed import Records, seed_records
+from tests.support.outcome_submit import submit_result
 from worker import build_worker
 from workflows.outcome import OutcomeReleaseWorkflow
-from workflows.outcome_start import start_operation
 from workflows.payloads.outcome import (
     OutcomeSnapshot,
     QaSignoffInput,
     ReleaseNowInput,
     ScheduleReleaseInput,
-    StartOutcomeReleaseInput,
-    SubmitOutcomeInput,
 )
 
 Handle = WorkflowHandle[OutcomeReleaseWorkflow, OutcomeSnapshot]
@@ -47,26 +44,10 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 async def _submit(
     client: Client, records: Records, task_queue: str, *, sampled: bool = False
 ) -> tuple[Handle, str]:
-    outcome_id = str(uuid.uuid4())
-    start = StartOutcomeReleaseInput(
-        kind=OutcomeKind.RESULT,
-        outcome_id=outcome_id,
-        candidate_id=records.candidate_id,
-        provider_id=records.provider_id,
-        grade=Grade.MERIT,
+    submitted = await submit_result(
+        client, records, task_queue, grade=Grade.MERIT, sampled=sampled, update_id="submit"
     )
-    await client.execute_update_with_start_workflow(
-        OutcomeReleaseWorkflow.submit,
-        SubmitOutcomeInput(
-            actor="assessor-1",
-            candidate_id=records.candidate_id,
-            element_id=records.element_id,
-            grade=Grade.MERIT,
-            sampled_for_qa=sampled,
-        ),
-        start_workflow_operation=start_operation(start, task_queue=task_queue),
-        id="submit",
-    )
+    outcome_id = submitted.outcome_id
     return client.get_workflow_handle_for(OutcomeReleaseWorkflow.run, f"result-{outcome_id}"), (
         outcome_id
     )

@@ -1,8 +1,8 @@
 """OutcomeReleaseWorkflow under time skipping: scheduled release, moves, "now", QA paths."""
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -11,22 +11,20 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.outcome import Grade, OutcomeKind, OutcomeStatus, ReleaseMethod
+from domain.outcome import Grade, OutcomeStatus, ReleaseMethod
 from models.action import Action
 from models.event import AuditEntry, OutboxEvent
 from models.outcome import Outcome
 from tests.support.outcome_seed import Records, seed_records
+from tests.support.outcome_submit import submit_result
 from worker import build_worker
 from workflows.outcome import OutcomeReleaseWorkflow
-from workflows.outcome_start import start_operation
 from workflows.payloads.outcome import (
     AmendOutcomeInput,
     OutcomeSnapshot,
     QaSignoffInput,
     ReleaseNowInput,
     ScheduleReleaseInput,
-    StartOutcomeReleaseInput,
-    SubmitOutcomeInput,
 )
 
 Handle = WorkflowHandle[OutcomeReleaseWorkflow, OutcomeSnapshot]
@@ -40,35 +38,12 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 
 
 async def _submit(
-    client: Client,
-    records: Records,
-    task_queue: str,
-    *,
-    grade: Grade = Grade.PASS,
-    sampled: bool = False,
+    client: Client, records: Records, task_queue: str, **options: Any
 ) -> tuple[Handle, OutcomeSnapshot]:
-    outcome_id = str(uuid.uuid4())
-    start = StartOutcomeReleaseInput(
-        kind=OutcomeKind.RESULT,
-        outcome_id=outcome_id,
-        candidate_id=records.candidate_id,
-        provider_id=records.provider_id,
-        grade=grade,
-    )
-    snapshot = await client.execute_update_with_start_workflow(
-        OutcomeReleaseWorkflow.submit,
-        SubmitOutcomeInput(
-            actor="assessor-1",
-            candidate_id=records.candidate_id,
-            element_id=records.element_id,
-            grade=grade,
-            sampled_for_qa=sampled,
-        ),
-        start_workflow_operation=start_operation(start, task_queue=task_queue),
-        id="submit",
-    )
-    handle = client.get_workflow_handle_for(OutcomeReleaseWorkflow.run, f"result-{outcome_id}")
-    return handle, snapshot
+    """A result submitted (`grade`, `sampled` as for submit_result), and its handle."""
+    snapshot = await submit_result(client, records, task_queue, update_id="submit", **options)
+    workflow_id = f"result-{snapshot.outcome_id}"
+    return client.get_workflow_handle_for(OutcomeReleaseWorkflow.run, workflow_id), snapshot
 
 
 def _releases(db: Engine, outcome_id: str) -> list[AuditEntry]:
