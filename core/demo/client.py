@@ -1,13 +1,14 @@
-"""The seed's HTTP client: tokens per demo user, and an Idempotency-Key on every write."""
+"""The seed's HTTP client: tokens per demo user, and an Idempotency-Key on every write.
+The standard library's, so the seed runs wherever the service's own code does."""
 
-import logging
+import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import httpx
 
 from core.auth import mint_token
 
@@ -17,6 +18,10 @@ KEY_PREFIX = "seed-demo:"
 
 class SeedError(Exception):
     """The API refused a step of the seed (the message names the step and the answer)."""
+
+
+class Unreachable(SeedError):
+    """The API did not answer at all."""
 
 
 @dataclass(frozen=True)
@@ -33,14 +38,11 @@ class DemoApi:
     """Calls the API as demo users; a write carries a key derived from its step's name, so a
     second run gets the first run's answers back instead of making everything twice."""
 
-    def __init__(self, base_url: str, secret: str, *, transport: httpx.BaseTransport | None = None):
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per step is enough
-        self.http = httpx.Client(base_url=base_url, timeout=60, transport=transport)
+    def __init__(self, base_url: str, secret: str, *, timeout_s: float = 60):
+        self.base_url = base_url.rstrip("/")
         self.secret = secret
+        self.timeout_s = timeout_s
         self.tokens: dict[User, str] = {}
-
-    def close(self) -> None:
-        self.http.close()
 
     def headers(self, who: User) -> dict[str, str]:
         if who not in self.tokens:
@@ -57,7 +59,7 @@ class DemoApi:
 
     def get(self, path: str, who: User) -> JSON:
         """GET expecting 200."""
-        return self._check(self.http.get(path, headers=self.headers(who)), f"GET {path}", (200,))
+        return self._call("GET", path, who, None, None, (200,))
 
     def write(
         self,
@@ -69,9 +71,7 @@ class DemoApi:
         ok: tuple[int, ...] = (200, 201, 202),
     ) -> JSON:
         """POST/PUT/PATCH with `Idempotency-Key: seed-demo:<key>`; an answer outside `ok` fails."""
-        headers = {**self.headers(who), "Idempotency-Key": KEY_PREFIX + key}
-        answer = self.http.request(method, path, json=body, headers=headers)
-        return self._check(answer, f"{method} {path} ({key})", ok)
+        return self._call(method, path, who, key, body, ok)
 
     def post(self, path: str, who: User, key: str, body: JSON | None = None) -> JSON:
         return self.write("POST", path, who, key, body)
@@ -94,9 +94,36 @@ class DemoApi:
             time.sleep(every_s)
         return found
 
-    @staticmethod
-    def _check(answer: httpx.Response, step: str, ok: tuple[int, ...]) -> JSON:
-        if answer.status_code not in ok:
-            raise SeedError(f"{step} answered {answer.status_code}: {answer.text[:500]}")
-        body: JSON = answer.json() if answer.content else {}
-        return body
+    def _call(
+        self,
+        method: str,
+        path: str,
+        who: User,
+        key: str | None,
+        body: JSON | None,
+        ok: tuple[int, ...],
+    ) -> JSON:
+        step = f"{method} {path}" + (f" ({key})" if key else "")
+        headers = self.headers(who)
+        if key is not None:
+            headers["Idempotency-Key"] = KEY_PREFIX + key
+        data = None if body is None else json.dumps(body).encode()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(
+            self.base_url + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+                status, content = answer.status, answer.read()
+        except urllib.error.HTTPError as refused:
+            status, content = refused.code, refused.read()
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise Unreachable(
+                f"{step}: the API at {self.base_url} did not answer ({reason})"
+            ) from None
+        if status not in ok:
+            raise SeedError(f"{step} answered {status}: {content[:500].decode(errors='replace')}")
+        found: JSON = json.loads(content) if content else {}
+        return found

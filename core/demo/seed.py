@@ -4,10 +4,8 @@ state, outcomes, SLAs and inductions, all through the HTTP API."""
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from core.demo import applications, outcomes
-from core.demo.client import DemoApi, SeedError, User
+from core.demo.client import DemoApi, SeedError, Unreachable, User
 from core.demo.world import ADMIN, ASHA, REVIEWERS, STAFF, TEMPLATES
 
 JSON = dict[str, Any]
@@ -82,16 +80,15 @@ def _breach(api: DemoApi, wait_s: float, say: Callable[[str], None]) -> None:
 def run(
     base_url: str, secret: str, *, wait_s: float = 60, say: Callable[[str], None] = print
 ) -> int:
-    """Seed the stack at `base_url`; 0 when done, 1 when a step was refused (it says which)."""
+    """Seed the stack at `base_url`: 0 when done, 1 when a step was refused (it says which),
+    3 when the API did not answer (the CLI's code for an unreachable dependency)."""
     api = DemoApi(base_url, secret)
     try:
         for part in (_templates, _users, applications.seed, outcomes.seed, _inductions):
             part(api, say)
         _breach(api, wait_s, say)
-    except (SeedError, httpx.HTTPError) as error:
+    except SeedError as error:
         say(f"seed-demo stopped: {error}")
-        return 1
-    finally:
-        api.close()
+        return 3 if isinstance(error, Unreachable) else 1
     say("demo world ready; running it again changes nothing")
     return 0
