@@ -1,6 +1,7 @@
 """The Temporal UI as an operator sees it: cases listed by CaseKind, a case's summary, details."""
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.e2e
 
 NAMESPACE = "default"
 PAGE_SIZE = 100  # the UI's default page of workflows
+PAGE_DRAWN_S = 30  # how long the UI may take to draw a panel (a limit, not a measurement)
 # Each kind of case `seed-demo` makes, and how its workflow ids begin: the ids tell the
 # kind apart independently of the CaseKind search attribute the UI filters on.
 KINDS = {
@@ -85,12 +87,31 @@ def _words(markdown: str) -> list[str]:
     return WORD.findall(markdown.replace("`", " ").replace("*", " "))
 
 
-def _shows(panel: FrameLocator, markdown: str) -> None:
-    """The UI's rendered `panel` holds every word of `markdown`, in order."""
-    words = _words(markdown)
-    assert words, "nothing to show"
-    pattern = r"[\s\S]*?".join(re.escape(word) for word in words)
-    expect(panel.locator("body")).to_contain_text(re.compile(pattern))
+def _in_order(words: list[str], text: str) -> bool:
+    """True when `text` holds `words` one after the other (anything between them)."""
+    position = 0
+    for word in words:
+        position = text.find(word, position)
+        if position < 0:
+            return False
+        position += len(word)
+    return True
+
+
+def _shows(panel: FrameLocator, *markdowns: str) -> None:
+    """The UI's rendered `panel` comes to hold every word of one of `markdowns`, in order."""
+    expected = [_words(markdown) for markdown in markdowns]
+    assert all(expected), "nothing to show"
+    body = panel.locator("body")
+    body.wait_for(state="attached")
+    text = ""
+    deadline = time.monotonic() + PAGE_DRAWN_S
+    while time.monotonic() < deadline:
+        text = body.inner_text()
+        if any(_in_order(words, text) for words in expected):
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"the UI shows {text!r}, not {markdowns!r}")
 
 
 def _running_case(stack: Stack, kind: str) -> Case:
@@ -117,5 +138,9 @@ def test_a_case_shows_its_summary_and_details_in_the_ui(
     _shows(page.frame_locator("iframe#user-metadata-summary"), case.summary)
     if case.details:
         _shows(page.frame_locator("iframe#user-metadata-details"), case.details)
-    _shows(page.frame_locator("iframe#user-metadata-current-details"), case.current_details)
+    current = page.frame_locator("iframe#user-metadata-current-details")
+    expect(current.locator("body")).to_contain_text(re.compile(r"\w"))  # the UI asked the case
+    # A transition may have come while the page loaded: what it says then is right too.
+    later = described(seeded.temporal_address, case.workflow_id).current_details
+    _shows(current, case.current_details, later)
     page.screenshot(path=str(artifacts / f"temporal-ui-case-{kind}.png"), full_page=True)
