@@ -11,7 +11,7 @@ from domain.errors import NotFound
 from domain.template import TemplateDefinition
 from models.application import Application
 from models.assessment import Assessment
-from models.event import publish, write_audit
+from models.event import Change
 from models.review_queries import open_assignments
 from models.template import definition_of, get_version
 from models.views import view_of
@@ -38,25 +38,12 @@ def record_change(
     subject: str | None = None,
 ) -> None:
     """The application's audit row and, when others care, its outbox event (same key)."""
-    write_audit(
-        session,
-        subject_kind="application",
-        subject_id=application_id,
-        at=at,
-        actor=actor,
-        action=action,
-        key=key,
-        detail=detail,
-    )
-    if event is not None:
-        publish(
-            session,
-            type=event,
-            subject=subject or application_id,
-            at=at,
-            key=key,
-            data={"application_id": application_id, **detail},
-        )
+    change = Change("application", application_id, action, actor, at, key)
+    if event is None:
+        change.audit(session, detail)
+    else:
+        data = {"application_id": application_id}
+        change.record(session, detail, data=data, event_type=event, event_subject=subject)
 
 
 def template_of(session: Session, application: Application) -> TemplateDefinition:

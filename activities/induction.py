@@ -23,7 +23,7 @@ from domain.induction import (
     unclaimed_since,
 )
 from models.action import Action, ActionStatus, open_action, set_action_status
-from models.event import record_change
+from models.event import Change
 from models.induction import (
     Induction,
     InductionClaim,
@@ -283,17 +283,8 @@ def _record(
     """The audit row and the `induction.{action}` event of one change, in the caller's
     transaction (a reminder is the system's doing)."""
     actor = command.actor if isinstance(command, RecordInductionReportInput) else "system"
-    record_change(
-        session,
-        subject_kind=SUBJECT,
-        subject_id=command.trn,
-        action=action,
-        at=command.at,
-        actor=actor,
-        key=key,
-        detail=detail,
-        data={"trn": command.trn},
-    )
+    change = Change(SUBJECT, command.trn, action, actor, command.at, key)
+    change.record(session, detail, data={"trn": command.trn})
 
 
 def _detail(row: InductionReport) -> dict[str, object]:

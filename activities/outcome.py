@@ -24,7 +24,7 @@ from domain.outcome import (
 )
 from models.action import ActionStatus, open_action, set_action_status
 from models.candidate import Candidate, Provider, lock_candidate
-from models.event import AuditEntry, record_change
+from models.event import AuditEntry, Change
 from models.outcome import OWN_SCHEDULE, Outcome, action_key, lock_outcome
 from models.outcome_release import release_outcomes, take_schedule
 from models.views import view_of
@@ -309,15 +309,9 @@ def _audit_and_event(
 ) -> None:
     """An audit row and a `{kind}.{action}` event; neither carries the (withheld) grade,
     and an operator's `note` stays in the (internal) audit row."""
-    record_change(
+    Change(outcome.kind, outcome.id, action, actor, at, key).record(
         session,
-        subject_kind=outcome.kind,
-        subject_id=outcome.id,
-        action=action,
-        at=at,
-        actor=actor,
-        key=key,
-        detail=detail,
+        detail,
         data={
             "id": outcome.id,
             "kind": outcome.kind,

@@ -21,7 +21,7 @@ from domain.errors import NotFound
 from domain.outcome import is_active
 from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
-from models.event import publish, write_audit
+from models.event import Change, publish
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
 from models.views import view_of
 from workflows import sla_start
@@ -273,13 +273,5 @@ def _audit(
     detail: dict[str, Any],
     actor: str = "system",
 ) -> None:
-    write_audit(
-        session,
-        subject_kind="sla",
-        subject_id=instance.subject,
-        at=at,
-        actor=actor,
-        action=f"sla_{action}",
-        key=f"sla:{instance.id}:{key}",
-        detail={"definition": instance.definition, **detail},
-    )
+    change = Change("sla", instance.subject, f"sla_{action}", actor, at, f"sla:{instance.id}:{key}")
+    change.audit(session, {"definition": instance.definition, **detail})

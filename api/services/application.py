@@ -44,7 +44,7 @@ from models.assessment import (
     AssessmentSection,
     AssessmentSectionPublic,
 )
-from models.event import AuditEntry, write_audit
+from models.event import AuditEntry, Change
 from models.review_queries import loq_questions
 from models.template import definition_of, get_version
 from workflows.payloads.application import StartApplicationReviewInput
@@ -335,16 +335,8 @@ def _audit(
     action: str,
     detail: dict[str, Any],
 ) -> None:
-    write_audit(
-        session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=at,
-        actor=caller.sub,
-        action=action,
-        key=f"application:{application.id}:{action}",
-        detail=detail,
-    )
+    key = f"application:{application.id}:{action}"
+    Change("application", application.id, action, caller.sub, at, key).audit(session, detail)
 
 
 def start_input(

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from domain.errors import Conflict, NotFound
-from models.event import write_audit
+from models.event import Change
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
 
@@ -69,13 +69,7 @@ def _audit(
     action: str,
     detail: dict[str, object] | None = None,
 ) -> None:
-    write_audit(
-        session,
-        subject_kind="user",
-        subject_id=user.id,
-        at=at,
-        actor=actor,
-        action=action,
-        key=f"user:{user.id}:{action}:{at.isoformat()}",
-        detail=detail or {"roles": user.roles, "review_grants": user.review_grants},
+    key = f"user:{user.id}:{action}:{at.isoformat()}"
+    Change("user", user.id, action, actor, at, key).audit(
+        session, detail or {"roles": user.roles, "review_grants": user.review_grants}
     )
