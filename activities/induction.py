@@ -224,23 +224,37 @@ def _open_discrepancy(
     )
     label = _LABEL[difference.field]
     detail = {"discrepancy": key, **difference.model_dump(mode="json")}
+    title = (
+        f"Appropriate body {difference.ab_reporter} reports {label} "
+        f"{difference.ab_value!s} for teacher {command.trn}; you reported "
+        f"{difference.school_value!s}"
+    )
+    _ask_school(session, command, key, DISCREPANCY, difference.school_reporter, title, detail)
+    _record(session, command, "discrepancy", _key(command.trn, f"opened:{key}"), detail)
+
+
+def _ask_school(
+    session: Session,
+    command: InductionCommand,
+    key: str,
+    kind: str,
+    school: str,
+    title: str,
+    detail: dict[str, object],
+) -> None:
+    """A to-do for the users of `school` about the command's teacher (once per `key`)."""
     open_action(
         session,
         key=key,
-        kind=DISCREPANCY,
+        kind=kind,
         subject_kind=SUBJECT,
         subject_id=command.trn,
         role="school",
-        org=difference.school_reporter,
-        title=(
-            f"Appropriate body {difference.ab_reporter} reports {label} "
-            f"{difference.ab_value!s} for teacher {command.trn}; you reported "
-            f"{difference.school_value!s}"
-        ),
+        org=school,
+        title=title,
         at=command.at,
         detail=detail,
     )
-    _record(session, command, "discrepancy", _key(command.trn, f"opened:{key}"), detail)
 
 
 def _remind(
@@ -258,21 +272,11 @@ def _remind(
         "reminder_days": command.reminder_days,
         "due_at": reminder_due_at(command.unclaimed_since, command.reminder_days).isoformat(),
     }
-    open_action(
-        session,
-        key=key,
-        kind=REMINDER,
-        subject_kind=SUBJECT,
-        subject_id=command.trn,
-        role="school",
-        org=school.reporter,
-        title=(
-            f"No appropriate body has claimed teacher {command.trn} in "
-            f"{command.reminder_days} days: ask appropriate body {school.appropriate_body_id}"
-        ),
-        at=command.at,
-        detail=detail,
+    title = (
+        f"No appropriate body has claimed teacher {command.trn} in "
+        f"{command.reminder_days} days: ask appropriate body {school.appropriate_body_id}"
     )
+    _ask_school(session, command, key, REMINDER, school.reporter, title, detail)
     _record(session, command, "ab_claim_reminder", key, detail)  # its event type is REMINDER
     _bump(session, induction, command.at)
 

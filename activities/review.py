@@ -7,11 +7,12 @@ from sqlmodel import Session, col, select
 
 from activities.base import EngineActivities, transaction_activity
 from activities.case import (
+    announce,
     assessment_status,
     audit,
     bump,
+    case_change,
     lock_application,
-    record_change,
     shape_of,
     snapshot,
     template_of,
@@ -170,22 +171,19 @@ def _audit_review_submitted(
     session: Session, application: Application, review: Review, command: RecordReviewSubmissionInput
 ) -> None:
     """The audit row and the `review.submitted` event."""
-    record_change(
+    key = f"review:{review.id}:submitted:{review.round}"
+    announce(
         session,
-        application.id,
-        actor=command.actor,
-        at=command.at,
-        action="review_submitted",
-        key=f"review:{review.id}:submitted:{review.round}",
-        detail={
+        case_change(application, "review_submitted", command.actor, command.at, key),
+        {
             "review_id": review.id,
             "stage": review.stage,
             "level": review.level,
             "decision": review.decision,
             "round": review.round,
         },
-        event="review.submitted",
-        subject=review.id,
+        event_type="review.submitted",
+        event_subject=review.id,
     )
 
 
