@@ -27,11 +27,8 @@ from workflows.payloads.checklist_sync import (
 )
 from workflows.refusal import in_words
 from workflows.resumption import record_resumption
+from workflows.search_keys import keys
 from workflows.typevars import A
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
-
 
 WORKFLOW_ID_PREFIX = "checklist-sync-"
 CASE_KIND = "checklist_sync"

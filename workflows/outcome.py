@@ -53,11 +53,8 @@ from workflows.payloads.sla import (
 )
 from workflows.refusal import as_failure, run_recording
 from workflows.resumption import resumption_input
+from workflows.search_keys import keys
 from workflows.typevars import A
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
-
 
 # The one busy key: an outcome takes one change at a time.
 OUTCOME = "outcome"

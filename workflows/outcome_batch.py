@@ -30,11 +30,8 @@ from workflows.payloads.outcome import (
 )
 from workflows.refusal import in_words
 from workflows.resumption import record_resumption
+from workflows.search_keys import keys
 from workflows.typevars import A, R
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
-
 
 TIMEOUT = timedelta(minutes=2)
 # A database or Temporal outage only delays the batch; refusals are final.

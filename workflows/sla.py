@@ -39,11 +39,8 @@ from workflows.payloads.sla import (
 )
 from workflows.refusal import in_words
 from workflows.resumption import record_resumption
+from workflows.search_keys import keys
 from workflows.typevars import A, R
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
-
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
