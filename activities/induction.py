@@ -210,18 +210,11 @@ def _open_discrepancy(
     session: Session, command: RecordInductionReportInput, difference: Difference
 ) -> None:
     key = _key(command.trn, f"discrepancy:{difference.field}:{command.report_id}")
-    session.add(
-        InductionDiscrepancy(
-            key=key,
-            trn=command.trn,
-            field=difference.field,
-            school_value=difference.school_value,
-            school_reporter=difference.school_reporter,
-            ab_value=difference.ab_value,
-            ab_reporter=difference.ab_reporter,
-            detected_at=command.at,
-        )
+    # the field, both values and both reporters from the difference
+    row = row_from(
+        InductionDiscrepancy, difference, key=key, trn=command.trn, detected_at=command.at
     )
+    session.add(row)
     label = _LABEL[difference.field]
     detail = {"discrepancy": key, **difference.model_dump(mode="json")}
     title = (

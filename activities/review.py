@@ -43,6 +43,7 @@ from models.review_queries import (
     seat_of,
     situation_of,
 )
+from models.views import same_named
 from workflows.payloads.review import (
     RecordReviewStartInput,
     RecordReviewSubmissionInput,
@@ -197,12 +198,9 @@ def _create_review(
     review = Review(
         id=command.review_id,
         assignment_id=assignment.id,
-        application_id=application.id,
-        stage=assignment.stage,
-        level=assignment.level,
-        reviewer_id=assignment.reviewer_id,
         time_started=command.at,
         updated_at=command.at,
+        **same_named(assignment, "application_id", "stage", "level", "reviewer_id"),
     )
     session.add(review)
     session.flush()

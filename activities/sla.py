@@ -23,7 +23,7 @@ from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
 from models.event import Change, publish
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
-from models.views import view_of
+from models.views import same_named, view_of
 from workflows import sla_start
 from workflows.payloads.sla import (
     AppendSlaEventInput,
@@ -200,10 +200,9 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
         SlaInstance,
         command,
         id=command.instance_id,
-        version=definition.version,
-        goal_s=definition.goal_s,
         started_at=command.at,
         warned=[],
+        **same_named(definition, "version", "goal_s"),
     )
     session.add(instance)
     session.flush()
