@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from activities.base import EngineActivities, transaction_activity
 from activities.cancellation import audit_refused_cancel
-from activities.rows import row_from
+from activities.rows import inserted, row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict
 from domain.outcome import (
@@ -57,18 +57,19 @@ class OutcomeActivities(EngineActivities):
             sampled_for_qa=command.sampled_for_qa,
             auto_release=provider.auto_release_outcomes,
         )
-        outcome = row_from(  # kind, candidate, element, grade, sampled_for_qa
-            Outcome,
-            command,
-            id=command.outcome_id,
-            status=OutcomeStatus.IN_QA,
-            submitted_by=command.actor,
-            submitted_at=command.at,
-            created_at=command.at,
-            updated_at=command.at,
+        outcome = inserted(
+            session,
+            row_from(  # kind, candidate, element, grade, sampled_for_qa
+                Outcome,
+                command,
+                id=command.outcome_id,
+                status=OutcomeStatus.IN_QA,
+                submitted_by=command.actor,
+                submitted_at=command.at,
+                created_at=command.at,
+                updated_at=command.at,
+            ),
         )
-        session.add(outcome)
-        session.flush()
         _record(session, outcome, command.actor, command.at, "submitted", round_=0)
         _take_step(session, outcome, candidate, step, command.actor, command.at)
         return _fresh(session, outcome)

@@ -19,6 +19,7 @@ from activities.case import (
 )
 from activities.case_levels import open_assignment
 from activities.case_transition import apply_transition, fill_blanks
+from activities.rows import inserted
 from domain.application import AssessmentStatus
 from domain.errors import NotFound
 from domain.review import (
@@ -195,15 +196,16 @@ def _create_review(
     template: TemplateDefinition,
     command: RecordReviewStartInput,
 ) -> Review:
-    review = Review(
-        id=command.review_id,
-        assignment_id=assignment.id,
-        time_started=command.at,
-        updated_at=command.at,
-        **same_named(assignment, "application_id", "stage", "level", "reviewer_id"),
+    review = inserted(
+        session,
+        Review(
+            id=command.review_id,
+            assignment_id=assignment.id,
+            time_started=command.at,
+            updated_at=command.at,
+            **same_named(assignment, "application_id", "stage", "level", "reviewer_id"),
+        ),
     )
-    session.add(review)
-    session.flush()
     fill_blanks(session, application, review, assignment, element_sections(template), command.at)
     stage = next(s for s in template.stages if s.code == assignment.stage)
     assessment = session.exec(

@@ -15,7 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.base import EngineActivities, transaction_activity
-from activities.rows import lock_row, row_from
+from activities.rows import inserted, lock_row, row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import is_active
@@ -196,16 +196,17 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     ).first()
     if definition is None:
         raise NotFound(f"SLA definition {command.definition} does not exist")
-    instance = row_from(  # the definition's code, the subject, the candidate
-        SlaInstance,
-        command,
-        id=command.instance_id,
-        started_at=command.at,
-        warned=[],
-        **same_named(definition, "version", "goal_s"),
+    instance = inserted(
+        session,
+        row_from(  # the definition's code, the subject, the candidate
+            SlaInstance,
+            command,
+            id=command.instance_id,
+            started_at=command.at,
+            warned=[],
+            **same_named(definition, "version", "goal_s"),
+        ),
     )
-    session.add(instance)
-    session.flush()
     session.add(SlaLogEntry(instance_id=instance.id, seq=0, kind=SlaEventKind.START, at=command.at))
     if _candidate_inactive(session, command.candidate_id):  # it starts already paused
         session.add(
