@@ -131,15 +131,13 @@ def _submit(
     plan = plan_after_submission(
         shape,
         Submitted(
-            stage=review.stage,
-            level=review.level,
-            decision=command.decision,
             decided=decided_of(session, responses),
             case_stage=application.stage,
             loq_round=application.loq_round,
             assessment_status=assessment_status(session, application.id),
             next_level_open=bool(open_at(session, application.id, review.stage, review.level + 1)),
-            at=command.at,
+            **same_named(review, "stage", "level"),
+            **same_named(command, "decision", "at"),
         ),
     )
     _trim_and_stamp(session, review, command)
