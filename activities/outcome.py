@@ -27,7 +27,7 @@ from models.candidate import Candidate, Provider, lock_candidate
 from models.event import AuditEntry, Change
 from models.outcome import OWN_SCHEDULE, Outcome, action_key, lock_outcome
 from models.outcome_release import release_outcomes, take_schedule
-from models.views import view_of
+from models.views import same_named, view_of
 from workflows.payloads.cancellation import RecordRefusedCancelInput
 from workflows.payloads.outcome import (
     CancelOutcomeScheduleInput,
@@ -132,9 +132,7 @@ class OutcomeActivities(EngineActivities):
         release_outcomes(
             session,
             [outcome.id],
-            method=command.method,
-            at=command.at,
-            actor=command.actor,
+            **same_named(command, "method", "at", "actor"),
             schedule_owner=OWN_SCHEDULE if timer else None,
             scheduled_at=command.scheduled_at if timer else None,
         )
