@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt install clean token bench
+.PHONY: run test lint fmt install clean token bench bench-sync bench-reports seed-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,20 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python cli.py run
+
+# make token ROLE=reviewer,assigner SUB=rita [ORG=provider-42] [HOURS=12]: prints a bearer
+# token signed with the running stack's AUTH_SECRET (or AUTH_SECRET when set). Like seed-demo
+# it talks to what `make run` installed and started, so it never reinstalls anything.
+comma := ,
+token:
+	$(if $(ROLE),,$(error give ROLE=..., e.g. make token ROLE=applicant SUB=alice))
+	$(if $(SUB),,$(error give SUB=..., e.g. make token ROLE=applicant SUB=alice))
+	@$(BIN)/python cli.py token --sub '$(SUB)' $(foreach role,$(subst $(comma), ,$(ROLE)),--role '$(role)') \
+		$(if $(ORG),--org '$(ORG)') $(if $(HOURS),--hours '$(HOURS)')
+
+# Fills the running stack with a small demo world (cli.py seed-demo; safe to run twice).
+seed-demo:
+	$(BIN)/python cli.py seed-demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,59 +1,65 @@
 """Operator commands: run the stack, set up a deployment, mint tokens, reconcile."""
 
 import asyncio
-import functools
-import os
-import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, ParamSpec
+from typing import Annotated
 
 import typer
 
 from core.logging import configure_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
+from domain.access import Role
+from domain.report import ReportName
+from operator_cli import commands
+from operator_cli.errors import (
+    FriendlyGroup,
+    check_code,
+    choices,
+    exits_without_teardown,
+    report,
+    skip_teardown,
+)
+from operator_cli.output import JsonOption, emit_json, show_version
 
-app = typer.Typer(help="Casework operator commands.", no_args_is_help=True)
-P = ParamSpec("P")
+app = typer.Typer(cls=FriendlyGroup, help="Casework operator commands.", no_args_is_help=True)
 
 
-def exits_without_teardown(command: Callable[P, None]) -> Callable[P, None]:
-    """Leave with the command's exit code, skipping interpreter teardown: the Temporal
-    client's Rust threads can abort a short-lived process there after it succeeded
-    (temporalio/sdk-python#300), which would fail a one-shot deployment job."""
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=show_version, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Casework operator commands (exit 2: bad input; 3: PostgreSQL or Temporal unreachable)."""
 
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            command(*args, **kwargs)
-            code = 0
-        except typer.Exit as done:
-            code = done.exit_code
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
 
-    return run
+app.command("sync")(commands.sync)
+app.command("sync-checklists", hidden=True)(commands.sync)  # the name scripts already use
+app.command("release")(commands.release)
+app.add_typer(commands.cases_app, name="cases")
+app.add_typer(commands.case_app, name="case")
 
 
 @app.command()
 def token(
     sub: Annotated[str, typer.Option(help="the user id (token subject)")],
-    role: Annotated[list[str], typer.Option(help="a role; repeat for several")],
+    role: Annotated[
+        list[str],
+        typer.Option(**choices(Role, "role"), help="a role; repeat for several"),
+    ],
     org: Annotated[str | None, typer.Option(help="organisation id of an external user")] = None,
     name: Annotated[str, typer.Option(help="display name")] = "",
     hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
 ) -> None:
     """Print a bearer token signed with AUTH_SECRET."""
     from core.auth import mint_token
-    from domain.access import Role
 
     settings = get_settings()
     if not settings.auth_secret:
         raise typer.BadParameter("set AUTH_SECRET first (make run prints the one it uses)")
-    unknown = [r for r in role if r not in {known.value for known in Role}]
-    if unknown:
-        raise typer.BadParameter(f"unknown role(s): {', '.join(unknown)}", param_hint="--role")
     typer.echo(
         mint_token(
             secret=settings.auth_secret,
@@ -67,27 +73,10 @@ def token(
     )
 
 
-def _check_code(template: str | None) -> None:
-    """Refuse a template code the API would refuse (it reaches the database)."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from domain.values import Code
-
-    if template is None:
-        return
-    try:
-        TypeAdapter(Code).validate_python(template)
-    except ValidationError as error:
-        reason = error.errors()[0]["msg"]
-        raise typer.BadParameter(f"not a template code: {reason}", param_hint="--template") from (
-            None
-        )
-
-
 @app.command()
 def run() -> None:
     """Run the whole stack (embedded PostgreSQL, Temporal dev server, worker, API)."""
-    settings = get_settings()
+    settings = Settings()  # this run's own environment, never a running stack's coordinates
     missing = _missing_local_parts(settings.database_url, settings.temporal_address)
     if missing:
         typer.echo(
@@ -124,63 +113,9 @@ def setup(wait_s: Annotated[int, typer.Option(help="how long to wait for Tempora
     from core.provision import prepare_temporal
 
     settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
-    upgrade(settings.database_url)
+    upgrade(commands.database_url())
     asyncio.run(prepare_temporal(settings, settings.temporal_target(), deadline_s=wait_s))
     typer.echo("database migrated; search attributes registered")
-
-
-@app.command("sync-checklists")
-@exits_without_teardown
-def sync_checklists(
-    template: Annotated[str | None, typer.Option(help="only this template's code")] = None,
-    dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
-) -> None:
-    """Run a check-list sync and wait for it, with a live progress bar."""
-    _check_code(template)
-    raise typer.Exit(asyncio.run(_run_sync(template, dry_run)))
-
-
-async def _run_sync(template: str | None, dry_run: bool) -> int:
-    """Start the sync, draw its progress until it ends, print its counts; 1 if it failed."""
-    import uuid
-
-    from temporalio.client import WorkflowFailureError
-
-    from api.services import checklist_sync as syncs
-    from core.temporal import connect
-    from workflows.payloads.checklist_sync import ChecklistSyncProgress, StartChecklistSyncInput
-
-    settings = get_settings()
-    client = await connect(settings)
-    sync_id = f"cli-{uuid.uuid4().hex[:12]}"
-    start = StartChecklistSyncInput(
-        sync_id=sync_id, template_code=template, dry_run=dry_run, actor="cli"
-    )
-    handle = await syncs.start(client, start, task_queue=settings.task_queue)
-    typer.echo(f"check-list sync {sync_id} started (workflow {handle.id})")
-    with typer.progressbar(length=1, label="assessments", show_pos=True) as bar:
-        shown = 0
-
-        def draw(progress: ChecklistSyncProgress) -> None:
-            nonlocal shown
-            bar.length = max(progress.total, progress.found, 1)
-            bar.update(progress.found - shown)
-            shown = progress.found
-
-        try:
-            result = await syncs.follow(handle, draw)
-        except WorkflowFailureError as error:
-            typer.echo(f"\ncheck-list sync {sync_id} FAILED: {error.cause}", err=True)
-            return 1
-        draw(result)
-    typer.echo(
-        f"{result.status.value}{' (dry run)' if result.dry_run else ''}: found {result.found}, "
-        f"synced {result.synced}, unchanged {result.unchanged}, skipped {result.skipped}, "
-        f"failed {result.failed}; details: GET /v1/checklist-syncs/{sync_id}"
-    )
-    return 0 if result.failed == 0 else 2
 
 
 @app.command("schedule-sync")
@@ -191,7 +126,7 @@ def schedule_sync(
     dry_run: Annotated[bool, typer.Option(help="report what would change; write none")] = False,
 ) -> None:
     """Create (or replace) the Temporal Schedule that runs check-list syncs."""
-    _check_code(template)
+    check_code(template)
     from api.services.checklist_sync import schedule
     from core.temporal import connect
 
@@ -225,20 +160,22 @@ def reconcile(
     workflow_id: Annotated[
         str | None, typer.Option(help="check only this case's workflow (e.g. application-42)")
     ] = None,
+    json: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Compare PostgreSQL with Temporal (exit 0: they agree or all repaired; 1: findings left)."""
-    settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
-    queue = task_queue or settings.task_queue
-    raise typer.Exit(asyncio.run(_reconcile(repair, queue, settle_s, workflow_id)))
+    commands.database_url()
+    queue = task_queue or get_settings().task_queue
+    raise typer.Exit(asyncio.run(_reconcile(repair, queue, settle_s, workflow_id, json)))
 
 
-async def _reconcile(repair: bool, task_queue: str, settle_s: int, workflow_id: str | None) -> int:
+async def _reconcile(
+    repair: bool, task_queue: str, settle_s: int, workflow_id: str | None, as_json: bool
+) -> int:
     """Print one line per finding and a summary; 1 while findings are left unrepaired."""
     from api.services import reconcile as reconciling
     from core.db import make_engine
     from core.temporal import connect
+    from operator_cli.findings import finding_data
 
     settings = get_settings()
     assert settings.database_url is not None
@@ -260,10 +197,30 @@ async def _reconcile(repair: bool, task_queue: str, settle_s: int, workflow_id: 
             findings = await reconciling.repair(engine, client, findings, task_queue=task_queue)
     finally:
         engine.dispose()
-    for finding in findings:
-        typer.echo(finding.line())
-    typer.echo(reconciling.summary(findings, repaired=repair))
+    summary = reconciling.summary(findings, repaired=repair)
+    if as_json:
+        emit_json({"findings": [finding_data(finding) for finding in findings], "summary": summary})
+    else:
+        for finding in findings:
+            typer.echo(finding.line())
+        typer.echo(summary)
     return 0 if all(finding.repaired for finding in findings) else 1
+
+
+@app.command("seed-demo")
+def seed_demo(
+    api: Annotated[str | None, typer.Option(help="the API's URL (default: the local one)")] = None,
+    wait_s: Annotated[
+        int, typer.Option(min=0, help="wait this long for the demo's SLA breach (0: no wait)")
+    ] = 60,
+) -> None:
+    """Fill a fresh stack with a small demo world through the HTTP API (safe to run twice)."""
+    from core.demo.seed import run as seed
+
+    settings = get_settings()
+    if not settings.auth_secret:
+        raise typer.BadParameter("set AUTH_SECRET first (make run prints the one it uses)")
+    raise typer.Exit(seed(api or settings.api_url(), settings.auth_secret, wait_s=wait_s))
 
 
 @app.command("backfill-legacy-releases")
@@ -272,10 +229,7 @@ def backfill_legacy_releases() -> None:
     from core.db import make_engine
     from models.outcome_release import backfill_legacy
 
-    settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(commands.database_url())
     count = backfill_legacy(engine, at=datetime.now(UTC))
     engine.dispose()
     typer.echo(f"{count} outcome(s) recorded as released (LEGACY)")
@@ -285,7 +239,7 @@ def backfill_legacy_releases() -> None:
 def export_report(
     name: Annotated[
         str,
-        typer.Argument(help="pass-fail, first-time-pass, outcome-releases, sla, result-tracking"),
+        typer.Argument(**{**choices(ReportName, "report"), "metavar": "NAME"}, help="the report"),
     ],
     from_: Annotated[str | None, typer.Option("--from", help="instant or date (inclusive)")] = None,
     to: Annotated[str | None, typer.Option(help="instant, or a date that is included")] = None,
@@ -296,20 +250,27 @@ def export_report(
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="FIELD=VALUE, as the HTTP query takes")
     ] = None,
+    json: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Write a report as CSV (an operator's export; the same query as GET /v1/reports)."""
+    """Write a report as CSV, or JSON rows (the same query as GET /v1/reports)."""
     from api.services.report_export import export
+    from operator_cli.report import export_json
 
-    settings = get_settings()
-    if not settings.database_url:
-        raise typer.BadParameter("set DATABASE_URL")
+    url = commands.database_url()
     try:
-        count = export(settings.database_url, name, from_, to, tz, filter_ or [], out)
+        if json:
+            count = export_json(url, name, (from_, to), tz, filter_ or [], out)
+        else:
+            count = export(url, name, from_, to, tz, filter_ or [], out)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     typer.echo(f"{count} row(s) of {name} written to {out or 'standard output'}", err=True)
 
 
 if __name__ == "__main__":
-    configure_logging(get_settings(), process="cli")  # as the API and worker log
+    skip_teardown()
+    try:
+        configure_logging(get_settings(), process="cli")  # as the API and worker log
+    except ValueError as error:  # a setting that does not parse (pydantic's error is one)
+        raise SystemExit(report(error)) from None
     app()

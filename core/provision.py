@@ -42,7 +42,7 @@ async def ensure_namespace(client: Client, retention: timedelta = RETENTION) -> 
 
 def probe_query() -> str:
     """A visibility query naming every custom search attribute (refused until all are known)."""
-    literals = {"INT": "-1", "DATETIME": "'2000-01-01T00:00:00Z'"}
+    literals = {"INT": "-1", "BOOL": "true", "DATETIME": "'2000-01-01T00:00:00Z'"}
     terms = []
     for key in SEARCH_ATTRIBUTES:
         literal = literals.get(key.indexed_value_type.name, "'-'")

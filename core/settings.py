@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         """The address clients dial: TEMPORAL_ADDRESS or the local dev server."""
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
 
+    def api_url(self) -> str:
+        """Where a client on this machine reaches the API."""
+        host = "127.0.0.1" if self.api_host in {"0.0.0.0", "::", ""} else self.api_host
+        return f"http://{host}:{self.api_port}"
+
     def stack_database_name(self) -> str:
         """Database used on the embedded server: one per stack so stacks can run side by side."""
         if self.database_name:
@@ -96,7 +101,31 @@ class Settings(BaseSettings):
         return "casework" if self.api_port == 8000 else f"casework_{self.api_port}"
 
 
+def with_local_stack(settings: Settings) -> Settings:
+    """Development only: with neither DATABASE_URL nor TEMPORAL_ADDRESS set, the coordinates
+    of the `make run` stack running from DATA_DIR (its database, Temporal, dev AUTH_SECRET
+    and ports) fill what is unset. A deployment sets both, so it never reads them."""
+    from core import local_stack
+
+    if settings.database_url or settings.temporal_address:
+        return settings
+    asked = settings.api_port if "api_port" in settings.model_fields_set else None
+    found = local_stack.find(settings.data_dir, asked)
+    if found is None:
+        return settings
+    update: dict[str, object] = {
+        "database_url": found.database_url,
+        "temporal_address": found.temporal_address,
+        "api_port": found.api_port,
+        "temporal_port": found.temporal_port,
+        "temporal_ui_port": found.temporal_ui_port,
+    }
+    if not settings.auth_secret and not settings.auth_jwks_url and found.auth_secret:
+        update["auth_secret"] = found.auth_secret
+    return settings.model_copy(update=update)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (read once)."""
-    return Settings()
+    """The process-wide settings (read once), a running local stack's filling what is unset."""
+    return with_local_stack(Settings())

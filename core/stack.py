@@ -7,7 +7,7 @@ dev server this run owns (same data directory, same history file), with a backof
 
 import asyncio
 import os
-import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,6 +20,7 @@ import psutil
 
 from core.auth import mint_token
 from core.devserver import DevServer, port_open
+from core.local_stack import LocalStack, dev_secret, forget, record
 from core.migrate import upgrade
 from core.pg import (
     ensure_database,
@@ -176,6 +177,7 @@ def _supervised_child(stack: Stack, name: str) -> Supervised:
 
 def stop(stack: Stack) -> None:
     """Stop API and worker, then Temporal and PostgreSQL (if no other stack still uses it)."""
+    forget(stack.data, stack.settings.api_port)
     children = list(stack.children.values())
     for child in reversed(children):
         if child.poll() is None:
@@ -191,7 +193,10 @@ def stop(stack: Stack) -> None:
     print("stopped every process of the stack")
 
 
-def _banner(settings: Settings, secret: str, generated: bool) -> None:
+def _banner(settings: Settings, env: dict[str, str], stored_secret: bool) -> None:
+    """What a newcomer needs: where each part answers, an admin token, and `export` lines
+    for another shell (cli.py finds this stack by itself; other tools read these)."""
+    secret = env["AUTH_SECRET"]
     token = mint_token(
         secret=secret,
         sub="admin",
@@ -200,15 +205,19 @@ def _banner(settings: Settings, secret: str, generated: bool) -> None:
         now=datetime.now(UTC),
         ttl=timedelta(days=7),
     )
+    data = settings.data_dir
     print("\nCasework is up.")
-    print(f"  API        http://127.0.0.1:{settings.api_port}  (docs at /docs)")
+    print(f"  API         {settings.api_url()}  (docs at /docs)")
     if not settings.temporal_address:
-        print(f"  Temporal   127.0.0.1:{settings.temporal_port}")
+        print(f"  Temporal    {env['TEMPORAL_ADDRESS']}")
         print(f"  Temporal UI http://127.0.0.1:{settings.temporal_ui_port}")
-    if generated:
-        print(f"  AUTH_SECRET (random dev secret, set AUTH_SECRET to keep it): {secret}")
+    if stored_secret:
+        print(f"  AUTH_SECRET kept in {data / 'auth_secret'}: tokens outlive a restart")
     print(f"  admin token (7 days): {token}")
-    print("Ctrl-C stops everything; data stays in", settings.data_dir, flush=True)
+    print("In another shell, cli.py finds this stack by itself; for other tools:")
+    for name in ("DATABASE_URL", "TEMPORAL_ADDRESS", "AUTH_SECRET"):
+        print(f"  export {name}={shlex.quote(env[name])}")
+    print("Ctrl-C stops everything; data stays in", data, flush=True)
 
 
 def _log(line: str) -> None:
@@ -236,6 +245,23 @@ def _start(stack: Stack, secret: str) -> bool:
     return _wait_ready(stack.settings.api_port, 60)
 
 
+def _record(stack: Stack, *, stored_secret: bool) -> None:
+    """Leave this stack's coordinates under DATA_DIR for the commands of other shells."""
+    settings = stack.settings
+    record(
+        stack.data,
+        LocalStack(
+            pid=os.getpid(),
+            api_port=settings.api_port,
+            temporal_port=settings.temporal_port,
+            temporal_ui_port=settings.temporal_ui_port,
+            database_url=stack.env["DATABASE_URL"],
+            temporal_address=stack.env["TEMPORAL_ADDRESS"],
+            auth_secret=stack.env["AUTH_SECRET"] if stored_secret else None,
+        ),
+    )
+
+
 def run(settings: Settings) -> int:
     """Bring the stack up, restart what dies, stop it all on Ctrl-C/SIGTERM."""
     data = settings.data_dir.resolve()
@@ -248,13 +274,14 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    secret = settings.auth_secret or secrets.token_urlsafe(32)
+    secret = settings.auth_secret or dev_secret(data)
     parent = os.getppid()
     try:
         if not _start(stack, secret):
             print("the API did not start; see its output above", file=sys.stderr)
             return 1
-        _banner(settings, secret, generated=not settings.auth_secret)
+        _record(stack, stored_secret=not settings.auth_secret)
+        _banner(settings, stack.env, stored_secret=not settings.auth_secret)
         processes = supervised(stack)
         names = ", ".join(process.name for process in processes)
         print(f"Supervised (started again when they die): {names}", flush=True)

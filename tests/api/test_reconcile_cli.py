@@ -1,6 +1,7 @@
 """`python cli.py reconcile [--repair]` as an operator runs it: report, exit code, repair."""
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -36,6 +37,16 @@ async def _cli(database_url: str, target: str, *args: str) -> tuple[int, str]:
     return process.returncode, out.decode()
 
 
+async def _terminated_case(
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, db: Engine, task_queue: str
+) -> tuple[str, str]:
+    """A submitted case whose workflow was terminated, seen by the listing; (id, run id)."""
+    application_id = await submitted_case(api, ALICE)
+    ended = await terminate(dev_env.client, f"application-{application_id}")
+    await scan_until(db, dev_env.client, task_queue, 1)  # visible to the listing
+    return application_id, ended
+
+
 async def test_reconcile_reports_exits_1_then_repairs_and_exits_0(
     api: httpx.AsyncClient,
     dev_env: WorkflowEnvironment,
@@ -45,10 +56,8 @@ async def test_reconcile_reports_exits_1_then_repairs_and_exits_0(
 ) -> None:
     client = dev_env.client
     target = client.service_client.config.target_host
-    application_id = await submitted_case(api, ALICE)
+    application_id, ended = await _terminated_case(api, dev_env, db, task_queue)
     workflow_id = f"application-{application_id}"
-    ended = await terminate(client, workflow_id)
-    await scan_until(db, client, task_queue, 1)  # visible to the listing
     queue = ["--task-queue", task_queue, "--settle-s", "0"]
 
     reported = await _cli(database_url, target, *queue)
@@ -73,3 +82,34 @@ async def test_reconcile_reports_exits_1_then_repairs_and_exits_0(
     assert await running_run(client, workflow_id) != ended
     assert after == (0, "nothing to reconcile: PostgreSQL and Temporal agree\n")
     assert one == after
+
+
+async def test_reconcile_json_names_each_finding_and_the_summary(
+    api: httpx.AsyncClient,
+    dev_env: WorkflowEnvironment,
+    db: Engine,
+    database_url: str,
+    task_queue: str,
+) -> None:
+    target = dev_env.client.service_client.config.target_host
+    application_id, ended = await _terminated_case(api, dev_env, db, task_queue)
+
+    code, out = await _cli(
+        database_url, target, "--task-queue", task_queue, "--settle-s", "0", "--json"
+    )
+
+    assert code == 1
+    report = json.loads(out)
+    assert report["summary"] == "1 finding(s); run with --repair to repair them"
+    [finding] = report["findings"]
+    assert finding == {
+        "problem": "open case, workflow not running",
+        "kind": "application",
+        "id": application_id,
+        "workflow_id": f"application-{application_id}",
+        "db_state": "SUBMITTED",
+        "workflow_state": "TERMINATED",
+        "run_id": ended,
+        "action": None,
+        "repaired": False,
+    }

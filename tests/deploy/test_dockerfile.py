@@ -17,7 +17,16 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Modules of `make run` alone (embedded PostgreSQL, dev server, supervision): only
 # `cli.py run` reaches them, and it says which package is missing.
 LOCAL_ONLY = {"core/stack.py", "core/pg.py", "core/devserver.py", "core/supervise.py"}
-PRODUCTION = ["api", "core", "workflows", "activities", "domain", "models", "migrations"]
+PRODUCTION = [
+    "api",
+    "core",
+    "workflows",
+    "activities",
+    "domain",
+    "models",
+    "migrations",
+    "operator_cli",
+]
 
 
 def _instructions() -> list[dockerfile.Command]:

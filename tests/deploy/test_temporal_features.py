@@ -21,7 +21,7 @@ from core.temporal import SEARCH_ATTRIBUTES
 from tests.support.dynamic_config import shipped
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["api", "core", "workflows", "activities", "cli.py", "worker.py"]
+SOURCES = ["api", "core", "workflows", "activities", "operator_cli", "cli.py", "worker.py"]
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,15 @@ def python_env() -> dict[str, str]:
 
 
 def start_stack(
-    data: Path, env: dict[str, str], log: Path, ports: Ports | None = None
+    data: Path,
+    env: dict[str, str],
+    log: Path,
+    ports: Ports | None = None,
+    *,
+    auth_secret: str | None = SECRET,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`cli.py run` on free ports (or on `ports` again), once it answers /readyz."""
+    """`cli.py run` on free ports (or on `ports` again), once it answers /readyz; with
+    `auth_secret=None` it signs with the dev secret it keeps under `data`."""
     api_port, temporal_port, ui_port = ports or (free_port(), free_port(), free_port())
     stack_env = {
         **env,
@@ -103,8 +109,9 @@ def start_stack(
         "API_PORT": str(api_port),
         "TEMPORAL_PORT": str(temporal_port),
         "TEMPORAL_UI_PORT": str(ui_port),
-        "AUTH_SECRET": SECRET,
     }
+    if auth_secret is not None:
+        stack_env["AUTH_SECRET"] = auth_secret
     process = subprocess.Popen(
         [sys.executable, "cli.py", "run"],
         env=stack_env,

@@ -1,0 +1,1 @@
+"""The operator's commands behind `cli.py`: errors, output, sync, release, cases (0086)."""
