@@ -7,9 +7,10 @@ from sqlmodel import Session, col
 
 from activities.base import EngineActivities, transaction_activity
 from activities.case import (
+    announce,
     bump,
+    case_change,
     lock_application,
-    record_change,
     set_assessment_status,
     shape_of,
     snapshot,
@@ -87,19 +88,15 @@ class ApplicationActivities(EngineActivities):
         application.loq_deadline_at = None
         bump(session, application, command.at)
         action = "submitted" if command.submission == 1 else "resubmitted"
-        record_change(
+        key = f"application:{application.id}:{action}:{application.submission_count}"
+        announce(
             session,
-            application.id,
-            actor=command.actor,
-            at=command.at,
-            action=action,
-            key=f"application:{application.id}:{action}:{application.submission_count}",
-            detail={
+            case_change(application, action, command.actor, command.at, key),
+            {
                 "template_code": application.template_code,
                 "submission": command.submission,
                 "stage": application.stage,
             },
-            event=f"application.{action}",
         )
         if command.submission == 1:
             shape = shape_of(template)
@@ -147,16 +144,8 @@ class ApplicationActivities(EngineActivities):
             key = f"application:{application.id}:loq_reminder:{command.loq_round}:" + (
                 command.at.isoformat()
             )
-            record_change(
-                session,
-                application.id,
-                actor="system",
-                at=command.at,
-                action="loq_reminder",
-                key=key,
-                detail=detail,
-                event="application.loq_reminder",
-            )
+            change = case_change(application, "loq_reminder", "system", command.at, key)
+            announce(session, change, detail)
         return snapshot(session, application)
 
     @transaction_activity

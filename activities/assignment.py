@@ -26,6 +26,7 @@ from domain.review_guards import OPEN_FOR_CLAIMS, ensure_can_claim, ensure_claim
 from models.application import Application
 from models.review import Assignment, HeldSection, Review
 from models.review_queries import held_by_others, review_of, seat_of
+from models.views import same_named
 from workflows.payloads.review import (
     CaseShape,
     CaseSnapshot,
@@ -57,11 +58,9 @@ class AssignmentActivities(EngineActivities):
                 for section in sections:
                     session.add(
                         HeldSection(
-                            application_id=application.id,
-                            stage=assignment.stage,
-                            level=assignment.level,
                             section=section,
                             assignment_id=assignment.id,
+                            **same_named(assignment, "application_id", "stage", "level"),
                         )
                     )
         except IntegrityError as error:

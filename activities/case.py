@@ -11,7 +11,7 @@ from domain.errors import NotFound
 from domain.template import TemplateDefinition
 from models.application import Application
 from models.assessment import Assessment
-from models.event import publish, write_audit
+from models.event import Change
 from models.review_queries import open_assignments
 from models.template import definition_of, get_version
 from models.views import view_of
@@ -25,38 +25,25 @@ def lock_application(session: Session, application_id: str) -> Application:
     )
 
 
-def record_change(
+def case_change(
+    application: Application, action: str, actor: str, at: datetime, key: str
+) -> Change:
+    """A change to `application` (its audit rows are the application's)."""
+    return Change("application", application.id, action, actor, at, key)
+
+
+def announce(
     session: Session,
-    application_id: str,
-    *,
-    actor: str,
-    at: datetime,
-    action: str,
-    key: str,
+    change: Change,
     detail: dict[str, Any],
-    event: str | None = None,
-    subject: str | None = None,
+    *,
+    event_type: str | None = None,
+    event_subject: str | None = None,
 ) -> None:
-    """The application's audit row and, when others care, its outbox event (same key)."""
-    write_audit(
-        session,
-        subject_kind="application",
-        subject_id=application_id,
-        at=at,
-        actor=actor,
-        action=action,
-        key=key,
-        detail=detail,
-    )
-    if event is not None:
-        publish(
-            session,
-            type=event,
-            subject=subject or application_id,
-            at=at,
-            key=key,
-            data={"application_id": application_id, **detail},
-        )
+    """The application's audit row and the event others consume (`application.{action}`
+    unless `event_type`), which names the application, under the same key."""
+    data = {"application_id": change.subject_id}
+    change.record(session, detail, data=data, event_type=event_type, event_subject=event_subject)
 
 
 def template_of(session: Session, application: Application) -> TemplateDefinition:
@@ -149,6 +136,4 @@ def audit(
 ) -> None:
     """An audit row on the application keyed by its next revision."""
     key = f"application:{application.id}:{action}:{application.revision + 1}"
-    record_change(
-        session, application.id, actor=actor, at=at, action=action, key=key, detail=detail
-    )
+    case_change(application, action, actor, at, key).audit(session, detail)

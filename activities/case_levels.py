@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from activities.case import record_change, set_assessment_status
+from activities.case import announce, case_change, set_assessment_status
 from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
 from domain.errors import Conflict, NotFound
 from domain.review import ReviewStatus, is_self_assignable
@@ -51,15 +51,9 @@ def open_level(
         session, application.template_code, stage_code, level
     ).items():
         add_assignment(session, application, shape, stage_code, level, reviewer_id, sections, at)
-    record_change(
-        session,
-        application.id,
-        actor="system",
-        at=at,
-        action="level_reached",
-        key=f"application:{application.id}:level:{stage_code}:{level}:{application.revision}",
-        detail={"stage": stage_code, "level": level},
-    )
+    key = f"application:{application.id}:level:{stage_code}:{level}:{application.revision}"
+    change = case_change(application, "level_reached", "system", at, key)
+    change.audit(session, {"stage": stage_code, "level": level})
 
 
 def allowed_for(shape: CaseShape, stage_code: str, sections: list[str] | None) -> list[str] | None:
@@ -140,16 +134,7 @@ def complete(
     set_assessment_status(session, application.id, AssessmentStatus.COMPLETED, at)
     key = f"application:{application.id}:completed"
     detail = {"outcome": outcome.value, "reason": reason}
-    record_change(
-        session,
-        application.id,
-        actor=actor,
-        at=at,
-        action="completed",
-        key=key,
-        detail=detail,
-        event="application.completed",
-    )
+    announce(session, case_change(application, "completed", actor, at, key), detail)
 
 
 def open_assignment(session: Session, application: Application, assignment_id: str) -> Assignment:

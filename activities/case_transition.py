@@ -8,7 +8,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from activities.case import (
-    record_change,
+    announce,
+    case_change,
     set_assessment_status,
     template_of,
 )
@@ -113,15 +114,8 @@ def _enter_stage(
     open_level(session, application, shape, step.stage, 1, at)
     if step.assessment_status is not None:
         set_assessment_status(session, application.id, step.assessment_status, at)
-    record_change(
-        session,
-        application.id,
-        actor=actor,
-        at=at,
-        action="stage_entered",
-        key=f"application:{application.id}:stage:{step.stage}",
-        detail={"stage": step.stage},
-    )
+    key = f"application:{application.id}:stage:{step.stage}"
+    case_change(application, "stage_entered", actor, at, key).audit(session, {"stage": step.stage})
 
 
 def _send_questions(
@@ -143,16 +137,8 @@ def _send_questions(
         "deadline_at": step.deadline_at.isoformat(),
         "questions": sorted(q.element_code for q in step.questions),
     }
-    record_change(
-        session,
-        application.id,
-        actor=actor,
-        at=at,
-        action="loq_sent",
-        key=f"application:{application.id}:loq_sent:{step.loq_round}",
-        detail=detail,
-        event="application.loq_sent",
-    )
+    key = f"application:{application.id}:loq_sent:{step.loq_round}"
+    announce(session, case_change(application, "loq_sent", actor, at, key), detail)
 
 
 def _request_changes(
@@ -168,14 +154,10 @@ def _request_changes(
         .values(status=ReviewStatus.CHANGES_REQUESTED, updated_at=at)
     )
     application.level = step.level
-    record_change(
+    key = f"review:{review.id}:changes_requested:{review.round}"
+    case_change(application, "changes_requested", review.reviewer_id, at, key).audit(
         session,
-        application.id,
-        actor=review.reviewer_id,
-        at=at,
-        action="changes_requested",
-        key=f"review:{review.id}:changes_requested:{review.round}",
-        detail={
+        {
             "review_id": review.id,
             "reviews": list(step.reviews),
             "targets": list(step.targets),

@@ -23,7 +23,7 @@ from domain.induction import (
     unclaimed_since,
 )
 from models.action import Action, ActionStatus, open_action, set_action_status
-from models.event import record_change
+from models.event import Change
 from models.induction import (
     Induction,
     InductionClaim,
@@ -210,37 +210,44 @@ def _open_discrepancy(
     session: Session, command: RecordInductionReportInput, difference: Difference
 ) -> None:
     key = _key(command.trn, f"discrepancy:{difference.field}:{command.report_id}")
-    session.add(
-        InductionDiscrepancy(
-            key=key,
-            trn=command.trn,
-            field=difference.field,
-            school_value=difference.school_value,
-            school_reporter=difference.school_reporter,
-            ab_value=difference.ab_value,
-            ab_reporter=difference.ab_reporter,
-            detected_at=command.at,
-        )
+    # the field, both values and both reporters from the difference
+    row = row_from(
+        InductionDiscrepancy, difference, key=key, trn=command.trn, detected_at=command.at
     )
+    session.add(row)
     label = _LABEL[difference.field]
     detail = {"discrepancy": key, **difference.model_dump(mode="json")}
+    title = (
+        f"Appropriate body {difference.ab_reporter} reports {label} "
+        f"{difference.ab_value!s} for teacher {command.trn}; you reported "
+        f"{difference.school_value!s}"
+    )
+    _ask_school(session, command, key, DISCREPANCY, difference.school_reporter, title, detail)
+    _record(session, command, "discrepancy", _key(command.trn, f"opened:{key}"), detail)
+
+
+def _ask_school(
+    session: Session,
+    command: InductionCommand,
+    key: str,
+    kind: str,
+    school: str,
+    title: str,
+    detail: dict[str, object],
+) -> None:
+    """A to-do for the users of `school` about the command's teacher (once per `key`)."""
     open_action(
         session,
         key=key,
-        kind=DISCREPANCY,
+        kind=kind,
         subject_kind=SUBJECT,
         subject_id=command.trn,
         role="school",
-        org=difference.school_reporter,
-        title=(
-            f"Appropriate body {difference.ab_reporter} reports {label} "
-            f"{difference.ab_value!s} for teacher {command.trn}; you reported "
-            f"{difference.school_value!s}"
-        ),
+        org=school,
+        title=title,
         at=command.at,
         detail=detail,
     )
-    _record(session, command, "discrepancy", _key(command.trn, f"opened:{key}"), detail)
 
 
 def _remind(
@@ -258,21 +265,11 @@ def _remind(
         "reminder_days": command.reminder_days,
         "due_at": reminder_due_at(command.unclaimed_since, command.reminder_days).isoformat(),
     }
-    open_action(
-        session,
-        key=key,
-        kind=REMINDER,
-        subject_kind=SUBJECT,
-        subject_id=command.trn,
-        role="school",
-        org=school.reporter,
-        title=(
-            f"No appropriate body has claimed teacher {command.trn} in "
-            f"{command.reminder_days} days: ask appropriate body {school.appropriate_body_id}"
-        ),
-        at=command.at,
-        detail=detail,
+    title = (
+        f"No appropriate body has claimed teacher {command.trn} in "
+        f"{command.reminder_days} days: ask appropriate body {school.appropriate_body_id}"
     )
+    _ask_school(session, command, key, REMINDER, school.reporter, title, detail)
     _record(session, command, "ab_claim_reminder", key, detail)  # its event type is REMINDER
     _bump(session, induction, command.at)
 
@@ -283,17 +280,8 @@ def _record(
     """The audit row and the `induction.{action}` event of one change, in the caller's
     transaction (a reminder is the system's doing)."""
     actor = command.actor if isinstance(command, RecordInductionReportInput) else "system"
-    record_change(
-        session,
-        subject_kind=SUBJECT,
-        subject_id=command.trn,
-        action=action,
-        at=command.at,
-        actor=actor,
-        key=key,
-        detail=detail,
-        data={"trn": command.trn},
-    )
+    change = Change(SUBJECT, command.trn, action, actor, command.at, key)
+    change.record(session, detail, data={"trn": command.trn})
 
 
 def _detail(row: InductionReport) -> dict[str, object]:

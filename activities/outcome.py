@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from activities.base import EngineActivities, transaction_activity
 from activities.cancellation import audit_refused_cancel
-from activities.rows import row_from
+from activities.rows import inserted, row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import Conflict
 from domain.outcome import (
@@ -24,10 +24,10 @@ from domain.outcome import (
 )
 from models.action import ActionStatus, open_action, set_action_status
 from models.candidate import Candidate, Provider, lock_candidate
-from models.event import AuditEntry, record_change
+from models.event import AuditEntry, Change
 from models.outcome import OWN_SCHEDULE, Outcome, action_key, lock_outcome
 from models.outcome_release import release_outcomes, take_schedule
-from models.views import view_of
+from models.views import same_named, view_of
 from workflows.payloads.cancellation import RecordRefusedCancelInput
 from workflows.payloads.outcome import (
     CancelOutcomeScheduleInput,
@@ -57,18 +57,19 @@ class OutcomeActivities(EngineActivities):
             sampled_for_qa=command.sampled_for_qa,
             auto_release=provider.auto_release_outcomes,
         )
-        outcome = row_from(  # kind, candidate, element, grade, sampled_for_qa
-            Outcome,
-            command,
-            id=command.outcome_id,
-            status=OutcomeStatus.IN_QA,
-            submitted_by=command.actor,
-            submitted_at=command.at,
-            created_at=command.at,
-            updated_at=command.at,
+        outcome = inserted(
+            session,
+            row_from(  # kind, candidate, element, grade, sampled_for_qa
+                Outcome,
+                command,
+                id=command.outcome_id,
+                status=OutcomeStatus.IN_QA,
+                submitted_by=command.actor,
+                submitted_at=command.at,
+                created_at=command.at,
+                updated_at=command.at,
+            ),
         )
-        session.add(outcome)
-        session.flush()
         _record(session, outcome, command.actor, command.at, "submitted", round_=0)
         _take_step(session, outcome, candidate, step, command.actor, command.at)
         return _fresh(session, outcome)
@@ -131,9 +132,7 @@ class OutcomeActivities(EngineActivities):
         release_outcomes(
             session,
             [outcome.id],
-            method=command.method,
-            at=command.at,
-            actor=command.actor,
+            **same_named(command, "method", "at", "actor"),
             schedule_owner=OWN_SCHEDULE if timer else None,
             scheduled_at=command.scheduled_at if timer else None,
         )
@@ -309,15 +308,9 @@ def _audit_and_event(
 ) -> None:
     """An audit row and a `{kind}.{action}` event; neither carries the (withheld) grade,
     and an operator's `note` stays in the (internal) audit row."""
-    record_change(
+    Change(outcome.kind, outcome.id, action, actor, at, key).record(
         session,
-        subject_kind=outcome.kind,
-        subject_id=outcome.id,
-        action=action,
-        at=at,
-        actor=actor,
-        key=key,
-        detail=detail,
+        detail,
         data={
             "id": outcome.id,
             "kind": outcome.kind,

@@ -27,7 +27,7 @@ from models.release_batch import (
     skip_items,
     skip_rest,
 )
-from models.views import view_of
+from models.views import same_named, view_of
 from workflows.payloads.outcome import (
     BatchCounts,
     CancelBatchInput,
@@ -95,9 +95,7 @@ class OutcomeBatchActivities(ClientActivities):
         released = release_outcomes(
             session,
             ids,
-            method=command.method,
-            at=command.at,
-            actor=command.actor,
+            **same_named(command, "method", "at", "actor"),
             schedule_owner=f"batch:{batch.id}" if scheduled else None,
             scheduled_at=command.release_at if scheduled else None,
         )

@@ -7,17 +7,19 @@ from sqlmodel import Session, col, select
 
 from activities.base import EngineActivities, transaction_activity
 from activities.case import (
+    announce,
     assessment_status,
     audit,
     bump,
+    case_change,
     lock_application,
-    record_change,
     shape_of,
     snapshot,
     template_of,
 )
 from activities.case_levels import open_assignment
 from activities.case_transition import apply_transition, fill_blanks
+from activities.rows import inserted
 from domain.application import AssessmentStatus
 from domain.errors import NotFound
 from domain.review import (
@@ -42,6 +44,7 @@ from models.review_queries import (
     seat_of,
     situation_of,
 )
+from models.views import same_named
 from workflows.payloads.review import (
     RecordReviewStartInput,
     RecordReviewSubmissionInput,
@@ -128,15 +131,13 @@ def _submit(
     plan = plan_after_submission(
         shape,
         Submitted(
-            stage=review.stage,
-            level=review.level,
-            decision=command.decision,
             decided=decided_of(session, responses),
             case_stage=application.stage,
             loq_round=application.loq_round,
             assessment_status=assessment_status(session, application.id),
             next_level_open=bool(open_at(session, application.id, review.stage, review.level + 1)),
-            at=command.at,
+            **same_named(review, "stage", "level"),
+            **same_named(command, "decision", "at"),
         ),
     )
     _trim_and_stamp(session, review, command)
@@ -170,22 +171,19 @@ def _audit_review_submitted(
     session: Session, application: Application, review: Review, command: RecordReviewSubmissionInput
 ) -> None:
     """The audit row and the `review.submitted` event."""
-    record_change(
+    key = f"review:{review.id}:submitted:{review.round}"
+    announce(
         session,
-        application.id,
-        actor=command.actor,
-        at=command.at,
-        action="review_submitted",
-        key=f"review:{review.id}:submitted:{review.round}",
-        detail={
+        case_change(application, "review_submitted", command.actor, command.at, key),
+        {
             "review_id": review.id,
             "stage": review.stage,
             "level": review.level,
             "decision": review.decision,
             "round": review.round,
         },
-        event="review.submitted",
-        subject=review.id,
+        event_type="review.submitted",
+        event_subject=review.id,
     )
 
 
@@ -196,18 +194,16 @@ def _create_review(
     template: TemplateDefinition,
     command: RecordReviewStartInput,
 ) -> Review:
-    review = Review(
-        id=command.review_id,
-        assignment_id=assignment.id,
-        application_id=application.id,
-        stage=assignment.stage,
-        level=assignment.level,
-        reviewer_id=assignment.reviewer_id,
-        time_started=command.at,
-        updated_at=command.at,
+    review = inserted(
+        session,
+        Review(
+            id=command.review_id,
+            assignment_id=assignment.id,
+            time_started=command.at,
+            updated_at=command.at,
+            **same_named(assignment, "application_id", "stage", "level", "reviewer_id"),
+        ),
     )
-    session.add(review)
-    session.flush()
     fill_blanks(session, application, review, assignment, element_sections(template), command.at)
     stage = next(s for s in template.stages if s.code == assignment.stage)
     assessment = session.exec(

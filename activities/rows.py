@@ -24,3 +24,10 @@ def row_from(model: type[T], command: BaseModel, **values: Any) -> T:
     (which win)."""
     alike = type(command).model_fields.keys() & model.model_fields.keys()
     return model(**{name: getattr(command, name) for name in alike}, **values)
+
+
+def inserted(session: Session, row: T) -> T:
+    """`row` added and flushed: in the transaction, with what the database fills in (ids)."""
+    session.add(row)
+    session.flush()
+    return row

@@ -15,15 +15,15 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.base import EngineActivities, transaction_activity
-from activities.rows import lock_row, row_from
+from activities.rows import inserted, lock_row, row_from
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import is_active
 from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
-from models.event import publish, write_audit
+from models.event import Change, publish
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
-from models.views import view_of
+from models.views import same_named, view_of
 from workflows import sla_start
 from workflows.payloads.sla import (
     AppendSlaEventInput,
@@ -196,17 +196,17 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     ).first()
     if definition is None:
         raise NotFound(f"SLA definition {command.definition} does not exist")
-    instance = row_from(  # the definition's code, the subject, the candidate
-        SlaInstance,
-        command,
-        id=command.instance_id,
-        version=definition.version,
-        goal_s=definition.goal_s,
-        started_at=command.at,
-        warned=[],
+    instance = inserted(
+        session,
+        row_from(  # the definition's code, the subject, the candidate
+            SlaInstance,
+            command,
+            id=command.instance_id,
+            started_at=command.at,
+            warned=[],
+            **same_named(definition, "version", "goal_s"),
+        ),
     )
-    session.add(instance)
-    session.flush()
     session.add(SlaLogEntry(instance_id=instance.id, seq=0, kind=SlaEventKind.START, at=command.at))
     if _candidate_inactive(session, command.candidate_id):  # it starts already paused
         session.add(
@@ -273,13 +273,5 @@ def _audit(
     detail: dict[str, Any],
     actor: str = "system",
 ) -> None:
-    write_audit(
-        session,
-        subject_kind="sla",
-        subject_id=instance.subject,
-        at=at,
-        actor=actor,
-        action=f"sla_{action}",
-        key=f"sla:{instance.id}:{key}",
-        detail={"definition": instance.definition, **detail},
-    )
+    change = Change("sla", instance.subject, f"sla_{action}", actor, at, f"sla:{instance.id}:{key}")
+    change.audit(session, {"definition": instance.definition, **detail})

@@ -6,16 +6,10 @@ from typing import Any, TypeVar
 
 from sqlmodel import SQLModel
 
+from models.views import same_named
+
 M = TypeVar("M", bound=SQLModel)
-
-
-def same_named(source: object, *names: str) -> dict[str, Any]:
-    """`source`'s attributes `names`, keyed by those names (for `Model(**same_named(...))`).
-
-    The receiving model validates them (pydantic) or declares them (a dataclass), so a name
-    it does not take is an error at once, as a misspelt keyword would be.
-    """
-    return {name: getattr(source, name) for name in names}
+__all__ = ["M", "new_row", "same_named"]
 
 
 def new_row(model: type[M], at: datetime, **fields: Any) -> M:

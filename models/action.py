@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Index
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col, update
 
 from models.common import json_field, public_id_field, time_field
 from models.enum_column import enum_field
+from models.once import insert_once
 from models.views import view_of
 
 
@@ -74,21 +74,20 @@ def open_action(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Open a to-do once per `key` (a retry writes nothing)."""
-    session.execute(
-        insert(Action)
-        .values(
-            key=key,
-            kind=kind,
-            subject_kind=subject_kind,
-            subject_id=subject_id,
-            role=role,
-            org=org,
-            title=title,
-            detail=detail or {},
-            created_at=at,
-            updated_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
+    insert_once(
+        session,
+        Action,
+        "key",
+        key=key,
+        kind=kind,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        role=role,
+        org=org,
+        title=title,
+        detail=detail or {},
+        created_at=at,
+        updated_at=at,
     )
 
 

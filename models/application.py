@@ -12,7 +12,7 @@ from domain.application import ApplicationOutcome, ApplicationStatus
 from domain.values import Code, JsonValue
 from models.common import json_field, time_field
 from models.enum_column import enum_field
-from models.event import record_change
+from models.event import Change
 
 
 class Application(SQLModel, table=True):
@@ -83,15 +83,10 @@ def mark_withdrawn(
     application.status = ApplicationStatus.WITHDRAWN
     application.updated_at = at
     session.add(application)
-    record_change(
+    key = f"application:{application.id}:withdrawn"
+    Change("application", application.id, "withdrawn", actor, at, key).record(
         session,
-        subject_kind="application",
-        subject_id=application.id,
-        action="withdrawn",
-        at=at,
-        actor=actor,
-        key=f"application:{application.id}:withdrawn",
-        detail={"reason": reason},
+        {"reason": reason},
         data={"application_id": application.id},
         audit_extra={"note": note} if note else None,
     )

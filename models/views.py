@@ -19,3 +19,12 @@ def view_of(model: type[M], row: object, **values: Any) -> M:
     if issubclass(model, BaseModel):
         return model.model_validate({**data, **values})
     return model(**{**data, **values})
+
+
+def same_named(source: object, *names: str) -> dict[str, Any]:
+    """`source`'s attributes `names`, keyed by those names (for `Model(**same_named(...))`).
+
+    The receiving model validates them (pydantic) or declares them (a dataclass), so a name
+    it does not take is an error at once, as a misspelt keyword would be.
+    """
+    return {name: getattr(source, name) for name in names}

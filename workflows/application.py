@@ -64,9 +64,7 @@ from workflows.payloads.review import (
 )
 from workflows.refusal import as_failure
 from workflows.resumption import resumption_input
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
+from workflows.search_keys import keys
 
 CASE = "application"
 

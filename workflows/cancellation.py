@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.cancellation import note_of, operator_of
 from workflows.payloads.cancellation import find_cancel_requester
+from workflows.typevars import R
 
 PATCH = "operator-cancel"
 # Reading the history is best effort: after a few tries the actor is `operator`.
@@ -28,7 +29,6 @@ FIND_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(seconds=
 
 W = TypeVar("W")
 P = ParamSpec("P")
-R = TypeVar("R")
 T = TypeVar("T")
 
 

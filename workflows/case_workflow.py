@@ -9,6 +9,7 @@ from domain.errors import Conflict, Refusal
 from workflows.console import Console
 from workflows.payloads.common import Payload
 from workflows.refusal import as_failure, run_recording
+from workflows.typevars import A, R
 
 
 class Revisioned(Protocol):
@@ -19,8 +20,6 @@ class Revisioned(Protocol):
 
 
 S = TypeVar("S", bound=Revisioned)
-A = TypeVar("A")
-R = TypeVar("R")
 P = TypeVar("P", bound=Payload)
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -27,11 +27,8 @@ from workflows.payloads.checklist_sync import (
 )
 from workflows.refusal import in_words
 from workflows.resumption import record_resumption
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
-
-A = TypeVar("A")
+from workflows.search_keys import keys
+from workflows.typevars import A
 
 WORKFLOW_ID_PREFIX = "checklist-sync-"
 CASE_KIND = "checklist_sync"

@@ -11,9 +11,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 from domain.console import NextStep, WaitingOn
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
+from workflows.search_keys import keys
 
 # Runs started before this code show their first search attributes at their first change,
 # as they did; new runs show them from their first task (decision 0087).

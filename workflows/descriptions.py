@@ -5,13 +5,14 @@ when an operator sends which.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar, cast
+from typing import ParamSpec, cast
 
 from temporalio import workflow
 from temporalio.workflow import UpdateMethodMultiParam
 
+from workflows.typevars import R
+
 P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def update(

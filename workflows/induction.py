@@ -37,9 +37,7 @@ from workflows.payloads.induction import (
 from workflows.payloads.resumption import Resumption
 from workflows.refusal import run_recording
 from workflows.resumption import resumption_input
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
+from workflows.search_keys import keys
 
 # Claims and releases change who holds the teacher: one at a time.
 CLAIM = "claim"

@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
@@ -53,11 +53,8 @@ from workflows.payloads.sla import (
 )
 from workflows.refusal import as_failure, run_recording
 from workflows.resumption import resumption_input
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
-
-A = TypeVar("A")
+from workflows.search_keys import keys
+from workflows.typevars import A
 
 # The one busy key: an outcome takes one change at a time.
 OUTCOME = "outcome"

@@ -2,13 +2,13 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.errors import REFUSALS, Refusal
+from workflows.typevars import A, R
 
 # How every recording activity is called: a refusal is final, anything else is retried.
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -33,10 +33,6 @@ def unwrap(error: ActivityError) -> BaseException:
     if isinstance(cause, ApplicationError) and cause.type in REFUSALS:
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     return error
-
-
-A = TypeVar("A")
-R = TypeVar("R")
 
 
 async def run_recording(

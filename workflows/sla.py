@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -39,12 +39,8 @@ from workflows.payloads.sla import (
 )
 from workflows.refusal import in_words
 from workflows.resumption import record_resumption
-
-with workflow.unsafe.imports_passed_through():
-    from core import temporal as keys
-
-A = TypeVar("A")
-R = TypeVar("R")
+from workflows.search_keys import keys
+from workflows.typevars import A, R
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))

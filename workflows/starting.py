@@ -12,10 +12,9 @@ from temporalio.common import (
 )
 
 from core import temporal as keys
+from workflows.typevars import A, R
 
 W = TypeVar("W")
-A = TypeVar("A")
-R = TypeVar("R")
 
 
 class Starter(Generic[W, A, R]):

@@ -46,6 +46,7 @@ from workflows.payloads.outcome import (
 )
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
+Submission = ResultCreate | CertificationCreate
 
 
 async def _submit(
@@ -53,7 +54,7 @@ async def _submit(
     temporal: Client,
     task_queue: str,
     caller: Principal,
-    body: ResultCreate | CertificationCreate,
+    body: Submission,
 ) -> OutcomeView:
     """Check the references (a result's element, a certification's candidate), then an
     update-with-start of the outcome's workflow."""
@@ -115,28 +116,31 @@ async def _update(
     return await run_in_threadpool(_read, engine, caller, kind, outcome_id)
 
 
-@router.post("/results", status_code=status.HTTP_201_CREATED)
-async def submit_result(
-    body: ResultCreate,
-    engine: EngineDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-    caller: OutcomeAssessor,
-) -> OutcomeView:
-    """Submit a result: QA when sampled, else complete (released at once or pending)."""
-    return await _submit(engine, temporal, settings.task_queue, caller, body)
+def _submit_route(kind: OutcomeKind, body_type: type[Submission], description: str) -> None:
+    async def submit(
+        body: Submission,
+        engine: EngineDep,
+        temporal: TemporalDep,
+        settings: SettingsDep,
+        caller: OutcomeAssessor,
+    ) -> OutcomeView:
+        return await _submit(engine, temporal, settings.task_queue, caller, body)
+
+    submit.__annotations__["body"] = body_type  # the kind's own body (and schema)
+    route = router.post(f"/{kind}s", status_code=status.HTTP_201_CREATED)
+    add_route(route, submit, f"submit_{kind}", description)
 
 
-@router.post("/certifications", status_code=status.HTTP_201_CREATED)
-async def submit_certification(
-    body: CertificationCreate,
-    engine: EngineDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-    caller: OutcomeAssessor,
-) -> OutcomeView:
-    """Save a certification: the same path as a result."""
-    return await _submit(engine, temporal, settings.task_queue, caller, body)
+_submit_route(
+    OutcomeKind.RESULT,
+    ResultCreate,
+    "Submit a result: QA when sampled, else complete (released at once or pending).",
+)
+_submit_route(
+    OutcomeKind.CERTIFICATION,
+    CertificationCreate,
+    "Save a certification: the same path as a result.",
+)
 
 
 def _list_route(kind: OutcomeKind, description: str) -> None:

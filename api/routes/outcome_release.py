@@ -65,9 +65,11 @@ async def release(
         if not await releases.sent_before(engine, temporal, refs):
             raise
     if len(refs) <= MAX_DIRECT_RELEASE:
-        results = await releases.release_each(
-            engine, temporal, caller, refs, mode=body.mode, release_at=body.release_at, now=now
-        )
+
+        async def release(ref: OutcomeRef) -> OutcomeInternal:
+            return await releases.release_one(engine, temporal, caller, ref, body, now)
+
+        results = await releases.release_each(refs, release)
         return ReleaseResults(results=results)
     batch_id = await releases.start_batch(
         engine,
@@ -93,15 +95,8 @@ async def change_release(
     caller: Releaser,
 ) -> OutcomeInternal:
     """Move a scheduled release, or release now (which cancels the schedule's timer)."""
-    return await releases.release_one(
-        engine,
-        temporal,
-        caller,
-        OutcomeRef(kind=kind, id=outcome_id),
-        mode=body.mode,
-        release_at=body.release_at,
-        now=datetime.now(UTC),
-    )
+    ref = OutcomeRef(kind=kind, id=outcome_id)
+    return await releases.release_one(engine, temporal, caller, ref, body, datetime.now(UTC))
 
 
 @router.get("/batches/{batch_id}")

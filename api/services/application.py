@@ -44,7 +44,7 @@ from models.assessment import (
     AssessmentSection,
     AssessmentSectionPublic,
 )
-from models.event import AuditEntry, write_audit
+from models.event import AuditEntry, Change
 from models.review_queries import loq_questions
 from models.template import definition_of, get_version
 from workflows.payloads.application import StartApplicationReviewInput
@@ -69,7 +69,9 @@ def create(session: Session, caller: Principal, template_code: str, *, at: datet
         )
         session.add(application)
         session.flush()
-        _audit(session, application, caller, at, "created", {"template_version": template.version})
+        key = f"application:{application.id}:created"
+        detail = {"template_version": template.version}
+        Change("application", application.id, "created", caller.sub, at, key).audit(session, detail)
     return application
 
 
@@ -325,26 +327,6 @@ def _owned(
     if not can_act_on_application(caller, applicant_id=application.applicant_id):
         raise Forbidden("only the applicant who owns this application can change it")
     return application
-
-
-def _audit(
-    session: Session,
-    application: Application,
-    caller: Principal,
-    at: datetime,
-    action: str,
-    detail: dict[str, Any],
-) -> None:
-    write_audit(
-        session,
-        subject_kind="application",
-        subject_id=application.id,
-        at=at,
-        actor=caller.sub,
-        action=action,
-        key=f"application:{application.id}:{action}",
-        detail=detail,
-    )
 
 
 def start_input(

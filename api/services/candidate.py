@@ -28,7 +28,7 @@ from models.candidate import (
     ProviderUpdate,
     lock_candidate,
 )
-from models.event import write_audit
+from models.event import Change
 
 
 def create_provider(session: Session, body: ProviderCreate, *, at: datetime) -> ProviderPublic:
@@ -54,16 +54,8 @@ def update_provider(
             setattr(provider, name, value)
         provider.updated_at = at
         session.add(provider)
-        write_audit(
-            session,
-            subject_kind="provider",
-            subject_id=provider.id,
-            at=at,
-            actor=actor,
-            action="updated",
-            key=f"provider:{provider.id}:updated:{at.isoformat()}",
-            detail=changes,
-        )
+        key = f"provider:{provider.id}:updated:{at.isoformat()}"
+        Change("provider", provider.id, "updated", actor, at, key).audit(session, changes)
     return ProviderPublic.model_validate(provider, from_attributes=True)
 
 

@@ -23,7 +23,7 @@ from domain.candidate import WorkChange, work_change
 from domain.outcome import CandidateStatus, is_active
 from models.action import ActionStatus
 from models.candidate import Candidate
-from models.event import record_change
+from models.event import Change
 from models.outcome_release import set_release_actions
 
 TODO_STATUS = {WorkChange.PAUSE: ActionStatus.PAUSED, WorkChange.RESUME: ActionStatus.OPEN}
@@ -55,17 +55,8 @@ def change_status(
         set_release_actions(session, candidate.id, TODO_STATUS[work], at)
     detail = {"from": before.value, "to": after.value, "active": is_active(after)}
     key = f"candidate:{candidate.id}:status:{at.isoformat()}:{after}"
-    record_change(
-        session,
-        subject_kind="candidate",
-        subject_id=candidate.id,
-        action="status_changed",
-        at=at,
-        actor=actor,
-        key=key,
-        detail=detail,
-        data={"candidate_id": candidate.id},
-    )
+    change = Change("candidate", candidate.id, "status_changed", actor, at, key)
+    change.record(session, detail, data={"candidate_id": candidate.id})
     return StatusChange(candidate.id, before, after, work)
 
 

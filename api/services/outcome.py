@@ -26,7 +26,7 @@ from domain.outcome import (
     may_see,
 )
 from models.candidate import Candidate, Element, lock_candidate
-from models.event import write_audit
+from models.event import Change
 from models.outcome import (
     Outcome,
     OutcomeExternalPending,
@@ -165,16 +165,8 @@ def rebook(
         except IntegrityError:
             raise Conflict(f"a {kind} is already booked for result {result_id}") from None
         detail: dict[str, Any] = {"booking_id": booking.id}
-        write_audit(
-            session,
-            subject_kind="result",
-            subject_id=result_id,
-            at=at,
-            actor=who.sub,
-            action=f"{kind}_booked",
-            key=f"result:{result_id}:{kind}",
-            detail=detail,
-        )
+        key = f"result:{result_id}:{kind}"
+        Change("result", result_id, f"{kind}_booked", who.sub, at, key).audit(session, detail)
         change = None
         if kind == RebookingKind.RETAKE:  # the candidate enters retake review only now
             change = _enter_retake_review(session, outcome.candidate_id, actor=who.sub, at=at)

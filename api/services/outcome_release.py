@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,9 @@ from models.outcome import (
     PendingRelease,
     ReleaseBatch,
     ReleaseBatchItem,
+    ReleaseChange,
     ReleaseItemResult,
+    ReleaseRequest,
 )
 from models.release_batch import item_counts
 from workflows.outcome import OutcomeReleaseWorkflow
@@ -175,12 +178,11 @@ async def release_one(
     temporal: Client,
     who: Principal,
     ref: OutcomeRef,
-    *,
-    mode: ReleaseMode,
-    release_at: datetime | None,
+    change: ReleaseChange | ReleaseRequest,
     now: datetime,
 ) -> OutcomeInternal:
-    """Release one outcome now, or (re)schedule it, through its workflow.
+    """Release one outcome now, or (re)schedule it, as `change` (its mode and instant) asks,
+    through its workflow.
 
     A keyed retry whose first attempt sent the update gets its outcome; otherwise the
     request is checked as of `now` (a retry after the instant passed is refused, as a new
@@ -188,6 +190,7 @@ async def release_one(
     """
     handle = _handle(temporal, ref)
     part = _part(ref)
+    mode, release_at = change.mode, change.release_at
     if await commands.earlier_outcome(handle, OutcomeSnapshot, part=part) is None:
         check_release_at(mode=mode, release_at=release_at, now=now)
         await run_in_threadpool(_releasable, engine, who, ref)
@@ -207,24 +210,16 @@ async def release_one(
 
 
 async def release_each(
-    engine: Engine,
-    temporal: Client,
-    who: Principal,
-    refs: list[OutcomeRef],
-    *,
-    mode: ReleaseMode,
-    release_at: datetime | None,
-    now: datetime,
+    refs: list[OutcomeRef], release: Callable[[OutcomeRef], Awaitable[OutcomeInternal]]
 ) -> list[ReleaseItemResult]:
-    """Up to 100 outcomes, each answered on its own (a refusal of one spares the others)."""
+    """Up to 100 outcomes, each released by `release` (`release_one` with the request's
+    mode) and answered on its own (a refusal of one spares the others)."""
     gate = asyncio.Semaphore(DIRECT_CONCURRENCY)
 
     async def one(ref: OutcomeRef) -> ReleaseItemResult:
         async with gate:
             try:
-                view = await release_one(
-                    engine, temporal, who, ref, mode=mode, release_at=release_at, now=now
-                )
+                view = await release(ref)
             except Refusal as refusal:
                 return ReleaseItemResult(
                     kind=ref.kind, id=ref.id, status=refusal.status, detail=refusal.detail

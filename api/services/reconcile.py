@@ -30,7 +30,7 @@ from api.services.reconcile_io import describe, gather_bounded, read, running_on
 from api.services.reconcile_outcomes import BatchCases, OutcomeCases, SlaCases
 from api.services.sla import catch_up_slas
 from domain.errors import Refusal
-from models.event import AuditEntry, write_audit
+from models.event import AuditEntry, Change
 from models.sla import slas_out_of_step
 from workflows.payloads.resumption import RECONCILE, Resumption, resumption_key
 
@@ -326,15 +326,11 @@ def _audit_end(session: Session, finding: Finding, action: str) -> None:
     """One audit row per run ended (a second reconcile of the same run writes nothing)."""
     row = finding.row
     assert row is not None
-    write_audit(
+    key = f"reconcile:{finding.workflow_id}:{finding.run_id}:ended"
+    at = datetime.now(UTC)
+    Change(row.subject_kind, row.subject_id, "workflow_ended", RECONCILE, at, key).audit(
         session,
-        subject_kind=row.subject_kind,
-        subject_id=row.subject_id,
-        at=datetime.now(UTC),
-        actor=RECONCILE,
-        action="workflow_ended",
-        key=f"reconcile:{finding.workflow_id}:{finding.run_id}:ended",
-        detail={
+        {
             "workflow_id": finding.workflow_id,
             "run_id": finding.run_id,
             "db_state": row.state,

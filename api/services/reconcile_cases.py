@@ -108,6 +108,10 @@ class CaseKind:
         """The start input, rebuilt from the database, that resumes the case."""
         raise NotImplementedError
 
+    def spec(self, start: Payload, attributes: TypedSearchAttributes, summary: str) -> StartSpec:
+        """This kind's workflow started with `start`, shown by `attributes` and `summary`."""
+        return StartSpec(self.workflow_type, start, attributes, summary)
+
     def end_spec(self, session: Session, row: CaseRow) -> EndSpec:
         """How a running workflow of a closed case is ended (terminate unless overridden)."""
         return EndSpec()
@@ -190,8 +194,7 @@ class ApplicationCases(TableCases):
     def start_from(self, found: Any, resumed: Resumption) -> StartSpec:
         """Template and applicant from the row; the workflow loads the rest itself."""
         start = application_start_input(found, resumed)
-        return StartSpec(
-            self.workflow_type,
+        return self.spec(
             start,
             application_start.search_attributes(start, found.status),
             application_start.summary(start),
@@ -223,8 +226,7 @@ class InductionCases(TableCases):
         start = StartInductionInput(
             trn=row.business_id, ab_claim_reminder_days=days, resumed=resumed
         )
-        return StartSpec(
-            self.workflow_type,
+        return self.spec(
             start,
             inductions.search_attributes(),
             inductions.summary(row.business_id, days),
@@ -245,6 +247,4 @@ class SyncCases(TableCases):
         """Scope and actor from the row; opening finds it, and pages go on from its cursor."""
         fields = same_named(found, "template_code", "dry_run", "actor")
         start = StartChecklistSyncInput(sync_id=found.id, resumed=resumed, **fields)
-        return StartSpec(
-            self.workflow_type, start, syncs.search_attributes(start), syncs.summary(start)
-        )
+        return self.spec(start, syncs.search_attributes(start), syncs.summary(start))

@@ -100,8 +100,7 @@ class OutcomeCases(CaseKind):
             resumed=resumed,
             **same_named(outcome, "kind", "candidate_id", "grade"),
         )
-        return StartSpec(
-            self.workflow_type,
+        return self.spec(
             start,
             outcome_start.search_attributes(start, outcome.status),
             outcome_start.summary(start),
@@ -225,8 +224,7 @@ class BatchCases(TableCases):
             resumed=resumed,
             **same_named(found, "mode", "release_at"),
         )
-        return StartSpec(
-            self.workflow_type,
+        return self.spec(
             start,
             TypedSearchAttributes([SearchAttributePair(keys.CASE_KIND, self.label)]),
             f"Release {found.total} outcomes {found.mode} (resumed by reconcile)",

@@ -6,7 +6,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from domain.errors import NotFound
-from models.event import write_audit
+from models.event import Change
 from models.template import (
     Template,
     TemplateCreate,
@@ -39,16 +39,10 @@ def publish(
                 published_by=actor,
             )
         )
-        write_audit(
-            session,
-            subject_kind="template",
-            subject_id=body.code,
-            at=at,
-            actor=actor,
-            action="published",
-            key=f"template:{body.code}:{version}",
-            detail={"version": version},
+        change = Change(
+            "template", body.code, "published", actor, at, f"template:{body.code}:{version}"
         )
+        change.audit(session, {"version": version})
     return TemplateVersionRef(code=body.code, version=version)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from domain.errors import Conflict, NotFound
-from models.event import write_audit
+from models.event import Change
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
 
@@ -29,7 +29,7 @@ def create(session: Session, body: UserCreate, *, actor: str, at: datetime) -> U
         with session.begin():
             session.add(user)
             session.flush()
-            _audit(session, user, actor=actor, at=at, action="created")
+            _change(user, actor, at, "created").audit(session, _grants(user))
     except IntegrityError as exc:
         raise Conflict(f"user {body.id} already exists") from exc
     return to_public(user)
@@ -56,26 +56,15 @@ def update(
             setattr(user, field, value)
         user.updated_at = at
         session.add(user)
-        _audit(session, user, actor=actor, at=at, action="updated", detail=changes)
+        _change(user, actor, at, "updated").audit(session, changes or _grants(user))
     return to_public(user)
 
 
-def _audit(
-    session: Session,
-    user: User,
-    *,
-    actor: str,
-    at: datetime,
-    action: str,
-    detail: dict[str, object] | None = None,
-) -> None:
-    write_audit(
-        session,
-        subject_kind="user",
-        subject_id=user.id,
-        at=at,
-        actor=actor,
-        action=action,
-        key=f"user:{user.id}:{action}:{at.isoformat()}",
-        detail=detail or {"roles": user.roles, "review_grants": user.review_grants},
-    )
+def _change(user: User, actor: str, at: datetime, action: str) -> Change:
+    """A change to `user`, keyed by its instant."""
+    return Change("user", user.id, action, actor, at, f"user:{user.id}:{action}:{at.isoformat()}")
+
+
+def _grants(user: User) -> dict[str, object]:
+    """What an audit row on a user says when nothing else is named: its roles and grants."""
+    return {"roles": user.roles, "review_grants": user.review_grants}
