@@ -26,7 +26,7 @@ from models.candidate import Candidate
 from models.event import Change
 from models.outcome_release import set_release_actions
 
-TODO_STATUS = {WorkChange.PAUSE: ActionStatus.PAUSED, WorkChange.RESUME: ActionStatus.OPEN}
+ACTION_STATUS_AFTER = {WorkChange.PAUSE: ActionStatus.PAUSED, WorkChange.RESUME: ActionStatus.OPEN}
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def change_status(
     session.add(candidate)
     work = work_change(before, after)
     if work is not None:
-        set_release_actions(session, candidate.id, TODO_STATUS[work], at)
+        set_release_actions(session, candidate.id, ACTION_STATUS_AFTER[work], at)
     detail = {"from": before.value, "to": after.value, "active": is_active(after)}
     key = f"candidate:{candidate.id}:status:{at.isoformat()}:{after}"
     change = Change("candidate", candidate.id, "status_changed", actor, at, key)
