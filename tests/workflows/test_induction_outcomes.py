@@ -1,0 +1,178 @@
+"""InductionRegistrationWorkflow outcomes under time skipping: closing ends the run, a
+RELEASED outcome keeps it waiting (and re-arms the reminder), refusals write nothing."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus as Status
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from api.services.induction import start_operation, workflow_id
+from domain.induction import InductionOutcome, InductionStatus, ProgrammeType
+from models.event import OutboxEvent
+from models.induction import Induction, InductionReport
+from tests.support.operator import status_of
+from worker import build_worker
+from workflows.induction import InductionRegistrationWorkflow
+from workflows.payloads.induction import (
+    AbClaimInput,
+    InductionOutcomeInput,
+    InductionSnapshot,
+    SchoolReportInput,
+)
+
+TRN = "7654323"
+REMINDER = "induction.ab_claim_reminder"
+Handle = WorkflowHandle[InductionRegistrationWorkflow, InductionSnapshot]
+
+
+@pytest.fixture
+async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
+    """Time-skipping client with a worker on the test's own queue."""
+    async with build_worker(ts_env.client, db, task_queue=task_queue, threads=4):
+        yield ts_env.client
+
+
+async def _claimed(client: Client, task_queue: str) -> Handle:
+    """school-1 reports the teacher; ab-1 claims."""
+    await client.execute_update_with_start_workflow(
+        InductionRegistrationWorkflow.school_report,
+        SchoolReportInput(
+            actor="sam",
+            school_id="school-1",
+            appropriate_body_id="ab-1",
+            programme_type=ProgrammeType.SCHOOL_LED,
+            start_date=date(2025, 9, 1),
+        ),
+        start_workflow_operation=start_operation(TRN, task_queue=task_queue),
+    )
+    handle = client.get_workflow_handle_for(InductionRegistrationWorkflow.run, workflow_id(TRN))
+    await handle.execute_update(InductionRegistrationWorkflow.ab_claim, _claim("ab-1"))
+    return handle
+
+
+def _claim(ab: str) -> AbClaimInput:
+    return AbClaimInput(
+        actor=f"{ab}-user",
+        appropriate_body_id=ab,
+        programme_type=ProgrammeType.PROVIDER_LED,
+        started_on=date(2025, 9, 2),
+    )
+
+
+def _outcome(ab: str, outcome: InductionOutcome, on: date | None = None) -> InductionOutcomeInput:
+    return InductionOutcomeInput(
+        actor=f"{ab}-user",
+        appropriate_body_id=ab,
+        outcome=outcome,
+        completed_on=on or date(2026, 1, 15),
+    )
+
+
+def _events(db: Engine, kind: str) -> list[OutboxEvent]:
+    with Session(db) as session:
+        query = select(OutboxEvent).where(OutboxEvent.type == kind)
+        return list(session.exec(query.order_by(col(OutboxEvent.id))).all())
+
+
+def _reports(db: Engine) -> int:
+    with Session(db) as session:
+        return len(session.exec(select(InductionReport)).all())
+
+
+async def _refusal(handle: Handle, command: InductionOutcomeInput) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(InductionRegistrationWorkflow.record_outcome, command)
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    return f"{cause.type}: {cause.message}"
+
+
+@pytest.mark.parametrize("closing", [InductionOutcome.PASSED, InductionOutcome.FAILED])
+async def test_a_closing_outcome_ends_the_workflow_and_no_reminder_follows(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment, closing: str
+) -> None:
+    handle = await _claimed(client, task_queue)
+
+    recorded = await handle.execute_update(
+        InductionRegistrationWorkflow.record_outcome, _outcome("ab-1", InductionOutcome(closing))
+    )
+
+    assert (recorded.snapshot.status, recorded.snapshot.outcome) == ("CLOSED", closing)
+    final = await handle.result()
+    assert (final.status, final.outcome, final.claimed_by) == ("CLOSED", closing, "ab-1")
+    assert await status_of(handle) == Status.COMPLETED
+    [event] = _events(db, "induction.completed")
+    assert (event.data["outcome"], event.data["completed_on"]) == (closing, "2026-01-15")
+    with Session(db) as session:
+        row = session.get(Induction, TRN)
+        assert row is not None
+        assert (row.status, row.outcome) == (InductionStatus.CLOSED, closing)
+    await ts_env.sleep(timedelta(days=90))
+    assert _events(db, REMINDER) == []
+
+
+async def test_released_keeps_the_workflow_waiting_rearms_the_reminder_and_lets_another_claim(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
+) -> None:
+    handle = await _claimed(client, task_queue)
+
+    released = await handle.execute_update(
+        InductionRegistrationWorkflow.record_outcome, _outcome("ab-1", InductionOutcome.RELEASED)
+    )
+
+    snapshot = released.snapshot
+    assert (snapshot.status, snapshot.outcome, snapshot.claimed_by) == ("OPEN", "RELEASED", None)
+    assert snapshot.effective.appropriate_body_id.source == "school"
+    assert snapshot.unclaimed_since is not None
+    await ts_env.sleep(timedelta(days=31))
+    [reminder] = _events(db, REMINDER)
+    due = snapshot.unclaimed_since + timedelta(days=30)
+    assert datetime.fromisoformat(reminder.data["due_at"]) == due
+    assert await status_of(handle) == Status.RUNNING
+
+    claimed = await handle.execute_update(InductionRegistrationWorkflow.ab_claim, _claim("ab-2"))
+    assert (claimed.snapshot.claimed_by, claimed.snapshot.outcome) == ("ab-2", None)
+    await handle.execute_update(
+        InductionRegistrationWorkflow.record_outcome, _outcome("ab-2", InductionOutcome.PASSED)
+    )
+    assert (await handle.result()).outcome == "PASSED"
+    outcomes = [e.data["outcome"] for e in _events(db, "induction.completed")]
+    assert outcomes == ["RELEASED", "PASSED"]
+
+
+async def test_refused_outcomes_name_the_reason_and_write_nothing(
+    client: Client, db: Engine, task_queue: str
+) -> None:
+    handle = await _claimed(client, task_queue)
+    stored = _reports(db)
+    today = datetime.now(UTC).date()
+
+    other = await _refusal(handle, _outcome("ab-2", InductionOutcome.PASSED))
+    ahead = today + timedelta(days=3)
+    future = await _refusal(handle, _outcome("ab-1", InductionOutcome.PASSED, ahead))
+    early = await _refusal(handle, _outcome("ab-1", InductionOutcome.FAILED, date(2025, 8, 31)))
+
+    assert other.startswith("Forbidden: appropriate body ab-2 does not hold")
+    assert future.startswith(f"Invalid: completed_on {ahead} is in the future")
+    assert early.startswith("Invalid: completed_on 2025-08-31 is before the induction started")
+    assert _reports(db) == stored
+    assert _events(db, "induction.completed") == []
+    assert await status_of(handle) == Status.RUNNING
+
+
+async def test_an_ab_that_released_the_teacher_cannot_then_record_an_outcome(
+    client: Client, task_queue: str
+) -> None:
+    handle = await _claimed(client, task_queue)
+    released = await handle.execute_update(
+        InductionRegistrationWorkflow.record_outcome, _outcome("ab-1", InductionOutcome.RELEASED)
+    )
+    assert released.snapshot.claimed_by is None
+    again = await _refusal(handle, _outcome("ab-1", InductionOutcome.PASSED))
+    assert again.startswith("Forbidden")  # ab-1 released it: it holds nothing now
