@@ -5,10 +5,15 @@ and that AB's release (which arms a new wait: the workflow stays open, as in pro
 from datetime import date, timedelta
 
 from api.services.induction import start_operation, workflow_id
-from domain.induction import ProgrammeType
+from domain.induction import InductionOutcome, ProgrammeType
 from tests.replay.recording import history_json, recording
 from workflows.induction import InductionRegistrationWorkflow
-from workflows.payloads.induction import AbClaimInput, AbReleaseInput, SchoolReportInput
+from workflows.payloads.induction import (
+    AbClaimInput,
+    AbReleaseInput,
+    InductionOutcomeInput,
+    SchoolReportInput,
+)
 
 TRN = "7000001"
 REMINDER_DAYS = 30
@@ -61,3 +66,45 @@ async def record_induction_reminder_claim_release(database_url: str) -> str:
         )
         assert released.snapshot.claimed_by is None, released
         return await history_json(handle)
+
+
+async def record_induction_outcome_released_then_passed(database_url: str) -> str:
+    """Patch induction-outcomes: ab-1 claims and records RELEASED (a new wait: the reminder
+    fires 31 days on); ab-2 claims and records PASSED, and the run completes."""
+    async with recording(database_url) as rec:
+        await rec.client.execute_update_with_start_workflow(
+            InductionRegistrationWorkflow.school_report,
+            SchoolReportInput(
+                actor="sam",
+                school_id="school-1",
+                appropriate_body_id="ab-1",
+                programme_type=ProgrammeType.SCHOOL_LED,
+                start_date=date(2025, 9, 1),
+            ),
+            start_workflow_operation=start_operation(
+                TRN, task_queue=rec.queue, reminder_days=REMINDER_DAYS
+            ),
+        )
+        handle = rec.client.get_workflow_handle_for(
+            InductionRegistrationWorkflow.run, workflow_id(TRN)
+        )
+        await handle.execute_update(InductionRegistrationWorkflow.ab_claim, _claim("ab-1"))
+        released = await handle.execute_update(
+            InductionRegistrationWorkflow.record_outcome,
+            _outcome("ab-1", InductionOutcome.RELEASED),
+        )
+        assert released.snapshot.claimed_by is None, released
+        await rec.env.sleep(timedelta(days=REMINDER_DAYS + 1))
+        await handle.execute_update(InductionRegistrationWorkflow.ab_claim, _claim("ab-2"))
+        await handle.execute_update(
+            InductionRegistrationWorkflow.record_outcome, _outcome("ab-2", InductionOutcome.PASSED)
+        )
+        final = await handle.result()
+        assert final.status == "CLOSED", final
+        return await history_json(handle)
+
+
+def _outcome(ab: str, outcome: InductionOutcome) -> InductionOutcomeInput:
+    return InductionOutcomeInput(
+        actor=f"{ab}-user", appropriate_body_id=ab, outcome=outcome, completed_on=date(2026, 1, 15)
+    )
