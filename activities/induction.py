@@ -10,8 +10,9 @@ from activities.base import EngineActivities, transaction_activity
 from activities.rows import row_from
 from domain.induction import (
     CLOSING_OUTCOMES,
+    ClosureField,
     Difference,
-    DiscrepancyField,
+    InductionField,
     InductionOutcome,
     InductionStatus,
     OutcomeClaim,
@@ -22,6 +23,7 @@ from domain.induction import (
     check_release,
     claim_holder,
     differences,
+    discrepancy_field,
     effective,
     holding,
     reconcile,
@@ -60,8 +62,8 @@ _ACTION_OF = {
 # What changes a teacher's registration: a report, or the reminder that none has come.
 InductionCommand = RecordInductionReportInput | RecordAbClaimReminderInput
 _LABEL = {
-    DiscrepancyField.APPROPRIATE_BODY_ID: "appropriate body",
-    DiscrepancyField.PROGRAMME_TYPE: "programme type",
+    InductionField.APPROPRIATE_BODY_ID: "appropriate body",
+    InductionField.PROGRAMME_TYPE: "programme type",
 }
 
 
@@ -214,7 +216,9 @@ def _reconcile(
     session: Session, command: RecordInductionReportInput, reports: list[Report]
 ) -> None:
     """Resolve discrepancies that no longer hold, then open the new ones."""
-    open_rows = {row.field: row for row in open_discrepancies_of(session, command.trn)}
+    open_rows = {
+        discrepancy_field(row.field): row for row in open_discrepancies_of(session, command.trn)
+    }
     found = differences(reports)
     plan = reconcile({name: view_of(Difference, row) for name, row in open_rows.items()}, found)
     holder = claim_holder(reports)
@@ -262,7 +266,7 @@ def _open_discrepancy(
 
 def _discrepancy_title(trn: str, difference: Difference) -> str:
     """What the school's to-do says about the difference."""
-    if difference.field == DiscrepancyField.INDUCTION_STATUS:
+    if isinstance(difference.field, ClosureField):
         return (
             f"The induction of teacher {trn} is closed: appropriate body "
             f"{difference.ab_reporter} recorded {difference.ab_value!s}; your report was "
@@ -363,7 +367,7 @@ def snapshot_of(session: Session, induction: Induction) -> InductionSnapshot:
         claimed_by=claim_holder(reports),
         unclaimed_since=unclaimed_since(reports),
         open_discrepancies=sorted(
-            row.field for row in open_discrepancies_of(session, induction.trn)
+            discrepancy_field(row.field) for row in open_discrepancies_of(session, induction.trn)
         ),
         reports=len(reports),
     )

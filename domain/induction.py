@@ -85,12 +85,29 @@ class InductionField(StrEnum):
 AB_FIELDS = (InductionField.APPROPRIATE_BODY_ID, InductionField.PROGRAMME_TYPE)
 
 
-class DiscrepancyField(StrEnum):
-    """What a discrepancy is about: an AB field, or a school reporting a closed induction."""
+class ClosureField(StrEnum):
+    """A discrepancy about the induction itself: a school reports a closed one again."""
 
-    APPROPRIATE_BODY_ID = "appropriate_body_id"
-    PROGRAMME_TYPE = "programme_type"
     INDUCTION_STATUS = "induction_status"
+
+
+# What a discrepancy is about: an AB field, or the induction's status.
+DiscrepancyField = InductionField | ClosureField
+
+
+class DiscrepancyFieldName(StrEnum):
+    """Every DiscrepancyField as one enum (how the discrepancy's column stores it)."""
+
+    APPROPRIATE_BODY_ID = InductionField.APPROPRIATE_BODY_ID.value
+    PROGRAMME_TYPE = InductionField.PROGRAMME_TYPE.value
+    INDUCTION_STATUS = ClosureField.INDUCTION_STATUS.value
+
+
+def discrepancy_field(name: str) -> DiscrepancyField:
+    """The DiscrepancyField a stored name stands for."""
+    if name == ClosureField.INDUCTION_STATUS:
+        return ClosureField.INDUCTION_STATUS
+    return InductionField(name)
 
 
 class _Frozen(BaseModel):
@@ -292,8 +309,8 @@ def differences(reports: Sequence[Report]) -> dict[DiscrepancyField, Difference]
     state = _fold(reports)
     found: dict[DiscrepancyField, Difference] = {}
     if state.closure is not None and state.late_school is not None:
-        found[DiscrepancyField.INDUCTION_STATUS] = Difference(
-            field=DiscrepancyField.INDUCTION_STATUS,
+        found[ClosureField.INDUCTION_STATUS] = Difference(
+            field=ClosureField.INDUCTION_STATUS,
             school_value=InductionStatus.OPEN.value,
             school_reporter=state.late_school.reporter,
             ab_value=None if state.closure.outcome is None else state.closure.outcome.value,
@@ -304,8 +321,8 @@ def differences(reports: Sequence[Report]) -> dict[DiscrepancyField, Difference]
     for name in AB_FIELDS:
         school_value, ab_value = state.school.value(name), state.claim.value(name)
         if school_value != ab_value:
-            found[DiscrepancyField(name.value)] = Difference(
-                field=DiscrepancyField(name.value),
+            found[name] = Difference(
+                field=name,
                 school_value=school_value,
                 school_reporter=state.school.reporter,
                 ab_value=ab_value,

@@ -12,6 +12,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from domain.induction import (
     SOURCE_OF,
     DiscrepancyField,
+    DiscrepancyFieldName,
     Effective,
     InductionOutcome,
     InductionStatus,
@@ -19,6 +20,7 @@ from domain.induction import (
     Report,
     ReportKind,
     Source,
+    discrepancy_field,
 )
 from domain.values import Day, OrgId
 from models.common import public_id_field, time_field
@@ -115,7 +117,7 @@ class InductionDiscrepancy(SQLModel, table=True):
     public_id: uuid.UUID | None = public_id_field()
     key: str = Field(max_length=200, unique=True)
     trn: str = Field(foreign_key="inductions.trn", max_length=16, index=True)
-    field: DiscrepancyField = enum_field(DiscrepancyField, max_length=32)
+    field: DiscrepancyFieldName = enum_field(DiscrepancyFieldName, max_length=32)
     school_value: str | None = Field(default=None, max_length=128)
     school_reporter: str = Field(max_length=128)
     ab_value: str | None = Field(default=None, max_length=128)
@@ -271,7 +273,7 @@ def discrepancy_public(row: InductionDiscrepancy) -> DiscrepancyPublic:
     """The API shape of a stored discrepancy."""
     return DiscrepancyPublic(
         id=str(row.public_id),
-        field=row.field,
+        field=discrepancy_field(row.field),
         school=ReportedValue(
             value=row.school_value, source=Source.SCHOOL, reporter=row.school_reporter
         ),

@@ -287,10 +287,17 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         self._console.show(
             induction_next(state.claimed_by, since, due, reminded=reminded),
             updates,
-            f"**{'claimed by ' + state.claimed_by if state.claimed_by else 'awaiting AB claim'}**"
+            f"**{_headline(state)}**"
             f" · teacher {self._trn} · AB `{effective.appropriate_body_id.value or '-'}`"
             f" ({effective.appropriate_body_id.source or '-'})"
             f" · programme `{effective.programme_type.value or '-'}`"
             f" · start {effective.start_date.value or '-'}"
             f" · reports {state.reports} · open discrepancies {len(state.open_discrepancies)}",
         )
+
+
+def _headline(state: InductionSnapshot) -> str:
+    """The registration in a few words, for the Temporal UI's current details."""
+    if state.closed_by is not None:
+        return f"closed: {state.closed_by.value} (recorded by {state.claimed_by})"
+    return f"claimed by {state.claimed_by}" if state.claimed_by else "awaiting AB claim"

@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import Conflict, Forbidden, Invalid, Refusal
 from domain.induction import (
-    DiscrepancyField,
+    ClosureField,
     InductionOutcome,
     InductionStatus,
     OutcomeClaim,
@@ -178,18 +178,18 @@ def test_after_closing_reports_change_nothing_but_a_school_report_is_a_discrepan
     assert claim_holder(late) == "ab-1"
     assert standing(late).status == InductionStatus.CLOSED
     found = differences(late)
-    status = found[DiscrepancyField.INDUCTION_STATUS]
+    status = found[ClosureField.INDUCTION_STATUS]
     assert (status.school_value, status.school_reporter) == ("OPEN", "school-2")
     assert (status.ab_value, status.ab_reporter) == ("PASSED", "ab-1")
     # The field differences are still the pre-closing school report against the claim.
-    assert found.keys() - {DiscrepancyField.INDUCTION_STATUS} == differences(closed).keys()
+    assert found.keys() - {ClosureField.INDUCTION_STATUS} == differences(closed).keys()
 
 
 def test_no_status_discrepancy_without_a_late_school_report() -> None:
     closed = [school(), claim("ab-1"), outcome("ab-1", FAILED)]
-    assert DiscrepancyField.INDUCTION_STATUS not in differences(closed)
+    assert ClosureField.INDUCTION_STATUS not in differences(closed)
     released = [school(), claim("ab-1"), outcome("ab-1", RELEASED), school()]
-    assert DiscrepancyField.INDUCTION_STATUS not in differences(released)
+    assert ClosureField.INDUCTION_STATUS not in differences(released)
 
 
 @pytest.mark.parametrize("value", list(InductionOutcome))
