@@ -12,18 +12,25 @@ from temporalio.client import WorkflowExecutionStatus as Status
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from api.services.induction import start_operation, workflow_id
-from domain.induction import InductionOutcome, InductionStatus, ProgrammeType
+from api.services.induction import workflow_id
+from domain.induction import InductionOutcome, InductionStatus
 from models.event import OutboxEvent
 from models.induction import Induction, InductionReport
+from tests.support.induction import (
+    FAILED,
+    PASSED,
+    RECORD_OUTCOME,
+    RELEASED,
+    claim_input,
+    outcome_input,
+    report_by_school,
+)
 from tests.support.operator import status_of
 from worker import build_worker
 from workflows.induction import InductionRegistrationWorkflow
 from workflows.payloads.induction import (
-    AbClaimInput,
     InductionOutcomeInput,
     InductionSnapshot,
-    SchoolReportInput,
 )
 
 TRN = "7654323"
@@ -40,38 +47,10 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 
 async def _claimed(client: Client, task_queue: str) -> Handle:
     """school-1 reports the teacher; ab-1 claims."""
-    await client.execute_update_with_start_workflow(
-        InductionRegistrationWorkflow.school_report,
-        SchoolReportInput(
-            actor="sam",
-            school_id="school-1",
-            appropriate_body_id="ab-1",
-            programme_type=ProgrammeType.SCHOOL_LED,
-            start_date=date(2025, 9, 1),
-        ),
-        start_workflow_operation=start_operation(TRN, task_queue=task_queue),
-    )
+    await report_by_school(client, TRN, task_queue)
     handle = client.get_workflow_handle_for(InductionRegistrationWorkflow.run, workflow_id(TRN))
-    await handle.execute_update(InductionRegistrationWorkflow.ab_claim, _claim("ab-1"))
+    await handle.execute_update(InductionRegistrationWorkflow.ab_claim, claim_input("ab-1"))
     return handle
-
-
-def _claim(ab: str) -> AbClaimInput:
-    return AbClaimInput(
-        actor=f"{ab}-user",
-        appropriate_body_id=ab,
-        programme_type=ProgrammeType.PROVIDER_LED,
-        started_on=date(2025, 9, 2),
-    )
-
-
-def _outcome(ab: str, outcome: InductionOutcome, on: date | None = None) -> InductionOutcomeInput:
-    return InductionOutcomeInput(
-        actor=f"{ab}-user",
-        appropriate_body_id=ab,
-        outcome=outcome,
-        completed_on=on or date(2026, 1, 15),
-    )
 
 
 def _events(db: Engine, kind: str) -> list[OutboxEvent]:
@@ -87,20 +66,20 @@ def _reports(db: Engine) -> int:
 
 async def _refusal(handle: Handle, command: InductionOutcomeInput) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await handle.execute_update(InductionRegistrationWorkflow.record_outcome, command)
+        await handle.execute_update(RECORD_OUTCOME, command)
     cause = refused.value.cause
     assert isinstance(cause, ApplicationError)
     return f"{cause.type}: {cause.message}"
 
 
-@pytest.mark.parametrize("closing", [InductionOutcome.PASSED, InductionOutcome.FAILED])
+@pytest.mark.parametrize("closing", [PASSED, FAILED])
 async def test_a_closing_outcome_ends_the_workflow_and_no_reminder_follows(
     client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment, closing: str
 ) -> None:
     handle = await _claimed(client, task_queue)
 
     recorded = await handle.execute_update(
-        InductionRegistrationWorkflow.record_outcome, _outcome("ab-1", InductionOutcome(closing))
+        RECORD_OUTCOME, outcome_input("ab-1", InductionOutcome(closing))
     )
 
     assert (recorded.snapshot.status, recorded.snapshot.outcome) == ("CLOSED", closing)
@@ -122,9 +101,7 @@ async def test_released_keeps_the_workflow_waiting_rearms_the_reminder_and_lets_
 ) -> None:
     handle = await _claimed(client, task_queue)
 
-    released = await handle.execute_update(
-        InductionRegistrationWorkflow.record_outcome, _outcome("ab-1", InductionOutcome.RELEASED)
-    )
+    released = await handle.execute_update(RECORD_OUTCOME, outcome_input("ab-1", RELEASED))
 
     snapshot = released.snapshot
     assert (snapshot.status, snapshot.outcome, snapshot.claimed_by) == ("OPEN", "RELEASED", None)
@@ -136,11 +113,10 @@ async def test_released_keeps_the_workflow_waiting_rearms_the_reminder_and_lets_
     assert datetime.fromisoformat(reminder.data["due_at"]) == due
     assert await status_of(handle) == Status.RUNNING
 
-    claimed = await handle.execute_update(InductionRegistrationWorkflow.ab_claim, _claim("ab-2"))
+    claim = InductionRegistrationWorkflow.ab_claim
+    claimed = await handle.execute_update(claim, claim_input("ab-2"))
     assert (claimed.snapshot.claimed_by, claimed.snapshot.outcome) == ("ab-2", None)
-    await handle.execute_update(
-        InductionRegistrationWorkflow.record_outcome, _outcome("ab-2", InductionOutcome.PASSED)
-    )
+    await handle.execute_update(RECORD_OUTCOME, outcome_input("ab-2", PASSED))
     assert (await handle.result()).outcome == "PASSED"
     outcomes = [e.data["outcome"] for e in _events(db, "induction.completed")]
     assert outcomes == ["RELEASED", "PASSED"]
@@ -153,10 +129,10 @@ async def test_refused_outcomes_name_the_reason_and_write_nothing(
     stored = _reports(db)
     today = datetime.now(UTC).date()
 
-    other = await _refusal(handle, _outcome("ab-2", InductionOutcome.PASSED))
+    other = await _refusal(handle, outcome_input("ab-2", PASSED))
     ahead = today + timedelta(days=3)
-    future = await _refusal(handle, _outcome("ab-1", InductionOutcome.PASSED, ahead))
-    early = await _refusal(handle, _outcome("ab-1", InductionOutcome.FAILED, date(2025, 8, 31)))
+    future = await _refusal(handle, outcome_input("ab-1", PASSED, ahead))
+    early = await _refusal(handle, outcome_input("ab-1", FAILED, date(2025, 8, 31)))
 
     assert other.startswith("Forbidden: appropriate body ab-2 does not hold")
     assert future.startswith(f"Invalid: completed_on {ahead} is in the future")
@@ -166,13 +142,11 @@ async def test_refused_outcomes_name_the_reason_and_write_nothing(
     assert await status_of(handle) == Status.RUNNING
 
 
-async def test_an_ab_that_released_the_teacher_cannot_then_record_an_outcome(
+async def test_an_ab_that_released_the_teacher_cannot_then_record_anoutcome_input(
     client: Client, task_queue: str
 ) -> None:
     handle = await _claimed(client, task_queue)
-    released = await handle.execute_update(
-        InductionRegistrationWorkflow.record_outcome, _outcome("ab-1", InductionOutcome.RELEASED)
-    )
+    released = await handle.execute_update(RECORD_OUTCOME, outcome_input("ab-1", RELEASED))
     assert released.snapshot.claimed_by is None
-    again = await _refusal(handle, _outcome("ab-1", InductionOutcome.PASSED))
+    again = await _refusal(handle, outcome_input("ab-1", PASSED))
     assert again.startswith("Forbidden")  # ab-1 released it: it holds nothing now
