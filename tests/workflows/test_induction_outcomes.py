@@ -150,3 +150,22 @@ async def test_an_ab_that_released_the_teacher_cannot_then_record_anoutcome_inpu
     assert released.snapshot.claimed_by is None
     again = await _refusal(handle, outcome_input("ab-1", PASSED))
     assert again.startswith("Forbidden")  # ab-1 released it: it holds nothing now
+
+
+async def test_a_report_that_reaches_temporal_after_the_close_is_late_and_the_new_run_ends(
+    client: Client, db: Engine, task_queue: str
+) -> None:
+    handle = await _claimed(client, task_queue)
+    await handle.execute_update(RECORD_OUTCOME, outcome_input("ab-1", FAILED))
+    closed_run = (await handle.result()).revision
+
+    # The API saw the induction open a moment ago: its update-with-start starts a new run.
+    late = await report_by_school(client, TRN, task_queue)
+
+    assert (late.snapshot.status, late.snapshot.outcome) == ("CLOSED", "FAILED")
+    assert "induction_status" in late.snapshot.open_discrepancies
+    assert late.snapshot.revision > closed_run
+    rerun = client.get_workflow_handle_for(InductionRegistrationWorkflow.run, workflow_id(TRN))
+    assert (await rerun.result()).status == "CLOSED"
+    assert await status_of(rerun) == Status.COMPLETED
+    assert [e.data["outcome"] for e in _events(db, "induction.completed")] == ["FAILED"]
