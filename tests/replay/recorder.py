@@ -30,7 +30,10 @@ from tests.replay.record_cancel import (
     record_sla_operator_cancel,
 )
 from tests.replay.record_checklist_sync import record_checklist_sync_two_pages
-from tests.replay.record_induction import record_induction_reminder_claim_release
+from tests.replay.record_induction import (
+    record_induction_outcome_released_then_passed,
+    record_induction_reminder_claim_release,
+)
 from tests.replay.record_outcome import (
     record_outcome_batch_scheduled,
     record_outcome_release_by_batch,
@@ -56,6 +59,8 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
     "sla_candidate_catch_up": record_sla_candidate_catch_up,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
+    # Patch induction-outcomes: outcomes, and a run that completes once closed (0096).
+    "induction_outcome_released_then_passed": record_induction_outcome_released_then_passed,
     "checklist_sync_two_pages": record_checklist_sync_two_pages,
     "sla_operator_cancel": record_sla_operator_cancel,
     "outcome_release_operator_cancel": record_outcome_release_operator_cancel,

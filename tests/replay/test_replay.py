@@ -70,6 +70,16 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "sla_candidate_catch_up": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # The reminder fires; later a claim cancels the next one. Still open (no completion).
     "induction_reminder_claim_release": {*UPDATES, *TIMERS, ACTIVITY, UPSERT},
+    # Patch induction-outcomes: RELEASED re-arms the reminder (it fires); PASSED completes.
+    "induction_outcome_released_then_passed": {
+        *UPDATES,
+        MARKER,
+        TIMER_STARTED,
+        TIMER_FIRED,
+        ACTIVITY,
+        UPSERT,
+        COMPLETED,
+    },
     "checklist_sync_two_pages": {ACTIVITY, UPSERT, COMPLETED},
     # Operator cancels: an SLA stopped CANCELLED; an outcome whose own schedule is dropped
     # (its timer cancelled) goes on and is released now; a batch cancelled on its timer.
