@@ -45,6 +45,9 @@ class Assignment(SQLModel, table=True):
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
     closed_at: datetime | None = time_field(nullable=True)
+    # The reviewer's clock (decision 0095): set while it runs; `overdue_at` once marked.
+    due_at: datetime | None = time_field(nullable=True, index=True)
+    overdue_at: datetime | None = time_field(nullable=True)
 
 
 class HeldSection(SQLModel, table=True):
@@ -205,6 +208,14 @@ class ReviewPublic(BaseModel):
     is_final_decision: bool
     time_started: datetime
     time_submitted: datetime | None
+    due_at: datetime | None = pydantic.Field(
+        default=None,
+        description="When the review is due (set while its reviewer's clock runs: from "
+        "taking sections until the review is submitted, restarted or given back).",
+    )
+    overdue: bool = pydantic.Field(
+        default=False, description="The due date has passed and the clock still runs."
+    )
     responses: list[ReviewResponsePublic]
     allowed_decisions: list[ReviewDecision]
     can_submit: bool
