@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.application import ApplicationStatus
 from domain.review import (
@@ -108,6 +109,19 @@ class ReviewResponse(SQLModel, table=True):
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
     submitted_at: datetime | None = time_field(nullable=True)
+
+
+def overdue_application_ids(now: datetime) -> SelectOfScalar[str]:
+    """Ids of the applications holding an open assignment whose reviewer clock is overdue."""
+    return (
+        select(Assignment.application_id)
+        .where(
+            col(Assignment.closed_at).is_(None),
+            col(Assignment.due_at).is_not(None),
+            col(Assignment.due_at) <= now,
+        )
+        .distinct()
+    )
 
 
 def current_responses(
