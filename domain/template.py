@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -55,16 +56,32 @@ Span = Annotated[timedelta, BeforeValidator(_iso_duration)]
 DayCount = Annotated[int, Field(ge=1, le=MAX_SPAN_DAYS)]
 
 
+# Each ISO 8601 field and the `_days` field it stands beside.
+DAYS_TWIN = {
+    "review_due": "review_due_days",
+    "review_reminder_before": "review_reminder_days_before",
+    "auto_unassign_after": "auto_unassign_after_days",
+    "loq_deadline": "loq_deadline_days",
+    "loq_followup_deadline": "loq_followup_deadline_days",
+    "loq_reminder_before": "loq_reminder_days_before",
+}
+
+
 def _one_of(data: Any, days: str, span: str, default: object = None) -> Any:
-    """`days` or its ISO twin `span`, never both; neither: `days` takes `default`."""
+    """When neither `days` nor its ISO twin `span` is given, `days` takes `default`."""
     if not isinstance(data, dict):
         return data
-    given_days, given_span = data.get(days) is not None, data.get(span) is not None
-    if given_days and given_span:
-        raise ValueError(f"give {days} or {span}, not both")
-    if not given_days and not given_span and default is not None:
+    if data.get(days) is None and data.get(span) is None and default is not None:
         return {**data, days: default}
     return data
+
+
+def _not_both(value: Any, info: ValidationInfo) -> Any:
+    """An ISO duration field refuses a value when its `_days` twin has one (422 naming it)."""
+    twin = DAYS_TWIN[info.field_name or ""]
+    if value is not None and info.data.get(twin) is not None:
+        raise ValueError(f"give {twin} or {info.field_name}, not both")
+    return value
 
 
 def effective(days: int | list[int] | None, span: timedelta | list[timedelta] | None) -> Any:
@@ -159,6 +176,11 @@ class Stage(_Frozen):
         )
         return _one_of(data, "auto_unassign_after_days", "auto_unassign_after")
 
+    @field_validator("review_due", "review_reminder_before", "auto_unassign_after")
+    @classmethod
+    def _one_form(cls, value: Any, info: ValidationInfo) -> Any:
+        return _not_both(value, info)
+
     @model_validator(mode="after")
     def _deadlines_need_a_due_date(self) -> Self:
         if self.review_due_span is None and self.auto_unassign_span is not None:
@@ -214,6 +236,11 @@ class TemplateDefinition(_Frozen):
             "loq_reminder_before",
             list(DEFAULT_LOQ_REMINDER_DAYS_BEFORE),
         )
+
+    @field_validator("loq_deadline", "loq_followup_deadline", "loq_reminder_before")
+    @classmethod
+    def _one_form(cls, value: Any, info: ValidationInfo) -> Any:
+        return _not_both(value, info)
 
     @property
     def loq_deadline_span(self) -> timedelta:
