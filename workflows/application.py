@@ -322,13 +322,7 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     async def _moved_by(self, moved: Callable[[], bool], step: Step) -> bool:
         """Wait until the step's moment; True as soon as the case moved first."""
         if step.at > workflow.now():
-            try:
-                await workflow.wait_condition(
-                    moved, timeout=step.at - workflow.now(), timeout_summary=step.summary
-                )
-            except TimeoutError:
-                return moved()
-            return True
+            return await self._holds_by(moved, step.at, step.summary)
         return moved()
 
     async def _take_clock_step(self, step: Step) -> None:
@@ -386,12 +380,17 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
                 or self._case.loq_round != loq_round
             )
 
+        return await self._holds_by(answered, moment, summary)
+
+    @staticmethod
+    async def _holds_by(condition: Callable[[], bool], moment: datetime, summary: str) -> bool:
+        """A timer to `moment` (named `summary`); True as soon as `condition` holds."""
         try:
             await workflow.wait_condition(
-                answered, timeout=moment - workflow.now(), timeout_summary=summary
+                condition, timeout=moment - workflow.now(), timeout_summary=summary
             )
         except TimeoutError:
-            return answered()
+            return condition()
         return True
 
     def _claim(self, command: AssignInput) -> list[str]:

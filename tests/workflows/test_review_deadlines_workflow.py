@@ -17,11 +17,10 @@ from domain.review import AssignmentStatus, ResponseDecision, ReviewStatus
 from models.action import Action, ActionStatus
 from models.event import OutboxEvent
 from models.review import Assignment, Review, ReviewResponseWrite
-from tests.support.seed import T0, seed_draft, seed_reviewer, seed_template
+from tests.support.seed import T0, seed_reviewer, seed_template
+from tests.workflows.test_review_cycle_workflow import _submitted
 from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
-from workflows.application_start import start_operation, submit_update_id
-from workflows.payloads.application import StartApplicationReviewInput, SubmitApplicationInput
 from workflows.payloads.review import (
     AssignInput,
     CaseSnapshot,
@@ -63,26 +62,8 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
 
 
 async def _taken(client: Client, db: Engine, task_queue: str) -> tuple[Handle, str]:
-    """A submitted application whose only assignment rev-1 has taken; returns its id."""
-    application_id = seed_draft(db)
-    start = start_operation(
-        StartApplicationReviewInput(
-            application_id=application_id,
-            template_code="qts",
-            template_version=1,
-            applicant_id="alice",
-        ),
-        task_queue=task_queue,
-    )
-    await client.execute_update_with_start_workflow(
-        ApplicationReviewWorkflow.submit,
-        SubmitApplicationInput(actor="alice", submission=1),
-        start_workflow_operation=start,
-        id=submit_update_id(1),
-    )
-    handle = client.get_workflow_handle_for(
-        ApplicationReviewWorkflow.run, f"application-{application_id}"
-    )
+    """A submitted application whose only assignment an assigner gave rev-1; returns its id."""
+    _, handle = await _submitted(client, db, task_queue)
     case = await handle.query(ApplicationReviewWorkflow.state)
     row = case.assignments[0].id
     await handle.execute_update(
