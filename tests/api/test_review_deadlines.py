@@ -3,10 +3,12 @@ cycle rehearsed in seconds (decision 0095), the bad inputs and the permission de
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from tests.api.flows import ADMIN, answer_all, draft, publish_template
 from tests.api.review_flows import (
@@ -27,6 +29,7 @@ from tests.api.review_flows import (
 )
 from tests.support.builders import make_template
 from tests.support.tokens import bearer
+from workflows.search_keys import keys
 
 ALICE = bearer("alice", "applicant")
 REHEARSAL: dict[str, Any] = {
@@ -73,8 +76,15 @@ async def _overdue_ids(api: httpx.AsyncClient, overdue: str = "true") -> set[str
     return {item["id"] for item in response.json()["items"]}
 
 
+async def _console(dev_env: WorkflowEnvironment, application_id: str) -> tuple[Any, Any]:
+    """What the Temporal UI shows of the case: (`WaitingOn`, `DueAt`)."""
+    handle = dev_env.client.get_workflow_handle(f"application-{application_id}")
+    attributes = (await handle.describe()).typed_search_attributes
+    return attributes.get(keys.WAITING_ON), attributes.get(keys.DUE_AT)
+
+
 async def test_a_whole_cycle_in_seconds_reminder_overdue_unassign_reassign_loq_expiry(
-    api: httpx.AsyncClient,
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment
 ) -> None:
     await add_reviewer(api, "rev-1", grant())
     await publish_template(api, **REHEARSAL)
@@ -107,6 +117,9 @@ async def test_a_whole_cycle_in_seconds_reminder_overdue_unassign_reassign_loq_e
     assert told[0]["subject_id"] == application_id
     assert (await get_review(api, review_id))["overdue"] is True
     assert len(await _events(api, "review.overdue")) == 1
+    waiting_on, due_at = await _console(dev_env, application_id)
+    assert waiting_on == "reviewer"
+    assert due_at == datetime.fromisoformat(first_due)
 
     # The grace runs out: the sections go back, the review is DISCONTINUED, assigners told.
     async def released() -> bool:
@@ -142,6 +155,7 @@ async def test_a_whole_cycle_in_seconds_reminder_overdue_unassign_reassign_loq_e
         case = await get_application(api, application_id, ALICE)
         return case if case["status"] == "COMPLETED" else None
 
+    assert (await _console(dev_env, application_id))[0] == "applicant"
     case = await _until(expired, "the LOQ expiry")
     assert case["outcome"] == "REJECTED"
     assert case["outcome_reason"] == "LOQ_EXPIRED"
