@@ -42,7 +42,7 @@ REHEARSAL: dict[str, Any] = {
             "levels": 1,
             "review_due": "PT4S",
             "review_reminder_before": ["PT2S"],
-            "auto_unassign_after": "PT3S",
+            "auto_unassign_after": "PT5S",
         }
     ],
 }
@@ -115,6 +115,7 @@ async def test_a_whole_cycle_in_seconds_reminder_overdue_unassign_reassign_loq_e
     assert reminded[0]["detail"]["reviewer_id"] == "rev-1"
     told = await _until(lambda: _actions(api, ASSIGNER, "review_overdue"), "the overdue mark")
     assert told[0]["subject_id"] == application_id
+    assert application_id in await _overdue_ids(api)
     assert (await get_review(api, review_id))["overdue"] is True
     assert len(await _events(api, "review.overdue")) == 1
     waiting_on, due_at = await _console(dev_env, application_id)
