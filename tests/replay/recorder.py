@@ -39,6 +39,10 @@ from tests.replay.record_outcome import (
     record_outcome_release_by_batch,
     record_outcome_release_qa_rescheduled,
 )
+from tests.replay.record_review_deadlines import (
+    record_review_deadlines_ended,
+    record_review_deadlines_fire,
+)
 from tests.replay.record_sla import (
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
@@ -68,6 +72,9 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     # Patch console-first-task: search attributes from the first task (decision 0087).
     "sla_console_first_task": record_sla_pause_resume_warning_met,
     "outcome_batch_console_first_task": record_outcome_batch_scheduled,
+    # Patch review-deadlines: the reviewer clocks' timers (decision 0095).
+    "application_review_deadlines_fire": record_review_deadlines_fire,
+    "application_review_deadlines_ended": record_review_deadlines_ended,
 }
 
 

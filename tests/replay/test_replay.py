@@ -97,6 +97,10 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     # then an upsert before the first activity), and again once the SLA is opened.
     "sla_console_first_task": {MARKER, UPSERT, SIGNALED, *TIMERS, ACTIVITY, COMPLETED},
     "outcome_batch_console_first_task": {MARKER, UPSERT, TIMER_STARTED, TIMER_FIRED, COMPLETED},
+    # Patch review-deadlines: a reviewer's clock reminds, marks overdue, gives sections back.
+    "application_review_deadlines_fire": {*UPDATES, MARKER, TIMER_STARTED, TIMER_FIRED, ACTIVITY},
+    # Unassigned (its timer cancelled), reassigned on a fresh date, submitted in time.
+    "application_review_deadlines_ended": {*UPDATES, MARKER, *TIMERS, ACTIVITY, COMPLETED},
     "outcome_batch_operator_cancel": {
         TIMER_STARTED,
         TIMER_CANCELED,
