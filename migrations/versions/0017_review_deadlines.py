@@ -1,7 +1,7 @@
 """Reviewer deadlines: an assignment's due date and since when it is overdue
 
-Revision ID: 0015
-Revises: 0011
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 12:30:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0011"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
