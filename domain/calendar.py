@@ -178,7 +178,8 @@ def working_seconds_between(calendar: BusinessCalendar, a: datetime, b: datetime
     if b <= a:
         return 0.0
     a, b = a.astimezone(UTC), b.astimezone(UTC)
-    return sum(((hi - lo).total_seconds() for lo, hi in _working_spans(calendar, a, b)), 0.0)
+    spans = _working_spans(calendar, a, b)
+    return sum((hi - lo for lo, hi in spans), timedelta()).total_seconds()
 
 
 def instant_after(
