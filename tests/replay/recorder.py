@@ -37,6 +37,7 @@ from tests.replay.record_outcome import (
     record_outcome_release_qa_rescheduled,
 )
 from tests.replay.record_sla import (
+    record_sla_calendar_breach,
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
 )
@@ -55,6 +56,7 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
     "sla_candidate_catch_up": record_sla_candidate_catch_up,
+    "sla_calendar_breach": record_sla_calendar_breach,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
     "checklist_sync_two_pages": record_checklist_sync_two_pages,
     "sla_operator_cancel": record_sla_operator_cancel,

@@ -3,8 +3,7 @@ the wall instant working time reaches the goal, across weekends, holidays and DS
 
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -14,54 +13,22 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.sla import SlaActivities
-from domain.calendar import WEEKDAYS
 from domain.sla import SlaStatus
 from models.event import OutboxEvent
-from models.sla import SlaCalendar, SlaDefinition, SlaInstance
+from models.sla import SlaInstance
+from tests.support.sla_calendar import (
+    LONDON,
+    next_friday_afternoon,
+    seed_calendar,
+    seed_definition,
+    skip_to,
+)
 from worker import SANDBOX
 from workflows.payloads.sla import SlaState, StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
-LONDON = ZoneInfo("Europe/London")
 HOUR = timedelta(hours=1)
-OFFICE = {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
 Handle = WorkflowHandle[SlaWorkflow, SlaState]
-
-
-def seed_calendar(
-    engine: Engine, holidays: list[date], *, code: str = "office", version: int = 1
-) -> None:
-    """Calendar `code` (09:00-17:00 Monday to Friday in London) with these holidays."""
-    with Session(engine) as session, session.begin():
-        session.add(
-            SlaCalendar(
-                code=code,
-                version=version,
-                timezone="Europe/London",
-                working_hours=OFFICE,
-                holidays=[d.isoformat() for d in holidays],
-                published_at=datetime(2026, 1, 1, tzinfo=UTC),
-            )
-        )
-
-
-def seed_definition(engine: Engine, goal: timedelta, fractions: list[float]) -> None:
-    """`office_hours`: the goal in working time on calendar `office`."""
-    with Session(engine) as session, session.begin():
-        session.add(
-            SlaDefinition(
-                code="office_hours",
-                version=1,
-                name="Office hours",
-                start_event="a",
-                stop_event="b",
-                pause_rule="candidate_inactive",
-                goal_s=int(goal.total_seconds()),
-                warning_fractions=fractions,
-                calendar="office",
-                published_at=datetime(2026, 1, 1, tzinfo=UTC),
-            )
-        )
 
 
 @pytest.fixture
@@ -82,24 +49,6 @@ async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> As
         activity_executor=ThreadPoolExecutor(4),
     ):
         yield ts_env.client
-
-
-def next_friday_afternoon(now: datetime, *, october: bool) -> datetime:
-    """The first Friday 15:00 in London after `now` (the one before October's last Sunday,
-    when `october`), so that the following Monday can be a holiday."""
-    day = now.astimezone(LONDON).date() + timedelta(days=1)
-    while True:
-        friday = day.weekday() == 4
-        sunday = day + timedelta(days=2)
-        last_sunday_of_october = sunday.month == 10 and (sunday + timedelta(days=7)).month == 11
-        if friday and (last_sunday_of_october or not october):
-            return datetime(day.year, day.month, day.day, 15, tzinfo=LONDON)
-        day += timedelta(days=1)
-
-
-async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
-    """Let the test server's clock reach `moment`."""
-    await env.sleep(moment - await env.get_current_time())
 
 
 def breach_events(db: Engine) -> list[OutboxEvent]:
