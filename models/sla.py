@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -180,6 +180,15 @@ class SlaCalendarPublic(BaseModel):
     working_hours: dict[str, list[list[str]]]
     holidays: list[str]
     published_at: datetime
+
+
+def zone_in_database(session: Session, timezone: str) -> bool:
+    """Whether PostgreSQL knows the zone too (the report's SQL counts working time in it)."""
+    found = session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = :zone)"),
+        {"zone": timezone},
+    ).scalar()
+    return bool(found)
 
 
 def latest_calendar(session: Session, code: str, *, lock: bool = False) -> SlaCalendar | None:

@@ -23,6 +23,7 @@ from models.sla import (
     SlaDefinitionCreate,
     SlaPublic,
     latest_calendar,
+    zone_in_database,
 )
 
 router = APIRouter(tags=["slas"])
@@ -87,6 +88,9 @@ def publish_calendar(
 ) -> dict[str, object]:
     """A new version of calendar `code` (the first is 1); running SLAs keep theirs."""
     with session.begin():
+        if not zone_in_database(session, body.timezone):
+            message = f"{body.timezone!r} is not a time zone the database knows"
+            raise Invalid(message, errors=[field_error("timezone", message)])
         latest = latest_calendar(session, code, lock=True)
         version = 1 if latest is None else latest.version + 1
         session.add(
