@@ -54,7 +54,10 @@ def clock_text(seconds: int) -> str:
 def parse_clock(text: str, *, end: bool) -> int:
     """Seconds after midnight of `HH:MM` (`24:00` only as an end); ValueError otherwise."""
     hours, sep, minutes = text.partition(":")
-    if not (sep and len(hours) == 2 and len(minutes) == 2 and (hours + minutes).isdigit()):
+    digits = hours + minutes
+    if not (
+        sep and len(hours) == 2 and len(minutes) == 2 and digits.isascii() and digits.isdigit()
+    ):
         raise ValueError(f"{text!r} is not a time of day HH:MM")
     seconds = int(hours) * 3600 + int(minutes) * 60
     if int(minutes) > 59 or seconds > DAY_S or (seconds == DAY_S and not end):

@@ -136,3 +136,25 @@ async def test_running_slas_keep_the_calendar_version_they_started_on(
     rows = {r["subject"]: r for r in report.json()["items"]}
     assert rows[before]["calendar_version"] == 1
     assert rows[after]["calendar_version"] == 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"timezone": "Europe/London\\u0000", "working_hours": {"mon": [["09:00", "17:00"]]}}',
+        '{"timezone": "\\ud800", "working_hours": {"mon": [["09:00", "17:00"]]}}',
+        '{"timezone": "UTC", "working_hours": {"mon": [["09:00\\u0000", "17:00"]]}}',
+        '{"timezone": "UTC", "working_hours": {"mon": [["09:00", "17:00"]]}, '
+        '"holidays": ["2026-12-25\\u0000"]}',
+        '{"timezone": "UTC", "working_hours": {"mon": [["09:00"]]}}',
+        '{"timezone": "UTC", "working_hours": {"mon": [["+9:00", "17:00"]]}}',
+        '{"timezone": "UTC", "working_hours": {"mon": "09:00-17:00"}}',
+    ],
+)
+async def test_unstorable_or_malformed_calendars_get_422(api: httpx.AsyncClient, raw: str) -> None:
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    answer = await api.post("/v1/sla-calendars/odd", content=raw, headers=headers)
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"]
+    assert (await api.get("/v1/sla-calendars/odd", headers=ADMIN)).status_code == 404
