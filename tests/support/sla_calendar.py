@@ -1,15 +1,21 @@
 """Builders for SLAs on a business calendar: an office calendar, a definition on it, and
 the test server's clock moved to a Friday afternoon."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities.sla import SlaActivities
 from domain.calendar import WEEKDAYS
 from models.sla import SlaCalendar, SlaDefinition
+from worker import SANDBOX
+from workflows.sla import SlaWorkflow
 
 LONDON = ZoneInfo("Europe/London")
 OFFICE = {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
@@ -70,3 +76,22 @@ def next_friday_afternoon(now: datetime, *, october: bool) -> datetime:
 async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
     """Let the test server's clock reach `moment`."""
     await env.sleep(moment - await env.get_current_time())
+
+
+def sla_worker(client: Client, engine: Engine, task_queue: str) -> Worker:
+    """A worker for SLA workflows with the production sandbox (`domain` passed through, so
+    zoneinfo's objects are real ones); run it with `async with`."""
+    activities = SlaActivities(engine)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[SlaWorkflow],
+        workflow_runner=SANDBOX,
+        activities=[
+            activities.open_sla,
+            activities.append_sla_event,
+            activities.catch_up_sla_with_candidate,
+            activities.record_sla_due,
+        ],
+        activity_executor=ThreadPoolExecutor(4),
+    )

@@ -2,7 +2,6 @@
 the wall instant working time reaches the goal, across weekends, holidays and DST."""
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,9 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.sla import SlaActivities
 from domain.sla import SlaStatus
 from models.event import OutboxEvent
 from models.sla import SlaInstance
@@ -22,8 +19,8 @@ from tests.support.sla_calendar import (
     seed_calendar,
     seed_definition,
     skip_to,
+    sla_worker,
 )
-from worker import SANDBOX
 from workflows.payloads.sla import SlaState, StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
@@ -34,20 +31,7 @@ Handle = WorkflowHandle[SlaWorkflow, SlaState]
 @pytest.fixture
 async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
     """A worker for SLA workflows."""
-    activities = SlaActivities(db)
-    async with Worker(
-        ts_env.client,
-        task_queue=task_queue,
-        workflows=[SlaWorkflow],
-        workflow_runner=SANDBOX,  # the worker's: `domain` (zoneinfo's objects) passed through
-        activities=[
-            activities.open_sla,
-            activities.append_sla_event,
-            activities.catch_up_sla_with_candidate,
-            activities.record_sla_due,
-        ],
-        activity_executor=ThreadPoolExecutor(4),
-    ):
+    async with sla_worker(ts_env.client, db, task_queue):
         yield ts_env.client
 
 
