@@ -136,6 +136,8 @@ async def test_a_calendar_change_applies_only_to_slas_started_after_it(
     monday = friday.date() + timedelta(days=3)
     seed_calendar(db, [monday], version=2)  # Monday becomes a holiday, for new SLAs only
 
+    await skip_to(ts_env, friday + timedelta(days=3, hours=-4, minutes=-5))
+    assert breach_events(db) == []  # Monday 10:55: not in wall time, not yet in working time
     await skip_to(ts_env, friday + timedelta(days=3, hours=-4, minutes=5))
     # Monday 11:05: 2 h on Friday + 2 h on Monday under version 1 (the holiday ignored).
     found = instance(db)
