@@ -44,6 +44,7 @@ from tests.replay.record_review_deadlines import (
     record_review_deadlines_fire,
 )
 from tests.replay.record_sla import (
+    record_sla_calendar_breach,
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
 )
@@ -62,6 +63,7 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
     "sla_candidate_catch_up": record_sla_candidate_catch_up,
+    "sla_calendar_breach": record_sla_calendar_breach,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
     # Patch induction-outcomes: outcomes, and a run that completes once closed (0096).
     "induction_outcome_released_then_passed": record_induction_outcome_released_then_passed,

@@ -68,6 +68,7 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "sla_pause_resume_warning_met": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # candidate_changed: the catch-up activity pauses, then resumes; a warning; stop: MET.
     "sla_candidate_catch_up": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    "sla_calendar_breach": {MARKER, SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # The reminder fires; later a claim cancels the next one. Still open (no completion).
     "induction_reminder_claim_release": {*UPDATES, *TIMERS, ACTIVITY, UPSERT},
     # Patch induction-outcomes: RELEASED re-arms the reminder (it fires); PASSED completes.
