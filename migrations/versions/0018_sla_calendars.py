@@ -1,7 +1,7 @@
 """SLA business calendars (versioned); definitions and instances name one
 
-Revision ID: 0014
-Revises: 0011
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02 12:30:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0014"
-down_revision: str | None = "0011"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = "0007"  # sla_definitions, sla_instances
 
