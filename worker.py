@@ -1,4 +1,5 @@
-"""The worker: runs every workflow and activity on task queue `casework`."""
+"""The worker: runs every workflow and activity on task queue `casework` and on the
+time-critical queue beside it, `casework-critical` (or one of them: WORKER_QUEUES)."""
 
 import asyncio
 import logging
@@ -6,8 +7,10 @@ import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -28,7 +31,7 @@ from activities.sla import SlaActivities
 from core.db import make_engine, ping
 from core.log_interceptor import TransitionLogInterceptor
 from core.logging import configure_logging
-from core.settings import Settings, get_settings
+from core.settings import Settings, WorkerQueues, critical_queue, get_settings
 from core.telemetry import sdk_metrics_runtime, start_tracing, temporal_tracing, trace_engines
 from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
@@ -55,8 +58,61 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
-def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
-    """A worker with every workflow and the activities bound to `engine`."""
+class Workers:
+    """One worker per polled queue, run together (`async with`), sharing one engine."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self._stack = AsyncExitStack()
+
+    @property
+    def task_queues(self) -> list[str]:
+        """The queues polled."""
+        return [worker.task_queue for worker in self.workers]
+
+    def config(self) -> Any:
+        """The first worker's configuration (every one registers the same)."""
+        return self.workers[0].config()
+
+    async def __aenter__(self) -> "Workers":
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+
+def polled_queues(task_queue: str, queues: WorkerQueues = "both") -> list[str]:
+    """The queues a worker polls: the ordinary `task_queue`, its time-critical one, or both."""
+    chosen = {
+        "both": [task_queue, critical_queue(task_queue)],
+        "ordinary": [task_queue],
+        "critical": [critical_queue(task_queue)],
+    }[queues]
+    return list(dict.fromkeys(chosen))
+
+
+def build_worker(
+    client: Client,
+    engine: Engine,
+    *,
+    task_queue: str,
+    threads: int = 16,
+    queues: WorkerQueues = "both",
+) -> Workers:
+    """Workers for `queues` (by default `task_queue` and its time-critical queue, each with
+    `threads` activity slots: a backlog on one never takes the other's), every workflow and
+    the activities bound to `engine` registered on each."""
+    return Workers(
+        [
+            _one_worker(client, engine, task_queue=queue, threads=threads)
+            for queue in polled_queues(task_queue, queues)
+        ]
+    )
+
+
+def _one_worker(client: Client, engine: Engine, *, task_queue: str, threads: int) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
@@ -114,7 +170,8 @@ async def main(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then finish in-flight work and stop."""
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for you)")
-    engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
+    polled = polled_queues(settings.task_queue, settings.worker_queues)
+    engine = make_engine(settings.database_url, pool_size=settings.activity_threads * len(polled))
     tracing = start_tracing(settings, process="worker")
     if tracing is not None:
         trace_engines(tracing, engine)
@@ -124,7 +181,11 @@ async def main(settings: Settings) -> None:
         settings, runtime=runtime, interceptors=temporal_tracing(tracing)
     )
     worker = build_worker(
-        client, engine, task_queue=settings.task_queue, threads=settings.activity_threads
+        client,
+        engine,
+        task_queue=settings.task_queue,
+        threads=settings.activity_threads,
+        queues=settings.worker_queues,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -132,8 +193,8 @@ async def main(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with worker:
         logging.info(
-            "worker polling task queue %s (SDK metrics: %s)",
-            settings.task_queue,
+            "worker polling task queue(s) %s (SDK metrics: %s)",
+            ", ".join(worker.task_queues),
             f"port {settings.worker_metrics_port}" if runtime else "off",
         )
         heartbeat = keep_heartbeat(settings.worker_heartbeat_file, client, engine)
