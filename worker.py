@@ -1,6 +1,7 @@
 """The worker: runs every workflow and activity on task queue `casework` and on the
 time-critical queue beside it, `casework-critical` (or one of them: WORKER_QUEUES)."""
 
+import argparse
 import asyncio
 import logging
 import signal
@@ -10,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -204,10 +205,19 @@ async def main(settings: Settings) -> None:
     engine.dispose()
 
 
+def settings_for(argv: list[str]) -> Settings:
+    """The settings, `--queues both|ordinary|critical` (a pool's manifest) over WORKER_QUEUES."""
+    parser = argparse.ArgumentParser(prog="worker.py")
+    parser.add_argument("--queues", choices=get_args(WorkerQueues), default=None)
+    queues = parser.parse_args(argv).queues
+    settings = get_settings()
+    return settings if queues is None else settings.model_copy(update={"worker_queues": queues})
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--check"]:  # healthcheck: exit 1 unless the heartbeat is fresh
         problem = heartbeat_problem(get_settings().worker_heartbeat_file, now=time.time())
         print(problem or "healthy")
         sys.exit(1 if problem else 0)
     configure_logging(get_settings(), process="worker")
-    asyncio.run(main(get_settings()))
+    asyncio.run(main(settings_for(sys.argv[1:])))
