@@ -308,7 +308,7 @@ def directly(engine: Engine, ids: list[str], chunk: int = 1000) -> float:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     # The batch must have scheduled every outcome before the instant (the timeline shows it).
-    lead_s = float(sys.argv[2]) if len(sys.argv) > 2 else 180.0
+    lead_s = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
     pgdata = Path(tempfile.mkdtemp(prefix="casework-bench-")) / "pg"
     admin = start_embedded(pgdata)
     name = f"bench_{uuid.uuid4().hex[:8]}"

@@ -19,8 +19,8 @@ from tests.support.outcome_seed import seed_records
 from tests.support.outcome_submit import submit_result
 from tests.support.seed import seed_ten_day_sla
 from worker import build_worker, polled_queues
-from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
 from workflows.outcome_start import batch_workflow_id
+from workflows.payloads.outcome import BatchCounts
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
@@ -44,7 +44,10 @@ async def test_a_release_batch_proceeds_while_the_ordinary_queue_has_no_worker(
         submitted = [await submit_result(client, records, task_queue) for _ in range(3)]
     assert {s.status for s in submitted} == {OutcomeStatus.PENDING_RELEASE}
     ids = [s.outcome_id for s in submitted]
+    refs = [OutcomeRef(kind=OutcomeKind.RESULT, id=i) for i in ids]
     now = datetime.now(UTC)
+    soon = now + timedelta(seconds=2)
+    scheduled = ReleaseMode.SCHEDULED
 
     # From here only the time-critical pool runs: the outcomes' own workflows wait.
     async with build_worker(client, db, task_queue=task_queue, threads=4, queues="critical"):
@@ -52,16 +55,14 @@ async def test_a_release_batch_proceeds_while_the_ordinary_queue_has_no_worker(
             db,
             client,
             RELEASER,
-            [OutcomeRef(kind=OutcomeKind.RESULT, id=i) for i in ids],
-            mode=ReleaseMode.SCHEDULED,
-            release_at=now + timedelta(seconds=2),
+            refs,
+            mode=scheduled,
+            release_at=soon,
             task_queue=task_queue,
             at=now,
         )
-        handle = client.get_workflow_handle_for(
-            OutcomeReleaseBatchWorkflow.run, batch_workflow_id(batch_id)
-        )
-        counts = await asyncio.wait_for(handle.result(), PATIENCE_S)
+        batch = client.get_workflow_handle(batch_workflow_id(batch_id), result_type=BatchCounts)
+        counts = await asyncio.wait_for(batch.result(), PATIENCE_S)
 
     assert (counts.status, counts.released) == ("COMPLETED", 3)
     with Session(db) as session:
