@@ -59,6 +59,12 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
+# Workflow tasks in progress at once per queue. They share one Python thread's CPU: with
+# the SDK's default (100) a burst (10,000 outcomes woken at one instant) made each task
+# take over its 10 s timeout, so tasks were retried faster than they completed (decision 0091).
+WORKFLOW_TASKS = 8
+
+
 class Workers:
     """One worker per polled queue, run together (`async with`), sharing one engine."""
 
@@ -135,6 +141,7 @@ def _one_worker(client: Client, engine: Engine, *, task_queue: str, threads: int
         interceptors=[TransitionLogInterceptor()],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
+        max_concurrent_workflow_tasks=WORKFLOW_TASKS,
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
