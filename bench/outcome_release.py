@@ -19,6 +19,7 @@ Temporal.
 import asyncio
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -306,6 +307,9 @@ def directly(engine: Engine, ids: list[str], chunk: int = 1000) -> float:
 
 
 def main() -> None:
+    # A kill ends the run through its `finally`s: the dev server and PostgreSQL it started
+    # stop too (orphaned, they would hold /work/bench.lock, which they inherited).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     # The batch must have scheduled every outcome before the instant (the timeline shows it).
     lead_s = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
