@@ -1,13 +1,17 @@
-"""The worker: runs every workflow and activity on task queue `casework`."""
+"""The worker: runs every workflow and activity on task queue `casework` and on the
+time-critical queue beside it, `casework-critical` (or one of them: WORKER_QUEUES)."""
 
+import argparse
 import asyncio
 import logging
 import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, get_args
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -28,7 +32,7 @@ from activities.sla import SlaActivities
 from core.db import make_engine, ping
 from core.log_interceptor import TransitionLogInterceptor
 from core.logging import configure_logging
-from core.settings import Settings, get_settings
+from core.settings import Settings, WorkerQueues, critical_queue, get_settings
 from core.telemetry import sdk_metrics_runtime, start_tracing, temporal_tracing, trace_engines
 from core.temporal import connect_patiently
 from workflows.application import ApplicationReviewWorkflow
@@ -55,8 +59,67 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
-def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: int = 16) -> Worker:
-    """A worker with every workflow and the activities bound to `engine`."""
+# Workflow tasks in progress at once per queue. They share one Python thread's CPU: with
+# the SDK's default (100) a burst (10,000 outcomes woken at one instant) made each task
+# take over its 10 s timeout, so tasks were retried faster than they completed (decision 0091).
+WORKFLOW_TASKS = 8
+
+
+class Workers:
+    """One worker per polled queue, run together (`async with`), sharing one engine."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self._stack = AsyncExitStack()
+
+    @property
+    def task_queues(self) -> list[str]:
+        """The queues polled."""
+        return [worker.task_queue for worker in self.workers]
+
+    def config(self) -> Any:
+        """The first worker's configuration (every one registers the same)."""
+        return self.workers[0].config()
+
+    async def __aenter__(self) -> "Workers":
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+
+def polled_queues(task_queue: str, queues: WorkerQueues = "both") -> list[str]:
+    """The queues a worker polls: the ordinary `task_queue`, its time-critical one, or both."""
+    chosen = {
+        "both": [task_queue, critical_queue(task_queue)],
+        "ordinary": [task_queue],
+        "critical": [critical_queue(task_queue)],
+    }[queues]
+    return list(dict.fromkeys(chosen))
+
+
+def build_worker(
+    client: Client,
+    engine: Engine,
+    *,
+    task_queue: str,
+    threads: int = 16,
+    queues: WorkerQueues = "both",
+) -> Workers:
+    """Workers for `queues` (by default `task_queue` and its time-critical queue, each with
+    `threads` activity slots: a backlog on one never takes the other's), every workflow and
+    the activities bound to `engine` registered on each."""
+    return Workers(
+        [
+            _one_worker(client, engine, task_queue=queue, threads=threads)
+            for queue in polled_queues(task_queue, queues)
+        ]
+    )
+
+
+def _one_worker(client: Client, engine: Engine, *, task_queue: str, threads: int) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
@@ -78,6 +141,7 @@ def build_worker(client: Client, engine: Engine, *, task_queue: str, threads: in
         interceptors=[TransitionLogInterceptor()],
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
+        max_concurrent_workflow_tasks=WORKFLOW_TASKS,
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
@@ -114,7 +178,8 @@ async def main(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then finish in-flight work and stop."""
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (make run sets it for you)")
-    engine = make_engine(settings.database_url, pool_size=settings.activity_threads)
+    polled = polled_queues(settings.task_queue, settings.worker_queues)
+    engine = make_engine(settings.database_url, pool_size=settings.activity_threads * len(polled))
     tracing = start_tracing(settings, process="worker")
     if tracing is not None:
         trace_engines(tracing, engine)
@@ -124,7 +189,11 @@ async def main(settings: Settings) -> None:
         settings, runtime=runtime, interceptors=temporal_tracing(tracing)
     )
     worker = build_worker(
-        client, engine, task_queue=settings.task_queue, threads=settings.activity_threads
+        client,
+        engine,
+        task_queue=settings.task_queue,
+        threads=settings.activity_threads,
+        queues=settings.worker_queues,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -132,8 +201,8 @@ async def main(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with worker:
         logging.info(
-            "worker polling task queue %s (SDK metrics: %s)",
-            settings.task_queue,
+            "worker polling task queue(s) %s (SDK metrics: %s)",
+            ", ".join(worker.task_queues),
             f"port {settings.worker_metrics_port}" if runtime else "off",
         )
         heartbeat = keep_heartbeat(settings.worker_heartbeat_file, client, engine)
@@ -143,10 +212,19 @@ async def main(settings: Settings) -> None:
     engine.dispose()
 
 
+def settings_for(argv: list[str]) -> Settings:
+    """The settings, `--queues both|ordinary|critical` (a pool's manifest) over WORKER_QUEUES."""
+    parser = argparse.ArgumentParser(prog="worker.py")
+    parser.add_argument("--queues", choices=get_args(WorkerQueues), default=None)
+    queues = parser.parse_args(argv).queues
+    settings = get_settings()
+    return settings if queues is None else settings.model_copy(update={"worker_queues": queues})
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--check"]:  # healthcheck: exit 1 unless the heartbeat is fresh
         problem = heartbeat_problem(get_settings().worker_heartbeat_file, now=time.time())
         print(problem or "healthy")
         sys.exit(1 if problem else 0)
     configure_logging(get_settings(), process="worker")
-    asyncio.run(main(get_settings()))
+    asyncio.run(main(settings_for(sys.argv[1:])))

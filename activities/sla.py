@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.base import EngineActivities, transaction_activity
 from activities.rows import inserted, lock_row, row_from
+from core.settings import critical_queue
 from domain.calendar import BusinessCalendar
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
@@ -58,14 +59,15 @@ class SlaActivities(EngineActivities):
 
     @activity.defn
     async def start_sla(self, start: StartSlaInput) -> None:
-        """Start timing a subject once (a subject already timed is left as it is)."""
+        """Start timing a subject once (a subject already timed is left as it is), on the
+        time-critical queue beside this one (decision 0091)."""
         assert self.client is not None
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await self.client.start_workflow(
                 "SlaWorkflow",
                 start,
                 id=sla_workflow_id(start.definition, start.subject),
-                task_queue=activity.info().task_queue,
+                task_queue=critical_queue(activity.info().task_queue),
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=sla_start.search_attributes(start),
                 static_summary=sla_start.summary(start),

@@ -1,19 +1,25 @@
 """Bulk scheduled release: N pending results scheduled for one instant.
 
 Starts an embedded PostgreSQL and a Temporal dev server (both real) and an
-in-process worker. Seeds N pending results, each with its running
-OutcomeReleaseWorkflow, schedules them all for one instant through the same path as
-`POST /v1/outcome-releases` (a batch workflow), and prints the seconds from that
-instant until every outcome is released in the database with its
-`result.released` event, until the batch has told every outcome's workflow, and
-the process's peak memory (worker + client). The baseline in the same run is the
-floor: the same set-based release, called directly in chunks, no Temporal.
+in-process worker polling both task queues, as `make run` does (the ordinary one and the
+time-critical one, decision 0091). Seeds N pending results, each with its running
+OutcomeReleaseWorkflow and its running `result_complete_to_release` SlaWorkflow,
+schedules them all for one instant through the same path as `POST /v1/outcome-releases`
+(a batch workflow), and prints the seconds from that instant until every outcome is
+released in the database with its `result.released` event, until the batch has told
+every outcome's workflow, until every outcome workflow (and every SLA workflow) closed,
+and the process's peak memory (worker + client). At the instant the N outcome workflows'
+tasks (then their SLAs') are the backlog the batch must not wait behind. The baseline in
+the same run is the floor: the same set-based release, called directly in chunks, no
+Temporal.
 
     .venv/bin/python bench/outcome_release.py [N] [LEAD_SECONDS]
 """
 
 import asyncio
+import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -31,12 +37,15 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.services.outcome_release import start_batch
+from api.services.sla import start_sla
 from core.db import make_engine
 from core.migrate import upgrade
 from core.pg import drop_database, ensure_database, start_embedded, stop_embedded
+from core.settings import critical_queue
 from core.temporal import SEARCH_ATTRIBUTES
 from domain.access import Principal, Role
 from domain.outcome import CandidateStatus, Grade, OutcomeKind, ReleaseMethod, ReleaseMode
@@ -48,6 +57,7 @@ from worker import build_worker
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_start import batch_workflow_id, workflow_id
 from workflows.payloads.outcome import StartOutcomeReleaseInput
+from workflows.payloads.sla import StartSlaInput
 
 BIN = Path(sys.executable).parent
 QUEUE = "bench"
@@ -133,11 +143,15 @@ def released_counts(engine: Engine, candidate_id: str) -> tuple[int, int]:
 async def start_workflows(
     client: Client, provider: str, candidate: str, ids: list[str], concurrency: int = 100
 ) -> None:
-    """Each pending result's own workflow, waiting for its release (as after a submission)."""
+    """Each pending result's own workflow, waiting for its release (as after a submission),
+    and its release SLA (as the submission's `start_sla` starts it: on the critical queue)."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(outcome_id: str) -> None:
         async with gate:
+            definition = "result_complete_to_release"
+            sla = StartSlaInput(definition=definition, subject=outcome_id, candidate_id=candidate)
+            await start_sla(client, sla, task_queue=QUEUE)
             await client.start_workflow(
                 OutcomeReleaseWorkflow.run,
                 StartOutcomeReleaseInput(
@@ -155,26 +169,36 @@ async def start_workflows(
 
 
 async def drained(client: Client) -> None:
-    """Wait until the task queue has no workflow task waiting (every workflow is idle)."""
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=QUEUE, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        include_task_queue_status=True,
-    )
+    """Wait until neither task queue has a task waiting (every workflow is idle)."""
+    requests = [
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+            task_queue_type=kind,
+            include_task_queue_status=True,
+        )
+        for queue in (QUEUE, critical_queue(QUEUE))
+        for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
+    ]
     quiet = 0
     while quiet < 3:
         await asyncio.sleep(0.5)
-        status = await client.workflow_service.describe_task_queue(request)
-        quiet = quiet + 1 if status.task_queue_status.backlog_count_hint == 0 else 0
+        try:
+            statuses = [await client.workflow_service.describe_task_queue(r) for r in requests]
+        except RPCError:  # a dev server this busy drops calls: ask again
+            quiet = 0
+            continue
+        idle = all(s.task_queue_status.backlog_count_hint == 0 for s in statuses)
+        quiet = quiet + 1 if idle else 0
 
 
-async def running_workflows(client: Client) -> int:
-    """Outcome workflows still open (dev-server visibility)."""
-    count = await client.count_workflows(
-        "WorkflowType = 'OutcomeReleaseWorkflow' AND ExecutionStatus = 'Running'"
-    )
-    return count.count
+async def running_workflows(client: Client, workflow_type: str) -> int:
+    """Workflows of the type still open (dev-server visibility)."""
+    query = f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'"
+    try:
+        return (await client.count_workflows(query)).count
+    except RPCError:  # a dev server this busy drops calls: not known to be 0
+        return -1
 
 
 async def through_batch(
@@ -193,7 +217,10 @@ async def through_batch(
         await start_workflows(env.client, provider, candidate, ids)
         await drained(env.client)
         took = time.perf_counter() - began
-        print(f"setup: {len(ids)} outcome workflows started and idle in {took:.1f} s", flush=True)
+        print(
+            f"setup: {len(ids)} outcome workflows and their SLAs started and idle in {took:.1f} s",
+            flush=True,
+        )
         rss_before = process.memory_info().rss
         instant = datetime.now(UTC) + timedelta(seconds=lead_s)
         refs = [OutcomeRef(kind=OutcomeKind.RESULT, id=i) for i in ids]
@@ -208,8 +235,8 @@ async def through_batch(
             at=datetime.now(UTC),
         )
         peak = rss_before
-        released_s = completed_s = closed_s = None
-        while closed_s is None:
+        released_s = completed_s = closed_s = slas_s = None
+        while closed_s is None or slas_s is None:
             await asyncio.sleep(0.2)
             peak = max(peak, process.memory_info().rss)
             since = (datetime.now(UTC) - instant).total_seconds()
@@ -220,13 +247,18 @@ async def through_batch(
                     batch = session.get(ReleaseBatch, batch_id)
                     if batch is not None and batch.status == "COMPLETED":
                         completed_s = since
-            if completed_s is not None and await running_workflows(env.client) == 0:
-                closed_s = since
+            outcomes, slas = "OutcomeReleaseWorkflow", "SlaWorkflow"
+            if closed_s is None and completed_s is not None:
+                closed_s = since if await running_workflows(env.client, outcomes) == 0 else None
+            if slas_s is None and closed_s is not None:
+                slas_s = since if await running_workflows(env.client, slas) == 0 else None
         await print_timeline(env.client, batch_id, instant)
         print(f"batch (scheduled {lead_s:.0f} s ahead, {len(ids)} results):")
         print(f"  released in DB + events   {released_s:8.2f} s after the instant")
         print(f"  batch completed (notified){completed_s:8.2f} s after the instant")
         print(f"  every outcome workflow closed {closed_s:5.2f} s after the instant")
+        print(f"  every SLA workflow closed {slas_s:9.2f} s after the instant")
+        print(f"  load average (1/5/15 min) {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"  process RSS before {rss_before / 2**20:7.0f} MiB, peak {peak / 2**20:7.0f} MiB, "
             f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MiB"
@@ -275,9 +307,12 @@ def directly(engine: Engine, ids: list[str], chunk: int = 1000) -> float:
 
 
 def main() -> None:
+    # A kill ends the run through its `finally`s: the dev server and PostgreSQL it started
+    # stop too (orphaned, they would hold /work/bench.lock, which they inherited).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     # The batch must have scheduled every outcome before the instant (the timeline shows it).
-    lead_s = float(sys.argv[2]) if len(sys.argv) > 2 else 180.0
+    lead_s = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
     pgdata = Path(tempfile.mkdtemp(prefix="casework-bench-")) / "pg"
     admin = start_embedded(pgdata)
     name = f"bench_{uuid.uuid4().hex[:8]}"

@@ -8,6 +8,23 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TASK_QUEUE = "casework"
+# Time-critical work (release batches, SLA clocks) polls its own queue, named after the
+# ordinary one, so a backlog of ordinary tasks never delays it (decision 0091).
+CRITICAL_SUFFIX = "-critical"
+TIME_CRITICAL_WORKFLOWS = frozenset({"OutcomeReleaseBatchWorkflow", "SlaWorkflow"})
+WorkerQueues = Literal["both", "ordinary", "critical"]
+
+
+def critical_queue(task_queue: str) -> str:
+    """The time-critical queue beside `task_queue` (itself when it already is one)."""
+    return task_queue if task_queue.endswith(CRITICAL_SUFFIX) else task_queue + CRITICAL_SUFFIX
+
+
+def queue_for(workflow_type: str, task_queue: str) -> str:
+    """The queue a workflow of `workflow_type` starts on (`task_queue`: the ordinary one)."""
+    return critical_queue(task_queue) if workflow_type in TIME_CRITICAL_WORKFLOWS else task_queue
+
+
 # Container secrets (compose `secrets:`, a k8s Secret volume): a file per setting, named
 # after it (e.g. /run/secrets/database_url); an environment variable still wins.
 SECRETS_DIR = Path("/run/secrets")
@@ -47,6 +64,11 @@ class Settings(BaseSettings):
         default=None, repr=False, description="Temporal Cloud API key (turns TLS on)"
     )
     task_queue: str = TASK_QUEUE
+    worker_queues: WorkerQueues = Field(
+        default="both",
+        description="queues this worker polls: `both` (development), or one pool each in "
+        "production: `ordinary` (TASK_QUEUE) or `critical` (TASK_QUEUE-critical)",
+    )
     auth_secret: str = Field(default="", repr=False, description="HS256 secret for bearer tokens")
     auth_jwks_url: str | None = Field(
         default=None, description="JWKS of an identity provider: RS256/ES256 tokens instead"

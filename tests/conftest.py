@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from core.db import make_engine
 from core.pg import start_embedded, stop_embedded
@@ -23,7 +22,7 @@ from tests.support.infra import (
     fresh_database,
     truncate_all,
 )
-from worker import build_worker
+from worker import Workers, build_worker
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +91,6 @@ def task_queue() -> str:
     return f"casework-test-{uuid.uuid4().hex[:8]}"
 
 
-async def running_worker(client: Client, engine: Engine, task_queue: str) -> Worker:
+async def running_worker(client: Client, engine: Engine, task_queue: str) -> Workers:
     """A worker with every workflow and activity (caller runs it with `async with`)."""
     return build_worker(client, engine, task_queue=task_queue, threads=8)

@@ -51,7 +51,7 @@ from workflows.payloads.sla import (
     start_sla,
     stop_slas,
 )
-from workflows.refusal import as_failure, run_recording
+from workflows.refusal import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, as_failure, in_words, run_recording
 from workflows.resumption import resumption_input
 from workflows.search_keys import keys
 from workflows.typevars import A
@@ -62,6 +62,8 @@ BUSY = "another change to this outcome is in progress"
 
 # A schedule already due (e.g. after an outage) still goes through a (tiny) timer.
 MIN_WAIT = timedelta(milliseconds=1)
+# Starting and stopping SLAs are local activities (decision 0091).
+SLA_CALLS_LOCAL = "sla-calls-local"
 
 
 @workflow.defn
@@ -78,7 +80,8 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
     says why. Temporal delivers only a run's first cancel request.
     Activities: record_outcome_submission, record_qa_signoff, record_outcome_amendment,
     release_outcome, schedule_outcome_release, cancel_outcome_schedule,
-    find_cancel_requester; resume_outcome first when reconcile restarted it (`resumed`: the
+    find_cancel_requester; start_sla and stop_slas as local activities (patch
+    `sla-calls-local`); resume_outcome first when reconcile restarted it (`resumed`: the
     outcome and its own schedule as stored).
     """
 
@@ -255,11 +258,25 @@ class OutcomeReleaseWorkflow(CaseWorkflow[OutcomeSnapshot]):
                 subject=state.outcome_id,
                 candidate_id=state.candidate_id,
             )
-            await run_recording(start_sla, start)
+            await self._tell_slas(start_sla, start)
         if state.status == OutcomeStatus.RELEASED and not self._slas_stopped:
             self._slas_stopped = True
             ids = [sla_workflow_id(d, s) for d, s in self._slas_ended_by_release()]
-            await run_recording(stop_slas, StopSlasInput(workflow_ids=ids))
+            await self._tell_slas(stop_slas, StopSlasInput(workflow_ids=ids))
+
+    async def _tell_slas(self, activity: Callable[[A], Awaitable[None]], arg: A) -> None:
+        """Start or stop SLAs: a local activity (one workflow task, no activity task to wait
+        for behind a backlog; decision 0091), a regular one in runs from before."""
+        if not workflow.patched(SLA_CALLS_LOCAL):
+            await run_recording(activity, arg)
+            return
+        await workflow.execute_local_activity(
+            activity,
+            arg,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=in_words(activity),
+        )
 
     def _slas_ended_by_release(self) -> list[tuple[str, str]]:
         state = self._state

@@ -20,6 +20,7 @@ from api.fields import same_named
 from api.idempotency import rerun_on_retry
 from api.pagination import Page, encode_cursor, newest_first
 from api.services.outcome import internal_view, load
+from core.settings import critical_queue
 from domain.access import Principal
 from domain.errors import Conflict, NotFound, Refusal
 from domain.outcome import (
@@ -270,6 +271,8 @@ async def start_batch(
 ) -> str:
     """Record the batch and its items, then start its workflow; returns the batch id.
 
+    The workflow runs on the time-critical queue beside `task_queue` (decision 0091).
+
     Both steps are keyed by the batch id (the key's, in a keyed request), so a retry after
     a crash or an unreachable Temporal between them records nothing twice and starts the
     workflow the first attempt could not.
@@ -283,7 +286,7 @@ async def start_batch(
                 batch_id=batch_id, mode=mode, release_at=release_at, actor=who.sub
             ),
             id=batch_workflow_id(batch_id),
-            task_queue=task_queue,
+            task_queue=critical_queue(task_queue),
             static_summary=f"Release {len(refs)} outcomes {mode}",
         )
     return batch_id

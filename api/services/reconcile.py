@@ -29,6 +29,7 @@ from api.services.reconcile_cases import (
 from api.services.reconcile_io import describe, gather_bounded, read, running_on, write
 from api.services.reconcile_outcomes import BatchCases, OutcomeCases, SlaCases
 from api.services.sla import catch_up_slas
+from core.settings import queue_for
 from domain.errors import Refusal
 from models.event import AuditEntry, Change
 from models.sla import slas_out_of_step
@@ -148,6 +149,9 @@ async def _scan_kind(
     settled_before: datetime | None,
 ) -> list[Finding]:
     running = await running_on(client, kind.workflow_type, task_queue)  # before the rows
+    queue = queue_for(kind.workflow_type, task_queue)  # time-critical kinds: decision 0091
+    if queue != task_queue:  # runs started before it stay where they were started
+        running |= await running_on(client, kind.workflow_type, queue)
     open_rows = await read(engine, kind.open_rows)
     open_ids = {row.workflow_id for row in open_rows}
     missing = [
@@ -272,7 +276,7 @@ async def _restart(engine: Engine, client: Client, finding: Finding, task_queue:
             spec.workflow_type,
             spec.arg,
             id=finding.workflow_id,
-            task_queue=task_queue,
+            task_queue=queue_for(spec.workflow_type, task_queue),
             # Past REJECT_DUPLICATE on purpose: the row says the case is open (decision 0075).
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             search_attributes=spec.search_attributes,

@@ -10,6 +10,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.settings import critical_queue
 from models.sla import SlaInstance
 from workflows import sla_start
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
@@ -20,13 +21,14 @@ EPA_SLA = "candidate_time_in_epa"
 
 
 async def start_sla(client: Client, start: StartSlaInput, *, task_queue: str) -> None:
-    """Start timing `start.subject` (once: a subject already timed is left as it is)."""
+    """Start timing `start.subject` (once: a subject already timed is left as it is) on the
+    time-critical queue beside `task_queue` (decision 0091)."""
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             SlaWorkflow.run,
             start,
             id=sla_workflow_id(start.definition, start.subject),
-            task_queue=task_queue,
+            task_queue=critical_queue(task_queue),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=sla_start.search_attributes(start),
             static_summary=sla_start.summary(start),

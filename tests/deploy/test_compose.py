@@ -12,8 +12,9 @@ import jsonschema_rs
 import pytest
 import yaml
 
-from core.settings import Settings
+from core.settings import TASK_QUEUE, Settings, critical_queue
 from tests.support.infra import TEMPORAL_CLI
+from worker import polled_queues
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -22,7 +23,7 @@ COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = Path(__file__).with_name("compose-spec.json")
 ONE_SHOT = {"migrate", "temporal-schema"}  # run once and exit 0: never restarted
 RESTARTING = {"always", "unless-stopped", "on-failure"}
-APP = {"migrate", "api", "worker"}
+APP = {"migrate", "api", "worker", "worker-critical"}
 SECRETS = {
     "postgresql": {"postgres_password", "temporal_db_password", "casework_db_password"},
     "temporal-schema": {"temporal_db_password"},
@@ -84,6 +85,7 @@ def test_the_stack_has_its_services() -> None:
         "api",
         "proxy",
         "worker",
+        "worker-critical",
     }
 
 
@@ -117,6 +119,24 @@ def test_the_worker_check_reads_the_heartbeat_file_the_worker_writes() -> None:
     assert worker["healthcheck"]["test"] == ["CMD", "python", "worker.py", "--check"]
     assert worker["environment"]["WORKER_HEARTBEAT_FILE"]
     assert worker["command"] == ["python", "worker.py"]
+
+
+def test_two_worker_pools_poll_the_ordinary_and_the_time_critical_queue() -> None:
+    services = _services()
+    pools = {name: services[name] for name in ("worker", "worker-critical")}
+
+    polled = {
+        name: polled_queues(TASK_QUEUE, s["environment"]["WORKER_QUEUES"])
+        for name, s in pools.items()
+    }
+    assert polled == {"worker": [TASK_QUEUE], "worker-critical": [critical_queue(TASK_QUEUE)]}
+    for pool in pools.values():
+        assert pool["command"] == ["python", "worker.py"]
+        assert pool["healthcheck"]["test"] == ["CMD", "python", "worker.py", "--check"]
+        assert pool["environment"]["WORKER_HEARTBEAT_FILE"]
+        assert pool["deploy"]["replicas"] >= 1
+        assert "container_name" not in pool
+        assert "ports" not in pool
 
 
 def test_workers_scale_and_the_api_runs_replicas_behind_one_port() -> None:

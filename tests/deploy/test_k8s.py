@@ -9,8 +9,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from core.settings import SECRETS_DIR, Settings
+from core.settings import SECRETS_DIR, TASK_QUEUE, Settings, critical_queue
 from tests.support.dynamic_config import DYNAMIC_CONFIG
+from worker import polled_queues, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy/k8s"
@@ -78,9 +79,31 @@ def test_the_worker_is_probed_by_its_heartbeat_and_autoscales() -> None:
     assert autoscaler["maxReplicas"] > autoscaler["minReplicas"]
 
 
+def test_two_worker_pools_poll_the_ordinary_and_the_time_critical_queue() -> None:
+    pools = {name: _pod("Deployment", name)["containers"][0] for name in WORKER_POOLS}
+
+    polled = {
+        name: polled_queues(TASK_QUEUE, settings_for(container["args"]).worker_queues)
+        for name, container in pools.items()
+    }
+    assert polled == {
+        "casework-worker": [TASK_QUEUE],
+        "casework-worker-critical": [critical_queue(TASK_QUEUE)],
+    }
+    for name, container in pools.items():
+        assert container["command"] == ["python", "worker.py"]
+        assert container["livenessProbe"]["exec"]["command"] == ["python", "worker.py", "--check"]
+        autoscaler = _all()[("HorizontalPodAutoscaler", name)]["spec"]
+        assert autoscaler["scaleTargetRef"]["name"] == name
+        assert autoscaler["minReplicas"] >= 2
+        assert ("PodDisruptionBudget", name) in _all()
+
+
+WORKER_POOLS = ["casework-worker", "casework-worker-critical"]
 PODS = [
     ("Deployment", "casework-api"),
     ("Deployment", "casework-worker"),
+    ("Deployment", "casework-worker-critical"),
     ("Job", "casework-migrate"),
 ]
 

@@ -92,6 +92,7 @@ FEATURES = [
         "core workflow service",
         _client("connect", "start_workflow", "signal", "query", "result", "describe")
         | _client("cancel", "terminate", "fetch_history_events", "delete")
+        | _client("config")  # a worker's (or client's) own options, read locally
         | _option("task_queue", "retry_policy", "rpc_timeout", "result_type", "args", "arg")
         | _option("id_conflict_policy", "id_reuse_policy", "start_signal", "start_signal_args")
         | _option("execution_timeout", "run_timeout", "task_timeout", "memo", "rpc_metadata"),

@@ -60,6 +60,7 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "application_resumed_loq": record_application_resumed_loq,
     "outcome_release_qa_rescheduled": record_outcome_release_qa_rescheduled,
     "outcome_release_by_batch": record_outcome_release_by_batch,
+    "outcome_release_by_batch_local_slas": record_outcome_release_by_batch,
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
     "sla_candidate_catch_up": record_sla_candidate_catch_up,

@@ -62,6 +62,8 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "outcome_release_qa_rescheduled": {*UPDATES, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # Pending until a batch releases it; the batch's `released` signal ends it.
     "outcome_release_by_batch": {*UPDATES, SIGNALED, ACTIVITY, COMPLETED},
+    # Patch sla-calls-local: its SLA started and stopped by local activities (markers).
+    "outcome_release_by_batch_local_slas": {*UPDATES, SIGNALED, MARKER, ACTIVITY, COMPLETED},
     # Scheduled: a timer to the instant, then chunk, list, notify and close activities.
     "outcome_batch_scheduled": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
     # Pause (timer cancelled), resume (re-armed), a warning fires, stop: MET.
