@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         "`python worker.py --check` (a container healthcheck)",
     )
 
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="let webhook URLs reach loopback and private addresses, over http too "
+        "(tests and local runs only)",
+    )
+
     def temporal_target(self) -> str:
         """The address clients dial: TEMPORAL_ADDRESS or the local dev server."""
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"

@@ -1,0 +1,266 @@
+"""Webhook deliveries: read a subscription's next events, attempt one, store the state.
+
+Every attempt resolves the host again and refuses a forbidden address (DNS rebinding),
+then connects to the address it checked (the URL's host still names the TLS certificate
+and the `Host` header), follows no redirect, reads at most a few KiB of the answer and
+gives up after 10 s.
+"""
+
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+from standardwebhooks import Webhook
+from temporalio import activity
+
+from activities.base import EngineActivities, transaction_activity
+from core.settings import get_settings
+from domain.errors import Invalid
+from domain.webhook import (
+    ATTEMPT_TIMEOUT_S,
+    MAX_ANSWER_BYTES,
+    WebhookStatus,
+    parse_url,
+    refused_addresses,
+    wants,
+)
+from models.action import Action, ActionStatus, open_action, set_action_status
+from models.event_feed import read_feed
+from models.webhook import WebhookDelivery, WebhookSubscription
+from workflows.payloads.webhook import (
+    DeliverWebhookInput,
+    DeliveryResult,
+    ReadWebhookEventsInput,
+    SaveWebhookStateInput,
+    WebhookEvent,
+    WebhookEventPage,
+)
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (an IP literal resolves to itself)."""
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return []
+    return list(dict.fromkeys(str(answer[4][0]) for answer in answers))
+
+
+def reachable_address(
+    url: str, *, allow_private: bool, resolver: Resolver = resolve
+) -> tuple[str, str]:
+    """The host and the checked address a delivery to `url` connects to; `Invalid` naming
+    `url` when the URL or any address it resolves to is forbidden."""
+    target = parse_url(url, allow_private=allow_private)
+    addresses = resolver(target.host, target.port)
+    refusal = refused_addresses(addresses, allow_private=allow_private)
+    if refusal is not None:
+        raise Invalid(
+            "the webhook URL is not allowed", errors=[{"field": "url", "message": refusal}]
+        )
+    return target.host, addresses[0]
+
+
+def signing_secrets(subscription: WebhookSubscription, at: datetime) -> list[str]:
+    """The secrets an attempt at `at` is signed with: the current one, and the previous one
+    during its grace period after a rotation."""
+    until = subscription.previous_secret_until
+    if subscription.previous_secret and until is not None and at < until:
+        return [subscription.secret, subscription.previous_secret]
+    return [subscription.secret]
+
+
+def signed_headers(
+    event_id: str, body: str, secrets: list[str], sent_at: datetime
+) -> dict[str, str]:
+    """The Standard Webhooks headers (one `v1,` signature per secret)."""
+    signatures = [Webhook(secret).sign(event_id, sent_at, body) for secret in secrets]
+    return {
+        "content-type": "application/json",
+        "webhook-id": event_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": " ".join(signatures),
+    }
+
+
+class WebhookActivities(EngineActivities):
+    """The delivery workflow's activities (`allow_private`: WEBHOOK_ALLOW_PRIVATE)."""
+
+    def __init__(
+        self, engine: Engine, *, allow_private: bool | None = None, resolver: Resolver = resolve
+    ) -> None:
+        super().__init__(engine)
+        if allow_private is None:
+            allow_private = get_settings().webhook_allow_private
+        self.allow_private = allow_private
+        self.resolver = resolver
+
+    @transaction_activity
+    def read_webhook_events(
+        self, session: Session, command: ReadWebhookEventsInput
+    ) -> WebhookEventPage:
+        """The subscription's wanted events of the next page of the feed."""
+        subscription = session.get(WebhookSubscription, uuid.UUID(command.subscription_id))
+        if subscription is None:
+            return WebhookEventPage(exists=False, events=[], through=command.after)
+        rows, through = read_feed(session, command.after, command.limit)
+        events = [
+            WebhookEvent(
+                position=row.position, event_id=row.event.id, body=row.event.model_dump_json()
+            )
+            for row in rows
+            if wants(subscription.event_types, row.event.type)
+        ]
+        return WebhookEventPage(exists=True, events=events, through=through)
+
+    @activity.defn
+    def deliver_webhook(self, command: DeliverWebhookInput) -> DeliveryResult:
+        """Attempt one event once and record the attempt (a retried call records it once)."""
+        with Session(self.engine) as session:
+            subscription = session.get(WebhookSubscription, uuid.UUID(command.subscription_id))
+            if subscription is None:
+                return DeliveryResult(
+                    status_code=None, error="the subscription was deleted", latency_ms=None
+                )
+            session.expunge(subscription)
+        result = self._attempt(subscription, command)
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                insert(WebhookDelivery)
+                .values(
+                    subscription_id=subscription.id,
+                    position=command.event.position,
+                    round=command.round,
+                    event_id=command.event.event_id,
+                    attempt=command.attempt,
+                    status_code=result.status_code,
+                    latency_ms=result.latency_ms,
+                    error=result.error,
+                    at=command.at,
+                )
+                .on_conflict_do_nothing()
+            )
+        return result
+
+    def _attempt(
+        self, subscription: WebhookSubscription, command: DeliverWebhookInput
+    ) -> DeliveryResult:
+        """POST the event to the checked address; the answer, or why there was none."""
+        try:
+            host, address = reachable_address(
+                subscription.url, allow_private=self.allow_private, resolver=self.resolver
+            )
+        except Invalid as refusal:
+            reason = (refusal.errors or [{"message": refusal.detail}])[0]["message"]
+            return DeliveryResult(status_code=None, error=f"refused: {reason}", latency_ms=None)
+        sent_at = datetime.now(UTC)  # the signature's timestamp: when it is sent
+        headers = signed_headers(
+            command.event.event_id,
+            command.event.body,
+            signing_secrets(subscription, command.at),
+            sent_at,
+        )
+        url = httpx.URL(subscription.url)
+        headers["host"] = url.netloc.decode("ascii")
+        pinned = url.copy_with(host=address)
+        started = time.monotonic()
+        try:
+            with (
+                httpx.Client(timeout=ATTEMPT_TIMEOUT_S, follow_redirects=False) as client,
+                client.stream(
+                    "POST",
+                    pinned,
+                    content=command.event.body.encode(),
+                    headers=headers,
+                    extensions={"sni_hostname": host},
+                ) as answer,
+            ):
+                body = _read_at_most(answer, MAX_ANSWER_BYTES)
+        except httpx.HTTPError as failure:
+            latency = int((time.monotonic() - started) * 1000)
+            return DeliveryResult(
+                status_code=None,
+                error=_short(f"{type(failure).__name__}: {failure}"),
+                latency_ms=latency,
+            )
+        latency = int((time.monotonic() - started) * 1000)
+        ok = 200 <= answer.status_code < 300
+        error = None if ok else _short(f"HTTP {answer.status_code}: {body}")
+        return DeliveryResult(status_code=answer.status_code, error=error, latency_ms=latency)
+
+    @transaction_activity
+    def save_webhook_state(self, session: Session, command: SaveWebhookStateInput) -> None:
+        """Store the workflow's state unless a later version is stored; open the admins'
+        action on a give-up or a 410, close it on a resume."""
+        state = command.state
+        subscription_id = uuid.UUID(state.subscription_id)
+        session.execute(
+            update(WebhookSubscription)
+            .where(
+                col(WebhookSubscription.id) == subscription_id,
+                col(WebhookSubscription.state_version) < state.version,
+            )
+            .values(
+                status=state.status,
+                position=state.position,
+                failing_since=state.failing_since,
+                last_error=state.last_error,
+                state_version=state.version,
+                updated_at=command.at,
+            )
+        )
+        key = f"webhook-{state.subscription_id}-{state.failing_since or command.at}"
+        if command.gave_up or state.status == WebhookStatus.DISABLED:
+            why = (
+                "gave up after 24 h of failures"
+                if command.gave_up
+                else "the receiver answered 410 Gone"
+            )
+            open_action(
+                session,
+                key=key,
+                kind="webhook_stopped",
+                subject_kind="webhook",
+                subject_id=state.subscription_id,
+                role="admin",
+                title=f"Webhook {state.subscription_id} stopped: {why}; resume or fix it",
+                at=command.at,
+                detail={"status": state.status.value, "last_error": state.last_error},
+            )
+        elif state.status == WebhookStatus.ACTIVE and state.attempt == 0:
+            _close_actions(session, state.subscription_id, command.at)
+
+
+def _close_actions(session: Session, subscription_id: str, at: datetime) -> None:
+    """Close the open actions about this subscription (it delivers again)."""
+    open_keys = session.exec(
+        select(Action.key).where(
+            col(Action.subject_kind) == "webhook",
+            col(Action.subject_id) == subscription_id,
+            col(Action.status) == ActionStatus.OPEN,
+        )
+    ).all()
+    for key in open_keys:
+        set_action_status(session, key, ActionStatus.DONE, at)
+
+
+def _read_at_most(answer: httpx.Response, limit: int) -> str:
+    """At most `limit` bytes of an answer's body, as text (the rest is never read)."""
+    kept = b""
+    for chunk in answer.iter_raw():
+        kept += chunk
+        if len(kept) >= limit:
+            break
+    return kept[:limit].decode("utf-8", errors="replace")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 1000 else text[:997] + "..."

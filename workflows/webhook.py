@@ -1,0 +1,260 @@
+"""WebhookDeliveryWorkflow: one subscription's deliveries of the event feed, in order."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from domain.console import NextStep
+from domain.webhook import (
+    ATTEMPT_TIMEOUT_S,
+    Verdict,
+    WebhookStatus,
+    idle_poll_delay,
+    next_attempt_at,
+    verdict,
+    webhook_next,
+)
+from workflows.console import Console
+from workflows.payloads.webhook import (
+    DeliverWebhookInput,
+    ReadWebhookEventsInput,
+    ReplayWebhookInput,
+    SaveWebhookStateInput,
+    StartWebhookInput,
+    WebhookEvent,
+    WebhookState,
+    deliver_webhook,
+    read_webhook_events,
+    save_webhook_state,
+)
+from workflows.refusal import in_words
+from workflows.search_keys import keys
+from workflows.typevars import A, R
+
+PAGE = 50
+# An activity's own retries cover the worker and the database; a receiver's failure is an
+# answer (recorded, then retried on the workflow's schedule), never an activity error.
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+TIMEOUT = timedelta(seconds=ATTEMPT_TIMEOUT_S + 20)
+MAX_HISTORY = 5000
+
+
+@workflow.defn
+class WebhookDeliveryWorkflow:
+    """A subscription's delivery loop (id `webhook-{subscription}`).
+
+    Reads the feed after its position in pages of the wanted types and delivers each event
+    only once the one before it succeeded: a failure is retried with exponential backoff
+    for 24 h (a durable timer; `DueAt` shows it), then the subscription is PAUSED and the
+    admins get an action; a 410 disables it at once. An idle loop looks at the feed again
+    after a short durable timer (1 s doubling to 10 s): no signal from event writers.
+    Updates: `pause`, `resume` (also after a give-up or a 410), `replay` (from a feed
+    position), `stop` (the subscription was deleted). Query: `state`.
+    Activities: read_webhook_events, deliver_webhook, save_webhook_state.
+    Continue-as-new when the SDK suggests it, carrying the state.
+    """
+
+    def __init__(self) -> None:
+        self._console = Console()
+        self._state = WebhookState(subscription_id="")
+        self._round_seen = 0
+        self._stopped = False
+
+    @workflow.run
+    async def run(self, start: StartWebhookInput) -> WebhookState:
+        """Deliver until the subscription is deleted."""
+        self._state = start.state
+        self._show()
+        idle = 0
+        while not self._stopped:
+            if self._state.status != WebhookStatus.ACTIVE:
+                await workflow.wait_condition(self._can_deliver)
+                continue
+            delivered = await self._deliver_page()
+            if delivered is None:
+                break  # the subscription is gone
+            idle = 0 if delivered else idle + 1
+            if not delivered:
+                await self._sleep(idle_poll_delay(idle - 1))
+            if self._too_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(StartWebhookInput(state=self._state))
+        return self._state
+
+    @workflow.update(description="Stop delivering (after the attempt under way).")
+    async def pause(self) -> WebhookState:
+        """An operator pauses the subscription."""
+        return await self._save(status=WebhookStatus.PAUSED, retry_at=None)
+
+    @workflow.update(description="Deliver again from where it stopped (a fresh 24 h window).")
+    async def resume(self) -> WebhookState:
+        """An operator resumes a paused or disabled subscription."""
+        return await self._save(
+            status=WebhookStatus.ACTIVE, attempt=0, failing_since=None, retry_at=None
+        )
+
+    @workflow.update(description="Deliver every event after a feed position again.")
+    async def replay(self, replay: ReplayWebhookInput) -> WebhookState:
+        """An operator rewinds (or moves on) the subscription's position."""
+        return await self._save(
+            position=replay.after,
+            attempt=0,
+            failing_since=None,
+            retry_at=None,
+            round=self._state.round + 1,
+        )
+
+    @workflow.update(description="The subscription was deleted: end the workflow.")
+    def stop(self) -> None:
+        """End after the attempt under way."""
+        self._stopped = True
+
+    @workflow.query
+    def state(self) -> WebhookState:
+        """The subscription's delivery state."""
+        return self._state
+
+    async def _deliver_page(self) -> bool | None:
+        """Deliver the next page; whether anything was read (None: the subscription is gone)."""
+        round_ = self._state.round
+        page = await self._call(
+            read_webhook_events,
+            ReadWebhookEventsInput(
+                subscription_id=self._state.subscription_id,
+                after=self._state.position,
+                limit=PAGE,
+            ),
+        )
+        if not page.exists:
+            return None
+        for event in page.events:
+            if not await self._deliver(event, round_):
+                return True
+        if not page.events and page.through == self._state.position:
+            return False
+        if self._unchanged(round_):
+            await self._save(position=page.through)
+        return True
+
+    async def _deliver(self, event: WebhookEvent, round_: int) -> bool:
+        """Attempt `event` until it is delivered; False when the loop must stop or re-read."""
+        while self._unchanged(round_):
+            attempt = self._state.attempt + 1
+            result = await self._call(
+                deliver_webhook,
+                DeliverWebhookInput(
+                    subscription_id=self._state.subscription_id,
+                    event=event,
+                    attempt=attempt,
+                    round=round_,
+                    at=workflow.now(),
+                ),
+            )
+            if self._state.round != round_:
+                return False  # replayed meanwhile: start from the new position
+            outcome = verdict(result.status_code)
+            if outcome == Verdict.DELIVERED:
+                self._state = self._state.model_copy(
+                    update={
+                        "position": event.position,
+                        "attempt": 0,
+                        "failing_since": None,
+                        "last_error": None,
+                        "retry_at": None,
+                    }
+                )
+                if attempt > 1:
+                    await self._save()
+                return True
+            error = result.error or f"HTTP {result.status_code}"
+            if outcome == Verdict.GONE:
+                await self._save(status=WebhookStatus.DISABLED, last_error=error, retry_at=None)
+                return False
+            await self._after_failure(attempt, error)
+        return False
+
+    async def _after_failure(self, attempt: int, error: str) -> None:
+        """Wait for the next retry, or pause once the 24 h window is over."""
+        now = workflow.now()
+        failing_since = self._state.failing_since or now
+        retry_at = next_attempt_at(failing_since, attempt, now)
+        if retry_at is None:
+            await self._save(
+                status=WebhookStatus.PAUSED,
+                attempt=attempt,
+                failing_since=failing_since,
+                last_error=error,
+                retry_at=None,
+                gave_up=True,
+            )
+            return
+        round_ = self._state.round
+        await self._save(
+            attempt=attempt, failing_since=failing_since, last_error=error, retry_at=retry_at
+        )
+        await workflow.wait_condition(lambda: not self._unchanged(round_), timeout=retry_at - now)
+
+    async def _save(self, *, gave_up: bool = False, **changes: object) -> WebhookState:
+        """Change the state, store it (in version order) and show it."""
+        changes["version"] = self._state.version + 1
+        self._state = self._state.model_copy(update=changes)
+        self._show()
+        await self._call(
+            save_webhook_state,
+            SaveWebhookStateInput(state=self._state, at=workflow.now(), gave_up=gave_up),
+        )
+        return self._state
+
+    def _unchanged(self, round_: int) -> bool:
+        """Still delivering this round to an active subscription."""
+        return (
+            not self._stopped
+            and self._state.status == WebhookStatus.ACTIVE
+            and self._state.round == round_
+        )
+
+    def _can_deliver(self) -> bool:
+        return self._stopped or self._state.status == WebhookStatus.ACTIVE
+
+    async def _sleep(self, delay: timedelta) -> None:
+        """An idle wait for new events; a replay, pause or stop ends it early."""
+        round_ = self._state.round
+        await workflow.wait_condition(lambda: not self._unchanged(round_), timeout=delay)
+
+    def _too_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested() or info.get_current_history_length() > MAX_HISTORY
+        )
+
+    def _show(self) -> None:
+        state = self._state
+        step: NextStep = webhook_next(state.status, state.retry_at)
+        details = (
+            f"**Webhook** {state.subscription_id} · {state.status.value}\n\n"
+            f"delivered through feed position {state.position}"
+        )
+        if state.failing_since is not None:
+            details += (
+                f"\n\nfailing since {state.failing_since:%Y-%m-%d %H:%M:%S}Z "
+                f"(attempt {state.attempt}): {state.last_error}"
+            )
+        self._console.show(
+            step,
+            [
+                keys.CASE_KIND.value_set("webhook"),
+                keys.CASE_STATUS.value_set([state.status.value]),
+            ],
+            details,
+        )
+
+    async def _call(self, activity: Callable[[A], Awaitable[R]], arg: A) -> R:
+        return await workflow.execute_activity(
+            activity,
+            arg,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            summary=in_words(activity),
+        )
