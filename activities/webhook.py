@@ -6,10 +6,8 @@ and the `Host` header), follows no redirect, reads at most a few KiB of the answ
 gives up after 10 s.
 """
 
-import socket
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -20,6 +18,7 @@ from standardwebhooks import Webhook
 from temporalio import activity
 
 from activities.base import EngineActivities, transaction_activity
+from core.dns import Resolver, resolve
 from core.settings import get_settings
 from domain.errors import Invalid
 from domain.webhook import (
@@ -41,32 +40,6 @@ from workflows.payloads.webhook import (
     WebhookEvent,
     WebhookEventPage,
 )
-
-Resolver = Callable[[str, int], list[str]]
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Every address `host` resolves to (an IP literal resolves to itself)."""
-    try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        return []
-    return list(dict.fromkeys(str(answer[4][0]) for answer in answers))
-
-
-def reachable_address(
-    url: str, *, allow_private: bool, resolver: Resolver = resolve
-) -> tuple[str, str]:
-    """The host and the checked address a delivery to `url` connects to; `Invalid` naming
-    `url` when the URL or any address it resolves to is forbidden."""
-    target = parse_url(url, allow_private=allow_private)
-    addresses = resolver(target.host, target.port)
-    refusal = refused_addresses(addresses, allow_private=allow_private)
-    if refusal is not None:
-        raise Invalid(
-            "the webhook URL is not allowed", errors=[{"field": "url", "message": refusal}]
-        )
-    return target.host, addresses[0]
 
 
 def signing_secrets(subscription: WebhookSubscription, at: datetime) -> list[str]:
@@ -155,12 +128,16 @@ class WebhookActivities(EngineActivities):
     ) -> DeliveryResult:
         """POST the event to the checked address; the answer, or why there was none."""
         try:
-            host, address = reachable_address(
-                subscription.url, allow_private=self.allow_private, resolver=self.resolver
-            )
+            target = parse_url(subscription.url, allow_private=self.allow_private)
         except Invalid as refusal:
-            reason = (refusal.errors or [{"message": refusal.detail}])[0]["message"]
-            return DeliveryResult(status_code=None, error=f"refused: {reason}", latency_ms=None)
+            return DeliveryResult(
+                status_code=None, error=f"refused: {refusal.detail}", latency_ms=None
+            )
+        addresses = self.resolver(target.host, target.port)
+        refused = refused_addresses(addresses, allow_private=self.allow_private)
+        if refused is not None:
+            return DeliveryResult(status_code=None, error=f"refused: {refused}", latency_ms=None)
+        host, address = target.host, addresses[0]
         sent_at = datetime.now(UTC)  # the signature's timestamp: when it is sent
         headers = signed_headers(
             command.event.event_id,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from domain.access import Role, held_by
 from domain.console import NOBODY, NextStep, WaitingOn
 from domain.errors import Invalid, field_error
 
@@ -174,3 +175,6 @@ def webhook_next(status: WebhookStatus, retry_at: datetime | None) -> NextStep:
     if retry_at is not None:
         return NextStep(WaitingOn.TIMER, retry_at, "next retry")
     return NOBODY
+
+
+can_manage_webhooks = held_by("can_manage_webhooks", Role.ADMIN)

@@ -17,6 +17,7 @@ from domain.webhook import (
     webhook_next,
 )
 from workflows.console import Console
+from workflows.descriptions import update
 from workflows.payloads.webhook import (
     DeliverWebhookInput,
     ReadWebhookEventsInput,
@@ -83,19 +84,19 @@ class WebhookDeliveryWorkflow:
                 workflow.continue_as_new(StartWebhookInput(state=self._state))
         return self._state
 
-    @workflow.update(description="Stop delivering (after the attempt under way).")
+    @update("Stop delivering (after the attempt under way).")
     async def pause(self) -> WebhookState:
         """An operator pauses the subscription."""
         return await self._save(status=WebhookStatus.PAUSED, retry_at=None)
 
-    @workflow.update(description="Deliver again from where it stopped (a fresh 24 h window).")
+    @update("Deliver again from where it stopped (a fresh 24 h window).")
     async def resume(self) -> WebhookState:
         """An operator resumes a paused or disabled subscription."""
         return await self._save(
             status=WebhookStatus.ACTIVE, attempt=0, failing_since=None, retry_at=None
         )
 
-    @workflow.update(description="Deliver every event after a feed position again.")
+    @update("Deliver every event after a feed position again.")
     async def replay(self, replay: ReplayWebhookInput) -> WebhookState:
         """An operator rewinds (or moves on) the subscription's position."""
         return await self._save(
@@ -106,8 +107,8 @@ class WebhookDeliveryWorkflow:
             round=self._state.round + 1,
         )
 
-    @workflow.update(description="The subscription was deleted: end the workflow.")
-    def stop(self) -> None:
+    @update("The subscription was deleted: end the workflow.")
+    async def stop(self) -> None:
         """End after the attempt under way."""
         self._stopped = True
 
