@@ -1,5 +1,7 @@
 """WebhookDeliveryWorkflow: one subscription's deliveries of the event feed, in order."""
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -195,7 +197,7 @@ class WebhookDeliveryWorkflow:
         await self._save(
             attempt=attempt, failing_since=failing_since, last_error=error, retry_at=retry_at
         )
-        await workflow.wait_condition(lambda: not self._unchanged(round_), timeout=retry_at - now)
+        await self._sleep(retry_at - now)
 
     async def _save(self, *, gave_up: bool = False, **changes: object) -> WebhookState:
         """Change the state, store it (in version order) and show it."""
@@ -220,9 +222,11 @@ class WebhookDeliveryWorkflow:
         return self._stopped or self._state.status == WebhookStatus.ACTIVE
 
     async def _sleep(self, delay: timedelta) -> None:
-        """An idle wait for new events; a replay, pause or stop ends it early."""
+        """A durable wait (for a retry, or for new events); a replay, pause or stop ends it
+        early."""
         round_ = self._state.round
-        await workflow.wait_condition(lambda: not self._unchanged(round_), timeout=delay)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(lambda: not self._unchanged(round_), timeout=delay)
 
     def _too_long(self) -> bool:
         info = workflow.info()
