@@ -193,7 +193,6 @@ class WebhookDeliveryWorkflow:
                 gave_up=True,
             )
             return
-        round_ = self._state.round
         await self._save(
             attempt=attempt, failing_since=failing_since, last_error=error, retry_at=retry_at
         )

@@ -2,6 +2,7 @@
 the retry schedule, the pause after 24 h, resume, replay, 410, order and filtering."""
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -109,12 +110,13 @@ async def test_failures_are_retried_on_the_backoff_schedule(
     attempts = _attempts(db, sub)
     assert [a.attempt for a in attempts] == [1, 2, 3, 4]
     assert [a.status_code for a in attempts] == [503, 500, 503, 204]
-    gaps = [later.at - earlier.at for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(attempts)]
     for attempt, gap in enumerate(gaps, start=1):
         assert retry_delay(attempt) <= gap < retry_delay(attempt) + timedelta(seconds=3)
     assert retry_delay(1) < retry_delay(2) < retry_delay(3)
     assert all(entry["valid"] for entry in receiver.received)
-    assert state.failing_since is None and state.attempt == 0
+    assert state.failing_since is None
+    assert state.attempt == 0
     assert state.position == attempts[-1].position
 
 
@@ -130,7 +132,8 @@ async def test_after_24_hours_of_failures_it_pauses_and_tells_the_admins_then_re
         await _until(env, lambda: _row(db, sub).status == WebhookStatus.PAUSED, timedelta(hours=1))
         attempts = _attempts(db, sub)
         row = _row(db, sub)
-        assert row.failing_since is not None and row.last_error == "HTTP 503: "
+        assert row.failing_since is not None
+        assert row.last_error == "HTTP 503: "
         assert attempts[-1].at - attempts[0].at >= GIVE_UP_AFTER
         assert attempts[-1].at - attempts[0].at < GIVE_UP_AFTER + timedelta(hours=1)
         assert {a.event_id for a in attempts} == {attempts[0].event_id}  # never the next one
@@ -180,7 +183,8 @@ async def test_events_go_in_feed_order_filtered_by_type_and_a_replay_sends_them_
         state = await handle.execute_update(
             WebhookDeliveryWorkflow.replay, ReplayWebhookInput(after=2)
         )
-        assert state.position == 2 and state.round == 1
+        assert state.position == 2
+        assert state.round == 1
         await _until(env, lambda: len(_delivered(receiver)) == 5, timedelta(seconds=1))
     assert _delivered(receiver)[3:] == ["a.three", "a.one"]
     first, again = receiver.received[1], receiver.received[3]
@@ -204,4 +208,5 @@ async def test_a_paused_subscription_sends_nothing_until_resumed(
         await _until(env, lambda: len(_delivered(receiver)) == 1, timedelta(seconds=1))
         await handle.execute_update(WebhookDeliveryWorkflow.stop)
         state = await handle.result()
-    assert state.status == WebhookStatus.ACTIVE and state.position == 1
+    assert state.status == WebhookStatus.ACTIVE
+    assert state.position == 1
