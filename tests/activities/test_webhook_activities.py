@@ -1,0 +1,65 @@
+"""Each delivery checks the addresses again (DNS rebinding) and connects to the one checked."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from activities.webhook import WebhookActivities
+from operator_cli.webhook_receiver import Receiver
+from tests.support.webhook import receiving, subscribe
+from workflows.payloads.webhook import DeliverWebhookInput, WebhookEvent
+
+REBOUND = [
+    "127.0.0.1",
+    "::1",
+    "10.9.8.7",
+    "fd00::5",
+    "169.254.3.3",
+    "fe80::2",
+    "169.254.169.254",
+    "0.0.0.0",
+    "239.1.1.1",
+]
+
+
+def _deliver(activities: WebhookActivities, subscription_id: str) -> tuple[int | None, str | None]:
+    event = WebhookEvent(position=1, event_id=str(uuid.uuid4()), body='{"id": "x"}')
+    result = activities.deliver_webhook(
+        DeliverWebhookInput(
+            subscription_id=subscription_id, event=event, attempt=1, round=0, at=datetime.now(UTC)
+        )
+    )
+    return result.status_code, result.error
+
+
+@pytest.mark.parametrize("address", REBOUND)
+def test_a_name_that_now_resolves_to_a_forbidden_address_is_refused_at_delivery(
+    db: Engine, address: str
+) -> None:
+    receiver = Receiver()
+    with receiving(receiver) as url:
+        port = url.split(":")[2].split("/")[0]
+        sub = str(uuid.uuid4())
+        # Created while the name was public; it resolves elsewhere now.
+        subscribe(db, f"https://hooks.example.com:{port}/hook", subscription_id=sub)
+        activities = WebhookActivities(db, allow_private=False, resolver=lambda h, p: [address])
+        status, error = _deliver(activities, sub)
+    assert status is None
+    assert error is not None
+    assert error.startswith("refused: the host resolves to a")
+    assert address in error
+    assert receiver.received == []
+
+
+def test_the_request_goes_to_the_checked_address_with_the_urls_host(db: Engine) -> None:
+    receiver = Receiver()
+    with receiving(receiver) as url:
+        port = url.split(":")[2].split("/")[0]
+        sub = str(uuid.uuid4())
+        receiver.secret = subscribe(db, f"http://receiver.invalid:{port}/hook", subscription_id=sub)
+        activities = WebhookActivities(db, allow_private=True, resolver=lambda h, p: ["127.0.0.1"])
+        status, error = _deliver(activities, sub)
+    assert (status, error) == (204, None)
+    assert receiver.received[0]["valid"] is True
