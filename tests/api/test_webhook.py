@@ -155,7 +155,10 @@ async def test_a_subscription_delivers_shows_its_attempts_and_never_its_secret(
         path = f"/v1/webhooks/{created['id']}"
         publish_events(db, "a.one", "b.two", "a.one")
         await _eventually(local_api, f"{path}/deliveries", lambda items: len(items) == 2)
-        shown = (await local_api.get(path, headers=ADMIN)).json()
+        end = (await local_api.get("/v1/events?limit=1000", headers=ADMIN)).json()["next_cursor"]
+        shown = (
+            await _eventually(local_api, path, lambda row: row["delivered_through"] == end)
+        ).json()
         listed = (await local_api.get("/v1/webhooks", headers=ADMIN)).json()
     assert "secret" not in shown
     assert all("secret" not in item for item in listed)
@@ -163,6 +166,11 @@ async def test_a_subscription_delivers_shows_its_attempts_and_never_its_secret(
     assert [(a["attempt"], a["status_code"]) for a in attempts] == [(1, 204), (1, 204)]
     assert [entry["type"] for entry in receiver.received] == ["a.one", "a.one"]
     assert all(entry["valid"] for entry in receiver.received)
+    metrics = (await local_api.get("/metrics")).text
+    label = f'{{subscription="{created["id"]}"}}'
+    assert f"casework_webhook_attempts_total{label} 2.0" in metrics
+    assert f"casework_webhook_failures_total{label} 0.0" in metrics
+    assert f"casework_webhook_lag_events{label} 0.0" in metrics
 
 
 async def test_pause_resume_replay_and_rotation_through_the_api(
