@@ -112,20 +112,22 @@ def _bad_url(reason: str) -> Invalid:
     return Invalid("the webhook URL is not allowed", errors=[field_error("url", reason)])
 
 
-def retry_delay(attempt: int) -> timedelta:
+def retry_delay(attempt: int, first: timedelta = FIRST_RETRY) -> timedelta:
     """How long after failed attempt number `attempt` (1, 2, …) the next one goes:
-    5 s, doubling, at most 2 h."""
+    `first` (5 s), doubling, at most 2 h."""
     doublings = min(max(attempt - 1, 0), 20)
-    return min(FIRST_RETRY * (1 << doublings), MAX_RETRY)
+    return min(first * (1 << doublings), MAX_RETRY)
 
 
-def next_attempt_at(failing_since: datetime, attempt: int, now: datetime) -> datetime | None:
+def next_attempt_at(
+    failing_since: datetime, attempt: int, now: datetime, first: timedelta = FIRST_RETRY
+) -> datetime | None:
     """When to try again after failed attempt `attempt` at `now`; None once the 24 h since
     the first failure are over (the last try falls at their end)."""
     give_up_at = failing_since + GIVE_UP_AFTER
     if now >= give_up_at:
         return None
-    return min(now + retry_delay(attempt), give_up_at)
+    return min(now + retry_delay(attempt, first), give_up_at)
 
 
 class Verdict(StrEnum):

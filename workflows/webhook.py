@@ -182,7 +182,8 @@ class WebhookDeliveryWorkflow:
         """Wait for the next retry, or pause once the 24 h window is over."""
         now = workflow.now()
         failing_since = self._state.failing_since or now
-        retry_at = next_attempt_at(failing_since, attempt, now)
+        first = timedelta(seconds=self._state.first_retry_s)
+        retry_at = next_attempt_at(failing_since, attempt, now, first)
         if retry_at is None:
             await self._save(
                 status=WebhookStatus.PAUSED,

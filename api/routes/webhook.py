@@ -58,7 +58,11 @@ async def create_webhook(
     await run_in_threadpool(service.check_url, body.url, allow_private=allow, resolver=resolve)
     secret = service.new_secret()
     row = await run_in_threadpool(_create, engine, body, secret, caller.sub)
-    state = WebhookState(subscription_id=str(row.id), position=row.position)
+    state = WebhookState(
+        subscription_id=str(row.id),
+        position=row.position,
+        first_retry_s=settings.webhook_first_retry_s,
+    )
     with contextlib.suppress(WorkflowAlreadyStartedError):  # a retried key: the first run
         await temporal.start_workflow(
             WebhookDeliveryWorkflow.run,

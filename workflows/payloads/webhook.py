@@ -22,6 +22,7 @@ class WebhookState(Payload):
     last_error: str | None = None
     retry_at: datetime | None = None
     version: int = 0
+    first_retry_s: float = 5.0  # WEBHOOK_FIRST_RETRY_S when the subscription was created
 
 
 class StartWebhookInput(Payload):
