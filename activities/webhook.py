@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Update, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 from standardwebhooks import Webhook
@@ -121,6 +121,7 @@ class WebhookActivities(EngineActivities):
                 )
                 .on_conflict_do_nothing()
             )
+            session.execute(_failing(subscription.id, result, command.at))
         return result
 
     def _attempt(
@@ -214,6 +215,17 @@ class WebhookActivities(EngineActivities):
             )
         elif state.status == WebhookStatus.ACTIVE and state.attempt == 0:
             _close_actions(session, state.subscription_id, command.at)
+
+
+def _failing(subscription_id: uuid.UUID, result: DeliveryResult, at: datetime) -> Update:
+    """What an attempt says of the subscription: failing since the first failure, with
+    this error; or no longer failing (the workflow saves the rest of its state)."""
+    ok = result.status_code is not None and 200 <= result.status_code < 300
+    row = update(WebhookSubscription).where(col(WebhookSubscription.id) == subscription_id)
+    if ok:
+        return row.values(failing_since=None, last_error=None)
+    since = func.coalesce(col(WebhookSubscription.failing_since), at)
+    return row.values(failing_since=since, last_error=result.error)
 
 
 def _close_actions(session: Session, subscription_id: str, at: datetime) -> None:

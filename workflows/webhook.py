@@ -36,7 +36,7 @@ from workflows.refusal import in_words
 from workflows.search_keys import keys
 from workflows.typevars import A, R
 
-PAGE = 50
+PAGE = 100
 # An activity's own retries cover the worker and the database; a receiver's failure is an
 # answer (recorded, then retried on the workflow's schedule), never an activity error.
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
@@ -168,9 +168,7 @@ class WebhookDeliveryWorkflow:
                         "retry_at": None,
                     }
                 )
-                if attempt > 1:
-                    await self._save()
-                return True
+                return True  # the attempt's activity stored that it no longer fails
             error = result.error or f"HTTP {result.status_code}"
             if outcome == Verdict.GONE:
                 await self._save(status=WebhookStatus.DISABLED, last_error=error, retry_at=None)
@@ -194,9 +192,16 @@ class WebhookDeliveryWorkflow:
                 gave_up=True,
             )
             return
-        await self._save(
-            attempt=attempt, failing_since=failing_since, last_error=error, retry_at=retry_at
+        # The attempt's activity stored the failure: only the workflow's view changes here.
+        self._state = self._state.model_copy(
+            update={
+                "attempt": attempt,
+                "failing_since": failing_since,
+                "last_error": error,
+                "retry_at": retry_at,
+            }
         )
+        self._show()
         await self._sleep(retry_at - now)
 
     async def _save(self, *, gave_up: bool = False, **changes: object) -> WebhookState:

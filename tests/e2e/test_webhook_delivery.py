@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 
 EVENTS = 500
 ADMIN = bearer("admin-1", "admin")
-LIMIT_S = 90.0
+LIMIT_S = 150.0  # a guard against a hang, not a measure (the figure is printed)
 
 
 def _receiver(port: int, secret_file: Path, record: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -56,7 +56,7 @@ def _publish(database_url: str, first: int, count: int) -> None:
             text(
                 "INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key) "
                 "SELECT 'load.tick', 's' || n, now(), jsonb_build_object('n', n), 'e2e-' || n "
-                "FROM generate_series(:first, :last) AS n"
+                "FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS n"
             ),
             {"first": first, "last": first + count - 1},
         )
