@@ -40,6 +40,7 @@ from tests.replay.record_sla import (
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
 )
+from tests.replay.record_webhook import record_webhook_retry_pause_replay
 from tests.support.infra import forget_database, fresh_database
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -63,6 +64,7 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     # Patch console-first-task: search attributes from the first task (decision 0087).
     "sla_console_first_task": record_sla_pause_resume_warning_met,
     "outcome_batch_console_first_task": record_outcome_batch_scheduled,
+    "webhook_retry_pause_replay": record_webhook_retry_pause_replay,
 }
 
 
