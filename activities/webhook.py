@@ -23,16 +23,20 @@ from core.settings import get_settings
 from domain.errors import Invalid
 from domain.webhook import (
     ATTEMPT_TIMEOUT_S,
+    BATCH_BUDGET_S,
     MAX_ANSWER_BYTES,
+    Verdict,
     WebhookStatus,
     parse_url,
     refused_addresses,
+    verdict,
     wants,
 )
 from models.action import Action, ActionStatus, open_action, set_action_status
 from models.event_feed import read_feed
 from models.webhook import WebhookDelivery, WebhookSubscription
 from workflows.payloads.webhook import (
+    DeliveriesResult,
     DeliverWebhookInput,
     DeliveryResult,
     ReadWebhookEventsInput,
@@ -95,25 +99,50 @@ class WebhookActivities(EngineActivities):
         return WebhookEventPage(exists=True, events=events, through=through)
 
     @activity.defn
-    def deliver_webhook(self, command: DeliverWebhookInput) -> DeliveryResult:
-        """Attempt one event once and record the attempt (a retried call records it once)."""
+    def deliver_webhooks(self, command: DeliverWebhookInput) -> DeliveriesResult:
+        """Deliver the events in order, each after the one before succeeded, recording every
+        attempt; stop at the first failure or after the time budget. A retried call (the
+        worker died) resumes after the last success it heartbeated."""
+        details = activity.info().heartbeat_details
+        done = int(details[0]) if details else 0
+        started = time.monotonic()
         with Session(self.engine) as session:
             subscription = session.get(WebhookSubscription, uuid.UUID(command.subscription_id))
             if subscription is None:
-                return DeliveryResult(
-                    status_code=None, error="the subscription was deleted", latency_ms=None
-                )
+                gone = DeliveryResult(status_code=None, error="deleted", latency_ms=None)
+                return DeliveriesResult(delivered=done, failure=gone)
             session.expunge(subscription)
-        result = self._attempt(subscription, command)
+        for index in range(done, len(command.events)):
+            if time.monotonic() - started > BATCH_BUDGET_S:
+                break
+            attempt = command.attempt if index == 0 else 1
+            result = self._attempt(subscription, command.events[index], command.at)
+            self._record(subscription.id, command, index, attempt, result)
+            if verdict(result.status_code) != Verdict.DELIVERED:
+                return DeliveriesResult(delivered=index, failure=result)
+            activity.heartbeat(index + 1)
+            done = index + 1
+        return DeliveriesResult(delivered=done, failure=None)
+
+    def _record(
+        self,
+        subscription_id: uuid.UUID,
+        command: DeliverWebhookInput,
+        index: int,
+        attempt: int,
+        result: DeliveryResult,
+    ) -> None:
+        """One attempt's row, and what it says of the subscription (a retry writes it once)."""
+        event = command.events[index]
         with Session(self.engine) as session, session.begin():
             session.execute(
                 insert(WebhookDelivery)
                 .values(
-                    subscription_id=subscription.id,
-                    position=command.event.position,
+                    subscription_id=subscription_id,
+                    position=event.position,
                     round=command.round,
-                    event_id=command.event.event_id,
-                    attempt=command.attempt,
+                    event_id=event.event_id,
+                    attempt=attempt,
                     status_code=result.status_code,
                     latency_ms=result.latency_ms,
                     error=result.error,
@@ -121,11 +150,11 @@ class WebhookActivities(EngineActivities):
                 )
                 .on_conflict_do_nothing()
             )
-            session.execute(_failing(subscription.id, result, command.at))
-        return result
+            if index == 0 or verdict(result.status_code) != Verdict.DELIVERED:
+                session.execute(_failing(subscription_id, result, command.at))
 
     def _attempt(
-        self, subscription: WebhookSubscription, command: DeliverWebhookInput
+        self, subscription: WebhookSubscription, event: WebhookEvent, at: datetime
     ) -> DeliveryResult:
         """POST the event to the checked address; the answer, or why there was none."""
         try:
@@ -141,10 +170,7 @@ class WebhookActivities(EngineActivities):
         host, address = target.host, addresses[0]
         sent_at = datetime.now(UTC)  # the signature's timestamp: when it is sent
         headers = signed_headers(
-            command.event.event_id,
-            command.event.body,
-            signing_secrets(subscription, command.at),
-            sent_at,
+            event.event_id, event.body, signing_secrets(subscription, at), sent_at
         )
         url = httpx.URL(subscription.url)
         headers["host"] = url.netloc.decode("ascii")
@@ -156,7 +182,7 @@ class WebhookActivities(EngineActivities):
                 client.stream(
                     "POST",
                     pinned,
-                    content=command.event.body.encode(),
+                    content=event.body.encode(),
                     headers=headers,
                     extensions={"sni_hostname": host},
                 ) as answer,

@@ -19,6 +19,9 @@ FIRST_RETRY = timedelta(seconds=5)
 MAX_RETRY = timedelta(hours=2)
 GIVE_UP_AFTER = timedelta(hours=24)
 ATTEMPT_TIMEOUT_S = 10.0
+# One delivery call sends a run of events for at most this long, then hands back to the
+# workflow (which then sees a pause or a replay sent meanwhile).
+BATCH_BUDGET_S = 15.0
 MAX_ANSWER_BYTES = 4096  # what is kept of an answer's body (for the error column)
 MAX_URL_CHARS = 2000
 MAX_EVENT_TYPES = 50

@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from domain.console import NextStep
 from domain.webhook import (
     ATTEMPT_TIMEOUT_S,
+    BATCH_BUDGET_S,
     Verdict,
     WebhookStatus,
     idle_poll_delay,
@@ -28,7 +29,7 @@ from workflows.payloads.webhook import (
     StartWebhookInput,
     WebhookEvent,
     WebhookState,
-    deliver_webhook,
+    deliver_webhooks,
     read_webhook_events,
     save_webhook_state,
 )
@@ -40,7 +41,11 @@ PAGE = 100
 # An activity's own retries cover the worker and the database; a receiver's failure is an
 # answer (recorded, then retried on the workflow's schedule), never an activity error.
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
-TIMEOUT = timedelta(seconds=ATTEMPT_TIMEOUT_S + 20)
+TIMEOUT = timedelta(seconds=30)
+# A run of attempts: the budget, the last attempt, and room for its records; a heartbeat
+# after each success (a dead worker's run is retried after the last one).
+DELIVERY_TIMEOUT = timedelta(seconds=BATCH_BUDGET_S + ATTEMPT_TIMEOUT_S + 15)
+DELIVERY_HEARTBEAT = timedelta(seconds=ATTEMPT_TIMEOUT_S + 10)
 MAX_HISTORY = 5000
 
 
@@ -55,7 +60,8 @@ class WebhookDeliveryWorkflow:
     after a short durable timer (1 s doubling to 10 s): no signal from event writers.
     Updates: `pause`, `resume` (also after a give-up or a 410), `replay` (from a feed
     position), `stop` (the subscription was deleted). Query: `state`.
-    Activities: read_webhook_events, deliver_webhook, save_webhook_state.
+    Activities: read_webhook_events, deliver_webhooks (a run of events, in order, until
+    the first failure), save_webhook_state.
     Continue-as-new when the SDK suggests it, carrying the state.
     """
 
@@ -132,49 +138,57 @@ class WebhookDeliveryWorkflow:
         )
         if not page.exists:
             return None
-        for event in page.events:
-            if not await self._deliver(event, round_):
-                return True
+        if not await self._deliver(page.events, round_):
+            return True
         if not page.events and page.through == self._state.position:
             return False
         if self._unchanged(round_):
             await self._save(position=page.through)
         return True
 
-    async def _deliver(self, event: WebhookEvent, round_: int) -> bool:
-        """Attempt `event` until it is delivered; False when the loop must stop or re-read."""
-        while self._unchanged(round_):
+    async def _deliver(self, events: list[WebhookEvent], round_: int) -> bool:
+        """Deliver `events` in order, retrying each failure on the schedule; False when the
+        loop must stop or re-read (a pause, a replay, a 410, the give-up)."""
+        done = 0
+        while done < len(events):
+            if not self._unchanged(round_):
+                return False
             attempt = self._state.attempt + 1
-            result = await self._call(
-                deliver_webhook,
+            result = await workflow.execute_activity(
+                deliver_webhooks,
                 DeliverWebhookInput(
                     subscription_id=self._state.subscription_id,
-                    event=event,
+                    events=events[done:],
                     attempt=attempt,
                     round=round_,
                     at=workflow.now(),
                 ),
+                start_to_close_timeout=DELIVERY_TIMEOUT,
+                heartbeat_timeout=DELIVERY_HEARTBEAT,
+                retry_policy=RETRY,
+                summary=in_words(deliver_webhooks),
             )
             if self._state.round != round_:
                 return False  # replayed meanwhile: start from the new position
-            outcome = verdict(result.status_code)
-            if outcome == Verdict.DELIVERED:
+            if result.delivered:
+                done += result.delivered
                 self._state = self._state.model_copy(
                     update={
-                        "position": event.position,
+                        "position": events[done - 1].position,
                         "attempt": 0,
                         "failing_since": None,
                         "last_error": None,
                         "retry_at": None,
                     }
                 )
-                return True  # the attempt's activity stored that it no longer fails
-            error = result.error or f"HTTP {result.status_code}"
-            if outcome == Verdict.GONE:
+            if result.failure is None:
+                continue  # all delivered, or the call's time budget ran out
+            error = result.failure.error or f"HTTP {result.failure.status_code}"
+            if verdict(result.failure.status_code) == Verdict.GONE:
                 await self._save(status=WebhookStatus.DISABLED, last_error=error, retry_at=None)
                 return False
-            await self._after_failure(attempt, error)
-        return False
+            await self._after_failure(attempt if not result.delivered else 1, error)
+        return True
 
     async def _after_failure(self, attempt: int, error: str) -> None:
         """Wait for the next retry, or pause once the 24 h window is over."""

@@ -62,10 +62,12 @@ class WebhookEventPage(Payload):
 
 
 class DeliverWebhookInput(Payload):
-    """Activity input: attempt `attempt` (round `round`) of one event, stamped `at`."""
+    """Activity input: deliver `events` in order, each only after the one before it
+    succeeded, stopping at the first failure; the first is attempt `attempt`, the others
+    attempt 1 (round `round`), stamped `at`."""
 
     subscription_id: str
-    event: WebhookEvent
+    events: list[WebhookEvent]
     attempt: int
     round: int
     at: datetime
@@ -77,6 +79,14 @@ class DeliveryResult(Payload):
     status_code: int | None
     error: str | None
     latency_ms: int | None
+
+
+class DeliveriesResult(Payload):
+    """How many of the events were delivered, and the failed attempt that stopped the run
+    (None: all of them, or the activity's time budget ran out first)."""
+
+    delivered: int
+    failure: DeliveryResult | None
 
 
 class SaveWebhookStateInput(Payload):
@@ -95,5 +105,5 @@ def webhook_workflow_id(subscription_id: str) -> str:
 
 # Activity signatures (see `signature`): saved histories hold these names.
 read_webhook_events = signature("read_webhook_events", ReadWebhookEventsInput, WebhookEventPage)
-deliver_webhook = signature("deliver_webhook", DeliverWebhookInput, DeliveryResult)
+deliver_webhooks = signature("deliver_webhooks", DeliverWebhookInput, DeliveriesResult)
 save_webhook_state = signature("save_webhook_state", SaveWebhookStateInput, type(None))
