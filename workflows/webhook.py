@@ -120,7 +120,7 @@ class WebhookDeliveryWorkflow:
         """End after the attempt under way."""
         self._stopped = True
 
-    @workflow.query
+    @workflow.query(description="The delivery state: position, status, failing since, error.")
     def state(self) -> WebhookState:
         """The subscription's delivery state."""
         return self._state
