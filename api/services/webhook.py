@@ -197,13 +197,6 @@ def deliveries(
         .limit(limit)
     )
     return [
-        DeliveryPublic(
-            event_id=attempt.event_id,
-            attempt=attempt.attempt,
-            status_code=attempt.status_code,
-            latency_ms=attempt.latency_ms,
-            error=attempt.error,
-            at=attempt.at,
-        )
+        DeliveryPublic.model_validate(attempt, from_attributes=True)
         for attempt in session.exec(query).all()
     ]

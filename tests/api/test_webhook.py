@@ -43,14 +43,17 @@ def allow_private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     core_settings.get_settings.cache_clear()
 
 
-async def _serve(
-    db: Engine, dev_env: WorkflowEnvironment, task_queue: str, *, allow: bool
+@pytest.fixture
+async def local_api(
+    db: Engine, dev_env: WorkflowEnvironment, task_queue: str, allow_private: None
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """The API and worker of a local run: loopback (and http) allowed (`api`, from
+    conftest, is the API as deployed: private addresses refused)."""
     settings = Settings(
         auth_secret=SECRET,
         task_queue=task_queue,
         database_url="unused://",
-        webhook_allow_private=allow,
+        webhook_allow_private=True,
     )
     app = create_app(settings, engine=db, temporal=dev_env.client)
     worker = build_worker(dev_env.client, db, task_queue=task_queue, threads=4)
@@ -60,24 +63,6 @@ async def _serve(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://casework.test") as client,
     ):
-        yield client
-
-
-@pytest.fixture
-async def api(
-    db: Engine, dev_env: WorkflowEnvironment, task_queue: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API as deployed: private addresses refused."""
-    async for client in _serve(db, dev_env, task_queue, allow=False):
-        yield client
-
-
-@pytest.fixture
-async def local_api(
-    db: Engine, dev_env: WorkflowEnvironment, task_queue: str, allow_private: None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API and worker of a local run: loopback (and http) allowed."""
-    async for client in _serve(db, dev_env, task_queue, allow=True):
         yield client
 
 
