@@ -9,7 +9,7 @@ gives up after 10 s.
 import ssl
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import certifi
 import httpx
@@ -26,11 +26,13 @@ from domain.errors import Invalid
 from domain.webhook import (
     ATTEMPT_TIMEOUT_S,
     BATCH_BUDGET_S,
+    INLINE_RETRY_S,
     MAX_ANSWER_BYTES,
     Verdict,
     WebhookStatus,
     parse_url,
     refused_addresses,
+    retry_delay,
     verdict,
     wants,
 )
@@ -123,14 +125,21 @@ class WebhookActivities(EngineActivities):
                 if time.monotonic() - started > BATCH_BUDGET_S:
                     break
                 attempt = command.attempt if index == 0 else 1
-                event = command.events[index]
-                result = self._attempt(client, subscription, event, command.at)
-                self._record(subscription.id, command, index, attempt, result)
-                if verdict(result.status_code) != Verdict.DELIVERED:
-                    return DeliveriesResult(delivered=index, failure=result)
+                while True:  # retries due within INLINE_RETRY_S wait here, not on a timer
+                    result = self._attempt(client, subscription, command.events[index], command.at)
+                    self._record(subscription.id, command, index, attempt, result)
+                    outcome = verdict(result.status_code)
+                    delay = retry_delay(attempt, timedelta(seconds=command.first_retry_s))
+                    if outcome != Verdict.RETRY or delay.total_seconds() > INLINE_RETRY_S:
+                        break
+                    activity.heartbeat(index)
+                    time.sleep(delay.total_seconds())
+                    attempt += 1
+                if outcome != Verdict.DELIVERED:
+                    return DeliveriesResult(delivered=index, failure=result, attempt=attempt)
                 activity.heartbeat(index + 1)
                 done = index + 1
-        return DeliveriesResult(delivered=done, failure=None)
+        return DeliveriesResult(delivered=done, failure=None, attempt=0)
 
     def _record(
         self,

@@ -22,6 +22,9 @@ ATTEMPT_TIMEOUT_S = 10.0
 # One delivery call sends a run of events for at most this long, then hands back to the
 # workflow (which then sees a pause or a replay sent meanwhile).
 BATCH_BUDGET_S = 15.0
+# A retry due this soon waits inside the delivery call (every attempt still recorded); only
+# a rehearsal's lowered first retry (WEBHOOK_FIRST_RETRY_S) is ever this short.
+INLINE_RETRY_S = 1.0
 MAX_ANSWER_BYTES = 4096  # what is kept of an answer's body (for the error column)
 MAX_URL_CHARS = 2000
 MAX_EVENT_TYPES = 50

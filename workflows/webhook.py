@@ -162,6 +162,7 @@ class WebhookDeliveryWorkflow:
                     attempt=attempt,
                     round=round_,
                     at=workflow.now(),
+                    first_retry_s=self._state.first_retry_s,
                 ),
                 start_to_close_timeout=DELIVERY_TIMEOUT,
                 heartbeat_timeout=DELIVERY_HEARTBEAT,
@@ -187,7 +188,7 @@ class WebhookDeliveryWorkflow:
             if verdict(result.failure.status_code) == Verdict.GONE:
                 await self._save(status=WebhookStatus.DISABLED, last_error=error, retry_at=None)
                 return False
-            await self._after_failure(attempt if not result.delivered else 1, error)
+            await self._after_failure(result.attempt, error)
         return True
 
     async def _after_failure(self, attempt: int, error: str) -> None:

@@ -119,7 +119,7 @@ def test_every_event_arrives_in_order_through_receiver_and_worker_kills(
                     receiver = _receiver(port, secret_file, record, receiver_log)
                 if first == 300:
                     _wait(record, 250, deadline)
-                    stop(_worker(runner), signal.SIGKILL)  # the supervisor restarts it
+                    _worker(runner).kill()  # SIGKILL; the supervisor restarts it
             _wait(record, EVENTS, deadline)
             took_s = time.monotonic() - started
             attempts = http.get(f"/v1/webhooks/{subscription}/deliveries?limit=1000").json()

@@ -71,6 +71,7 @@ class DeliverWebhookInput(Payload):
     attempt: int
     round: int
     at: datetime
+    first_retry_s: float = 5.0
 
 
 class DeliveryResult(Payload):
@@ -87,6 +88,7 @@ class DeliveriesResult(Payload):
 
     delivered: int
     failure: DeliveryResult | None
+    attempt: int = 0  # the failed attempt's number
 
 
 class SaveWebhookStateInput(Payload):
