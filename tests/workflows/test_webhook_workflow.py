@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities import activities_of
 from activities.webhook import WebhookActivities
+from core import temporal as keys
 from domain.webhook import GIVE_UP_AFTER, WebhookStatus, retry_delay
 from models.action import Action, ActionStatus
 from models.webhook import WebhookDelivery, WebhookSubscription
@@ -210,3 +211,23 @@ async def test_a_paused_subscription_sends_nothing_until_resumed(
         state = await handle.result()
     assert state.status == WebhookStatus.ACTIVE
     assert state.position == 1
+
+
+async def test_the_console_shows_the_next_retry_and_the_failure(
+    env: WorkflowEnvironment, db: Engine, task_queue: str
+) -> None:
+    receiver = Receiver(answer=503)
+    sub = str(uuid.uuid4())
+    with receiving(receiver) as url:
+        receiver.secret = subscribe(db, url, subscription_id=sub)
+        publish_events(db, "a.one")
+        handle = await _start(env, task_queue, sub)
+        await _until(env, lambda: len(receiver.received) >= 2, timedelta(seconds=1))
+        described = await handle.describe()
+        state = await handle.query(WebhookDeliveryWorkflow.state)
+    found = described.typed_search_attributes
+    assert found.get(keys.CASE_KIND) == "webhook"
+    assert found.get(keys.WAITING_ON) == "timer"
+    assert found.get(keys.DUE_AT) == state.retry_at
+    assert state.retry_at is not None
+    assert found.get(keys.CASE_STATUS) == ["ACTIVE"]
