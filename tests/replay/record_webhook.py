@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from core.settings import get_settings
 from operator_cli.webhook_receiver import Receiver
-from tests.replay.recording import history_json, recording
+from tests.replay.recording import Recording, history_json, recording
 from tests.support.webhook import publish_events, receiving, subscribe
 from workflows.payloads.webhook import (
     ReplayWebhookInput,
@@ -17,6 +17,16 @@ from workflows.payloads.webhook import (
     webhook_workflow_id,
 )
 from workflows.webhook import WebhookDeliveryWorkflow
+
+
+async def _delivered(rec: Recording, receiver: Receiver, count: int) -> None:
+    """Let time pass until the receiver has acknowledged `count` requests."""
+    for _ in range(100):
+        if sum(entry["status"] == 204 for entry in receiver.received) >= count:
+            return
+        await rec.env.sleep(timedelta(seconds=1))
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {count} deliveries")
 
 
 async def record_webhook_retry_pause_replay(database_url: str) -> str:
@@ -35,19 +45,11 @@ async def record_webhook_retry_pause_replay(database_url: str) -> str:
                 id=webhook_workflow_id(subscription_id),
                 task_queue=rec.queue,
             )
-            for _ in range(100):
-                if sum(entry["status"] == 204 for entry in receiver.received) == 2:
-                    break
-                await rec.env.sleep(timedelta(seconds=1))
-                await asyncio.sleep(0.05)
+            await _delivered(rec, receiver, 2)
             await handle.execute_update(WebhookDeliveryWorkflow.pause)
             await handle.execute_update(WebhookDeliveryWorkflow.resume)
             await handle.execute_update(WebhookDeliveryWorkflow.replay, ReplayWebhookInput(after=0))
-            for _ in range(100):
-                if sum(entry["status"] == 204 for entry in receiver.received) == 4:
-                    break
-                await rec.env.sleep(timedelta(seconds=1))
-                await asyncio.sleep(0.05)
+            await _delivered(rec, receiver, 4)
             await handle.execute_update(WebhookDeliveryWorkflow.stop)
             state = await handle.result()
         assert [entry["status"] for entry in receiver.received] == [503, 204, 204, 204, 204]
