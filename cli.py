@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,6 +42,32 @@ app.command("sync-checklists", hidden=True)(commands.sync)  # the name scripts a
 app.command("release")(commands.release)
 app.add_typer(commands.cases_app, name="cases")
 app.add_typer(commands.case_app, name="case")
+
+
+@app.command("webhook-receiver")
+def webhook_receiver(
+    port: Annotated[int, typer.Option(help="port to listen on")],
+    fail_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="share answered 503")] = 0.0,
+    secret: Annotated[str | None, typer.Option(help="the subscription's secret")] = None,
+    secret_file: Annotated[
+        Path | None, typer.Option(help="a file holding the secret(s), read per request")
+    ] = None,
+    record: Annotated[Path | None, typer.Option(help="append one JSON line per request")] = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    answer: Annotated[int | None, typer.Option(help="answer valid requests with this")] = None,
+) -> None:
+    """Receive webhooks: verify signatures, fail a share on purpose, record what came."""
+    from operator_cli.webhook_receiver import Receiver, serve
+
+    receiver = Receiver(
+        secret=secret, secret_file=secret_file, fail_rate=fail_rate, record=record, answer=answer
+    )
+    server = serve(receiver, host, port)
+    print(f"receiving webhooks on http://{host}:{port}/", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
 
 
 @app.command()

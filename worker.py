@@ -29,6 +29,7 @@ from activities.outcome_batch import OutcomeBatchActivities
 from activities.resumption import ResumptionActivities
 from activities.review import ReviewActivities
 from activities.sla import SlaActivities
+from activities.webhook import WebhookActivities
 from core.db import make_engine, ping
 from core.log_interceptor import TransitionLogInterceptor
 from core.logging import configure_logging
@@ -41,6 +42,7 @@ from workflows.induction import InductionRegistrationWorkflow
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
 from workflows.sla import SlaWorkflow
+from workflows.webhook import WebhookDeliveryWorkflow
 
 WORKFLOWS = [
     ApplicationReviewWorkflow,
@@ -49,6 +51,7 @@ WORKFLOWS = [
     SlaWorkflow,
 ]
 WORKFLOWS += [OutcomeReleaseWorkflow, OutcomeReleaseBatchWorkflow]
+WORKFLOWS += [WebhookDeliveryWorkflow]
 
 # Our pure modules (rules, payloads, search-attribute keys) are deterministic and
 # stateless, so the sandbox shares them instead of re-importing them per run.
@@ -136,6 +139,7 @@ def _one_worker(client: Client, engine: Engine, *, task_queue: str, threads: int
             OutcomeBatchActivities(engine, client),
             CancellationActivities(engine, client),
             ResumptionActivities(engine),
+            WebhookActivities(engine),
         ),
         # The client's tracing interceptor (when on) is a worker interceptor too: added by the SDK.
         interceptors=[TransitionLogInterceptor()],

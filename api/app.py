@@ -22,6 +22,7 @@ from api.routes import induction as induction_routes
 from api.routes import outcome as outcome_routes
 from api.routes import outcome_release as outcome_release_routes
 from api.routes import report as report_routes
+from api.routes import webhook as webhook_routes
 from core.auth import token_reader
 from core.db import make_engine
 from core.logging import configure_logging
@@ -104,6 +105,7 @@ def create_app(
         outcome_release_routes.router,
         event_routes.router,
         report_routes.router,
+        webhook_routes.router,
     )
     for router in routers:
         app.include_router(router)

@@ -37,6 +37,19 @@ _OPEN_LOQS = text(
     "WHERE status = 'CHANGES_REQUIRED'"
 )
 
+# Per subscription: attempts and failures recorded, and the wanted events not yet
+# delivered (how many, and how old the oldest is).
+_WEBHOOKS = text(
+    "SELECT s.id, "
+    "(SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id), "
+    "(SELECT count(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id "
+    "AND (d.status_code IS NULL OR d.status_code NOT BETWEEN 200 AND 299)), "
+    "count(e.id), COALESCE(EXTRACT(EPOCH FROM now() - min(e.occurred_at)), 0) "
+    "FROM webhook_subscriptions s LEFT JOIN outbox_events e ON e.id > s.position "
+    "AND (jsonb_exists(s.event_types, '*') OR jsonb_exists(s.event_types, e.type)) "
+    "GROUP BY s.id"
+)
+
 
 class HttpMetrics:
     """Request count, latency and in-flight requests, labelled by route template."""
@@ -166,6 +179,44 @@ class BacklogCollector(Collector):
         return [open_slas, breached, pending, loqs, loqs_late]
 
 
+class WebhookCollector(Collector):
+    """Webhook attempts, failures and lag per subscription, read at scrape time."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        engine: Engine | None = getattr(self.app.state, "engine", None)
+        if engine is None:
+            return
+        labels = ["subscription"]
+        attempts = CounterMetricFamily(
+            "casework_webhook_attempts", "delivery attempts recorded", labels=labels
+        )
+        failures = CounterMetricFamily(
+            "casework_webhook_failures", "attempts without a 2xx answer", labels=labels
+        )
+        lag = GaugeMetricFamily(
+            "casework_webhook_lag_events", "wanted events not yet delivered", labels=labels
+        )
+        lag_s = GaugeMetricFamily(
+            "casework_webhook_lag_seconds", "age of the oldest undelivered event", labels=labels
+        )
+        try:
+            with engine.connect() as connection, connection.begin():
+                connection.execute(text("SET LOCAL statement_timeout = '2s'"))
+                rows = connection.execute(_WEBHOOKS).all()
+        except Exception:  # the backlog's `up` gauge already says PostgreSQL is down
+            log.warning("metrics: could not read the webhooks", exc_info=True)
+            return
+        for subscription, tried, failed, behind, age_s in rows:
+            attempts.add_metric([str(subscription)], tried)
+            failures.add_metric([str(subscription)], failed)
+            lag.add_metric([str(subscription)], behind)
+            lag_s.add_metric([str(subscription)], float(age_s) if behind else 0.0)
+        yield from (attempts, failures, lag, lag_s)
+
+
 router = APIRouter()
 
 
@@ -181,6 +232,7 @@ def install(app: FastAPI) -> None:
     """Serve `/metrics` and measure every request (call after the other middleware)."""
     registry = CollectorRegistry()
     registry.register(BacklogCollector(app))
+    registry.register(WebhookCollector(app))
     app.state.metrics_registry = registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     app.include_router(router)

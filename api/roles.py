@@ -29,6 +29,7 @@ from domain.access import (
 )
 from domain.checklist_sync import can_read_syncs, can_start_sync
 from domain.outcome import can_read_outcome_records
+from domain.webhook import can_manage_webhooks
 
 # Every caller type the routes take, grouped by route module.
 Applicant = Annotated[
@@ -134,4 +135,8 @@ TemplateReader = Annotated[
 UserAdmin = Annotated[
     Principal,
     Depends(allow(can_manage_users, "manage users")),
+]
+WebhookAdmin = Annotated[
+    Principal,
+    Depends(allow(can_manage_webhooks, "manage webhooks")),
 ]

@@ -107,6 +107,19 @@ class Settings(BaseSettings):
         "`python worker.py --check` (a container healthcheck)",
     )
 
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="let webhook URLs reach loopback and private addresses, over http too "
+        "(tests and local runs only)",
+    )
+    webhook_first_retry_s: float = Field(
+        default=5.0,
+        ge=0.05,
+        le=3600,
+        description="the first webhook retry's delay (then doubling up to 2 h, for 24 h); "
+        "lower it only to rehearse or test",
+    )
+
     def temporal_target(self) -> str:
         """The address clients dial: TEMPORAL_ADDRESS or the local dev server."""
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"

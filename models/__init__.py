@@ -18,6 +18,7 @@ from models.review import Assignment, HeldSection, Review, ReviewResponse
 from models.sla import SlaDefinition, SlaInstance, SlaLogEntry
 from models.template import Template
 from models.user import User
+from models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Action",
@@ -52,4 +53,6 @@ __all__ = [
     "SlaLogEntry",
     "Template",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

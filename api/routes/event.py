@@ -4,43 +4,19 @@ The order is the rows' internal sequence; an event's `id` is its opaque public i
 """
 
 import base64
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.pagination import MAX_CURSOR_CHARS, MAX_POSITION
 from api.roles import EventReader
 from domain.errors import Invalid, field_error
+from models.event_feed import EventPublic, read_feed
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
-
-# Taken before reading: the highest id handed out so far, and whether a transaction that
-# may still commit a lower id is writing to the outbox (it holds RowExclusiveLock on it).
-_HORIZON = text(
-    "SELECT COALESCE(pg_sequence_last_value("
-    "pg_get_serial_sequence('outbox_events', 'id')::regclass), 0) AS high, "
-    "EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'outbox_events'::regclass "
-    "AND mode = 'RowExclusiveLock' AND granted AND pid <> pg_backend_pid()) AS busy"
-)
-_PAGE = text(
-    "SELECT id, public_id, type, subject, occurred_at, data FROM outbox_events "
-    "WHERE id > :after AND id <= :high ORDER BY id LIMIT :limit"
-)
-
-
-class EventPublic(BaseModel):
-    """One event as consumers read it (outcome events carry no grade before release)."""
-
-    id: str
-    type: str
-    subject: str
-    occurred_at: datetime
-    data: dict[str, Any]
 
 
 class EventPage(BaseModel):
@@ -73,23 +49,8 @@ def decode(cursor: str) -> int:
 
 def read_page(session: Session, after: int, limit: int) -> tuple[list[EventPublic], int]:
     """Events after `after`, stopping at a gap a running transaction may still fill."""
-    horizon = session.execute(_HORIZON).one()
-    rows = session.execute(_PAGE, {"after": after, "high": horizon.high, "limit": limit}).all()
-    items: list[EventPublic] = []
-    position = after
-    for row in rows:
-        if horizon.busy and row.id != position + 1:
-            break  # an earlier id may still commit: deliver it first, on a later poll
-        items.append(
-            EventPublic(
-                id=str(row.public_id),
-                type=row.type,
-                subject=row.subject,
-                occurred_at=row.occurred_at,
-                data=row.data,
-            )
-        )
-        position = row.id
+    rows, position = read_feed(session, after, limit)
+    items = [row.event for row in rows]
     return items, position
 
 

@@ -48,6 +48,7 @@ from tests.replay.record_sla import (
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
 )
+from tests.replay.record_webhook import record_webhook_retry_pause_replay
 from tests.support.infra import forget_database, fresh_database
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -78,6 +79,7 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     # Patch review-deadlines: the reviewer clocks' timers (decision 0095).
     "application_review_deadlines_fire": record_review_deadlines_fire,
     "application_review_deadlines_ended": record_review_deadlines_ended,
+    "webhook_retry_pause_replay": record_webhook_retry_pause_replay,
 }
 
 

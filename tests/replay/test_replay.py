@@ -20,6 +20,7 @@ from workflows.induction import InductionRegistrationWorkflow
 from workflows.outcome import OutcomeReleaseWorkflow
 from workflows.outcome_batch import OutcomeReleaseBatchWorkflow
 from workflows.sla import SlaWorkflow
+from workflows.webhook import WebhookDeliveryWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 TEXTS = {path: path.read_text() for path in HISTORIES}
@@ -32,6 +33,7 @@ WORKFLOW_BY_PREFIX: dict[str, type] = {
     "sla_": SlaWorkflow,
     "induction_": InductionRegistrationWorkflow,
     "checklist_sync_": ChecklistSyncWorkflow,
+    "webhook_": WebhookDeliveryWorkflow,
 }
 
 E = EventType
@@ -111,6 +113,15 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
         MARKER,
         ACTIVITY,
         CANCELED,
+    },
+    # A 503 and its retry timer, pause, resume, replay (updates), stop: completed.
+    "webhook_retry_pause_replay": {
+        *UPDATES,
+        TIMER_STARTED,
+        TIMER_FIRED,
+        ACTIVITY,
+        UPSERT,
+        COMPLETED,
     },
 }
 
