@@ -56,8 +56,7 @@ async def create_webhook(
     """Subscribe a URL to event types (`*`: all); the answer holds the secret, only here."""
     allow = settings.webhook_allow_private
     await run_in_threadpool(service.check_url, body.url, allow_private=allow, resolver=resolve)
-    secret = service.new_secret()
-    row = await run_in_threadpool(_create, engine, body, secret, caller.sub)
+    row = await run_in_threadpool(_create, engine, body, service.new_secret(), caller.sub)
     state = WebhookState(
         subscription_id=str(row.id),
         position=row.position,
@@ -72,7 +71,7 @@ async def create_webhook(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=f"Webhook to {row.url}",
         )
-    return WebhookCreated(**public(row).model_dump(), secret=secret)
+    return WebhookCreated(**public(row).model_dump(), secret=row.secret)
 
 
 @router.get("")
@@ -116,7 +115,7 @@ async def update_webhook(
         await handle.execute_update(update, id=commands.update_id())
     row = await run_in_threadpool(_get, engine, webhook_id)
     if secret is not None:
-        return WebhookCreated(**public(row).model_dump(), secret=secret)
+        return WebhookCreated(**public(row).model_dump(), secret=row.secret)
     return public(row)
 
 

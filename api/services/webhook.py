@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
+from api.idempotency import rerun_on_retry
 from core.dns import Resolver
 from domain.errors import Invalid, NotFound, field_error
 from domain.values import Title
@@ -123,7 +124,16 @@ def create(
     actor: str,
     at: datetime,
 ) -> WebhookSubscription:
-    """Store a new ACTIVE subscription, delivering from the next event on."""
+    """Store a new ACTIVE subscription, delivering from the next event on.
+
+    A keyed create retried after a crash (between this commit and the answer) finds the
+    row its first attempt stored under the key's id and returns it, secret included: the
+    caller never received the first answer, so this one is the only time it is shown.
+    """
+    rerun_on_retry(session)  # every row written here is keyed by the request's own id
+    earlier = session.get(WebhookSubscription, uuid.UUID(subscription_id))
+    if earlier is not None:
+        return earlier
     row = WebhookSubscription(
         id=uuid.UUID(subscription_id),
         url=body.url,

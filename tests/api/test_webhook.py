@@ -198,3 +198,37 @@ async def test_pause_resume_replay_and_rotation_through_the_api(
     assert len(ids) == 2
     assert ids[0] == ids[1]
     assert all(entry["valid"] for entry in receiver.received)
+
+
+async def test_a_keyed_create_that_died_after_its_commit_is_retried_into_the_first_answer(
+    local_api: httpx.AsyncClient, dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attempt commits its row, then Temporal is unreachable (a 503, not stored as
+    the key's answer); the retry with the same key answers 201 with that row and secret."""
+    from temporalio.client import Client, WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    real_start = Client.start_workflow
+    failures = [RPCError("down for the test", RPCStatusCode.UNAVAILABLE, b"")]
+
+    async def start_once_unreachable(self: Client, *args: object, **kwargs: object) -> object:
+        if failures:
+            raise failures.pop()
+        return await real_start(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "start_workflow", start_once_unreachable)
+    with receiving(Receiver()) as url:
+        body = {"url": url, "event_types": ["a.one"]}
+        keyed = {**ADMIN, "Idempotency-Key": "create-hook-after-crash"}
+        first = await local_api.post("/v1/webhooks", json=body, headers=keyed)
+        assert first.status_code == 503, first.text
+        retried = await local_api.post("/v1/webhooks", json=body, headers=keyed)
+        assert retried.status_code == 201, retried.text
+        again = await local_api.post("/v1/webhooks", json=body, headers=keyed)
+    created = retried.json()
+    assert created["secret"].startswith("whsec_")
+    assert again.json() == created  # the stored first answer, secret and all
+    listed = (await local_api.get("/v1/webhooks", headers=ADMIN)).json()
+    assert [item["id"] for item in listed].count(created["id"]) == 1
+    workflow = dev_env.client.get_workflow_handle(f"webhook-{created['id']}")
+    assert (await workflow.describe()).status == WorkflowExecutionStatus.RUNNING
