@@ -214,7 +214,7 @@ async def test_a_keyed_create_that_died_after_its_commit_is_retried_into_the_fir
     async def start_once_unreachable(self: Client, *args: object, **kwargs: object) -> object:
         if failures:
             raise failures.pop()
-        return await real_start(self, *args, **kwargs)  # type: ignore[arg-type]
+        return await real_start(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Client, "start_workflow", start_once_unreachable)
     with receiving(Receiver()) as url:
