@@ -30,7 +30,7 @@ from models.report import (
 
 # Rows fetched from the server-side cursor at a time, and rows per streamed chunk.
 STREAM_BATCH = 2000
-CHUNK_ROWS = 500
+CHUNK_ROWS = 2000
 CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
