@@ -32,6 +32,9 @@ from models.report import (
 STREAM_BATCH = 2000
 CHUNK_ROWS = 2000
 CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+# An export reads every row: plan the cursor for all of them, not for the first tenth
+# (PostgreSQL's default for cursors favours fast-start plans).
+WHOLE_CURSOR = text("SET LOCAL cursor_tuple_fraction = 1.0")
 
 
 def _pass_fail(row: RowMapping) -> dict[str, Any]:
@@ -159,6 +162,7 @@ def stream_csv(engine: Engine, statement: Select[Any], shape: Shape) -> Iterator
     writer.writerow(fields)
     with engine.connect() as connection:
         connection.execute(CUSTOM_PLANS)
+        connection.execute(WHOLE_CURSOR)
         result = connection.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(
             ordered(statement, shape)
         )
