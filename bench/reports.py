@@ -159,7 +159,20 @@ def cases(engine: Engine, provider_id: str, repeats: int) -> list[Case]:
     tracking = queries.result_tracking(WHO, outcomes(quarter))
     tracking_year = queries.result_tracking(WHO, outcomes(year))
     release_shape, track_shape = SHAPES[ReportName.OUTCOME_RELEASES], tracking_shape(False)
-    csv = {"format": "csv"}
+
+    def export(name: str, days: int, statement: Select[Any], shape: Shape) -> Case:
+        """The whole CSV export of report `name` over the last `days`."""
+        start = quarter if days == 90 else year
+        return Case(
+            f"{name} CSV, {days} days",
+            path + name,
+            window(start, format="csv"),
+            report_sql(engine, statement, shape, whole=True),
+            few,
+            csv=True,
+            export=(statement, shape),
+        )
+
     return [
         Case(
             "pending, first page", pending_path, {}, pending_sql(engine, PendingFilters()), repeats
@@ -210,33 +223,9 @@ def cases(engine: Engine, provider_id: str, repeats: int) -> list[Case]:
             report_sql(engine, tracking, track_shape),
             repeats,
         ),
-        Case(
-            "outcome-releases CSV, 90 days",
-            path + "outcome-releases",
-            window(quarter, **csv),
-            report_sql(engine, releases, release_shape, whole=True),
-            few,
-            csv=True,
-            export=(releases, release_shape),
-        ),
-        Case(
-            "result-tracking CSV, 90 days",
-            path + "result-tracking",
-            window(quarter, **csv),
-            report_sql(engine, tracking, track_shape, whole=True),
-            few,
-            csv=True,
-            export=(tracking, track_shape),
-        ),
-        Case(
-            "result-tracking CSV, 365 days",
-            path + "result-tracking",
-            window(year, **csv),
-            report_sql(engine, tracking_year, track_shape, whole=True),
-            few,
-            csv=True,
-            export=(tracking_year, track_shape),
-        ),
+        export("outcome-releases", 90, releases, release_shape),
+        export("result-tracking", 90, tracking, track_shape),
+        export("result-tracking", 365, tracking_year, track_shape),
     ]
 
 
