@@ -10,9 +10,8 @@ again one assessment per savepoint, so one bad row still cannot fail the page.
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -43,6 +42,7 @@ from models.checklist_sync import (
     ChecklistSync,
     ChecklistSyncChange,
     SectionRow,
+    any_array,
 )
 from models.event import AuditEntry, OutboxEvent
 from models.template import definition_of, get_version
@@ -66,25 +66,14 @@ class Plan:
     version: int = 0
     changes: tuple[SectionChange, ...] = ()
     error: str | None = None
+    # Each change as its change row and the audit row show it (lists before and after).
+    sections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
         if self.error is not None:
             return FAILED
         return SYNCED if self.changes else UNCHANGED
-
-    @cached_property
-    def sections(self) -> list[dict[str, Any]]:
-        """Each change as its change row and the audit row show it (lists before and after)."""
-        return [
-            {
-                "section": c.section,
-                "kind": c.kind.value,
-                "before": _dump(c.before),
-                "after": _dump(c.after),
-            }
-            for c in self.changes
-        ]
 
 
 class Templates:
@@ -125,20 +114,47 @@ def plan_page(
     templates: Templates,
     beat: Beat,
 ) -> list[Plan]:
-    """Every assessment's plan, in id order; nothing is written."""
+    """Every assessment's plan, in id order; nothing is written.
+
+    `plan_sync` is pure, so assessments of one template whose sections stand the same
+    share one plan's changes: the state is told by the sections' codes, flags and the
+    identity of their lists (`sections_of` parses each distinct list once per page).
+    """
     plans = []
+    planned: dict[tuple[Any, ...], Plan] = {}
     for n, assessment in enumerate(assessments, start=1):
-        plans.append(_plan_one(assessment, sections[assessment.id], templates))
+        rows = sections[assessment.id]
+        state = (assessment.template_code, *(_state(row) for row in rows))
+        same = planned.get(state)
+        if same is None:
+            plan = _plan_one(assessment, rows, templates)
+            if plan.error is None:
+                planned[state] = plan
+        else:
+            plan = Plan(assessment, same.version, same.changes, sections=same.sections)
+        plans.append(plan)
         if n % HEARTBEAT_EVERY == 0:
             beat(assessment.id)
     return plans
+
+
+def _state(row: SectionRow) -> tuple[Any, ...]:
+    """What `plan_sync` sees of one section (lists by identity; they live the whole page)."""
+    return (
+        row.code,
+        row.preliminary,
+        row.retired_at is not None,
+        id(row.checks),
+        id(row.failure_reasons),
+        id(row.selected_failure_reasons),
+    )
 
 
 def _plan_one(assessment: Assessment, sections: list[SectionRow], templates: Templates) -> Plan:
     try:
         version, template = templates.get(assessment.template_code)
         changes = plan_sync([_current(s) for s in sections], template)
-        return Plan(assessment, version, tuple(changes))
+        return Plan(assessment, version, tuple(changes), sections=_shown(changes))
     except CONNECTION_ERRORS:
         raise
     except Exception as error:  # one bad row is counted and reported; the page goes on
@@ -199,7 +215,7 @@ def _write(session: Session, sync: ChecklistSync, plans: Sequence[Plan], at: dat
     _write_sections(session, changed, at)
     session.execute(
         update(Assessment)
-        .where(col(Assessment.id).in_([plan.assessment.id for plan in changed]))
+        .where(col(Assessment.id) == any_array([plan.assessment.id for plan in changed]))
         .values(updated_at=at)
         # Nothing loaded needs refreshing; evaluating the page's objects would cost O(page).
         .execution_options(synchronize_session=False)
@@ -371,6 +387,19 @@ def _current(section: SectionRow) -> CurrentSection:
         checklist=Checklist(checks=section.checks, failure_reasons=section.failure_reasons),
         selected_failure_reasons=section.selected_failure_reasons,
     )
+
+
+def _shown(changes: Sequence[SectionChange]) -> list[dict[str, Any]]:
+    """Each change as its change row and the audit row show it (lists before and after)."""
+    return [
+        {
+            "section": c.section,
+            "kind": c.kind.value,
+            "before": _dump(c.before),
+            "after": _dump(c.after),
+        }
+        for c in changes
+    ]
 
 
 def _dump(checklist: Checklist | None) -> dict[str, Any] | None:

@@ -142,6 +142,95 @@ def floor(engine: Engine) -> tuple[float, int]:
     return seconds, rows
 
 
+# The fair floor: every row the sync writes, in one statement of data-modifying CTEs.
+FAIR_FLOOR = f"""
+WITH t AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:v2 AS jsonb))
+        AS t(code text, position int, preliminary bool, checks jsonb, failure_reasons jsonb)
+), plan AS MATERIALIZED (
+    SELECT s.id AS section_id, a.id AS assessment_id, a.application_id, s.code, t.position,
+        jsonb_build_object('checks', s.checks, 'failure_reasons', s.failure_reasons) AS before,
+        jsonb_build_object('checks', t.checks, 'failure_reasons', t.failure_reasons) AS after,
+        t.checks, t.failure_reasons
+    FROM assessments a
+    JOIN assessment_sections s ON s.assessment_id = a.id AND NOT s.preliminary
+    JOIN t ON t.code = s.code AND NOT t.preliminary
+    WHERE a.status IN {ELIGIBLE}
+      AND (s.checks, s.failure_reasons) IS DISTINCT FROM (t.checks, t.failure_reasons)
+), changes AS (
+    INSERT INTO checklist_sync_changes
+        (sync_id, application_id, assessment_id, section, kind, before, after)
+    SELECT :sync, application_id, assessment_id, code, 'replaced', before, after
+    FROM plan ORDER BY assessment_id, position
+), sections AS (
+    UPDATE assessment_sections s SET checks = plan.checks,
+        failure_reasons = plan.failure_reasons, retired_at = NULL
+    FROM plan WHERE s.id = plan.section_id
+), per AS MATERIALIZED (
+    SELECT assessment_id, application_id,
+        jsonb_agg(jsonb_build_object('section', code, 'kind', 'replaced',
+            'before', before, 'after', after) ORDER BY position) AS detail_sections,
+        jsonb_agg(jsonb_build_object('section', code, 'kind', 'replaced')
+            ORDER BY position) AS event_sections
+    FROM plan GROUP BY assessment_id, application_id
+), stamps AS (
+    UPDATE assessments a SET updated_at = :at FROM per WHERE a.id = per.assessment_id
+), audit AS (
+    INSERT INTO audit_log (subject_kind, subject_id, at, actor, action, detail, dedupe_key)
+    SELECT 'application', application_id, :at, 'bench', 'checklist_synced',
+        jsonb_build_object('sync_id', :sync, 'template_version', 2,
+            'sections', detail_sections),
+        'checklist-sync:' || :sync || ':' || assessment_id
+    FROM per ORDER BY assessment_id
+    ON CONFLICT (dedupe_key) DO NOTHING
+), events AS (
+    INSERT INTO outbox_events (type, subject, occurred_at, data, dedupe_key)
+    SELECT 'assessment.checklist_synced', application_id, :at,
+        jsonb_build_object('application_id', application_id, 'assessment_id', assessment_id,
+            'sync_id', :sync, 'template_code', 't', 'template_version', 2,
+            'sections', event_sections),
+        'checklist-sync:' || :sync || ':' || assessment_id
+    FROM per ORDER BY assessment_id
+    ON CONFLICT (dedupe_key) DO NOTHING
+)
+SELECT (SELECT count(*) FROM plan), (SELECT count(*) FROM per)
+"""
+
+
+def fair_floor(engine: Engine) -> tuple[float, int, int]:
+    """The sync's rows (change rows, sections, `updated_at`, audit rows, events) written
+    set-based in one transaction, no Temporal; (seconds, sections, assessments).
+
+    Its rows are then taken out again and v1 put back, so the sync starts from the same state.
+    """
+    sync, at = "fair-floor", datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO checklist_syncs (id, dry_run, status, actor, template_versions,"
+                " total, found, synced, unchanged, skipped, failed, pages, started_at,"
+                " updated_at) VALUES (:sync, false, 'COMPLETED', 'bench', '{}', 0, 0, 0, 0,"
+                " 0, 0, 0, :at, :at)"
+            ),
+            {"sync": sync, "at": at},
+        )
+    v2 = json.dumps([{**s, "position": i} for i, s in enumerate(V2)])
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        sections, assessments = conn.execute(
+            text(FAIR_FLOOR), {"v2": v2, "sync": sync, "at": at}
+        ).one()
+    seconds = time.perf_counter() - began
+    key = f"checklist-sync:{sync}:%"
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE dedupe_key LIKE :k"), {"k": key})
+        conn.execute(text("DELETE FROM outbox_events WHERE dedupe_key LIKE :k"), {"k": key})
+        conn.execute(text("DELETE FROM checklist_sync_changes WHERE sync_id = :s"), {"s": sync})
+        conn.execute(text("DELETE FROM checklist_syncs WHERE id = :s"), {"s": sync})
+        reset(conn)
+    return seconds, sections, assessments
+
+
 async def through_workflow(engine: Engine) -> tuple[float, int, ChecklistSyncProgress]:
     """The sync as operators run it: one workflow, one activity per page of 500.
 
@@ -196,11 +285,18 @@ def main() -> None:
     engine = make_engine(url, pool_size=8)
     try:
         seed(engine, count)
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
         floor_s, rows = floor(engine)
+        fair_s, fair_rows, fair_assessments = fair_floor(engine)
         sync_s, statements, result = asyncio.run(through_workflow(engine))
         audits, events, changes = written(engine)
         print(f"checklist sync: {count} assessments, {result.found} eligible, pages of 500")
-        print(f"set-based UPDATE (floor)   {floor_s:8.2f} s   {rows} sections")
+        print(f"bare set-based UPDATE      {floor_s:8.2f} s   {rows} sections")
+        print(
+            f"fair floor (same rows)     {fair_s:8.2f} s   {fair_rows} sections,"
+            f" {fair_assessments} audit rows, events and stamps, {fair_rows} change rows"
+        )
         print(
             f"ChecklistSyncWorkflow      {sync_s:8.2f} s   synced {result.synced}, "
             f"unchanged {result.unchanged}, skipped {result.skipped}, failed {result.failed}"
@@ -209,7 +305,8 @@ def main() -> None:
             f"  wrote {audits} audit rows, {events} events, {changes} change rows;"
             f" {statements} SQL statements over {result.pages} pages"
         )
-        print(f"ratio (sync / floor): {sync_s / floor_s:.1f}x")
+        print(f"ratio (sync / fair floor): {sync_s / fair_s:.2f}x   (target <= 3x)")
+        print(f"ratio (sync / bare UPDATE): {sync_s / floor_s:.1f}x")
     finally:
         engine.dispose()
         drop_database(admin, name)

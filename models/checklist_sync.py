@@ -1,12 +1,25 @@
 """Check-list sync runs and the section changes each found (kept here, not in payloads)."""
 
+import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    any_,
+    bindparam,
+    cast,
+    func,
+)
 from sqlalchemy import select as select_columns
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from domain.checklist_sync import ELIGIBLE_STATUSES, ChangeRowKind, SyncStatus
@@ -185,7 +198,7 @@ def still_eligible(session: Session, ids: list[str], *, lock: bool) -> list[Asse
     """
     query = (
         select(Assessment)
-        .where(col(Assessment.id).in_(ids), *eligible_filter(None))
+        .where(col(Assessment.id) == any_array(ids), *eligible_filter(None))
         .order_by(col(Assessment.id))
     )
     return list(session.exec(query.with_for_update() if lock else query).all())
@@ -203,20 +216,49 @@ class SectionRow(NamedTuple):
     selected_failure_reasons: Any
 
 
+def any_array(ids: list[str]) -> Any:
+    """`ANY(:ids)` with one array parameter: unlike `IN (…)` with a parameter per id, the
+    statement stays short and the same for every page (the driver caches its parsing)."""
+    return any_(bindparam("ids", ids, type_=ARRAY(String())))
+
+
 def sections_of(session: Session, ids: list[str]) -> dict[str, list[SectionRow]]:
-    """Every section of the assessments `ids`, by assessment id (read as plain rows)."""
+    """Every section of the assessments `ids`, by assessment id (read as plain rows).
+
+    The JSON lists are read as text and each distinct text is parsed once per call: a
+    page's sections mostly hold the same few lists, so equal lists are the same object
+    (callers must not mutate them) and a planner can tell equal states apart by identity.
+    """
     found: dict[str, list[SectionRow]] = {assessment_id: [] for assessment_id in ids}
+    parsed: dict[str | None, Any] = {None: None}
+
+    def load(value: str | None) -> Any:
+        if value not in parsed:
+            parsed[value] = json.loads(value)  # type: ignore[arg-type]
+        return parsed[value]
+
     rows = session.execute(
         select_columns(
             col(AssessmentSection.assessment_id),
             col(AssessmentSection.code),
             col(AssessmentSection.preliminary),
             col(AssessmentSection.retired_at),
-            col(AssessmentSection.checks),
-            col(AssessmentSection.failure_reasons),
-            col(AssessmentSection.selected_failure_reasons),
-        ).where(col(AssessmentSection.assessment_id).in_(ids))
+            cast(col(AssessmentSection.checks), Text),
+            cast(col(AssessmentSection.failure_reasons), Text),
+            cast(col(AssessmentSection.selected_failure_reasons), Text),
+        ).where(col(AssessmentSection.assessment_id) == any_array(ids))
     ).all()
     for row in rows:
-        found[row[0]].append(SectionRow(*row))
+        assessment_id, code, preliminary, retired_at, checks, reasons, selected = row
+        found[assessment_id].append(
+            SectionRow(
+                assessment_id,
+                code,
+                preliminary,
+                retired_at,
+                load(checks),
+                load(reasons),
+                load(selected),
+            )
+        )
     return found

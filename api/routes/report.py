@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import CallerDep, EngineDep, SessionDep
@@ -130,7 +130,10 @@ def _answer(
                 "Cache-Control": "no-store",
             },
         )
-    return page(session, name, statement, shape, limit=window.limit, cursor=window.cursor)
+    found = page(session, name, statement, shape, limit=window.limit, cursor=window.cursor)
+    # Serialised once by its own typed model (response_model stays for the OpenAPI schema):
+    # FastAPI would dump, validate again and re-encode every row.
+    return Response(found.model_dump_json(), media_type="application/json")
 
 
 def _typed(row: type[BaseModel]) -> Any:
