@@ -63,6 +63,8 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     # Patch console-first-task: search attributes from the first task (decision 0087).
     "sla_console_first_task": record_sla_pause_resume_warning_met,
     "outcome_batch_console_first_task": record_outcome_batch_scheduled,
+    # Patch recording-local-activities: the cycle's recordings as local activities (0090).
+    "application_review_cycle_local": record_review_cycle_with_loq,
 }
 
 
