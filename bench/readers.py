@@ -48,7 +48,8 @@ async def read_throughput(base: str, headers: dict[str, str], seconds: float) ->
         times = await _read_for(base, headers, readers, seconds)
         rates[readers] = len(times) / seconds
         print(
-            f"  {readers:>2} reader(s): {rates[readers]:7.1f} reads/s   p50 {_pct(times, 0.5):6.1f} ms"
+            f"  {readers:>2} reader(s): {rates[readers]:7.1f} reads/s"
+            f"   p50 {_pct(times, 0.5):6.1f} ms"
             f"   p95 {_pct(times, 0.95):6.1f} ms"
         )
     print(f"  throughput 50 vs 1: {rates[50] / rates[1]:.2f}x")

@@ -15,7 +15,6 @@ task counts, and 50 concurrent readers against 1.
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,15 +26,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 import psutil
+from readers import read_throughput
 from temporalio.client import Client
 
-from bench.floors import LocalFloorWorkflow, RegularFloorWorkflow
-from bench.readers import read_throughput
 from core.auth import mint_token
 from core.devserver import DevServer, port_open
 from core.migrate import upgrade
@@ -43,8 +40,10 @@ from core.pg import drop_database, ensure_database, start_embedded, stop_embedde
 from core.provision import prepare_temporal
 from core.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-that-is-long-enough-for-hs256!"
 FLOOR_QUEUE = "bench-floor"
+LOCAL_FLOOR, REGULAR_FLOOR = "LocalFloorWorkflow", "RegularFloorWorkflow"  # bench/floors.py
 TEMPLATE = {
     "code": "bench",
     "name": "Bench",
@@ -156,16 +155,18 @@ async def cycle(api: httpx.AsyncClient, calls: Calls) -> None:
         raise RuntimeError(f"application {app_id} is {shown['status']}")  # type: ignore[index]
 
 
-def floor_cycle(client: Client, kind: type) -> Callable[[Calls], Awaitable[None]]:
+def floor_cycle(client: Client, kind: str) -> Callable[[Calls], Awaitable[None]]:
+    """One floor cycle: start the no-op workflow `kind`, 4 updates, its result."""
+
     async def one(calls: Calls) -> None:
         began = time.perf_counter()
         handle = await client.start_workflow(
-            kind.run, id=f"floor-{uuid.uuid4()}", task_queue=FLOOR_QUEUE
+            kind, id=f"floor-{uuid.uuid4()}", task_queue=FLOOR_QUEUE
         )
         calls.times["start"].append(time.perf_counter() - began)
         for step in UPDATES:
             began = time.perf_counter()
-            await handle.execute_update(kind.step, step)
+            await handle.execute_update("step", step)
             calls.times[step].append(time.perf_counter() - began)
         await handle.result()
 
@@ -321,8 +322,12 @@ def show(name: str, wall: float, count: int, calls: Calls) -> None:
 
 
 async def setup(api: httpx.AsyncClient) -> None:
-    user = {"id": "bench-rev", "name": "Bench reviewer", "roles": ["reviewer"]}
-    user["review_grants"] = [{"template_code": "bench", "stage": "main", "level": 1}]
+    user = {
+        "id": "bench-rev",
+        "name": "Bench reviewer",
+        "roles": ["reviewer"],
+        "review_grants": [{"template_code": "bench", "stage": "main", "level": 1}],
+    }
     for path, body in (("/v1/users", user), ("/v1/templates", TEMPLATE)):
         response = await api.post(path, json=body, headers=ADMIN)
         if response.status_code != 201:
@@ -336,8 +341,8 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as api:
         await setup(api)
         await run_phase(2, 4, lambda calls: cycle(api, calls))  # warm-up
-        await run_phase(2, 4, floor_cycle(client, LocalFloorWorkflow))
-        await run_phase(2, 4, floor_cycle(client, RegularFloorWorkflow))
+        await run_phase(2, 4, floor_cycle(client, LOCAL_FLOOR))
+        await run_phase(2, 4, floor_cycle(client, REGULAR_FLOOR))
         before_counts = task_counts(stack)
         print(f"review cycle: {args.workers} worker(s), {args.api_workers} API worker(s)")
         kinds = ("cycle", "local floor", "regular floor")
@@ -349,8 +354,8 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
             results: dict[str, tuple[float, Calls]] = {}
             phases: dict[str, Callable[[Calls], Awaitable[None]]] = {
                 "cycle": lambda calls: cycle(api, calls),
-                "local floor": floor_cycle(client, LocalFloorWorkflow),
-                "regular floor": floor_cycle(client, RegularFloorWorkflow),
+                "local floor": floor_cycle(client, LOCAL_FLOOR),
+                "regular floor": floor_cycle(client, REGULAR_FLOOR),
             }
             for kind, one in phases.items():
                 before = stack.cpu()
@@ -386,7 +391,9 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cycles", type=int, default=24, help="cycles per phase (min 2×conc.)")
+    parser.add_argument(
+        "--cycles", type=int, default=24, help="cycles per phase (at least 2 per lane)"
+    )
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn workers")

@@ -1,0 +1,142 @@
+"""The application review records as local activities (patch recording-local-activities,
+decision 0090), and a recording run again after a lost workflow task is a retry."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.review import ReviewActivities
+from api.services import review as reviews
+from domain.application import ApplicationStatus
+from domain.review import ResponseDecision, ReviewDecision, ReviewStatus
+from models.review import ReviewResponseWrite
+from tests.support.seed import T0, seed_draft, seed_reviewer, seed_template
+from worker import build_worker
+from workflows.application import ApplicationReviewWorkflow
+from workflows.application_start import start_operation, submit_update_id
+from workflows.payloads.application import StartApplicationReviewInput, SubmitApplicationInput
+from workflows.payloads.review import (
+    AssignInput,
+    CaseSnapshot,
+    RecordReviewSubmissionInput,
+    StartReviewInput,
+    SubmitReviewInput,
+)
+from workflows.refusal import LOCAL_RECORDING_PATCH
+
+SINGLE_LEVEL = [{"code": "assessment", "name": "Assessment", "levels": 1}]
+Handle = WorkflowHandle[ApplicationReviewWorkflow, CaseSnapshot]
+
+
+@pytest.fixture
+async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
+    seed_template(db, stages=SINGLE_LEVEL)
+    seed_reviewer(db, "rev-1")
+    async with build_worker(ts_env.client, db, task_queue=task_queue, threads=4):
+        yield ts_env.client
+
+
+async def _completed_cycle(client: Client, db: Engine, task_queue: str) -> tuple[Handle, str]:
+    """Submit, self-assign, start, approve everything, submit CONFORM: (handle, review id)."""
+    application_id = seed_draft(db)
+    start = start_operation(
+        StartApplicationReviewInput(
+            application_id=application_id,
+            template_code="qts",
+            template_version=1,
+            applicant_id="alice",
+        ),
+        task_queue=task_queue,
+    )
+    await client.execute_update_with_start_workflow(
+        ApplicationReviewWorkflow.submit,
+        SubmitApplicationInput(actor="alice", submission=1),
+        start_workflow_operation=start,
+        id=submit_update_id(1),
+    )
+    handle = client.get_workflow_handle_for(
+        ApplicationReviewWorkflow.run, f"application-{application_id}"
+    )
+    assignment = (await handle.query(ApplicationReviewWorkflow.state)).assignments[0]
+    await handle.execute_update(
+        ApplicationReviewWorkflow.assign, AssignInput(assignment_id=assignment.id, actor="rev-1")
+    )
+    started = await handle.execute_update(
+        ApplicationReviewWorkflow.start_review,
+        StartReviewInput(assignment_id=assignment.id, actor="rev-1"),
+    )
+    with Session(db) as session:
+        shown = reviews.review(session, started.review_id)
+    for response in shown.responses:
+        with Session(db) as session:
+            reviews.write_response(
+                session,
+                "rev-1",
+                started.review_id,
+                response.target_id,
+                ReviewResponseWrite(decision=ResponseDecision.APPROVE),
+                at=T0,
+            )
+    await handle.execute_update(
+        ApplicationReviewWorkflow.submit_review,
+        SubmitReviewInput(
+            review_id=started.review_id, actor="rev-1", decision=ReviewDecision.CONFORM
+        ),
+    )
+    return handle, started.review_id
+
+
+async def test_the_review_cycle_records_without_a_single_activity_task(
+    client: Client, db: Engine, task_queue: str
+) -> None:
+    handle, _ = await _completed_cycle(client, db, task_queue)
+
+    result = await handle.result()
+    events = (await handle.fetch_history()).events
+    scheduled = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    markers = [
+        e.marker_recorded_event_attributes.marker_name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    patches = [
+        str(e.marker_recorded_event_attributes)
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+
+    assert result.status == ApplicationStatus.COMPLETED
+    assert scheduled == []
+    assert markers.count("core_local_activity") == 4  # submit, assign, start, submit review
+    assert any(LOCAL_RECORDING_PATCH in patch for patch in patches)
+
+
+async def test_a_review_submission_run_again_later_is_a_retry_not_a_refusal(
+    client: Client, db: Engine, task_queue: str
+) -> None:
+    """A worker that dies mid local activity: the workflow task times out and the activity
+    runs again in a new task, whose `at` is later. It must answer as the first run did."""
+    handle, review_id = await _completed_cycle(client, db, task_queue)
+    first = await handle.result()
+
+    again = ReviewActivities(db).record_review_submission(
+        RecordReviewSubmissionInput(
+            application_id=first.application_id,
+            review_id=review_id,
+            actor="rev-1",
+            decision=ReviewDecision.CONFORM,
+            comment=None,
+            at=T0 + timedelta(days=400),
+        )
+    )
+
+    assert again.review_status == ReviewStatus.SUBMITTED
+    assert again.snapshot.status == ApplicationStatus.COMPLETED
+    assert again.snapshot.revision == first.revision  # nothing written twice
