@@ -23,46 +23,39 @@ async def noop(value: str) -> str:
     return value
 
 
-@workflow.defn
-class LocalFloorWorkflow:
-    """Each update runs one local no-op activity; done after 4."""
+def _floor(name: str, local: bool) -> type:
+    """A no-op workflow taking STEPS updates, each running one no-op activity."""
 
-    def __init__(self) -> None:
-        self.done = 0
+    class Floor:
+        def __init__(self) -> None:
+            self.done = 0
 
-    @workflow.run
-    async def run(self) -> int:
-        await workflow.wait_condition(
-            lambda: self.done >= STEPS and workflow.all_handlers_finished()
-        )
-        return self.done
+        @workflow.run
+        async def run(self) -> int:
+            await workflow.wait_condition(
+                lambda: self.done >= STEPS and workflow.all_handlers_finished()
+            )
+            return self.done
 
-    @workflow.update
-    async def step(self, value: str) -> str:
-        answer = await workflow.execute_local_activity(noop, value, start_to_close_timeout=TIMEOUT)
-        self.done += 1
-        return answer
+        @workflow.update
+        async def step(self, value: str) -> str:
+            if local:
+                answer = await workflow.execute_local_activity(
+                    noop, value, start_to_close_timeout=TIMEOUT
+                )
+            else:
+                answer = await workflow.execute_activity(
+                    noop, value, start_to_close_timeout=TIMEOUT
+                )
+            self.done += 1
+            return answer
+
+    Floor.__name__ = Floor.__qualname__ = name
+    return workflow.defn(name=name)(Floor)
 
 
-@workflow.defn
-class RegularFloorWorkflow:
-    """Each update runs one regular no-op activity; done after 4."""
-
-    def __init__(self) -> None:
-        self.done = 0
-
-    @workflow.run
-    async def run(self) -> int:
-        await workflow.wait_condition(
-            lambda: self.done >= STEPS and workflow.all_handlers_finished()
-        )
-        return self.done
-
-    @workflow.update
-    async def step(self, value: str) -> str:
-        answer = await workflow.execute_activity(noop, value, start_to_close_timeout=TIMEOUT)
-        self.done += 1
-        return answer
+LocalFloorWorkflow = _floor("LocalFloorWorkflow", local=True)
+RegularFloorWorkflow = _floor("RegularFloorWorkflow", local=False)
 
 
 async def serve(address: str, queue: str) -> None:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import psutil
 from readers import read_throughput
+from submit import DEFINITION
 from temporalio.client import Client
 
 from core.auth import mint_token
@@ -44,18 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-that-is-long-enough-for-hs256!"
 FLOOR_QUEUE = "bench-floor"
 LOCAL_FLOOR, REGULAR_FLOOR = "LocalFloorWorkflow", "RegularFloorWorkflow"  # bench/floors.py
+# bench/submit.py's one-element template, with one level: one review completes the case.
 TEMPLATE = {
     "code": "bench",
     "name": "Bench",
-    "sections": [
-        {
-            "code": "personal",
-            "title": "Personal",
-            "elements": [{"code": "name", "title": "Name", "type": "text", "required": True}],
-            "checks": ["ID matches"],
-            "failure_reasons": [{"code": "id", "label": "ID", "kind": "further_information"}],
-        }
-    ],
+    **DEFINITION,
     "stages": [{"code": "main", "name": "Main", "levels": 1}],
 }
 UPDATES = ("submit", "self-assign", "start review", "submit review")

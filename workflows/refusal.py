@@ -51,16 +51,10 @@ async def run_recording(
     """Run one recording activity, retried the house way; a refusal fails as itself.
     `summary` names the step in the Temporal UI (default: the activity's name in words);
     `local`: as a local activity (once the workflow has the patch)."""
+    local = local and workflow.patched(LOCAL_RECORDING_PATCH)
+    execute = workflow.execute_local_activity if local else workflow.execute_activity
     try:
-        if local and workflow.patched(LOCAL_RECORDING_PATCH):
-            return await workflow.execute_local_activity(
-                activity,
-                arg,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-                summary=summary or in_words(activity),
-            )
-        return await workflow.execute_activity(
+        return await execute(
             activity,
             arg,
             start_to_close_timeout=ACTIVITY_TIMEOUT,

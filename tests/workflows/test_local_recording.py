@@ -1,26 +1,21 @@
 """The application review records as local activities (patch recording-local-activities,
 decision 0090), and a recording run again after a lost workflow task is a retry."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
 from activities.review import ReviewActivities
 from api.services import review as reviews
 from domain.application import ApplicationStatus
 from domain.review import ResponseDecision, ReviewDecision, ReviewStatus
 from models.review import ReviewResponseWrite
-from tests.support.seed import T0, seed_draft, seed_reviewer, seed_template
-from worker import build_worker
+from tests.support.seed import T0
+from tests.workflows.test_review_cycle_workflow import _submitted, client
 from workflows.application import ApplicationReviewWorkflow
-from workflows.application_start import start_operation, submit_update_id
-from workflows.payloads.application import StartApplicationReviewInput, SubmitApplicationInput
 from workflows.payloads.review import (
     AssignInput,
     CaseSnapshot,
@@ -30,39 +25,14 @@ from workflows.payloads.review import (
 )
 from workflows.refusal import LOCAL_RECORDING_PATCH
 
-SINGLE_LEVEL = [{"code": "assessment", "name": "Assessment", "levels": 1}]
+__all__ = ["client"]  # the fixture: a time-skipping client, a worker, a template, rev-1
+
 Handle = WorkflowHandle[ApplicationReviewWorkflow, CaseSnapshot]
-
-
-@pytest.fixture
-async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
-    seed_template(db, stages=SINGLE_LEVEL)
-    seed_reviewer(db, "rev-1")
-    async with build_worker(ts_env.client, db, task_queue=task_queue, threads=4):
-        yield ts_env.client
 
 
 async def _completed_cycle(client: Client, db: Engine, task_queue: str) -> tuple[Handle, str]:
     """Submit, self-assign, start, approve everything, submit CONFORM: (handle, review id)."""
-    application_id = seed_draft(db)
-    start = start_operation(
-        StartApplicationReviewInput(
-            application_id=application_id,
-            template_code="qts",
-            template_version=1,
-            applicant_id="alice",
-        ),
-        task_queue=task_queue,
-    )
-    await client.execute_update_with_start_workflow(
-        ApplicationReviewWorkflow.submit,
-        SubmitApplicationInput(actor="alice", submission=1),
-        start_workflow_operation=start,
-        id=submit_update_id(1),
-    )
-    handle = client.get_workflow_handle_for(
-        ApplicationReviewWorkflow.run, f"application-{application_id}"
-    )
+    _, handle = await _submitted(client, db, task_queue)
     assignment = (await handle.query(ApplicationReviewWorkflow.state)).assignments[0]
     await handle.execute_update(
         ApplicationReviewWorkflow.assign, AssignInput(assignment_id=assignment.id, actor="rev-1")
