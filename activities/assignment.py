@@ -9,8 +9,10 @@ from sqlmodel import Session, col, select
 
 from activities.base import EngineActivities, transaction_activity
 from activities.case import (
+    announce,
     audit,
     bump,
+    case_change,
     lock_application,
     shape_of,
     snapshot,
@@ -22,7 +24,9 @@ from domain.review import (
     AssignmentStatus,
     ReviewStatus,
 )
+from domain.review_deadline import ClockEvent, ReviewClock, due_after
 from domain.review_guards import OPEN_FOR_CLAIMS, ensure_can_claim, ensure_claims_open
+from models.action import ActionStatus, open_action, set_action_status
 from models.application import Application
 from models.review import Assignment, HeldSection, Review
 from models.review_queries import held_by_others, review_of, seat_of
@@ -69,8 +73,11 @@ class AssignmentActivities(EngineActivities):
         assignment.assigned_sections = sorted({*assignment.assigned_sections, *sections})
         assignment.assigner_id = command.actor
         assignment.updated_at = command.at
-        session.add(assignment)
         _revive_review(session, assignment, command.at)
+        if seat.review_status in CLOCKED:  # a submitted review is not timed again
+            clock = shape.stage(assignment.stage).clock()
+            assignment.due_at = due_after(ClockEvent.TAKE, clock, assignment.due_at, command.at)
+        session.add(assignment)
         action = "assigned" if command.by_assigner else "self_assigned"
         detail = {
             "assignment_id": assignment.id,
@@ -78,6 +85,7 @@ class AssignmentActivities(EngineActivities):
             "stage": assignment.stage,
             "level": assignment.level,
             "sections": sections,
+            "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
         }
         _record(session, application, command, action, detail)
         return snapshot(session, application)
@@ -92,25 +100,7 @@ class AssignmentActivities(EngineActivities):
         assignment = open_assignment(session, application, command.assignment_id)
         if assignment.status == AssignmentStatus.AVAILABLE:
             return snapshot(session, application)  # a retry, or nothing held
-        session.execute(delete(HeldSection).where(col(HeldSection.assignment_id) == assignment.id))
-        released = assignment.assigned_sections
-        assignment.status = AssignmentStatus.AVAILABLE
-        assignment.assigned_sections = []
-        assignment.updated_at = command.at
-        session.add(assignment)
-        session.execute(
-            update(Review)
-            .where(
-                col(Review.assignment_id) == assignment.id,
-                col(Review.status) != ReviewStatus.SUBMITTED,
-            )
-            .values(status=ReviewStatus.DISCONTINUED, updated_at=command.at)
-        )
-        detail: dict[str, object] = {
-            "assignment_id": assignment.id,
-            "reviewer_id": assignment.reviewer_id,
-            "sections": released,
-        }
+        detail = release_sections(session, assignment, ClockEvent.UNASSIGN, command.at)
         _record(session, application, command, "unassigned", detail)
         return snapshot(session, application)
 
@@ -135,6 +125,98 @@ class AssignmentActivities(EngineActivities):
             detail = {"stage": stage, "level": level, "changes": changes}
             _record(session, application, command, "assignments_synced", detail)
         return snapshot(session, application)
+
+
+# Review statuses a reviewer's clock times (decision 0095): not yet submitted.
+CLOCKED = frozenset({None, ReviewStatus.DRAFT, ReviewStatus.DISCONTINUED})
+
+
+def release_sections(
+    session: Session, assignment: Assignment, event: ClockEvent, at: datetime
+) -> dict[str, object]:
+    """The assignment's sections go back to the pool, its unsubmitted review is
+    DISCONTINUED and its clock ends; returns the audit detail."""
+    session.execute(delete(HeldSection).where(col(HeldSection.assignment_id) == assignment.id))
+    released = assignment.assigned_sections
+    assignment.status = AssignmentStatus.AVAILABLE
+    assignment.assigned_sections = []
+    end_clock(session, assignment, event, at)
+    session.execute(
+        update(Review)
+        .where(
+            col(Review.assignment_id) == assignment.id,
+            col(Review.status) != ReviewStatus.SUBMITTED,
+        )
+        .values(status=ReviewStatus.DISCONTINUED, updated_at=at)
+    )
+    return {
+        "assignment_id": assignment.id,
+        "reviewer_id": assignment.reviewer_id,
+        "sections": released,
+    }
+
+
+def clock_key(assignment: Assignment, due_at: datetime, step: str) -> str:
+    """The business key of a clock's step: one per clock (a fresh clock has new keys)."""
+    return f"review-clock:{assignment.id}:{due_at.isoformat()}:{step}"
+
+
+def end_clock(session: Session, assignment: Assignment, event: ClockEvent, at: datetime) -> None:
+    """The reviewer's clock ends (submitted, restarted, given back): its to-dos are done."""
+    if assignment.due_at is not None:
+        for step in ("reminder", "overdue"):
+            key = clock_key(assignment, assignment.due_at, step)
+            set_action_status(session, key, ActionStatus.DONE, at)
+    assignment.due_at = due_after(event, ReviewClock(), assignment.due_at, at)
+    assignment.overdue_at = None
+    assignment.updated_at = at
+    session.add(assignment)
+
+
+def tell(
+    session: Session,
+    application: Application,
+    assignment: Assignment,
+    review_id: str | None,
+    step: str,
+    at: datetime,
+    *,
+    role: str,
+    title: str,
+    extra: dict[str, object] | None = None,
+) -> None:
+    """A step of the clock: its audit row, its `review.{step}` event and a to-do for `role`
+    (the reviewer, or the template's assigners), all once per clock and step."""
+    assert assignment.due_at is not None
+    key = clock_key(assignment, assignment.due_at, step)
+    detail: dict[str, object] = {
+        "assignment_id": assignment.id,
+        "review_id": review_id,
+        "reviewer_id": assignment.reviewer_id,
+        "stage": assignment.stage,
+        "level": assignment.level,
+        "due_at": assignment.due_at.isoformat(),
+        **(extra or {}),
+    }
+    change = case_change(application, f"review_{step}", "system", at, key)
+    announce(
+        session,
+        change,
+        detail,
+        event_type=f"review.{step}",
+        event_subject=review_id or assignment.id,
+    )
+    open_action(
+        session,
+        key=key,
+        kind=f"review_{step}",
+        subject_kind="application",
+        subject_id=application.id,
+        role=role,
+        title=title,
+        at=at,
+        detail={**detail, "template_code": application.template_code},
+    )
 
 
 # The commands of this module: each change is audited as its actor's, at its time.

@@ -67,7 +67,9 @@ def shape_of(template: TemplateDefinition) -> CaseShape:
         ],
         loq_deadline_days=template.loq_deadline_days,
         loq_followup_deadline_days=template.loq_followup_deadline_days,
-        loq_reminder_days_before=sorted(set(template.loq_reminder_days_before), reverse=True),
+        loq_reminder_days_before=sorted(set(template.loq_reminder_days_before or ()), reverse=True),
+        **template.model_dump(include={"loq_deadline", "loq_followup_deadline"}),
+        loq_reminder_before=template.loq_reminder_before,
     )
 
 

@@ -9,17 +9,26 @@ from sqlmodel import Session, col, select
 from activities.base import EngineActivities, transaction_activity
 from activities.rows import row_from
 from domain.induction import (
+    CLOSING_OUTCOMES,
+    ClosureField,
     Difference,
     InductionField,
+    InductionOutcome,
+    InductionStatus,
+    OutcomeClaim,
     Report,
     ReportKind,
     check_claim,
+    check_outcome,
     check_release,
     claim_holder,
     differences,
+    discrepancy_field,
     effective,
+    holding,
     reconcile,
     reminder_due_at,
+    standing,
     unclaimed_since,
 )
 from models.action import Action, ActionStatus, open_action, set_action_status
@@ -48,6 +57,7 @@ _ACTION_OF = {
     ReportKind.AB_CLAIM: "ab_claimed",
     ReportKind.AB_RELEASE: "ab_released",
     ReportKind.MIGRATED: "migrated_reported",
+    ReportKind.OUTCOME: "completed",  # event induction.completed
 }
 # What changes a teacher's registration: a report, or the reminder that none has come.
 InductionCommand = RecordInductionReportInput | RecordAbClaimReminderInput
@@ -65,12 +75,7 @@ class InductionActivities(EngineActivities):
         self, session: Session, command: RecordInductionReportInput
     ) -> InductionRecorded:
         """Lock the teacher, check the claim rule, store the report, reconcile discrepancies."""
-        induction = _lock(session, command.trn, command.at)
-        if session.get(InductionReport, command.report_id) is None:  # else: a retry
-            _store(session, induction, command)
-        return InductionRecorded(
-            report_id=command.report_id, snapshot=snapshot_of(session, induction)
-        )
+        return record_report(session, command)
 
     @transaction_activity
     def record_ab_claim_reminder(
@@ -84,6 +89,15 @@ class InductionActivities(EngineActivities):
         if still_waiting and session.exec(select(Action).where(Action.key == key)).first() is None:
             _remind(session, induction, rows, command, key)
         return snapshot_of(session, induction)
+
+
+def record_report(session: Session, command: RecordInductionReportInput) -> InductionRecorded:
+    """Store one report under the teacher's lock (once per report id), in the caller's
+    transaction: the activity's, or the API's for a closed induction (no workflow left)."""
+    induction = _lock(session, command.trn, command.at)
+    if session.get(InductionReport, command.report_id) is None:  # else: a retry
+        _store(session, induction, command)
+    return InductionRecorded(report_id=command.report_id, snapshot=snapshot_of(session, induction))
 
 
 def reminder_key(trn: str, unclaimed_since: datetime) -> str:
@@ -121,10 +135,7 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
     """Append the report; open, amend or end the claim; then reconcile discrepancies."""
     rows = reports_of(session, command.trn)
     holder = claim_holder(_domain(rows))
-    if command.kind == ReportKind.AB_CLAIM:
-        check_claim(holder, command.reporter, command.trn)
-    elif command.kind == ReportKind.AB_RELEASE:
-        check_release(holder, command.reporter, command.trn)
+    _check(command, _domain(rows))
     row = row_from(  # the report as received: trn, kind, reporter, actor, its values
         InductionReport,
         command,
@@ -135,18 +146,43 @@ def _store(session: Session, induction: Induction, command: RecordInductionRepor
     session.add(row)
     if command.kind == ReportKind.AB_CLAIM and holder is None:
         _open_claim(session, command)
-    elif command.kind == ReportKind.AB_RELEASE:
-        session.execute(
-            update(InductionClaim)
-            .where(
-                col(InductionClaim.trn) == command.trn, col(InductionClaim.released_at).is_(None)
-            )
-            .values(released_at=command.at)
-        )
+    elif command.kind == ReportKind.AB_RELEASE or command.outcome == InductionOutcome.RELEASED:
+        _end_claim(session, command)
+    elif command.outcome in CLOSING_OUTCOMES:
+        _close(session, induction, command)
     session.flush()
     key = _key(command.trn, f"report:{command.report_id}")
     _record(session, command, _ACTION_OF[command.kind], key, _detail(row))
     _reconcile(session, command, [*_domain(rows), row.as_report()])
+
+
+def _check(command: RecordInductionReportInput, reports: list[Report]) -> None:
+    """The rule of a claim, release or outcome, judged under the lock (reports stored so far)."""
+    held = holding(reports)
+    if command.kind == ReportKind.AB_CLAIM:
+        check_claim(held.holder, command.reporter, command.trn, held.closed_by)
+    elif command.kind == ReportKind.AB_RELEASE:
+        check_release(held.holder, command.reporter, command.trn, held.closed_by)
+    elif command.kind == ReportKind.OUTCOME:
+        assert command.completed_on is not None  # an outcome's input always carries it
+        day = command.completed_on
+        check_outcome(held, OutcomeClaim(command.trn, command.reporter, day, command.at.date()))
+
+
+def _end_claim(session: Session, command: RecordInductionReportInput) -> None:
+    """The open claim ends (a release, or a RELEASED outcome): another AB may claim."""
+    session.execute(
+        update(InductionClaim)
+        .where(col(InductionClaim.trn) == command.trn, col(InductionClaim.released_at).is_(None))
+        .values(released_at=command.at)
+    )
+
+
+def _close(session: Session, induction: Induction, command: RecordInductionReportInput) -> None:
+    """PASSED or FAILED: the induction is closed for good; no reminder is owed any more."""
+    induction.status, induction.outcome = InductionStatus.CLOSED, command.outcome
+    session.add(induction)
+    _close_reminders(session, command)
 
 
 def _open_claim(session: Session, command: RecordInductionReportInput) -> None:
@@ -159,6 +195,11 @@ def _open_claim(session: Session, command: RecordInductionReportInput) -> None:
             claimed_at=command.at,
         )
     )
+    _close_reminders(session, command)
+
+
+def _close_reminders(session: Session, command: RecordInductionReportInput) -> None:
+    """The school's reminder to-dos end: a claim came, or the induction closed."""
     reminders = session.exec(
         select(Action.key).where(
             Action.subject_kind == SUBJECT,
@@ -175,7 +216,9 @@ def _reconcile(
     session: Session, command: RecordInductionReportInput, reports: list[Report]
 ) -> None:
     """Resolve discrepancies that no longer hold, then open the new ones."""
-    open_rows = {row.field: row for row in open_discrepancies_of(session, command.trn)}
+    open_rows = {
+        discrepancy_field(row.field): row for row in open_discrepancies_of(session, command.trn)
+    }
     found = differences(reports)
     plan = reconcile({name: view_of(Difference, row) for name, row in open_rows.items()}, found)
     holder = claim_holder(reports)
@@ -215,15 +258,24 @@ def _open_discrepancy(
         InductionDiscrepancy, difference, key=key, trn=command.trn, detected_at=command.at
     )
     session.add(row)
-    label = _LABEL[difference.field]
     detail = {"discrepancy": key, **difference.model_dump(mode="json")}
-    title = (
-        f"Appropriate body {difference.ab_reporter} reports {label} "
-        f"{difference.ab_value!s} for teacher {command.trn}; you reported "
-        f"{difference.school_value!s}"
-    )
+    title = _discrepancy_title(command.trn, difference)
     _ask_school(session, command, key, DISCREPANCY, difference.school_reporter, title, detail)
     _record(session, command, "discrepancy", _key(command.trn, f"opened:{key}"), detail)
+
+
+def _discrepancy_title(trn: str, difference: Difference) -> str:
+    """What the school's to-do says about the difference."""
+    if isinstance(difference.field, ClosureField):
+        return (
+            f"The induction of teacher {trn} is closed: appropriate body "
+            f"{difference.ab_reporter} recorded {difference.ab_value!s}; your report was "
+            "recorded against the closed induction and did not reopen it"
+        )
+    return (
+        f"Appropriate body {difference.ab_reporter} reports {_LABEL[difference.field]} "
+        f"{difference.ab_value!s} for teacher {trn}; you reported {difference.school_value!s}"
+    )
 
 
 def _ask_school(
@@ -293,20 +345,29 @@ def _detail(row: InductionReport) -> dict[str, object]:
         "programme_type": row.programme_type,
         "start_date": row.start_date.isoformat() if row.start_date else None,
         "started_on": row.started_on.isoformat() if row.started_on else None,
+        **(
+            {"outcome": row.outcome, "completed_on": str(row.completed_on)}
+            if row.kind == ReportKind.OUTCOME
+            else {}
+        ),
     }
 
 
 def snapshot_of(session: Session, induction: Induction) -> InductionSnapshot:
     """The registration as stored now (everything derived from the reports)."""
     reports = _domain(reports_of(session, induction.trn))
+    now = standing(reports)
     return InductionSnapshot(
         trn=induction.trn,
+        status=now.status,
+        outcome=now.outcome,
+        start_date=holding(reports).start,
         revision=induction.revision,
         effective=effective(reports),
         claimed_by=claim_holder(reports),
         unclaimed_since=unclaimed_since(reports),
         open_discrepancies=sorted(
-            row.field for row in open_discrepancies_of(session, induction.trn)
+            discrepancy_field(row.field) for row in open_discrepancies_of(session, induction.trn)
         ),
         reports=len(reports),
     )

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from activities.assignment import end_clock, release_sections, tell
 from activities.base import EngineActivities, transaction_activity
 from activities.case import (
     announce,
@@ -29,7 +30,8 @@ from domain.review import (
     ensure_submittable,
     waiting_sections,
 )
-from domain.review_guards import ensure_can_start, ensure_can_submit
+from domain.review_deadline import ClockEvent, StepKind, still_running
+from domain.review_guards import OPEN_FOR_CLAIMS, ensure_can_start, ensure_can_submit
 from domain.review_plan import Submitted, plan_after_submission
 from domain.template import TemplateDefinition
 from models.application import Application
@@ -46,6 +48,8 @@ from models.review_queries import (
 )
 from models.views import same_named
 from workflows.payloads.review import (
+    CaseSnapshot,
+    RecordReviewClockInput,
     RecordReviewStartInput,
     RecordReviewSubmissionInput,
     ReviewStarted,
@@ -114,6 +118,82 @@ class ReviewActivities(EngineActivities):
             snapshot=snapshot(session, application),
         )
 
+    @transaction_activity
+    def record_review_clock(
+        self, session: Session, command: RecordReviewClockInput
+    ) -> CaseSnapshot:
+        """A step of a reviewer's clock: remind the reviewer, mark the review overdue (the
+        template's assigners are told), or give its sections back after the grace. Nothing
+        happens when the clock it was planned on no longer runs (a retry, or ended)."""
+        application = lock_application(session, command.application_id)
+        assignment = session.get(Assignment, command.assignment_id, with_for_update=True)
+        if (
+            assignment is not None
+            and assignment.application_id == application.id
+            and assignment.closed_at is None
+            and application.status in OPEN_FOR_CLAIMS
+            and still_running(assignment.due_at, command.due_at)
+        ):
+            _clock_step(session, application, assignment, command)
+        return snapshot(session, application)
+
+
+def _clock_step(
+    session: Session,
+    application: Application,
+    assignment: Assignment,
+    command: RecordReviewClockInput,
+) -> None:
+    review = review_of(session, assignment.id)
+    review_id = review.id if review else None
+    due = f"{command.due_at:%Y-%m-%d %H:%M:%S}Z"
+    match command.kind:
+        case StepKind.REMINDER:
+            before = command.before.total_seconds() if command.before else None
+            tell(
+                session,
+                application,
+                assignment,
+                review_id,
+                "reminder",
+                command.at,
+                role="reviewer",
+                title=f"Your review of application {application.id} is due {due}",
+                extra={"before_seconds": before},
+            )
+        case StepKind.OVERDUE:
+            if assignment.overdue_at is not None:
+                return
+            tell(
+                session,
+                application,
+                assignment,
+                review_id,
+                "overdue",
+                command.at,
+                role="assigner",
+                title=f"The review by {assignment.reviewer_id} of {application.id} is overdue",
+            )
+            assignment.overdue_at = command.at
+            assignment.updated_at = command.at
+            session.add(assignment)
+            bump(session, application, command.at)
+        case StepKind.UNASSIGN:
+            tell(
+                session,
+                application,
+                assignment,
+                review_id,
+                "auto_unassigned",
+                command.at,
+                role="assigner",
+                title=f"Overdue sections of {application.id} were taken back from "
+                f"{assignment.reviewer_id}; assign them again",
+                extra={"sections": assignment.assigned_sections},
+            )
+            release_sections(session, assignment, ClockEvent.AUTO_UNASSIGN, command.at)
+            bump(session, application, command.at)
+
 
 def _submit(
     session: Session,
@@ -145,6 +225,7 @@ def _submit(
         ),
     )
     _trim_and_stamp(session, review, command)
+    end_clock(session, assignment, ClockEvent.SUBMIT, command.at)
     _audit_review_submitted(session, application, review, command)
     apply_transition(session, application, shape, review, plan, actor=command.actor, at=command.at)
 
@@ -242,6 +323,7 @@ def _restart_review(
     review.status = ReviewStatus.DRAFT
     review.updated_at = at
     session.add(review)
+    end_clock(session, assignment, ClockEvent.RESTART, at)
     fill_blanks(session, application, review, assignment, element_sections(template), at)
     audit(
         session,

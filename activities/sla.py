@@ -2,7 +2,7 @@
 stop it for an operator's cancel."""
 
 import contextlib
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -16,13 +16,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.base import EngineActivities, transaction_activity
 from activities.rows import inserted, lock_row, row_from
+from domain.calendar import BusinessCalendar
 from domain.cancellation import CANCELLED_BY_OPERATOR
 from domain.errors import NotFound
 from domain.outcome import is_active
 from domain.sla import SlaEventKind, SlaStatus, catch_up, elapsed, status
 from models.candidate import Candidate
 from models.event import Change, publish
-from models.sla import SlaDefinition, SlaInstance, SlaLogEntry, log_of
+from models.sla import (
+    SlaCalendar,
+    SlaDefinition,
+    SlaInstance,
+    SlaLogEntry,
+    latest_calendar,
+    log_of,
+)
 from models.views import same_named, view_of
 from workflows import sla_start
 from workflows.payloads.sla import (
@@ -32,6 +40,7 @@ from workflows.payloads.sla import (
     CatchUpSlaResult,
     OpenSlaInput,
     RecordSlaDueInput,
+    SlaCalendarSpec,
     SlaLogRow,
     SlaState,
     StartSlaInput,
@@ -130,8 +139,9 @@ class SlaActivities(EngineActivities):
             "version": instance.version,
             "subject": instance.subject,
             "fraction": command.fraction,
-            "elapsed_s": elapsed(log, command.at).total_seconds(),
+            "elapsed_s": elapsed(log, command.at, _rules(session, instance)).total_seconds(),
             "goal_s": instance.goal_s,
+            **_calendar_data(instance),
         }
         kind = "breached" if breach else "warning"
         key = f"sla:{instance.id}:{kind}:{command.fraction}"
@@ -170,8 +180,9 @@ class SlaActivities(EngineActivities):
                 "version": instance.version,
                 "subject": instance.subject,
                 "reason": CANCELLED_BY_OPERATOR,
-                "elapsed_s": elapsed(log, command.at).total_seconds(),
+                "elapsed_s": elapsed(log, command.at, _rules(session, instance)).total_seconds(),
                 "goal_s": instance.goal_s,
+                **_calendar_data(instance),
             }
             key = f"sla:{instance.id}:cancelled"
             publish(
@@ -196,6 +207,8 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
     ).first()
     if definition is None:
         raise NotFound(f"SLA definition {command.definition} does not exist")
+    # The calendar's version now is the one this instance counts by, whatever comes later.
+    calendar = latest_calendar(session, definition.calendar) if definition.calendar else None
     instance = inserted(
         session,
         row_from(  # the definition's code, the subject, the candidate
@@ -204,6 +217,8 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
             id=command.instance_id,
             started_at=command.at,
             warned=[],
+            calendar=calendar.code if calendar else None,
+            calendar_version=calendar.version if calendar else None,
             **same_named(definition, "version", "goal_s"),
         ),
     )
@@ -213,7 +228,8 @@ def _create(session: Session, command: OpenSlaInput) -> SlaInstance:
             SlaLogEntry(instance_id=instance.id, seq=1, kind=SlaEventKind.PAUSE, at=command.at)
         )
         instance.status = SlaStatus.PAUSED
-    _audit(session, instance, "start", command.at, "log:0", {"version": definition.version})
+    detail = {"version": definition.version, **_calendar_data(instance)}
+    _audit(session, instance, "start", command.at, "log:0", detail)
     return instance
 
 
@@ -257,7 +273,33 @@ def state_of(session: Session, instance: SlaInstance) -> SlaState:
         instance_id=instance.id,
         warning_fractions=list(fractions),
         log=[SlaLogRow(kind=e.kind, at=e.at) for e in log_of(session, instance.id)],
+        working_calendar=_spec(_calendar_row(session, instance)),
     )
+
+
+def _calendar_row(session: Session, instance: SlaInstance) -> SlaCalendar | None:
+    """The calendar version the instance started on (None: it counts wall time)."""
+    if instance.calendar is None or instance.calendar_version is None:
+        return None
+    return session.get(SlaCalendar, (instance.calendar, instance.calendar_version))
+
+
+def _rules(session: Session, instance: SlaInstance) -> BusinessCalendar | None:
+    row = _calendar_row(session, instance)
+    return None if row is None else row.rules()
+
+
+def _spec(row: SlaCalendar | None) -> SlaCalendarSpec | None:
+    if row is None:
+        return None
+    return view_of(SlaCalendarSpec, row, holidays=[date.fromisoformat(d) for d in row.holidays])
+
+
+def _calendar_data(instance: SlaInstance) -> dict[str, Any]:
+    """The calendar an event's times count by (nothing for wall time)."""
+    if instance.calendar is None:
+        return {}
+    return {"calendar": instance.calendar, "calendar_version": instance.calendar_version}
 
 
 def _lock(session: Session, instance_id: str) -> SlaInstance:

@@ -43,9 +43,12 @@ def application_next(
     status: ApplicationStatus,
     assignments: Sequence[AssignmentStatus],
     loq_deadline_at: datetime | None,
+    review_due: tuple[datetime, bool] | None = None,
 ) -> NextStep:
     """An application: the applicant answers an LOQ by its deadline; a submitted case waits
-    on its reviewers once one holds an assignment of the current level, else on an assigner."""
+    on its reviewers once one holds an assignment of the current level, else on an assigner.
+    `review_due`: the earliest due date of the reviewers' running clocks, and whether it
+    passed (an overdue review: `DueAt` in the past, findable as overdue)."""
     if status == ApplicationStatus.DRAFT:
         return NextStep(WaitingOn.APPLICANT)
     if status == ApplicationStatus.CHANGES_REQUIRED:
@@ -53,6 +56,11 @@ def application_next(
     if status != ApplicationStatus.SUBMITTED:
         return NOBODY
     if AssignmentStatus.ASSIGNED in assignments:
+        if review_due is not None:
+            due_at, overdue = review_due
+            return NextStep(
+                WaitingOn.REVIEWER, due_at, "review overdue" if overdue else "review due"
+            )
         return NextStep(WaitingOn.REVIEWER)
     return NextStep(WaitingOn.ASSIGNER)
 

@@ -72,10 +72,10 @@ class PlanShape(Protocol):
     def stages(self) -> Sequence[PlannedStage]: ...
 
     @property
-    def loq_deadline_days(self) -> int: ...
+    def loq_deadline_span(self) -> timedelta: ...
 
     @property
-    def loq_followup_deadline_days(self) -> int: ...
+    def loq_followup_deadline_span(self) -> timedelta: ...
 
 
 @dataclass(frozen=True)
@@ -168,8 +168,8 @@ def questions_of(decided: Sequence[Decided]) -> tuple[Origin, ...]:
 
 def loq_deadline(shape: PlanShape, loq_round: int, at: datetime) -> datetime:
     """The first round's deadline, or the follow-up rounds' shorter one, counted from `at`."""
-    days = shape.loq_deadline_days if loq_round == 1 else shape.loq_followup_deadline_days
-    return at + timedelta(days=days)
+    span = shape.loq_deadline_span if loq_round == 1 else shape.loq_followup_deadline_span
+    return at + span
 
 
 def plan_after_submission(shape: PlanShape, submitted: Submitted) -> CaseTransition:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain.calendar import BusinessCalendar, instant_after, working_seconds_between
+
 
 class SlaEventKind(StrEnum):
     """One row of an SLA's log."""
@@ -79,33 +81,45 @@ def is_running(log: Sequence[SlaEvent]) -> bool:
     return _state(log) in (SlaEventKind.START, SlaEventKind.RESUME)
 
 
-def elapsed(log: Sequence[SlaEvent], now: datetime) -> timedelta:
-    """Running time: from start to now (or stop), without the paused intervals."""
+def between(calendar: BusinessCalendar | None, a: datetime, b: datetime) -> timedelta:
+    """Time counted from a to b: wall time, or working time when there is a calendar."""
+    if calendar is None:
+        return b - a
+    return timedelta(seconds=working_seconds_between(calendar, a, b))
+
+
+def elapsed(
+    log: Sequence[SlaEvent], now: datetime, calendar: BusinessCalendar | None = None
+) -> timedelta:
+    """Running time: from start to now (or stop), without the paused intervals (working
+    time only, with a calendar)."""
     total = timedelta()
     running_since: datetime | None = None
     for event in log:
         if event.kind in (SlaEventKind.START, SlaEventKind.RESUME):
             running_since = event.at
         elif running_since is not None:  # PAUSE or STOP
-            total += event.at - running_since
+            total += between(calendar, running_since, event.at)
             running_since = None
     if running_since is not None:
-        total += max(now - running_since, timedelta())
+        total += max(between(calendar, running_since, now), timedelta())
     return total
 
 
-def paused(log: Sequence[SlaEvent], now: datetime) -> timedelta:
-    """Time spent paused (up to now, or to the stop)."""
+def paused(
+    log: Sequence[SlaEvent], now: datetime, calendar: BusinessCalendar | None = None
+) -> timedelta:
+    """Time spent paused (up to now, or to the stop; working time only, with a calendar)."""
     total = timedelta()
     paused_since: datetime | None = None
     for event in log:
         if event.kind == SlaEventKind.PAUSE:
             paused_since = event.at
         elif paused_since is not None and event.kind in (SlaEventKind.RESUME, SlaEventKind.STOP):
-            total += event.at - paused_since
+            total += between(calendar, paused_since, event.at)
             paused_since = None
     if paused_since is not None:
-        total += max(now - paused_since, timedelta())
+        total += max(between(calendar, paused_since, now), timedelta())
     return total
 
 
@@ -121,16 +135,23 @@ def next_due(
     goal: timedelta,
     fractions: Sequence[float],
     passed: Sequence[float],
+    calendar: BusinessCalendar | None = None,
 ) -> tuple[Due, datetime] | None:
     """The next threshold not yet recorded and the moment it falls due (None when paused,
-    stopped, or everything has passed)."""
+    stopped, or everything has passed). With a calendar the running time and goal are
+    working time, and the moment is the wall instant at which working time reaches it
+    (None too when that lies beyond the calendar's horizon)."""
     if not is_running(log):
         return None
     done = set(passed)
-    running = elapsed(log, now)
+    running = elapsed(log, now, calendar)
     for due in thresholds(goal, fractions):
         if due.fraction not in done:
-            return due, now + max(due.running_time - running, timedelta())
+            left = max(due.running_time - running, timedelta())
+            if calendar is None:
+                return due, now + left
+            moment = instant_after(calendar, now, left.total_seconds())
+            return None if moment is None else (due, moment)
     return None
 
 

@@ -11,12 +11,16 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from domain.induction import (
     SOURCE_OF,
+    DiscrepancyField,
+    DiscrepancyFieldName,
     Effective,
-    InductionField,
+    InductionOutcome,
+    InductionStatus,
     ProgrammeType,
     Report,
     ReportKind,
     Source,
+    discrepancy_field,
 )
 from domain.values import Day, OrgId
 from models.common import public_id_field, time_field
@@ -31,6 +35,12 @@ class Induction(SQLModel, table=True):
 
     trn: str = Field(primary_key=True, max_length=16)
     revision: int = 0
+    # Written with the outcome that closes it (the reports stay the truth; reconcile and
+    # the API read these without folding every report).
+    status: InductionStatus = enum_field(
+        InductionStatus, max_length=16, default=InductionStatus.OPEN
+    )
+    outcome: InductionOutcome | None = enum_field(InductionOutcome, max_length=16, nullable=True)
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
 
@@ -39,7 +49,16 @@ class InductionReport(SQLModel, table=True):
     """A report exactly as received; never updated (`seq`: arrival order per teacher)."""
 
     __tablename__ = "induction_reports"
-    __table_args__ = (UniqueConstraint("trn", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("trn", "seq"),
+        # At most one outcome closes a teacher's induction, whatever the race.
+        Index(
+            "uq_induction_reports_closing",
+            "trn",
+            unique=True,
+            postgresql_where=text("kind = 'outcome' AND outcome IN ('PASSED', 'FAILED')"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     trn: str = Field(foreign_key="inductions.trn", max_length=16)
@@ -51,6 +70,8 @@ class InductionReport(SQLModel, table=True):
     programme_type: ProgrammeType | None = enum_field(ProgrammeType, max_length=32, nullable=True)
     start_date: Day | None = None
     started_on: date | None = None
+    outcome: InductionOutcome | None = enum_field(InductionOutcome, max_length=16, nullable=True)
+    completed_on: date | None = None
     received_at: datetime = time_field()
 
     def as_report(self) -> Report:
@@ -96,7 +117,7 @@ class InductionDiscrepancy(SQLModel, table=True):
     public_id: uuid.UUID | None = public_id_field()
     key: str = Field(max_length=200, unique=True)
     trn: str = Field(foreign_key="inductions.trn", max_length=16, index=True)
-    field: InductionField = enum_field(InductionField, max_length=32)
+    field: DiscrepancyFieldName = enum_field(DiscrepancyFieldName, max_length=32)
     school_value: str | None = Field(default=None, max_length=128)
     school_reporter: str = Field(max_length=128)
     ab_value: str | None = Field(default=None, max_length=128)
@@ -158,6 +179,13 @@ class AbReleaseCreate(_Body):
     appropriate_body_id: OrgId | None = None
 
 
+class InductionOutcomeCreate(_Body):
+    """Body of POST /v1/inductions/{trn}/outcomes (the AB is the token's organisation)."""
+
+    outcome: InductionOutcome
+    completed_on: Day
+
+
 class MigratedReportCreate(_Body):
     """Body of POST /v1/inductions/{trn}/migrated-reports: at least one value."""
 
@@ -184,6 +212,8 @@ class ReportPublic(BaseModel):
     programme_type: ProgrammeType | None
     start_date: date | None
     started_on: date | None
+    outcome: InductionOutcome | None = None
+    completed_on: date | None = None
     received_at: datetime
 
 
@@ -199,7 +229,7 @@ class DiscrepancyPublic(BaseModel):
     """A field on which the AB and the school disagree(d)."""
 
     id: str
-    field: InductionField
+    field: DiscrepancyField
     school: ReportedValue
     appropriate_body: ReportedValue
     detected_at: datetime
@@ -211,6 +241,11 @@ class InductionPublic(BaseModel):
     """GET /v1/inductions/{trn}: effective values, every report, every discrepancy."""
 
     trn: str
+    status: InductionStatus
+    outcome: InductionOutcome | None = pydantic.Field(
+        description="the outcome that closed it; RELEASED while no AB has claimed since one"
+    )
+    completed_on: date | None = None
     effective: Effective
     claimed_by: str | None
     reports: list[ReportPublic] = pydantic.Field(default_factory=list)
@@ -222,9 +257,11 @@ class ReportReceipt(BaseModel):
 
     trn: str
     report_id: str
+    status: InductionStatus = InductionStatus.OPEN
+    outcome: InductionOutcome | None = None
     effective: Effective
     claimed_by: str | None
-    open_discrepancies: list[InductionField]
+    open_discrepancies: list[DiscrepancyField]
 
 
 def report_public(row: InductionReport) -> ReportPublic:
@@ -236,7 +273,7 @@ def discrepancy_public(row: InductionDiscrepancy) -> DiscrepancyPublic:
     """The API shape of a stored discrepancy."""
     return DiscrepancyPublic(
         id=str(row.public_id),
-        field=row.field,
+        field=discrepancy_field(row.field),
         school=ReportedValue(
             value=row.school_value, source=Source.SCHOOL, reporter=row.school_reporter
         ),

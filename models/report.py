@@ -62,6 +62,8 @@ class SlaReportRow(BaseModel):
     goal_s: int
     breached: bool
     breached_at: datetime | None
+    calendar: str | None = None  # with a calendar, elapsed, paused and goal are working time
+    calendar_version: int | None = None
 
 
 class ResultTrackingRow(OutcomeListing):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.application import ApplicationStatus
 from domain.review import (
@@ -45,6 +46,9 @@ class Assignment(SQLModel, table=True):
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
     closed_at: datetime | None = time_field(nullable=True)
+    # The reviewer's clock (decision 0095): set while it runs; `overdue_at` once marked.
+    due_at: datetime | None = time_field(nullable=True, index=True)
+    overdue_at: datetime | None = time_field(nullable=True)
 
 
 class HeldSection(SQLModel, table=True):
@@ -105,6 +109,19 @@ class ReviewResponse(SQLModel, table=True):
     created_at: datetime = time_field()
     updated_at: datetime = time_field()
     submitted_at: datetime | None = time_field(nullable=True)
+
+
+def overdue_application_ids(now: datetime) -> SelectOfScalar[str]:
+    """Ids of the applications holding an open assignment whose reviewer clock is overdue."""
+    return (
+        select(Assignment.application_id)
+        .where(
+            col(Assignment.closed_at).is_(None),
+            col(Assignment.due_at).is_not(None),
+            col(Assignment.due_at) <= now,
+        )
+        .distinct()
+    )
 
 
 def current_responses(
@@ -205,6 +222,14 @@ class ReviewPublic(BaseModel):
     is_final_decision: bool
     time_started: datetime
     time_submitted: datetime | None
+    due_at: datetime | None = pydantic.Field(
+        default=None,
+        description="When the review is due (set while its reviewer's clock runs: from "
+        "taking sections until the review is submitted, restarted or given back).",
+    )
+    overdue: bool = pydantic.Field(
+        default=False, description="The due date has passed and the clock still runs."
+    )
     responses: list[ReviewResponsePublic]
     allowed_decisions: list[ReviewDecision]
     can_submit: bool

@@ -1,15 +1,23 @@
 """SLA definitions (versioned), instances, and the append-only log each instance is timed from."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from domain.calendar import (
+    MAX_HOLIDAYS,
+    BusinessCalendar,
+    parse_week,
+    week_text,
+    zone_problem,
+)
 from domain.outcome import CandidateStatus, is_active
 from domain.sla import SlaEvent, SlaEventKind, SlaStatus, catch_up
+from domain.values import Code
 from models.candidate import Candidate
 from models.common import json_field, time_field
 from models.enum_column import enum_field
@@ -28,7 +36,29 @@ class SlaDefinition(SQLModel, table=True):
     pause_rule: str = Field(max_length=64)
     goal_s: int
     warning_fractions: list[float] = json_field(default=list)
+    calendar: str | None = Field(default=None, max_length=64)  # counts working time only
     published_at: datetime = time_field()
+
+
+class SlaCalendar(SQLModel, table=True):
+    """One version of a business calendar; an SLA keeps the version it started on."""
+
+    __tablename__ = "sla_calendars"
+
+    code: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    timezone: str = Field(max_length=64)
+    working_hours: dict[str, list[list[str]]] = json_field(default=dict)
+    holidays: list[str] = json_field(default=list)  # ISO dates, sorted
+    published_at: datetime = time_field()
+
+    def rules(self) -> BusinessCalendar:
+        """The calendar as the working-time arithmetic takes it."""
+        return BusinessCalendar(
+            self.timezone,
+            parse_week(self.working_hours),
+            frozenset(date.fromisoformat(day) for day in self.holidays),
+        )
 
 
 class SlaInstance(SQLModel, table=True):
@@ -47,6 +77,8 @@ class SlaInstance(SQLModel, table=True):
     candidate_id: str | None = Field(default=None, max_length=64, index=True)
     status: SlaStatus = enum_field(SlaStatus, max_length=16, default=SlaStatus.RUNNING)
     goal_s: int
+    calendar: str | None = Field(default=None, max_length=64)
+    calendar_version: int | None = None
     started_at: datetime = time_field()
     stopped_at: datetime | None = time_field(nullable=True)
     breached_at: datetime | None = time_field(nullable=True)
@@ -80,6 +112,8 @@ class SlaPublic(BaseModel):
     goal_s: int
     breached_at: datetime | None
     warned: list[float]
+    calendar: str | None = None  # with a calendar, elapsed, paused and goal are working time
+    calendar_version: int | None = None
 
 
 class SlaDefinitionCreate(BaseModel):
@@ -92,12 +126,80 @@ class SlaDefinitionCreate(BaseModel):
         default_factory=lambda: [0.5, 0.75], max_length=10
     )
 
+    calendar: Code | None = None  # the code of an SLA calendar: time counts working time only
+
     @pydantic.field_validator("warning_fractions")
     @classmethod
     def _fractions_inside_the_goal(cls, fractions: list[float]) -> list[float]:
         if any(not 0 < f < 1 for f in fractions):
             raise ValueError("each warning fraction must be between 0 and 1")
         return sorted(set(fractions))
+
+
+class SlaCalendarCreate(BaseModel):
+    """Body of `POST /v1/sla-calendars/{code}`: its next version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = pydantic.Field(max_length=64)
+    working_hours: dict[str, list[list[str]]]
+    holidays: list[str] = pydantic.Field(default_factory=list, max_length=MAX_HOLIDAYS)
+
+    @pydantic.field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, timezone: str) -> str:
+        problem = zone_problem(timezone)
+        if problem is not None:
+            raise ValueError(problem)
+        return timezone
+
+    @pydantic.field_validator("working_hours")
+    @classmethod
+    def _sound_week(cls, hours: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+        return week_text(parse_week(hours))
+
+    @pydantic.field_validator("holidays")
+    @classmethod
+    def _real_dates(cls, holidays: list[str]) -> list[str]:
+        for index, day in enumerate(holidays):
+            try:
+                if len(day) != 10:
+                    raise ValueError(day)
+                date.fromisoformat(day)
+            except ValueError:
+                raise ValueError(f"holidays[{index}]: {day!r} is not a date YYYY-MM-DD") from None
+        return sorted(set(holidays))
+
+
+class SlaCalendarPublic(BaseModel):
+    """A calendar version as `GET /v1/sla-calendars/{code}` shows it."""
+
+    code: str
+    version: int
+    timezone: str
+    working_hours: dict[str, list[list[str]]]
+    holidays: list[str]
+    published_at: datetime
+
+
+def zone_in_database(session: Session, timezone: str) -> bool:
+    """Whether PostgreSQL knows the zone too (the report's SQL counts working time in it)."""
+    found = session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = :zone)"),
+        {"zone": timezone},
+    ).scalar()
+    return bool(found)
+
+
+def latest_calendar(session: Session, code: str, *, lock: bool = False) -> SlaCalendar | None:
+    """The newest version of calendar `code` (None when there is none)."""
+    statement = (
+        select(SlaCalendar)
+        .where(SlaCalendar.code == code)
+        .order_by(col(SlaCalendar.version).desc())
+        .limit(1)
+    )
+    return session.exec(statement.with_for_update() if lock else statement).first()
 
 
 def log_of(session: Session, instance_id: str) -> list[SlaEvent]:

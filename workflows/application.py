@@ -1,5 +1,6 @@
 """ApplicationReviewWorkflow: one application from submission to completion."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from domain.application import (
 )
 from domain.console import application_next
 from domain.errors import Conflict
+from domain.review_deadline import Step, earliest_due, pending_steps
 from domain.review_guards import (
     ensure_can_claim,
     ensure_can_start,
@@ -46,6 +48,7 @@ from workflows.payloads.review import (
     RecordAssignmentInput,
     RecordLoqExpiryInput,
     RecordLoqReminderInput,
+    RecordReviewClockInput,
     RecordReviewStartInput,
     RecordReviewSubmissionInput,
     RecordUnassignmentInput,
@@ -57,6 +60,7 @@ from workflows.payloads.review import (
     SyncAssignmentsInput,
     UnassignInput,
     record_assignment,
+    record_review_clock,
     record_review_start,
     record_review_submission,
     record_unassignment,
@@ -67,6 +71,9 @@ from workflows.resumption import resumption_input
 from workflows.search_keys import keys
 
 CASE = "application"
+# Reviewer deadlines (decision 0095): runs whose template times its reviewers keep a durable
+# timer for the earliest step of their clocks; runs from before never had one.
+REVIEW_DEADLINES = "review-deadlines"
 
 
 @workflow.defn
@@ -75,14 +82,16 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
 
     Updates: `submit` (also resubmission), `withdraw`, `assign`, `unassign`,
     `start_review`, `submit_review`, `refresh_assignments`. Query: `state`.
-    Timers: the LOQ deadline and its reminders.
+    Timers: the LOQ deadline and its reminders; while submitted, the earliest step of the
+    reviewers' clocks (a reminder, the due date, the auto-unassign; patch review-deadlines).
     Cancel (Temporal UI or CLI): the operator's withdrawal. New updates are refused, those
     under way finish, then the application is WITHDRAWN for the operator (reason
     CANCELLED_BY_OPERATOR, assignments closed, LOQ clock ended) and the run ends Canceled;
     a case already completed or withdrawn meanwhile just completes.
     Activities: record_submission, record_withdrawal, record_operator_withdrawal,
     record_assignment, record_unassignment, record_review_start, record_review_submission,
-    record_loq_reminder, record_loq_expiry, sync_assignments, find_cancel_requester;
+    record_loq_reminder, record_loq_expiry, record_review_clock, sync_assignments,
+    find_cancel_requester;
     resume_application first when reconcile restarted it (`resumed`: the case and its LOQ
     deadline as stored).
     """
@@ -103,6 +112,9 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         # Sections reserved by claims under way: set before a handler's first await.
         self._reserved: dict[str, set[str]] = {}
         self._watched_loq_round = 0
+        # Reviewer clocks: the steps already taken, and whether this run times reviewers.
+        self._clock_steps_done: set[Step] = set()
+        self._times_reviewers: bool | None = None
 
     async def _withdraw_for_operator(
         self, start: StartApplicationReviewInput
@@ -126,9 +138,12 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         if start.resumed is not None:
             await self._resume(start.resumed)
         while self._case.status not in TERMINAL_STATUSES:
-            await workflow.wait_condition(
-                lambda: self._case.status in TERMINAL_STATUSES or self._loq_unwatched()
-            )
+            moved = self._moved_since(self._clocks_seen())
+            step = self._next_clock_step()
+            if step is None:
+                await workflow.wait_condition(moved)
+            elif not await self._moved_by(moved, step):
+                await self._take_clock_step(step)
             if self._loq_unwatched():
                 await self._watch_loq()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -276,6 +291,55 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._shape = loaded.shape
         self._apply(loaded.snapshot)
 
+    def _clocks_seen(self) -> tuple[object, ...]:
+        """What the reviewer clocks' timer depends on: the status and each running clock."""
+        return (
+            self._case.status,
+            tuple((a.id, a.due_at, a.overdue_at) for a in self._case.assignments if a.due_at),
+        )
+
+    def _moved_since(self, clocks: tuple[object, ...]) -> Callable[[], bool]:
+        """True once the case ends, an LOQ needs watching, or the reviewer clocks changed."""
+        return lambda: (
+            self._case.status in TERMINAL_STATUSES
+            or self._loq_unwatched()
+            or self._clocks_seen() != clocks
+        )
+
+    def _next_clock_step(self) -> Step | None:
+        """The earliest step of the running reviewer clocks (none unless submitted)."""
+        shape = self._shape
+        if shape is None or self._case.status != ApplicationStatus.SUBMITTED:
+            return None
+        running = self._case.running_clocks(shape)
+        if not running:
+            return None
+        if self._times_reviewers is None:
+            self._times_reviewers = workflow.patched(REVIEW_DEADLINES)
+        if not self._times_reviewers:
+            return None
+        pending = pending_steps(running, self._clock_steps_done, workflow.now())
+        return pending[0] if pending else None
+
+    async def _moved_by(self, moved: Callable[[], bool], step: Step) -> bool:
+        """Wait until the step's moment; True as soon as the case moved first."""
+        if step.at > workflow.now():
+            return await self._holds_by(moved, step.at, step.summary)
+        return moved()
+
+    async def _take_clock_step(self, step: Step) -> None:
+        """Remind, mark overdue, or give the sections back (the activity re-checks)."""
+        self._clock_steps_done.add(step)
+        command = self._command(
+            RecordReviewClockInput,
+            assignment_id=step.assignment_id,
+            due_at=step.due_at,
+            kind=step.kind,
+            before=step.before,
+        )
+        key = f"assignment:{step.assignment_id}"
+        self._apply(await self._record({key}, record_review_clock, command, step.summary))
+
     def _loq_unwatched(self) -> bool:
         return (
             self._case.status == ApplicationStatus.CHANGES_REQUIRED
@@ -288,9 +352,14 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         self._watched_loq_round = loq_round
         assert deadline is not None
         assert self._shape is not None
-        for days in self._shape.loq_reminder_days_before:
-            moment = deadline - timedelta(days=days)
-            when = f"LOQ reminder {days} days before"
+        for before in self._shape.loq_reminder_spans:
+            moment = deadline - before
+            days = before.days
+            when = (
+                f"LOQ reminder {days} days before"
+                if before == timedelta(days=days)
+                else f"LOQ reminder {before} before"
+            )
             if moment > workflow.now() and not await self._loq_answered_by(moment, loq_round, when):
                 reminder = self._command(
                     RecordLoqReminderInput, loq_round=loq_round, deadline_at=deadline
@@ -313,12 +382,17 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
                 or self._case.loq_round != loq_round
             )
 
+        return await self._holds_by(answered, moment, summary)
+
+    @staticmethod
+    async def _holds_by(condition: Callable[[], bool], moment: datetime, summary: str) -> bool:
+        """A timer to `moment` (named `summary`); True as soon as `condition` holds."""
         try:
             await workflow.wait_condition(
-                answered, timeout=moment - workflow.now(), timeout_summary=summary
+                condition, timeout=moment - workflow.now(), timeout_summary=summary
             )
         except TimeoutError:
-            return answered()
+            return condition()
         return True
 
     def _claim(self, command: AssignInput) -> list[str]:
@@ -366,8 +440,9 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         if case.stage is not None:
             updates.append(keys.STAGE.value_set(case.stage))
         held = [assignment.status for assignment in case.assignments]
+        clocks = [(a.due_at, a.overdue_at is not None) for a in case.assignments if a.due_at]
         self._console.show(
-            application_next(case.status, held, case.loq_deadline_at),
+            application_next(case.status, held, case.loq_deadline_at, earliest_due(clocks)),
             updates,
             f"**{case.status.value}** · stage `{case.stage or '-'}` level {case.level} · "
             f"assessment {case.assessment_status or '-'} · submissions {case.submissions} · "

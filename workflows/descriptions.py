@@ -116,6 +116,12 @@ INDUCTION_HELP = {
         'The AB holding the claim ends it. Input: {"actor": "<sub>", "appropriate_body_id": '
         '"<the holder\'s id>"}'
     ),
+    "record_outcome": (
+        "The holding AB records the outcome: PASSED or FAILED closes the induction (the "
+        'workflow completes), RELEASED lets another AB claim. Input: {"actor": "<sub>", '
+        '"appropriate_body_id": "<the holder\'s id>", "outcome": "PASSED|FAILED|RELEASED", '
+        '"completed_on": "YYYY-MM-DD"}'
+    ),
 }
 
 SLA_HELP = {

@@ -8,9 +8,13 @@ from temporalio.common import SearchAttributeUpdate
 
 from domain.console import induction_next
 from domain.induction import (
+    Holding,
+    InductionOutcome,
+    OutcomeClaim,
     ReportKind,
     case_statuses,
     check_claim,
+    check_outcome,
     check_release,
     reminder_due_at,
 )
@@ -23,6 +27,7 @@ from workflows.payloads.induction import (
     AbClaimInput,
     AbReleaseInput,
     InductionCarry,
+    InductionOutcomeInput,
     InductionRecorded,
     InductionSnapshot,
     MigratedReportInput,
@@ -39,8 +44,10 @@ from workflows.refusal import run_recording
 from workflows.resumption import resumption_input
 from workflows.search_keys import keys
 
-# Claims and releases change who holds the teacher: one at a time.
+# Claims, releases and outcomes change who holds the teacher: one at a time.
 CLAIM = "claim"
+# Outcomes (decision 0096): the update, and a run that completes once the induction closes.
+OUTCOMES = "induction-outcomes"
 
 
 @workflow.defn
@@ -48,8 +55,11 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
     """One teacher's induction registration (id `induction-{trn}`); lives as long as the
     induction does, continuing as new when the history grows.
 
-    Updates: `school_report`, `ab_claim`, `ab_release`, `migrated_report`. Query: `state`.
-    Timer: the AB-claim reminder, `ab_claim_reminder_days` after the school's report.
+    Updates: `school_report`, `ab_claim`, `ab_release`, `migrated_report`, `record_outcome`.
+    Query: `state`. Timer: the AB-claim reminder, `ab_claim_reminder_days` after the
+    school's report (re-armed by a release or a RELEASED outcome).
+    Ends: completes once the induction is closed (a PASSED or FAILED outcome); reports
+    after that are recorded by the API against the closed induction, without a workflow.
     Cancel (Temporal UI or CLI): refused, and the run goes on. The registration is the
     teacher's record, which no operator withdraws (it ends when the induction closes); the
     refusal is an audit row with the operator, reason CANCELLED_BY_OPERATOR and why.
@@ -97,17 +107,16 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         """Remind the school when no AB claims in time; continue as new when suggested."""
         if start.resumed is not None:
             await self._resume(start.resumed)
-        while not self._continue_as_new_suggested():
+        while not self._ending():
             if self._awaiting_claim_since() is not None:
                 await self._watch_for_claim()
             else:
                 await workflow.wait_condition(
-                    lambda: (
-                        self._awaiting_claim_since() is not None
-                        or self._continue_as_new_suggested()
-                    )
+                    lambda: self._awaiting_claim_since() is not None or self._ending()
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._state.closed_by is not None and workflow.patched(OUTCOMES):
+            return self._state  # closed for good: nothing more to wait for
         workflow.continue_as_new(
             StartInductionInput(
                 trn=self._trn,
@@ -140,7 +149,10 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
     @ab_claim.validator
     def _validate_ab_claim(self, command: AbClaimInput) -> None:
         self._refuse_if_busy(CLAIM)
-        self._guard(lambda: check_claim(self._holder, command.appropriate_body_id, self._trn))
+        closed_by = self._state.closed_by
+        self._guard(
+            lambda: check_claim(self._holder, command.appropriate_body_id, self._trn, closed_by)
+        )
 
     @update(INDUCTION_HELP["ab_release"])
     async def ab_release(self, command: AbReleaseInput) -> InductionRecorded:
@@ -151,10 +163,35 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
     @ab_release.validator
     def _validate_ab_release(self, command: AbReleaseInput) -> None:
         self._refuse_if_busy(CLAIM)
-        self._guard(lambda: check_release(self._holder, command.appropriate_body_id, self._trn))
+        closed_by = self._state.closed_by
+        self._guard(
+            lambda: check_release(self._holder, command.appropriate_body_id, self._trn, closed_by)
+        )
+
+    @update(INDUCTION_HELP["record_outcome"])
+    async def record_outcome(self, command: InductionOutcomeInput) -> InductionRecorded:
+        """The holding AB records the outcome: PASSED/FAILED close the induction for good,
+        RELEASED ends the AB's support and the school's values are effective again."""
+        workflow.patched(OUTCOMES)
+        self._validate_record_outcome(command)
+        released = command.outcome == InductionOutcome.RELEASED
+        holder = None if released else command.appropriate_body_id
+        return await self._change_claim(holder, ReportKind.OUTCOME, command)
+
+    @record_outcome.validator
+    def _validate_record_outcome(self, command: InductionOutcomeInput) -> None:
+        self._refuse_if_busy(CLAIM)
+        state = self._state
+        held = Holding(self._holder, state.closed_by, state.start_date)
+        today = workflow.now().date()
+        claim = OutcomeClaim(self._trn, command.appropriate_body_id, command.completed_on, today)
+        self._guard(lambda: check_outcome(held, claim))
 
     async def _change_claim(
-        self, holder: str | None, kind: ReportKind, command: AbClaimInput | AbReleaseInput
+        self,
+        holder: str | None,
+        kind: ReportKind,
+        command: AbClaimInput | AbReleaseInput | InductionOutcomeInput,
     ) -> InductionRecorded:
         """A claim or release: `holder` holds the teacher while it is recorded."""
         self._holder = holder
@@ -204,9 +241,7 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         if deadline > workflow.now():
             try:
                 await workflow.wait_condition(
-                    lambda: (
-                        self._awaiting_claim_since() != since or self._continue_as_new_suggested()
-                    ),
+                    lambda: self._awaiting_claim_since() != since or self._ending(),
                     timeout=deadline - workflow.now(),
                     timeout_summary=f"AB claim reminder after {self._reminder_days} days",
                 )
@@ -228,6 +263,10 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
     def _continue_as_new_suggested(self) -> bool:
         return workflow.info().is_continue_as_new_suggested()
 
+    def _ending(self) -> bool:
+        """The run is done: the induction closed, or the history asks to continue as new."""
+        return self._state.closed_by is not None or self._continue_as_new_suggested()
+
     @property
     def _state(self) -> InductionSnapshot:
         return self._snapshot
@@ -238,7 +277,9 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         reminded = since is not None and since == self._reminded_for
         updates: list[SearchAttributeUpdate[Any]] = [
             keys.CASE_STATUS.value_set(
-                case_statuses(state.claimed_by, len(state.open_discrepancies), reminded)
+                case_statuses(
+                    state.claimed_by, len(state.open_discrepancies), reminded, state.closed_by
+                )
             )
         ]
         due = None if since is None else reminder_due_at(since, self._reminder_days)
@@ -246,10 +287,17 @@ class InductionRegistrationWorkflow(CaseWorkflow[InductionSnapshot]):
         self._console.show(
             induction_next(state.claimed_by, since, due, reminded=reminded),
             updates,
-            f"**{'claimed by ' + state.claimed_by if state.claimed_by else 'awaiting AB claim'}**"
+            f"**{_headline(state)}**"
             f" · teacher {self._trn} · AB `{effective.appropriate_body_id.value or '-'}`"
             f" ({effective.appropriate_body_id.source or '-'})"
             f" · programme `{effective.programme_type.value or '-'}`"
             f" · start {effective.start_date.value or '-'}"
             f" · reports {state.reports} · open discrepancies {len(state.open_discrepancies)}",
         )
+
+
+def _headline(state: InductionSnapshot) -> str:
+    """The registration in a few words, for the Temporal UI's current details."""
+    if state.closed_by is not None:
+        return f"closed: {state.closed_by.value} (recorded by {state.claimed_by})"
+    return f"claimed by {state.claimed_by}" if state.claimed_by else "awaiting AB claim"

@@ -7,6 +7,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
+from domain.calendar import BusinessCalendar, instant_after
 from domain.console import sla_next
 from domain.sla import (
     SlaEvent,
@@ -44,6 +45,8 @@ from workflows.typevars import A, R
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+# Timers at the wall instant the instance's business calendar gives (decision 0094).
+CALENDAR_PATCH = "sla-business-calendar"
 
 
 @workflow.defn
@@ -53,7 +56,9 @@ class SlaWorkflow:
     Signals: `candidate_changed` (pause or resume as the candidate's stored status says:
     any number, in any order, end the same), `pause`, `resume`, `stop`. Query: `state`.
     Timer: the next warning or the breach, for the remaining running time; a pause
-    cancels it and a resume re-arms it (no burst of stale timers).
+    cancels it and a resume re-arms it (no burst of stale timers). On a business calendar
+    (pinned when the instance opened) running time is working time, and the timer is armed
+    for the wall instant at which working time reaches the threshold.
     Cancel (Temporal UI or CLI): the clock stops there, the instance is CANCELLED (a STOP
     row, an audit row with the operator and reason CANCELLED_BY_OPERATOR, `sla.cancelled`)
     and the run ends Canceled; an instance stopped meanwhile just completes.
@@ -135,6 +140,7 @@ class SlaWorkflow:
             timedelta(seconds=state.goal_s),
             state.warning_fractions,
             passed,
+            self._calendar(),
         )
         if found is None:
             await workflow.wait_condition(self._has_news)
@@ -195,6 +201,13 @@ class SlaWorkflow:
             self._state = state.model_copy(update={"log": [*state.log, row]})
             self._publish()
 
+    def _calendar(self) -> BusinessCalendar | None:
+        """The pinned calendar, or None for wall time (and in runs from before calendars)."""
+        spec = self._require().working_calendar
+        if spec is None or not workflow.patched(CALENDAR_PATCH):
+            return None
+        return spec.rules()
+
     def _has_news(self) -> bool:
         return bool(self._pending) or self._catch_up
 
@@ -211,8 +224,16 @@ class SlaWorkflow:
         if state.status == SlaStatus.CANCELLED:  # the log alone reads as stopped (MET)
             current = state.status
         self._state = state = state.model_copy(update={"status": current})
-        now, goal = workflow.now(), timedelta(seconds=state.goal_s)
-        breach_at = now + goal - elapsed(self._log(), now) if is_running(self._log()) else None
+        now, goal, calendar = workflow.now(), timedelta(seconds=state.goal_s), self._calendar()
+        running = elapsed(self._log(), now, calendar)
+        breach_at = None
+        if is_running(self._log()):
+            left = goal - running
+            breach_at = (
+                now + left
+                if calendar is None
+                else instant_after(calendar, now, max(left.total_seconds(), 0))
+            )
         self._console.show(
             sla_next(current, breach_at),
             [
@@ -221,7 +242,8 @@ class SlaWorkflow:
                 keys.BREACHED.value_set(state.breached_at is not None),
             ],
             f"**{current.value}** · SLA `{state.definition}` v{state.version} · subject "
-            f"{state.subject} · goal {goal} · running {elapsed(self._log(), now)}"
+            f"{state.subject} · goal {goal} · running {running}"
+            + (f" · calendar `{state.working_calendar.code}`" if state.working_calendar else "")
             + (f" · breached {state.breached_at:%Y-%m-%d %H:%M}Z" if state.breached_at else ""),
         )
         return state

@@ -12,8 +12,9 @@ from api.deps import CallerDep, EngineDep, PagingDep, SessionDep, SettingsDep, T
 from api.pagination import Page
 from api.roles import Applicant, ApplicationStaff, AssessmentReader
 from api.services import application as applications
+from domain.access import Role
 from domain.application import ApplicationStatus
-from domain.errors import Conflict
+from domain.errors import Conflict, Forbidden
 from domain.values import Code, Id
 from models.application import (
     ApplicationCreate,
@@ -52,11 +53,21 @@ def list_applications(
     *,
     status: ApplicationStatus | None = None,
     stage: Code | None = None,
+    overdue: bool | None = None,
     paging: PagingDep,
 ) -> Page[ApplicationSummary]:
-    """Applications newest first (reviewers, assigners and other staff)."""
+    """Applications newest first (reviewers, assigners and other staff); `overdue=true`
+    (assigners and admins): only those with a review past its due date, `false` the rest."""
+    if overdue is not None and not caller.has(Role.ASSIGNER, Role.ADMIN):
+        raise Forbidden("only assigners and admins filter applications by overdue reviews")
     return applications.get_all(
-        session, status=status, stage=stage, limit=paging.limit, cursor=paging.cursor
+        session,
+        status=status,
+        stage=stage,
+        limit=paging.limit,
+        cursor=paging.cursor,
+        overdue=overdue,
+        now=datetime.now(UTC),
     )
 
 

@@ -45,6 +45,7 @@ from models.assessment import (
     AssessmentSectionPublic,
 )
 from models.event import AuditEntry, Change
+from models.review import overdue_application_ids
 from models.review_queries import loq_questions
 from models.template import definition_of, get_version
 from workflows.payloads.application import StartApplicationReviewInput
@@ -282,9 +283,14 @@ def get_all(
     stage: str | None,
     limit: int,
     cursor: str | None,
+    overdue: bool | None = None,
+    now: datetime | None = None,
 ) -> Page[ApplicationSummary]:
-    """Applications newest first, filtered by status and stage."""
+    """Applications newest first, filtered by status, stage, and overdue reviews at `now`."""
     query = select(Application)
+    if overdue is not None and now is not None:
+        late = col(Application.id).in_(overdue_application_ids(now))
+        query = query.where(late if overdue else ~late)
     if status is not None:
         query = query.where(Application.status == status)
     if stage is not None:

@@ -1,9 +1,12 @@
 """Inductions: how the API starts the workflow, checks the caller's org, and reads a teacher."""
 
+import uuid
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import (
@@ -13,11 +16,20 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
+from activities.induction import record_report
 from core import temporal as keys
 from domain.access import Principal, acts_for, induction_view
 from domain.errors import Forbidden, NotFound, field_error
-from domain.induction import ReportKind, claim_holder, confirmed_only, effective
+from domain.induction import (
+    InductionStatus,
+    ReportKind,
+    claim_holder,
+    confirmed_only,
+    effective,
+    standing,
+)
 from models.induction import (
+    Induction,
     InductionPublic,
     ReportReceipt,
     discrepancies_of,
@@ -27,10 +39,17 @@ from models.induction import (
 )
 from models.views import view_of
 from workflows.induction import InductionRegistrationWorkflow
+from workflows.payloads.common import Payload
 from workflows.payloads.induction import (
     DEFAULT_AB_CLAIM_REMINDER_DAYS,
+    AbClaimInput,
+    AbReleaseInput,
+    InductionOutcomeInput,
     InductionRecorded,
     InductionSnapshot,
+    MigratedReportInput,
+    RecordInductionReportInput,
+    SchoolReportInput,
     StartInductionInput,
 )
 
@@ -100,6 +119,45 @@ def ensure_acts_for(caller: Principal, org: str, field: str) -> None:
         )
 
 
+def reported_as(report: Payload) -> tuple[ReportKind, str]:
+    """What an update's input is stored as, and who reported it (as the workflow stores it)."""
+    match report:
+        case SchoolReportInput():
+            return ReportKind.SCHOOL_REPORT, report.school_id
+        case MigratedReportInput():
+            return ReportKind.MIGRATED, "migration"
+        case AbClaimInput():
+            return ReportKind.AB_CLAIM, report.appropriate_body_id
+        case AbReleaseInput():
+            return ReportKind.AB_RELEASE, report.appropriate_body_id
+        case InductionOutcomeInput():
+            return ReportKind.OUTCOME, report.appropriate_body_id
+    raise TypeError(f"not an induction report: {type(report).__name__}")
+
+
+def record_if_closed(
+    engine: Engine, trn: str, kind: ReportKind, reporter: str, report: Payload
+) -> InductionRecorded | None:
+    """A closed induction has no workflow left: its report is judged and stored here, in one
+    transaction, by the activity's own code (a claim, release or outcome is refused naming
+    the outcome; a school report is recorded and raises a discrepancy). None while open."""
+    with Session(engine) as session, session.begin():
+        found = session.get(Induction, trn)
+        if found is None or found.status != InductionStatus.CLOSED:
+            return None  # a closed induction never reopens, so this holds under the lock too
+        command = RecordInductionReportInput.model_validate(
+            {
+                **report.model_dump(exclude={"school_id"}),
+                "trn": trn,
+                "report_id": str(uuid.uuid4()),
+                "kind": kind,
+                "reporter": reporter,
+                "at": datetime.now(UTC),
+            }
+        )
+        return record_report(session, command)
+
+
 def receipt(recorded: InductionRecorded) -> ReportReceipt:
     """The answer to a report, claim or release."""
     snapshot = recorded.snapshot
@@ -119,10 +177,14 @@ def get(session: Session, caller: Principal, trn: str) -> InductionPublic:
     )
     if not rows or view is None:
         raise NotFound(f"no induction for teacher {trn} that you may see")
-    values = effective(reports)
+    values, now = effective(reports), standing(reports)
     if view == "confirmed":
-        return InductionPublic(trn=trn, effective=confirmed_only(values), claimed_by=holder)
-    return InductionPublic(
+        return view_of(
+            InductionPublic, now, trn=trn, effective=confirmed_only(values), claimed_by=holder
+        )
+    return view_of(
+        InductionPublic,
+        now,
         trn=trn,
         effective=values,
         claimed_by=holder,

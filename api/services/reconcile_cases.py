@@ -7,7 +7,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import literal, true
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, SQLModel, col
 from temporalio.common import TypedSearchAttributes
@@ -19,6 +18,7 @@ from api.services.application import start_input as application_start_input
 from domain.application import TERMINAL_STATUSES, ApplicationStatus
 from domain.checklist_sync import SyncStatus
 from domain.errors import NotFound
+from domain.induction import InductionStatus
 from models.application import Application
 from models.checklist_sync import ChecklistSync
 from models.induction import Induction
@@ -202,7 +202,7 @@ class ApplicationCases(TableCases):
 
 
 class InductionCases(TableCases):
-    """Every registered teacher runs InductionRegistrationWorkflow (it never closes yet)."""
+    """An OPEN induction runs InductionRegistrationWorkflow; a CLOSED one's has completed."""
 
     workflow_type = InductionRegistrationWorkflow.__name__
     prefix = "induction-"
@@ -210,15 +210,7 @@ class InductionCases(TableCases):
 
     model = Induction
     key = "trn"
-    open_states = frozenset({"REGISTERED"})
-
-    def open_where(self) -> Any:
-        """Every registration."""
-        return true()
-
-    def state(self) -> Any:
-        """A registration has no state column: it is registered."""
-        return literal("REGISTERED")
+    open_states = frozenset({InductionStatus.OPEN})
 
     def start_spec(self, session: Session, row: CaseRow, resumed: Resumption) -> StartSpec:
         """The teacher; the workflow reloads the reports, the claim and the reminder."""

@@ -228,7 +228,8 @@ def _epoch(value: Any) -> ColumnElement[float]:
 
 
 def sla(filters: SlaFilters, *, now: datetime) -> Select[Any]:
-    """SLA instances with elapsed and paused seconds summed from their logs.
+    """SLA instances with elapsed and paused seconds summed from their logs (working
+    seconds for an instance on a calendar).
 
     The log alternates START (PAUSE RESUME)* [PAUSE] [STOP], so the paused time is the
     resumes minus the pauses, plus an open pause up to the stop (or now).
@@ -252,17 +253,18 @@ def sla(filters: SlaFilters, *, now: datetime) -> Select[Any]:
     end = func.coalesce(timing.c.stop, _epoch(literal(now)))
     paused = timing.c.r - timing.c.p + case((timing.c.open_pause, end), else_=0)
     elapsed = func.greatest(end - timing.c.start - paused, 0)
+    wall = col(SlaInstance.calendar).is_(None)
     columns: list[ColumnElement[Any]] = [
         *_named(SlaInstance, "definition", "version"),
         *_named(SlaDefinition, "name"),
         *_named(SlaInstance, "subject", "candidate_id", "status", "started_at", "stopped_at"),
-        func.coalesce(elapsed, 0).label("elapsed_s"),
-        func.coalesce(paused, 0).label("paused_s"),
+        case((wall, func.coalesce(elapsed, 0)), else_=_working(now, "running")).label("elapsed_s"),
+        case((wall, func.coalesce(paused, 0)), else_=_working(now, "paused")).label("paused_s"),
         *_named(SlaInstance, "goal_s"),
         col(SlaInstance.breached_at).is_not(None).label("breached"),
         *_named(SlaInstance, "breached_at"),
         col(SlaInstance.id).label("instance_id"),
-        *_named(SlaInstance, "warned"),
+        *_named(SlaInstance, "warned", "calendar", "calendar_version"),
     ]
     statement = (
         select(*columns)
@@ -277,6 +279,12 @@ def sla(filters: SlaFilters, *, now: datetime) -> Select[Any]:
         .join(timing, literal(True))
     )
     return statement.where(*_sla_conditions(filters))
+
+
+def _working(now: datetime, counting: str) -> ColumnElement[float]:
+    """Running or paused working seconds of a calendared instance (migration 0014's SQL
+    function, the arithmetic of domain/calendar.py)."""
+    return func.sla_working_time(col(SlaInstance.id), literal(now), literal(counting), type_=Float)
 
 
 def _sla_conditions(filters: SlaFilters) -> list[ColumnElement[bool]]:

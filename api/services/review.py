@@ -1,6 +1,6 @@
 """Assignments and reviews: reads and draft writes on PostgreSQL (transitions use the workflow)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
@@ -15,6 +15,7 @@ from domain.review import (
     check_response_decision,
     waiting_sections,
 )
+from domain.review_deadline import is_overdue
 from models.application import Application
 from models.review import (
     Assignment,
@@ -110,8 +111,9 @@ def assignment_public(
     )
 
 
-def review(session: Session, review_id: str) -> ReviewPublic:
-    """A review with its current responses, allowed decisions, can_submit and missing."""
+def review(session: Session, review_id: str, *, now: datetime | None = None) -> ReviewPublic:
+    """A review with its current responses, allowed decisions, can_submit and missing, and
+    its reviewer's clock (`due_at`; `overdue` once it passed at `now`)."""
     row = get_review_row(session, review_id)
     assignment = session.get(Assignment, row.assignment_id)
     application = session.get(Application, row.application_id)
@@ -128,6 +130,9 @@ def review(session: Session, review_id: str) -> ReviewPublic:
         is_last_level=assignment.is_last_level,
         is_last_stage=assignment.is_last_stage,
         is_final_decision=assignment.is_final_decision,
+        due_at=assignment.due_at,
+        overdue=assignment.overdue_at is not None
+        or is_overdue(assignment.due_at, now or datetime.now(UTC)),
         responses=[ReviewResponsePublic.model_validate(r, from_attributes=True) for r in responses],
         allowed_decisions=allowed_decisions(situation) if editable else [],
         can_submit=editable and can_submit(situation),

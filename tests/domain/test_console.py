@@ -126,3 +126,28 @@ def test_every_waiting_on_value_is_one_the_issue_names() -> None:
         "timer",
         "nobody",
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "assignments", "review_due", "expected"),
+    [
+        (A.SUBMITTED, [TAKEN], (LATER, False), NextStep(WaitingOn.REVIEWER, LATER, "review due")),
+        (A.SUBMITTED, [TAKEN], (AT, True), NextStep(WaitingOn.REVIEWER, AT, "review overdue")),
+        (A.SUBMITTED, [TAKEN], None, NextStep(WaitingOn.REVIEWER)),
+        (
+            A.CHANGES_REQUIRED,
+            [TAKEN],
+            (AT, True),
+            NextStep(WaitingOn.APPLICANT, LATER, "LOQ deadline"),
+        ),
+        (A.COMPLETED, [TAKEN], (AT, True), NextStep(WaitingOn.NOBODY)),
+    ],
+)
+def test_a_running_reviewer_clock_is_the_due_date_while_submitted(
+    status: ApplicationStatus,
+    assignments: list[AssignmentStatus],
+    review_due: tuple[datetime, bool] | None,
+    expected: NextStep,
+) -> None:
+    """Decision 0095: `DueAt` is the reviewer's due date, in the past once overdue."""
+    assert application_next(status, assignments, LATER, review_due) == expected

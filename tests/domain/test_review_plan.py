@@ -47,6 +47,14 @@ class Shape:
     loq_deadline_days: int = 28
     loq_followup_deadline_days: int = 14
 
+    @property
+    def loq_deadline_span(self) -> timedelta:
+        return timedelta(days=self.loq_deadline_days)
+
+    @property
+    def loq_followup_deadline_span(self) -> timedelta:
+        return timedelta(days=self.loq_followup_deadline_days)
+
 
 SHAPE = Shape()
 

@@ -13,11 +13,19 @@ from models.sla import SlaDefinition
 from tests.replay.recording import history_json, recording
 from tests.support.outcome_seed import seed_records
 from tests.support.seed import T0
+from tests.support.sla_calendar import (
+    LONDON,
+    next_friday_afternoon,
+    seed_calendar,
+    seed_definition,
+    skip_to,
+)
 from workflows.payloads.sla import StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
 DAY = timedelta(days=1)
 DEFINITION = "replay_ten_days"
+CALENDARED = "replay_office_hours"
 
 
 def _define(engine: Engine) -> None:
@@ -107,4 +115,35 @@ async def record_sla_candidate_catch_up(database_url: str) -> str:
             SlaEventKind.STOP,
         ], kinds
         assert result.warned == [0.5], result
+        return await history_json(handle)
+
+
+async def record_sla_calendar_breach(database_url: str) -> str:
+    """On calendar `office` (09:00-17:00 Monday to Friday, London, the Monday a holiday):
+    16 working hours from Friday 15:00, paused an hour on Tuesday, resumed (the timers
+    re-armed for the wall instant), the 50% warning, then the breach on Wednesday 16:00."""
+    async with recording(database_url) as rec:
+        friday = next_friday_afternoon(await rec.env.get_current_time(), october=False)
+        seed_calendar(rec.engine, [friday.date() + timedelta(days=3)])
+        seed_definition(rec.engine, timedelta(hours=16), [0.5], code=CALENDARED)
+        await skip_to(rec.env, friday)
+        handle = await rec.client.start_workflow(
+            SlaWorkflow.run,
+            StartSlaInput(definition=CALENDARED, subject="result-replay"),
+            id=sla_workflow_id(CALENDARED, "result-replay"),
+            task_queue=rec.queue,
+        )
+        tuesday = friday + timedelta(days=4)
+        await skip_to(rec.env, tuesday.replace(hour=10))
+        await handle.signal(SlaWorkflow.pause)  # cancels the breach timer
+        await skip_to(rec.env, tuesday.replace(hour=11))
+        await handle.signal(SlaWorkflow.resume)  # re-arms it: Wednesday 16:00
+        await skip_to(rec.env, tuesday.replace(hour=16, minute=30) + timedelta(days=1))
+        await handle.signal(SlaWorkflow.stop)
+        result = await handle.result()
+        assert result.status == SlaStatus.BREACHED, result
+        assert result.warned == [0.5], result
+        assert result.breached_at is not None
+        breached = result.breached_at.astimezone(LONDON)
+        assert (breached.weekday(), breached.hour) == (2, 16), breached
         return await history_json(handle)

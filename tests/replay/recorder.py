@@ -30,13 +30,21 @@ from tests.replay.record_cancel import (
     record_sla_operator_cancel,
 )
 from tests.replay.record_checklist_sync import record_checklist_sync_two_pages
-from tests.replay.record_induction import record_induction_reminder_claim_release
+from tests.replay.record_induction import (
+    record_induction_outcome_released_then_passed,
+    record_induction_reminder_claim_release,
+)
 from tests.replay.record_outcome import (
     record_outcome_batch_scheduled,
     record_outcome_release_by_batch,
     record_outcome_release_qa_rescheduled,
 )
+from tests.replay.record_review_deadlines import (
+    record_review_deadlines_ended,
+    record_review_deadlines_fire,
+)
 from tests.replay.record_sla import (
+    record_sla_calendar_breach,
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
 )
@@ -55,7 +63,10 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
     "sla_candidate_catch_up": record_sla_candidate_catch_up,
+    "sla_calendar_breach": record_sla_calendar_breach,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
+    # Patch induction-outcomes: outcomes, and a run that completes once closed (0096).
+    "induction_outcome_released_then_passed": record_induction_outcome_released_then_passed,
     "checklist_sync_two_pages": record_checklist_sync_two_pages,
     "sla_operator_cancel": record_sla_operator_cancel,
     "outcome_release_operator_cancel": record_outcome_release_operator_cancel,
@@ -63,6 +74,9 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     # Patch console-first-task: search attributes from the first task (decision 0087).
     "sla_console_first_task": record_sla_pause_resume_warning_met,
     "outcome_batch_console_first_task": record_outcome_batch_scheduled,
+    # Patch review-deadlines: the reviewer clocks' timers (decision 0095).
+    "application_review_deadlines_fire": record_review_deadlines_fire,
+    "application_review_deadlines_ended": record_review_deadlines_ended,
     # Patch recording-local-activities: the cycle's recordings as local activities (0090).
     "application_review_cycle_local": record_review_cycle_with_loq,
 }

@@ -71,8 +71,19 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "sla_pause_resume_warning_met": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # candidate_changed: the catch-up activity pauses, then resumes; a warning; stop: MET.
     "sla_candidate_catch_up": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    "sla_calendar_breach": {MARKER, SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     # The reminder fires; later a claim cancels the next one. Still open (no completion).
     "induction_reminder_claim_release": {*UPDATES, *TIMERS, ACTIVITY, UPSERT},
+    # Patch induction-outcomes: RELEASED re-arms the reminder (it fires); PASSED completes.
+    "induction_outcome_released_then_passed": {
+        *UPDATES,
+        MARKER,
+        TIMER_STARTED,
+        TIMER_FIRED,
+        ACTIVITY,
+        UPSERT,
+        COMPLETED,
+    },
     "checklist_sync_two_pages": {ACTIVITY, UPSERT, COMPLETED},
     # Operator cancels: an SLA stopped CANCELLED; an outcome whose own schedule is dropped
     # (its timer cancelled) goes on and is released now; a batch cancelled on its timer.
@@ -90,6 +101,10 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     # then an upsert before the first activity), and again once the SLA is opened.
     "sla_console_first_task": {MARKER, UPSERT, SIGNALED, *TIMERS, ACTIVITY, COMPLETED},
     "outcome_batch_console_first_task": {MARKER, UPSERT, TIMER_STARTED, TIMER_FIRED, COMPLETED},
+    # Patch review-deadlines: a reviewer's clock reminds, marks overdue, gives sections back.
+    "application_review_deadlines_fire": {*UPDATES, MARKER, TIMER_STARTED, TIMER_FIRED, ACTIVITY},
+    # Unassigned (its timer cancelled), reassigned on a fresh date, submitted in time.
+    "application_review_deadlines_ended": {*UPDATES, MARKER, *TIMERS, ACTIVITY, COMPLETED},
     "outcome_batch_operator_cancel": {
         TIMER_STARTED,
         TIMER_CANCELED,

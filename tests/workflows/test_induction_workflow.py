@@ -15,6 +15,7 @@ from api.services.induction import start_operation, workflow_id
 from domain.induction import ProgrammeType
 from models.action import Action
 from models.event import OutboxEvent
+from tests.support.induction import claim_input
 from worker import build_worker
 from workflows.induction import InductionRegistrationWorkflow
 from workflows.payloads.induction import (
@@ -54,12 +55,7 @@ async def _school_report(
 
 
 def _claim(ab: str) -> AbClaimInput:
-    return AbClaimInput(
-        actor=f"{ab}-user",
-        appropriate_body_id=ab,
-        programme_type=ProgrammeType.PROVIDER_LED,
-        started_on=date(2025, 9, 2),
-    )
+    return claim_input(ab)
 
 
 def _events(db: Engine, kind: str) -> list[OutboxEvent]:

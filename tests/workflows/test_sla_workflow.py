@@ -1,7 +1,6 @@
 """SlaWorkflow under the time-skipping server: pauses move the deadline; warnings and breach."""
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -9,9 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.sla import SlaActivities
 from domain.outcome import CandidateStatus
 from domain.sla import SlaStatus
 from models.candidate import Candidate
@@ -19,6 +16,7 @@ from models.event import OutboxEvent
 from models.sla import SlaInstance
 from tests.support.outcome_seed import seed_records
 from tests.support.seed import seed_ten_day_sla
+from tests.support.sla_calendar import sla_worker
 from workflows.payloads.sla import SlaState, StartSlaInput, sla_workflow_id
 from workflows.sla import SlaWorkflow
 
@@ -30,19 +28,7 @@ Handle = WorkflowHandle[SlaWorkflow, SlaState]
 async def client(ts_env: WorkflowEnvironment, db: Engine, task_queue: str) -> AsyncIterator[Client]:
     """A ten-day definition and a worker for SLA workflows."""
     seed_ten_day_sla(db)
-    activities = SlaActivities(db)
-    async with Worker(
-        ts_env.client,
-        task_queue=task_queue,
-        workflows=[SlaWorkflow],
-        activities=[
-            activities.open_sla,
-            activities.append_sla_event,
-            activities.catch_up_sla_with_candidate,
-            activities.record_sla_due,
-        ],
-        activity_executor=ThreadPoolExecutor(4),
-    ):
+    async with sla_worker(ts_env.client, db, task_queue):
         yield ts_env.client
 
 

@@ -4,7 +4,14 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from domain.induction import Effective, InductionField, ProgrammeType, ReportKind
+from domain.induction import (
+    DiscrepancyField,
+    Effective,
+    InductionOutcome,
+    InductionStatus,
+    ProgrammeType,
+    ReportKind,
+)
 from workflows.payloads.common import Payload, signature
 from workflows.payloads.resumption import RecordResumptionInput, Resumption
 
@@ -19,8 +26,16 @@ class InductionSnapshot(Payload):
     effective: Effective = Effective()
     claimed_by: str | None = None
     unclaimed_since: datetime | None = None
-    open_discrepancies: list[InductionField] = Field(default_factory=list)
+    open_discrepancies: list[DiscrepancyField] = Field(default_factory=list)
     reports: int = 0
+    status: InductionStatus = InductionStatus.OPEN
+    outcome: InductionOutcome | None = None  # the closing one, or RELEASED until a new claim
+    start_date: date | None = None  # when the induction started, as far as it is known
+
+    @property
+    def closed_by(self) -> InductionOutcome | None:
+        """The outcome that closed the induction (None while it is open)."""
+        return self.outcome if self.status == InductionStatus.CLOSED else None
 
 
 class InductionCarry(Payload):
@@ -65,6 +80,15 @@ class AbReleaseInput(Payload):
     appropriate_body_id: str
 
 
+class InductionOutcomeInput(Payload):
+    """The AB holding the open induction records its outcome."""
+
+    actor: str
+    appropriate_body_id: str
+    outcome: InductionOutcome
+    completed_on: date
+
+
 class MigratedReportInput(Payload):
     """Data migrated from the older service (below both school and AB)."""
 
@@ -86,6 +110,8 @@ class RecordInductionReportInput(Payload):
     programme_type: ProgrammeType | None = None
     start_date: date | None = None
     started_on: date | None = None
+    outcome: InductionOutcome | None = None
+    completed_on: date | None = None
     at: datetime
 
 

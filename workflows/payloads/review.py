@@ -1,7 +1,7 @@
 """Payloads of the review cycle: assignments, reviews, and the case snapshot."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from pydantic import Field
@@ -15,6 +15,7 @@ from domain.review import (
     sections_to_claim,
     takes_all_sections,
 )
+from domain.review_deadline import ReviewClock, RunningClock, StepKind
 from domain.review_guards import Seat
 from workflows.payloads.common import Payload, signature
 
@@ -27,6 +28,28 @@ class StageShape(Payload):
     final_decision: bool = False
     pre_assessment: bool = False
     self_assignable: bool = True
+    # Reviewer deadlines as the template gives them (`_days` or the ISO twin; decision 0095).
+    review_due_days: int | None = None
+    review_due: timedelta | None = None
+    review_reminder_days_before: list[int] | None = None
+    review_reminder_before: list[timedelta] | None = None
+    auto_unassign_after_days: int | None = None
+    auto_unassign_after: timedelta | None = None
+
+    def clock(self) -> ReviewClock:
+        """The stage's reviewer clock (untimed when it sets no due date)."""
+        reminders = self.review_reminder_before
+        if reminders is None:
+            reminders = [timedelta(days=d) for d in self.review_reminder_days_before or []]
+        return ReviewClock(
+            due=_span(self.review_due_days, self.review_due),
+            reminders_before=tuple(reminders),
+            unassign_after=_span(self.auto_unassign_after_days, self.auto_unassign_after),
+        )
+
+
+def _span(days: int | None, span: timedelta | None) -> timedelta | None:
+    return span if span is not None else None if days is None else timedelta(days=days)
 
 
 class CaseShape(Payload):
@@ -35,9 +58,30 @@ class CaseShape(Payload):
     sections: list[str]
     preliminary_sections: list[str]
     stages: list[StageShape]
-    loq_deadline_days: int
-    loq_followup_deadline_days: int
+    loq_deadline_days: int | None
+    loq_followup_deadline_days: int | None
     loq_reminder_days_before: list[int]
+    # ISO twins (API.md v1.1): when set they stand instead of the `_days` values.
+    loq_deadline: timedelta | None = None
+    loq_followup_deadline: timedelta | None = None
+    loq_reminder_before: list[timedelta] | None = None
+
+    @property
+    def loq_deadline_span(self) -> timedelta:
+        """The first LOQ round's deadline."""
+        return _span(self.loq_deadline_days, self.loq_deadline) or timedelta(0)
+
+    @property
+    def loq_followup_deadline_span(self) -> timedelta:
+        """The follow-up rounds' deadline."""
+        return _span(self.loq_followup_deadline_days, self.loq_followup_deadline) or timedelta(0)
+
+    @property
+    def loq_reminder_spans(self) -> list[timedelta]:
+        """How long before an LOQ deadline the applicant is reminded, longest first."""
+        if self.loq_reminder_before is not None:
+            return sorted(set(self.loq_reminder_before), reverse=True)
+        return [timedelta(days=days) for days in self.loq_reminder_days_before]
 
     def stage(self, code: str) -> StageShape:
         """The stage `code` (it exists: codes come from this shape)."""
@@ -86,6 +130,9 @@ class AssignmentView(Payload):
     is_self_assignable: bool
     review_id: str | None = None
     review_status: ReviewStatus | None = None
+    # The reviewer's clock (decision 0095): when the review is due, and since when overdue.
+    due_at: datetime | None = None
+    overdue_at: datetime | None = None
 
 
 class CaseSnapshot(Payload):
@@ -130,6 +177,14 @@ class CaseSnapshot(Payload):
             is_self_assignable=assignment.is_self_assignable,
             review_status=assignment.review_status,
         )
+
+    def running_clocks(self, shape: "CaseShape") -> list[RunningClock]:
+        """The assignments whose reviewer clock runs, with their stage's settings."""
+        return [
+            RunningClock(a.id, a.due_at, a.overdue_at is not None, shape.stage(a.stage).clock())
+            for a in self.assignments
+            if a.due_at is not None
+        ]
 
     def held_by_others(self, assignment: AssignmentView) -> set[str]:
         """Sections other open assignments hold at the assignment's stage and level."""
@@ -238,6 +293,18 @@ class RecordLoqExpiryInput(Payload):
     at: datetime
 
 
+class RecordReviewClockInput(Payload):
+    """Activity input: a step of an assignment's clock (reminder, overdue, auto-unassign),
+    planned on the clock due at `due_at` (nothing happens when it no longer runs)."""
+
+    application_id: str
+    assignment_id: str
+    due_at: datetime
+    kind: StepKind
+    before: timedelta | None = None
+    at: datetime
+
+
 class SyncAssignmentsInput(Payload):
     """Activity input: align untaken rows of the current level with the grants."""
 
@@ -272,3 +339,4 @@ record_review_start = signature("record_review_start", RecordReviewStartInput, R
 record_review_submission = signature(
     "record_review_submission", RecordReviewSubmissionInput, ReviewSubmitted
 )
+record_review_clock = signature("record_review_clock", RecordReviewClockInput, CaseSnapshot)

@@ -1,9 +1,10 @@
 """Payloads of SlaWorkflow and its activities."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import Field
 
+from domain.calendar import BusinessCalendar, parse_week
 from domain.sla import SlaEventKind, SlaStatus
 from workflows.payloads.common import Payload, signature
 from workflows.payloads.resumption import Resumption
@@ -26,6 +27,22 @@ class SlaLogRow(Payload):
     at: datetime
 
 
+class SlaCalendarSpec(Payload):
+    """The calendar version an instance counts working time by (pinned at its start)."""
+
+    code: str
+    version: int
+    timezone: str
+    working_hours: dict[str, list[list[str]]]
+    holidays: list[date] = Field(default_factory=list)
+
+    def rules(self) -> BusinessCalendar:
+        """The calendar as the working-time arithmetic takes it."""
+        return BusinessCalendar(
+            self.timezone, parse_week(self.working_hours), frozenset(self.holidays)
+        )
+
+
 class SlaState(Payload):
     """The instance as the workflow and the database both hold it."""
 
@@ -39,6 +56,8 @@ class SlaState(Payload):
     warned: list[float] = Field(default_factory=list)
     breached_at: datetime | None = None
     status: SlaStatus = SlaStatus.RUNNING
+    # Absent in instances opened before calendars (and those without one): wall time.
+    working_calendar: SlaCalendarSpec | None = None
 
 
 class OpenSlaInput(Payload):
