@@ -4,23 +4,20 @@ decision 0090), and a recording run again after a lost workflow task is a retry.
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from activities.review import ReviewActivities
-from api.services import review as reviews
 from domain.application import ApplicationStatus
-from domain.review import ResponseDecision, ReviewDecision, ReviewStatus
-from models.review import ReviewResponseWrite
+from domain.review import ReviewDecision, ReviewStatus
 from tests.support.seed import T0
 from tests.workflows.test_review_cycle_workflow import _submitted, client
+from tests.workflows.test_review_deadlines_workflow import _review
 from workflows.application import ApplicationReviewWorkflow
 from workflows.payloads.review import (
     AssignInput,
     CaseSnapshot,
     RecordReviewSubmissionInput,
-    StartReviewInput,
     SubmitReviewInput,
 )
 from workflows.refusal import LOCAL_RECORDING_PATCH
@@ -37,29 +34,12 @@ async def _completed_cycle(client: Client, db: Engine, task_queue: str) -> tuple
     await handle.execute_update(
         ApplicationReviewWorkflow.assign, AssignInput(assignment_id=assignment.id, actor="rev-1")
     )
-    started = await handle.execute_update(
-        ApplicationReviewWorkflow.start_review,
-        StartReviewInput(assignment_id=assignment.id, actor="rev-1"),
-    )
-    with Session(db) as session:
-        shown = reviews.review(session, started.review_id)
-    for response in shown.responses:
-        with Session(db) as session:
-            reviews.write_response(
-                session,
-                "rev-1",
-                started.review_id,
-                response.target_id,
-                ReviewResponseWrite(decision=ResponseDecision.APPROVE),
-                at=T0,
-            )
+    review_id = await _review(handle, db, assignment.id)  # started, everything approved
     await handle.execute_update(
         ApplicationReviewWorkflow.submit_review,
-        SubmitReviewInput(
-            review_id=started.review_id, actor="rev-1", decision=ReviewDecision.CONFORM
-        ),
+        SubmitReviewInput(review_id=review_id, actor="rev-1", decision=ReviewDecision.CONFORM),
     )
-    return handle, started.review_id
+    return handle, review_id
 
 
 async def test_the_review_cycle_records_without_a_single_activity_task(
