@@ -23,39 +23,47 @@ async def noop(value: str) -> str:
     return value
 
 
-def _floor(name: str, local: bool) -> type:
-    """A no-op workflow taking STEPS updates, each running one no-op activity."""
+class _Floor:
+    """A no-op workflow taking STEPS updates, each running one no-op activity (`_run_one`).
+    The SDK wants `@workflow.run` on each workflow class itself, so each names it."""
 
-    class Floor:
-        def __init__(self) -> None:
-            self.done = 0
+    def __init__(self) -> None:
+        self.done = 0
 
-        @workflow.run
-        async def run(self) -> int:
-            await workflow.wait_condition(
-                lambda: self.done >= STEPS and workflow.all_handlers_finished()
-            )
-            return self.done
+    async def _run_one(self, value: str) -> str:
+        raise NotImplementedError
 
-        @workflow.update
-        async def step(self, value: str) -> str:
-            if local:
-                answer = await workflow.execute_local_activity(
-                    noop, value, start_to_close_timeout=TIMEOUT
-                )
-            else:
-                answer = await workflow.execute_activity(
-                    noop, value, start_to_close_timeout=TIMEOUT
-                )
-            self.done += 1
-            return answer
+    async def _steps_done(self) -> int:
+        await workflow.wait_condition(
+            lambda: self.done >= STEPS and workflow.all_handlers_finished()
+        )
+        return self.done
 
-    Floor.__name__ = Floor.__qualname__ = name
-    return workflow.defn(name=name)(Floor)
+    @workflow.update
+    async def step(self, value: str) -> str:
+        answer = await self._run_one(value)
+        self.done += 1
+        return answer
 
 
-LocalFloorWorkflow = _floor("LocalFloorWorkflow", local=True)
-RegularFloorWorkflow = _floor("RegularFloorWorkflow", local=False)
+@workflow.defn
+class LocalFloorWorkflow(_Floor):
+    @workflow.run
+    async def run(self) -> int:
+        return await self._steps_done()
+
+    async def _run_one(self, value: str) -> str:
+        return await workflow.execute_local_activity(noop, value, start_to_close_timeout=TIMEOUT)
+
+
+@workflow.defn
+class RegularFloorWorkflow(_Floor):
+    @workflow.run
+    async def run(self) -> int:
+        return await self._steps_done()
+
+    async def _run_one(self, value: str) -> str:
+        return await workflow.execute_activity(noop, value, start_to_close_timeout=TIMEOUT)
 
 
 async def serve(address: str, queue: str) -> None:
