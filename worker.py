@@ -54,10 +54,23 @@ WORKFLOWS += [OutcomeReleaseWorkflow, OutcomeReleaseBatchWorkflow]
 WORKFLOWS += [WebhookDeliveryWorkflow]
 
 # Our pure modules (rules, payloads, search-attribute keys) are deterministic and
-# stateless, so the sandbox shares them instead of re-importing them per run.
+# stateless, so the sandbox shares them instead of re-importing them per run. So are the
+# workflows' helpers (no module state; decision 0090): only each workflow's own module is
+# imported afresh per run, and its code still runs under the sandbox's restrictions.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "domain", "workflows.payloads", "workflows.refusal", "core.temporal", "core.settings"
+        "domain",
+        "workflows.payloads",
+        "workflows.refusal",
+        "core.temporal",
+        "core.settings",
+        "workflows.case_workflow",
+        "workflows.console",
+        "workflows.descriptions",
+        "workflows.cancellation",
+        "workflows.resumption",
+        "workflows.search_keys",
+        "workflows.typevars",
     )
 )
 

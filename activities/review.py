@@ -100,7 +100,11 @@ class ReviewActivities(EngineActivities):
         review = session.get(Review, command.review_id, with_for_update=True)
         if review is None or review.application_id != application.id:
             raise NotFound(f"review {command.review_id} does not exist")
-        retried = review.status == ReviewStatus.SUBMITTED and review.time_submitted == command.at
+        # A retry: the same submission again. A local activity re-run after a workflow task
+        # timed out carries a later `at` (decision 0090), so the decision names it too.
+        retried = review.status == ReviewStatus.SUBMITTED and (
+            review.time_submitted == command.at or review.decision == command.decision
+        )
         if not retried:
             assignment = session.get(Assignment, review.assignment_id)
             assert assignment is not None

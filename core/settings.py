@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes of the API (docs/operations.md, Sizing)",
+    )
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     data_dir: Path = Path(".data")

@@ -92,6 +92,8 @@ def _pid_file(stack: Stack) -> Path:
 def _commands(settings: Settings) -> dict[str, list[str]]:
     """The worker's and the API's command lines."""
     api = ["-m", "uvicorn", "api.app:app", "--host", settings.api_host]
+    if settings.api_workers > 1:  # each its own engine and Temporal client (Sizing)
+        api += ["--workers", str(settings.api_workers)]
     return {
         "worker": [sys.executable, "worker.py"],
         "api": [sys.executable, *api, "--port", str(settings.api_port)],

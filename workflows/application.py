@@ -96,6 +96,8 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
     deadline as stored).
     """
 
+    LOCAL_RECORDING = True  # its recording activities run as local activities (decision 0090)
+
     @workflow.init
     def __init__(self, start: StartApplicationReviewInput) -> None:
         # Busy keys: "application", "assignment:<id>", "review:<id>". Restarted by reconcile,

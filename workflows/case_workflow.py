@@ -1,7 +1,7 @@
 """What the case workflows share: busy keys refuse overlapping changes; newest snapshot wins."""
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from temporalio import workflow
 
@@ -30,6 +30,9 @@ class CaseWorkflow(Generic[S]):
     an overlapping change before anything reaches the database (`_refuse_if_busy`).
     """
 
+    # Record as local activities (patch `recording-local-activities`, decision 0090).
+    LOCAL_RECORDING: ClassVar[bool] = False
+
     def __init__(self, snapshot: S, *, busy: Iterable[str] = ()) -> None:
         self._snapshot = snapshot
         # Keys of the changes under way (e.g. "application", "assignment:<id>").
@@ -49,7 +52,7 @@ class CaseWorkflow(Generic[S]):
         held = set(keys)
         self._in_flight |= held
         try:
-            return await run_recording(activity, arg, summary)
+            return await run_recording(activity, arg, summary, local=self.LOCAL_RECORDING)
         finally:
             self._in_flight -= held
 

@@ -11,6 +11,12 @@ from domain.errors import REFUSALS, Refusal
 from workflows.typevars import A, R
 
 # How every recording activity is called: a refusal is final, anything else is retried.
+# With `local=True` (the application review, decision 0090), since patch
+# `recording-local-activities` each runs as a local activity: one
+# short transaction, done inside the workflow task that asked for it (no activity task
+# round trip through the server). A worker that dies mid-way lets the workflow task time
+# out and the activity runs again; every recording activity is idempotent, so that is safe.
+LOCAL_RECORDING_PATCH = "recording-local-activities"
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10), non_retryable_error_types=sorted(REFUSALS)
@@ -36,12 +42,19 @@ def unwrap(error: ActivityError) -> BaseException:
 
 
 async def run_recording(
-    activity: Callable[[A], Awaitable[R]], arg: A, summary: str | None = None
+    activity: Callable[[A], Awaitable[R]],
+    arg: A,
+    summary: str | None = None,
+    *,
+    local: bool = False,
 ) -> R:
     """Run one recording activity, retried the house way; a refusal fails as itself.
-    `summary` names the step in the Temporal UI (default: the activity's name in words)."""
+    `summary` names the step in the Temporal UI (default: the activity's name in words);
+    `local`: as a local activity (once the workflow has the patch)."""
+    local = local and workflow.patched(LOCAL_RECORDING_PATCH)
+    execute = workflow.execute_local_activity if local else workflow.execute_activity
     try:
-        return await workflow.execute_activity(
+        return await execute(
             activity,
             arg,
             start_to_close_timeout=ACTIVITY_TIMEOUT,

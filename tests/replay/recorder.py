@@ -80,6 +80,8 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "application_review_deadlines_fire": record_review_deadlines_fire,
     "application_review_deadlines_ended": record_review_deadlines_ended,
     "webhook_retry_pause_replay": record_webhook_retry_pause_replay,
+    # Patch recording-local-activities: the cycle's recordings as local activities (0090).
+    "application_review_cycle_local": record_review_cycle_with_loq,
 }
 
 

@@ -56,6 +56,9 @@ TIMERS = {TIMER_STARTED, TIMER_FIRED, TIMER_CANCELED}
 EXERCISES: dict[str, set[EventType.ValueType]] = {
     "application_submit_withdraw": {*UPDATES, ACTIVITY, UPSERT, COMPLETED},
     "application_review_cycle_loq": {*UPDATES, *TIMERS, ACTIVITY, COMPLETED},
+    # Patch recording-local-activities: the same cycle, each recording a local-activity
+    # marker (no activity task), so the old regular-activity history above must still replay.
+    "application_review_cycle_local": {*UPDATES, *TIMERS, MARKER, COMPLETED},
     # An operator's cancel (patch operator-cancel): who asked, the withdrawal, Canceled.
     "application_operator_cancel": {*UPDATES, CANCEL_REQUESTED, MARKER, ACTIVITY, CANCELED},
     # Restarted by reconcile: resume_application, then the stored deadline's timers fire.
