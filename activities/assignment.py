@@ -18,15 +18,22 @@ from activities.case import (
     snapshot,
     template_of,
 )
-from activities.case_levels import add_assignment, allowed_for, granted_sections, open_assignment
+from activities.case_levels import (
+    add_assignment,
+    allowed_for,
+    clock_key,
+    end_clock,
+    granted_sections,
+    open_assignment,
+)
 from domain.errors import Conflict
 from domain.review import (
     AssignmentStatus,
     ReviewStatus,
 )
-from domain.review_deadline import ClockEvent, ReviewClock, due_after
+from domain.review_deadline import ClockEvent, due_after
 from domain.review_guards import OPEN_FOR_CLAIMS, ensure_can_claim, ensure_claims_open
-from models.action import ActionStatus, open_action, set_action_status
+from models.action import open_action
 from models.application import Application
 from models.review import Assignment, HeldSection, Review
 from models.review_queries import held_by_others, review_of, seat_of
@@ -154,23 +161,6 @@ def release_sections(
         "reviewer_id": assignment.reviewer_id,
         "sections": released,
     }
-
-
-def clock_key(assignment: Assignment, due_at: datetime, step: str) -> str:
-    """The business key of a clock's step: one per clock (a fresh clock has new keys)."""
-    return f"review-clock:{assignment.id}:{due_at.isoformat()}:{step}"
-
-
-def end_clock(session: Session, assignment: Assignment, event: ClockEvent, at: datetime) -> None:
-    """The reviewer's clock ends (submitted, restarted, given back): its to-dos are done."""
-    if assignment.due_at is not None:
-        for step in ("reminder", "overdue"):
-            key = clock_key(assignment, assignment.due_at, step)
-            set_action_status(session, key, ActionStatus.DONE, at)
-    assignment.due_at = due_after(event, ReviewClock(), assignment.due_at, at)
-    assignment.overdue_at = None
-    assignment.updated_at = at
-    session.add(assignment)
 
 
 def tell(

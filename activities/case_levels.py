@@ -12,6 +12,8 @@ from activities.case import announce, case_change, set_assessment_status
 from domain.application import ApplicationOutcome, ApplicationStatus, AssessmentStatus
 from domain.errors import Conflict, NotFound
 from domain.review import ReviewStatus, is_self_assignable
+from domain.review_deadline import ClockEvent, ReviewClock, due_after
+from models.action import ActionStatus, set_action_status
 from models.application import Application
 from models.review import Assignment, HeldSection, Review
 from models.user import User
@@ -94,7 +96,17 @@ def add_assignment(
 
 
 def close_assignments(session: Session, application_id: str, at: datetime) -> None:
-    """End every open assignment; unsubmitted reviews become DISCONTINUED."""
+    """End every open assignment; unsubmitted reviews become DISCONTINUED, and running
+    reviewer clocks end with their to-dos (the case or level closed: nothing is due)."""
+    timed = session.exec(
+        select(Assignment).where(
+            Assignment.application_id == application_id,
+            col(Assignment.closed_at).is_(None),
+            col(Assignment.due_at).is_not(None),
+        )
+    ).all()
+    for assignment in timed:
+        end_clock(session, assignment, ClockEvent.CLOSE, at)
     open_ids = select(Assignment.id).where(
         Assignment.application_id == application_id, col(Assignment.closed_at).is_(None)
     )
@@ -114,6 +126,23 @@ def close_assignments(session: Session, application_id: str, at: datetime) -> No
         )
         .values(closed_at=at, updated_at=at)
     )
+
+
+def clock_key(assignment: Assignment, due_at: datetime, step: str) -> str:
+    """The business key of a clock's step: one per clock (a fresh clock has new keys)."""
+    return f"review-clock:{assignment.id}:{due_at.isoformat()}:{step}"
+
+
+def end_clock(session: Session, assignment: Assignment, event: ClockEvent, at: datetime) -> None:
+    """The reviewer's clock ends (submitted, restarted, given back): its to-dos are done."""
+    if assignment.due_at is not None:
+        for step in ("reminder", "overdue"):
+            key = clock_key(assignment, assignment.due_at, step)
+            set_action_status(session, key, ActionStatus.DONE, at)
+    assignment.due_at = due_after(event, ReviewClock(), assignment.due_at, at)
+    assignment.overdue_at = None
+    assignment.updated_at = at
+    session.add(assignment)
 
 
 def complete(

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from activities.assignment import end_clock, release_sections, tell
+from activities.assignment import release_sections, tell
 from activities.base import EngineActivities, transaction_activity
 from activities.case import (
     announce,
@@ -18,7 +18,7 @@ from activities.case import (
     snapshot,
     template_of,
 )
-from activities.case_levels import open_assignment
+from activities.case_levels import end_clock, open_assignment
 from activities.case_transition import apply_transition, fill_blanks
 from activities.rows import inserted
 from domain.application import AssessmentStatus

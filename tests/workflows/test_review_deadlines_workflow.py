@@ -21,6 +21,7 @@ from tests.support.seed import T0, seed_reviewer, seed_template
 from tests.workflows.test_review_cycle_workflow import _submitted
 from worker import build_worker
 from workflows.application import ApplicationReviewWorkflow
+from workflows.payloads.application import WithdrawApplicationInput
 from workflows.payloads.review import (
     AssignInput,
     CaseSnapshot,
@@ -175,6 +176,30 @@ async def test_submitting_before_the_due_date_ends_the_clock(
     assert _row(db, row).due_at is None
     state = await handle.query(ApplicationReviewWorkflow.state)
     assert (state.status, state.level) == (ApplicationStatus.SUBMITTED, 2)
+
+
+async def test_a_withdrawal_ends_the_clock_and_its_open_to_dos(
+    client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
+) -> None:
+    handle, row = await _taken(client, db, task_queue)
+    await _review(handle, db, row)
+    await ts_env.sleep(timedelta(days=10, hours=1))  # reminded, then overdue
+    assert _actions(db) == {
+        "review_reminder": ("reviewer", ActionStatus.OPEN),
+        "review_overdue": ("assigner", ActionStatus.OPEN),
+    }
+    await handle.execute_update(
+        ApplicationReviewWorkflow.withdraw, WithdrawApplicationInput(actor="alice")
+    )
+    await ts_env.sleep(timedelta(days=30))  # the grace would have run out here
+
+    assert _actions(db) == {
+        "review_reminder": ("reviewer", ActionStatus.DONE),
+        "review_overdue": ("assigner", ActionStatus.DONE),
+    }
+    closed = _row(db, row)
+    assert (closed.due_at, closed.overdue_at) == (None, None)
+    assert _types(db) == ["review.reminder", "review.overdue"]
 
 
 async def test_unassign_ends_the_clock_and_reassign_gets_a_fresh_due_date(
