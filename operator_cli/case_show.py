@@ -1,6 +1,7 @@
 """`cli.py case show ID`: one case as PostgreSQL holds it and as its workflow runs."""
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -149,8 +150,25 @@ def _event_name(event: HistoryEvent) -> str:
     return EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()
 
 
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def _count_local_activity(found: HistorySummary, event: HistoryEvent) -> None:
+    """A local activity leaves one marker (its result or its failure), no scheduled event."""
+    attrs = event.marker_recorded_event_attributes
+    if attrs.marker_name != LOCAL_ACTIVITY_MARKER or not attrs.details["data"].payloads:
+        return
+    try:
+        name = str(json.loads(attrs.details["data"].payloads[0].data)["activity_type"])
+    except (ValueError, KeyError, TypeError):
+        name = "?"
+    found.activities[name] += 1
+    if attrs.HasField("failure"):
+        found.activities_failed[name] += 1
+
+
 def summarise(events: list[HistoryEvent]) -> HistorySummary:
-    """Counts of updates, signals, activities and timers; the last few events."""
+    """Counts of updates, signals, activities (local ones too) and timers; the last few events."""
     found = HistorySummary(events=len(events))
     scheduled: dict[int, str] = {}
     for event in events:
@@ -167,6 +185,8 @@ def summarise(events: list[HistoryEvent]) -> HistorySummary:
             name = event.activity_task_scheduled_event_attributes.activity_type.name
             scheduled[event.event_id] = name
             found.activities[name] += 1
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            _count_local_activity(found, event)
         elif kind in (
             EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
             EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
