@@ -31,8 +31,14 @@ token:
 seed-demo:
 	$(BIN)/python cli.py seed-demo
 
+# Every test, in two phases: the in-process suites on TEST_JOBS xdist workers (each with its
+# own PostgreSQL and Temporal servers; whole files per worker), then the end-to-end and
+# browser tests, which start and kill whole stacks, one at a time.
+TEST_JOBS ?= 2
+SERIAL_TESTS := tests/e2e tests/browser
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(addprefix --ignore=,$(SERIAL_TESTS)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(SERIAL_TESTS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

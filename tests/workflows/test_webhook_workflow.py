@@ -223,8 +223,12 @@ async def test_the_console_shows_the_next_retry_and_the_failure(
         publish_events(db, "a.one")
         handle = await _start(env, task_queue, sub)
         await _until(env, lambda: len(receiver.received) >= 2, timedelta(seconds=1))
-        described = await handle.describe()
-        state = await handle.query(WebhookDeliveryWorkflow.state)
+        # The retries go on meanwhile: read the attributes between two equal states.
+        for _ in range(50):
+            state = await handle.query(WebhookDeliveryWorkflow.state)
+            described = await handle.describe()
+            if await handle.query(WebhookDeliveryWorkflow.state) == state:
+                break
     found = described.typed_search_attributes
     assert found.get(keys.CASE_KIND) == "webhook"
     assert found.get(keys.WAITING_ON) == "timer"
