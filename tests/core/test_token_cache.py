@@ -53,7 +53,7 @@ async def test_a_cached_token_is_verified_again_once_its_exp_has_passed(
     tokens = SecretTokens(SECRET)
     await tokens(_token())
     after_exp = (ISSUED_AT + LONG_TTL + timedelta(seconds=1)).timestamp()
-    monkeypatch.setattr(auth.time, "time", lambda: after_exp)
+    monkeypatch.setattr("core.auth.time.time", lambda: after_exp)
     await tokens(_token())
     assert verifications == [_token(), _token()]
 
