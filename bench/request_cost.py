@@ -38,6 +38,8 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from api.app import create_app
+from api.pagination import DEFAULT_LIMIT
+from api.services.outcome_release import PendingFilters, pending
 from core.auth import mint_token
 from core.db import make_engine
 from core.migrate import upgrade
@@ -89,6 +91,17 @@ def routes_only(app: FastAPI, principal: Principal) -> Any:
         await app.router(scope, receive, send)
 
     return asgi
+
+
+def service_us(engine: Engine, n: int) -> float:
+    """Mean µs of the route's own work called directly: `pending()` on a fresh session,
+    its page dumped to JSON (no HTTP, no FastAPI)."""
+    began = time.perf_counter()
+    for _ in range(n):
+        with Session(engine) as session:
+            page = pending(session, PendingFilters(), limit=DEFAULT_LIMIT, cursor=None)
+            page.model_dump_json()
+    return (time.perf_counter() - began) / n * 1e6
 
 
 async def run(client: httpx.AsyncClient, n: int) -> float:
@@ -177,18 +190,21 @@ async def main(n: int) -> None:
             ):
                 for warm in (bare, inner, client):
                     await run(warm, 20)
-                floors, routes, apps = [], [], []
+                floors, services, routes, apps = [], [], [], []
                 for _ in range(3):  # interleaved, best of three: less noise from neighbours
                     floors.append(await run(bare, n // 3))
+                    services.append(service_us(engine, n // 3))
                     routes.append(await run(inner, n // 3))
                     apps.append(await run(client, n // 3))
             floor_us, route_us, app_us = min(floors), min(routes), min(apps)
+            service = min(services)
             print(f"request cost: {n} sequential GET {PATH} (best of 3 rounds of {n // 3})")
             print(f"  bare FastAPI route, same SQL (floor) {floor_us:8.0f} µs per request")
+            print(f"  the route's service alone, no HTTP   {service:8.0f} µs per request")
             print(f"  the app's router, no middleware      {route_us:8.0f} µs per request")
             print(f"  the whole app                        {app_us:8.0f} µs per request")
             print(
-                f"  by layer: route + deps + answer {route_us - floor_us:.0f} µs over the floor,"
+                f"  by layer: routing + deps + answer {route_us - service:.0f} µs over the service,"
                 f" middleware chain {app_us - route_us:.0f} µs"
             )
             print(
