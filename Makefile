@@ -49,7 +49,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-BENCHES = bench/submit.py bench/checklist_sync.py bench/outcome_release.py bench/reports.py bench/review_cycle.py
+BENCHES = bench/submit.py bench/checklist_sync.py bench/outcome_release.py bench/reports.py bench/review_cycle.py bench/request_cost.py
 
 bench: $(STAMP)
 	@for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -1,6 +1,11 @@
-"""Dependencies every route shares: settings, database session, Temporal client, caller."""
+"""Dependencies every route shares: settings, database session, Temporal client, caller.
 
-from collections.abc import Callable, Iterator
+They are `async def` although they never await: FastAPI runs a plain `def` dependency in
+the thread pool, and a hop there and back costs more than these functions do (bench/
+request_cost.py). Only the session's close, which may talk to PostgreSQL, goes there.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -8,6 +13,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -18,31 +24,38 @@ from domain.values import Cursor
 _bearer = HTTPBearer(auto_error=False, description="HS256 JWT minted by `cli.py token`")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The app's one engine."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """One session per request."""
-    with Session(engine) as session:
+async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+    """One session per request: opening it does no I/O; closing a used one hands its
+    connection back to the pool (a rollback), so that runs in the thread pool."""
+    session = Session(engine)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     """The app's one Temporal client."""
     client: Client = request.app.state.temporal
     return client
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -63,7 +76,7 @@ class Paging:
     cursor: str | None
 
 
-def get_paging(
+async def get_paging(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Cursor | None = None,
 ) -> Paging:
@@ -79,10 +92,12 @@ CallerDep = Annotated[Principal, Depends(get_caller)]
 PagingDep = Annotated[Paging, Depends(get_paging)]
 
 
-def allow(check: Callable[[Principal], bool], what: str) -> Callable[[Principal], Principal]:
+def allow(
+    check: Callable[[Principal], bool], what: str
+) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only callers `check` accepts (403 otherwise)."""
 
-    def dependency(caller: CallerDep) -> Principal:
+    async def dependency(caller: CallerDep) -> Principal:
         if not check(caller):
             raise HTTPException(403, f"your roles do not allow you to {what}")
         return caller

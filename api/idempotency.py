@@ -119,14 +119,16 @@ async def guard(app: ASGIApp, principal: str, scope: Scope, receive: Receive, se
     )
     body = await _read_body(receive)
     fingerprint = hashlib.sha256(scope.get("query_string", b"") + b"\n" + body).hexdigest()
-    lock = await run_in_threadpool(_lock, state.idempotency_engine, claim, state.settings)
-    if lock is None:
+    now = datetime.now(UTC)
+    opened = await run_in_threadpool(_open, state.idempotency_engine, claim, state.settings, now)
+    if opened is None:
         busy = problem(409, "a request with this Idempotency-Key is still running; retry shortly")
         busy.headers.update(RETRY_LATER)
         await busy(scope, receive, send)
         return
+    lock, earlier = opened
     try:
-        await _once(app, claim, body, fingerprint, lock, scope, receive, send)
+        await _once(app, claim, body, fingerprint, lock, earlier, now, scope, receive, send)
     finally:
         await run_in_threadpool(lock.close)  # rolls back unless the answer was committed
 
@@ -137,16 +139,16 @@ async def _once(
     body: bytes,
     fingerprint: str,
     lock: Connection,
+    earlier: IdempotentRequest | bool,
+    now: datetime,
     scope: Scope,
     receive: Receive,
     send: Send,
 ) -> None:
-    now = datetime.now(UTC)
-    stored = await run_in_threadpool(_stored, lock, claim, now)
-    if stored is not None:
-        await _replay(stored, fingerprint, scope, receive, send)
+    if isinstance(earlier, IdempotentRequest):
+        await _replay(earlier, fingerprint, scope, receive, send)
         return
-    if await run_in_threadpool(_changed, lock, claim):
+    if earlier:
         await _lost(scope, receive, send)
         return
     answer = await _run(app, claim, body, scope, receive)
@@ -190,6 +192,23 @@ async def _read_body(receive: Receive) -> bytes:
         chunks += message.get("body", b"")
         if not message.get("more_body", False):
             return bytes(chunks)
+
+
+def _open(
+    engine: Engine, claim: Claim, settings: Settings, now: datetime
+) -> tuple[Connection, IdempotentRequest | bool] | None:
+    """The key's lock and what an earlier attempt left: its stored answer, else whether it
+    committed a change (True) or nothing (False); None while another request holds the lock.
+    One trip to the thread pool for the three steps a keyed request always takes."""
+    lock = _lock(engine, claim, settings)
+    if lock is None:
+        return None
+    try:
+        stored = _stored(lock, claim, now)
+        return lock, stored if stored is not None else _changed(lock, claim)
+    except BaseException:
+        lock.close()
+        raise
 
 
 def _lock(engine: Engine, claim: Claim, settings: Settings) -> Connection | None:

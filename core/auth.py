@@ -54,6 +54,11 @@ def mint_token(
 
 def read_token(token: str, *, secret: str) -> Principal:
     """Verify the signature and expiry (HS256 only, so `alg: none` is refused)."""
+    return _verified_secret_token(token, secret=secret)[0]
+
+
+def _verified_secret_token(token: str, *, secret: str) -> tuple[Principal, int]:
+    """The caller `token` names, and its `exp` (epoch seconds)."""
     if not secret:
         raise InvalidToken("the service has no AUTH_SECRET")
     try:
@@ -64,7 +69,8 @@ def read_token(token: str, *, secret: str) -> Principal:
         raise InvalidToken("the token has expired") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"the token is not valid: {exc}") from exc
-    return _principal(claims, unknown_roles_refused=True)
+    exp = claims["exp"]
+    return _principal(claims, unknown_roles_refused=True), exp if isinstance(exp, int) else 0
 
 
 def _principal(claims: dict[str, object], *, unknown_roles_refused: bool) -> Principal:
@@ -98,6 +104,27 @@ def _claim_text(claims: dict[str, object], name: str, limit: int, *, required: b
     if any(ord(char) < 0x20 or 0xD800 <= ord(char) <= 0xDFFF or ord(char) == 0x7F for char in text):
         raise InvalidToken(f"the token's {name} claim holds a control character")
     return text
+
+
+class SecretTokens:
+    """HS256 tokens, each verified once: a token seen before is answered from memory while
+    its `exp` is ahead (the same bytes carry the same verified claims; the secret is fixed
+    for the process). An expired one, or one not seen, is verified in full."""
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self._seen: dict[str, tuple[Principal, int]] = {}
+
+    async def __call__(self, token: str) -> Principal:
+        if (seen := self._seen.get(token)) is not None and time.time() < seen[1]:
+            return seen[0]
+        principal, exp = _verified_secret_token(token, secret=self.secret)
+        if len(self._seen) >= self.MAX_ENTRIES:  # bounded: forget them all, verify again
+            self._seen.clear()
+        self._seen[token] = (principal, exp)
+        return principal
 
 
 class JwksTokens:
@@ -166,11 +193,7 @@ class JwksTokens:
 def token_reader(settings: Settings) -> TokenReader:
     """How this service verifies tokens: the JWKS when AUTH_JWKS_URL is set, else HS256."""
     if not settings.auth_jwks_url:
-
-        async def read_secret_token(token: str) -> Principal:
-            return read_token(token, secret=settings.auth_secret)
-
-        return read_secret_token
+        return SecretTokens(settings.auth_secret)
     if not (settings.auth_issuer and settings.auth_audience):
         raise ValueError("AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE (tokens are checked)")
     return JwksTokens(

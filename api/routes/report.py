@@ -7,7 +7,7 @@ organisation's released outcomes.
 """
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -52,7 +52,7 @@ class Common:
     cursor: str | None
 
 
-def common(
+async def common(  # async: no thread-pool hop (see api/deps.py)
     from_: Annotated[InstantOrDay | None, Query(alias="from", description="inclusive")] = None,
     to: Annotated[
         InstantOrDay | None, Query(description="exclusive; a bare date is included")
@@ -85,12 +85,12 @@ OUTCOME_QUERY = (
 SLA_QUERY = ("definition", "subject", "candidate_id", "status", "breached")
 
 
-def filters_of(model: type[F], names: tuple[str, ...]) -> Callable[..., F]:
+def filters_of(model: type[F], names: tuple[str, ...]) -> Callable[..., Awaitable[F]]:
     """A dependency reading the query parameters `names`, each typed and defaulted as the
     `model` field of that name, into a `model` bounded by the window (and in its zone)."""
     values = query_values(model, names)
 
-    def dependency(window: CommonDep, query: Annotated[dict[str, Any], Depends(values)]) -> F:
+    async def dependency(window: CommonDep, query: Annotated[dict[str, Any], Depends(values)]) -> F:
         bounds: dict[str, Any] = {"from_at": window.from_at, "to_at": window.to_at}
         if "tz" in {field.name for field in dataclasses.fields(model)}:
             bounds["tz"] = window.tz
@@ -100,7 +100,7 @@ def filters_of(model: type[F], names: tuple[str, ...]) -> Callable[..., F]:
 
 
 def _reader(name: ReportName) -> Any:
-    def dependency(caller: CallerDep) -> Principal:
+    async def dependency(caller: CallerDep) -> Principal:
         if not may_read(caller, name):
             raise Forbidden(f"your roles do not allow you to read the {name} report")
         return caller
