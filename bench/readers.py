@@ -7,7 +7,8 @@ Temporal: the API's client is lazy and never dials), then runs that phase:
     .venv/bin/python bench/readers.py [--seconds 10] [--api-workers 2] [--applications 60]
 
 Each line gives reads/s, p50 and p95, and the CPU the API processes and this client used
-(as a share of one core over the phase): the client runs on the same cores as the API.
+(as a share of one core over the phase): the client runs on the same cores as the API,
+so it is run twice, with httpx (as in review_cycle.py) and with a minimal HTTP/1.1 client.
 """
 
 import argparse
@@ -61,8 +62,36 @@ def _cpu(processes: list[psutil.Process]) -> float:
     return total
 
 
+class _Lean:
+    """A minimal HTTP/1.1 keep-alive client (one connection per reader): the cost of the
+    client itself left out of what the readers measure, as far as it can be."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        url = httpx.URL(base)
+        self.host, self.port = url.host, url.port or 80
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, await reader.readexactly(length)
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+
+
 async def _read_for(
-    base: str, headers: dict[str, str], readers: int, seconds: float
+    base: str, headers: dict[str, str], readers: int, seconds: float, *, lean: bool = False
 ) -> tuple[list[float], float, float, float]:
     """Latencies of `readers` closed-loop readers for `seconds`, then the wall time and the
     CPU seconds of the API's processes and of this client over it."""
@@ -77,18 +106,26 @@ async def _read_for(
 
         async def reader(n: int) -> None:
             turn = n
-            while time.perf_counter() < stop:
-                turn += 1
-                path = (
-                    "/v1/applications?limit=20"
-                    if turn % 2
-                    else f"/v1/applications/{ids[turn % len(ids)]}"
-                )
-                began = time.perf_counter()
-                response = await api.get(path, headers=headers)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{path}: {response.status_code}")
-                times.append(time.perf_counter() - began)
+            own = _Lean(base, headers) if lean else None
+            try:
+                while time.perf_counter() < stop:
+                    turn += 1
+                    path = (
+                        "/v1/applications?limit=20"
+                        if turn % 2
+                        else f"/v1/applications/{ids[turn % len(ids)]}"
+                    )
+                    began = time.perf_counter()
+                    if own is not None:
+                        status, _body = await own.get(path)
+                    else:
+                        status = (await api.get(path, headers=headers)).status_code
+                    if status != 200:
+                        raise RuntimeError(f"{path}: {status}")
+                    times.append(time.perf_counter() - began)
+            finally:
+                if own is not None:
+                    own.close()
 
         await asyncio.gather(*(reader(n) for n in range(readers)))
         wall = time.perf_counter() - began_at
@@ -96,12 +133,16 @@ async def _read_for(
     return times, wall, api_cpu, own_cpu
 
 
-async def read_throughput(base: str, headers: dict[str, str], seconds: float) -> None:
-    """Print reads/s and p50/p95 of 1 reader and of 50, and their ratio."""
-    print(f"readers (GET /v1/applications list and detail, {seconds:.0f} s each):")
+async def read_throughput(
+    base: str, headers: dict[str, str], seconds: float, *, lean: bool = False
+) -> None:
+    """Print reads/s and p50/p95 of 1 reader and of 50, and their ratio (`lean`: with the
+    minimal client instead of httpx)."""
+    client = "minimal HTTP/1.1 client" if lean else "httpx"
+    print(f"readers (GET /v1/applications list and detail, {seconds:.0f} s each, {client}):")
     rates = {}
     for readers in (1, 50):
-        times, wall, api_cpu, own_cpu = await _read_for(base, headers, readers, seconds)
+        times, wall, api_cpu, own_cpu = await _read_for(base, headers, readers, seconds, lean=lean)
         rates[readers] = len(times) / seconds
         reads = max(1, len(times))
         print(
@@ -178,7 +219,9 @@ def main() -> None:
             secret=secret, sub="reader", roles=["reviewer"], now=datetime.now(UTC), ttl=timedelta(1)
         )
         print(f"load before: {os.getloadavg()[0]:.2f}; API workers {args.api_workers}")
-        asyncio.run(read_throughput(base, {"Authorization": f"Bearer {token}"}, args.seconds))
+        auth = {"Authorization": f"Bearer {token}"}
+        for lean in (False, True):
+            asyncio.run(read_throughput(base, auth, args.seconds, lean=lean))
         print(f"load after: {os.getloadavg()[0]:.2f}")
     finally:
         if api is not None:
