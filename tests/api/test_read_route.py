@@ -1,5 +1,7 @@
 """Read routes cost one thread-pool trip (decision 0099) and answer as FastAPI would."""
 
+import asyncio.base_events
+import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -164,3 +166,13 @@ async def test_read_route_answers_byte_for_byte_as_fastapi_does(trips: list[str]
     assert answers[0] == answers[1]
     assert set_headers == ["yes", "yes"]
     assert [status for status, _type, _body in answers[1][:5]] == [200, 200, 200, 422, 500]
+
+
+async def test_a_served_app_sends_its_answers_without_waiting_for_acks(
+    app_client: httpx.AsyncClient,
+) -> None:
+    # uvicorn --workers binds with proto 0, which asyncio's own TCP_NODELAY skips
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as accepted:
+        assert accepted.proto == 0
+        asyncio.base_events._set_nodelay(accepted)  # type: ignore[attr-defined]
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
