@@ -6,7 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Response
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import ResponseValidationError
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -40,13 +43,15 @@ class ReadRoute(APIRoute):
     three in one trip, with the route's own response field (the same validation and the
     same bytes), and answers with a `Response`, which FastAPI passes through.
 
-    Left as they are: other methods, `async def` handlers, generators, and handlers that
-    take a `Response` parameter (FastAPI would not copy its headers onto ours).
+    Left as they are: other methods, routes given a `response_class`, `async def` handlers,
+    generators, and handlers that take a `Response` parameter (FastAPI would not copy its
+    headers onto ours).
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {method.upper() for method in kwargs.get("methods") or ()}
-        if methods == {"GET"} and _plain(endpoint):
+        default_class = isinstance(kwargs.get("response_class"), DefaultPlaceholder | None)
+        if methods == {"GET"} and default_class and _plain(endpoint):
             endpoint = self._one_trip(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
@@ -75,9 +80,6 @@ class ReadRoute(APIRoute):
         field, dump it to JSON (its `dump_json` fast path), answer with the route's status."""
         field = self.response_field
         if field is None:  # no response model: FastAPI would jsonable_encoder it
-            from fastapi.encoders import jsonable_encoder
-            from fastapi.responses import JSONResponse
-
             return JSONResponse(jsonable_encoder(answer), status_code=self.status_code or 200)
         value, errors = field.validate(answer, {}, loc=("response",))
         if errors:
