@@ -55,3 +55,44 @@ async def record_webhook_retry_pause_replay(database_url: str) -> str:
         assert [entry["status"] for entry in receiver.received] == [503, 204, 204, 204, 204]
         assert state.round == 1
         return await history_json(handle)
+
+
+async def _continued_then_stopped(database_url: str, max_history: int) -> tuple[str, str]:
+    """Runs of at most `max_history` history events: the first delivers two events, idles
+    and continues as new; then a stop. The first run's history and the last one's."""
+    os.environ["WEBHOOK_ALLOW_PRIVATE"] = "true"  # the receiver is on loopback
+    get_settings.cache_clear()
+    receiver = Receiver()
+    subscription_id = str(uuid.UUID(int=21))
+    async with recording(database_url) as rec:
+        with receiving(receiver) as url:
+            receiver.secret = subscribe(rec.engine, url, subscription_id=subscription_id)
+            publish_events(rec.engine, "a.one", "a.two")
+            handle = await rec.client.start_workflow(
+                WebhookDeliveryWorkflow.run,
+                StartWebhookInput(
+                    state=WebhookState(subscription_id=subscription_id), max_history=max_history
+                ),
+                id=webhook_workflow_id(subscription_id),
+                task_queue=rec.queue,
+            )
+            await _delivered(rec, receiver, 2)
+            await rec.env.sleep(timedelta(minutes=2))  # idle polls: a few runs
+            await handle.execute_update(WebhookDeliveryWorkflow.stop)
+            state = await handle.result()
+        first = rec.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+        assert state.position == 2
+        return await history_json(first), await history_json(handle)
+
+
+async def record_webhook_continue_as_new(database_url: str) -> str:
+    """A run that delivers, idles past its history limit and continues as new."""
+    first, _ = await _continued_then_stopped(database_url, max_history=40)
+    return first
+
+
+async def record_webhook_stop_before_continue_as_new(database_url: str) -> str:
+    """A run past its history limit when `stop` arrives (every run is: a limit of 1 event)
+    ends, with the marker of patch webhook-stop-before-continue-as-new."""
+    _, last = await _continued_then_stopped(database_url, max_history=1)
+    return last
