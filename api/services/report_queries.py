@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     tuple_,
 )
@@ -316,8 +317,10 @@ _BLANK_TRIGGERS = "".join(c for c in FORMULA_TRIGGERS if c.isspace())
 _SIGN_TRIGGERS = "".join(sorted((c for c in FORMULA_TRIGGERS if not c.isspace()), key="-".__eq__))
 # `_runs_as_formula`: a trigger after leading spaces, or a sign after any leading blank.
 FORMULA_PATTERN = f"^( *[{_BLANK_TRIGGERS}]|[{_BLANK}]*[{_SIGN_TRIGGERS}])"
-# The code points a formula may start with: only those cells are matched against it.
-_FORMULA_STARTS = sorted({ord(c) for c in _BLANK + _SIGN_TRIGGERS})
+# Cells starting with a letter, a digit, "." or "/" (most of them) cannot run as a formula
+# and skip the pattern (two range tests on the first code point).
+_PLAIN_STARTS = ((ord("A"), ord("z")), (ord("."), ord("9")))
+assert not any(lo <= ord(c) <= hi for lo, hi in _PLAIN_STARTS for c in _BLANK + _SIGN_TRIGGERS)
 _INSTANT = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
 
 
@@ -328,7 +331,9 @@ def _text(value: Any) -> ColumnElement[str]:
 def csv_text(value: Any) -> ColumnElement[str]:
     """Text (or an enum's value), with an apostrophe before what would run as a formula."""
     text = _text(value)
-    formula = and_(func.ascii(text).in_(_FORMULA_STARTS), text.regexp_match(FORMULA_PATTERN))
+    first = func.ascii(text)
+    plain = or_(*(first.between(lo, hi) for lo, hi in _PLAIN_STARTS))
+    formula = and_(~plain, text.regexp_match(FORMULA_PATTERN))
     neutral = case((formula, literal_column("''''").concat(text)), else_=text)
     return func.nullif(neutral, literal_column("''"))
 
