@@ -267,8 +267,10 @@ def _header(fields: list[str]) -> str:
 
 
 def _cell(annotation: Any) -> Callable[[Any], ColumnElement[Any]]:
-    """The SQL of a CSV cell for a row field of this type (a union with None is the type)."""
-    (kind,) = {arg for arg in get_args(annotation) or (annotation,) if arg is not type(None)}
+    """The SQL of a CSV cell for a row field of this type (a union with None is the type;
+    any other type is written as text)."""
+    kinds = {arg for arg in get_args(annotation) or (annotation,) if arg is not type(None)}
+    kind = kinds.pop() if len(kinds) == 1 else str
     if kind is bool:
         return queries.csv_bool
     if kind is int:
