@@ -18,8 +18,10 @@ the detail reports over 90 days) it prints in the same run:
   The reports' statements are built with the service functions
   exactly as `page()` and `stream_csv()` build them; the pending list's is captured from
   a call of `pending()` (its query is built inside it). Each line says when the SQL the
-  app ran differs from it. The app never reuses a prepared statement (the pool ends each
-  request with a rollback, on which psycopg deallocates them), so every execution is
+  app ran differs from it (not for CSV: the export's COPY, which wraps the statement with
+  its cells built in SQL, goes to the driver unseen by SQLAlchemy's events). The app
+  never reuses a prepared statement (the pool ends each request with a rollback, on which
+  psycopg deallocates them), so every execution is
   planned with its values; the raw connection never prepares either;
 - each statement's EXPLAIN (ANALYZE, BUFFERS) with its values: the root node, its time
   and buffers, the path of first children, and the indexes the plan reads.
