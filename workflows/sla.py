@@ -47,6 +47,9 @@ TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # Timers at the wall instant the instance's business calendar gives (decision 0094).
 CALENDAR_PATCH = "sla-business-calendar"
+# A pause, resume or stop is appended by a local activity: a stop ends the run in one
+# workflow task instead of two with an activity task between (decision 0101).
+APPEND_LOCAL = "sla-append-local"
 
 
 @workflow.defn
@@ -63,8 +66,9 @@ class SlaWorkflow:
     row, an audit row with the operator and reason CANCELLED_BY_OPERATOR, `sla.cancelled`)
     and the run ends Canceled; an instance stopped meanwhile just completes.
     Activities: open_sla (which reloads the log: a run restarted by reconcile times the
-    remaining goal from it), append_sla_event, catch_up_sla_with_candidate, record_sla_due,
-    cancel_sla, find_cancel_requester, record_resumption.
+    remaining goal from it), append_sla_event (a local activity: patch `sla-append-local`),
+    catch_up_sla_with_candidate, record_sla_due, cancel_sla, find_cancel_requester,
+    record_resumption.
     """
 
     def __init__(self) -> None:
@@ -178,12 +182,19 @@ class SlaWorkflow:
             if not accepts(self._log(), kind):
                 continue  # a pause while paused, or anything after the stop: nothing to record
             row = SlaLogRow(kind=kind, at=workflow.now())
-            await self._call(
-                append_sla_event,
-                AppendSlaEventInput(
-                    instance_id=state.instance_id, seq=len(state.log), kind=kind, at=row.at
-                ),
+            append = AppendSlaEventInput(
+                instance_id=state.instance_id, seq=len(state.log), kind=kind, at=row.at
             )
+            if workflow.patched(APPEND_LOCAL):
+                await workflow.execute_local_activity(
+                    append_sla_event,
+                    append,
+                    start_to_close_timeout=TIMEOUT,
+                    retry_policy=RETRY,
+                    summary=in_words(append_sla_event),
+                )
+            else:  # runs from before
+                await self._call(append_sla_event, append)
             self._state = state.model_copy(update={"log": [*state.log, row]})
             self._publish()
         if self._catch_up:
