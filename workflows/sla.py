@@ -48,7 +48,8 @@ RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 # Timers at the wall instant the instance's business calendar gives (decision 0094).
 CALENDAR_PATCH = "sla-business-calendar"
 # A pause, resume or stop is appended by a local activity: a stop ends the run in one
-# workflow task instead of two with an activity task between (decision 0101).
+# workflow task instead of two with an activity task between, and with one upsert of its
+# search attributes instead of two (decision 0101).
 APPEND_LOCAL = "sla-append-local"
 
 
@@ -77,6 +78,7 @@ class SlaWorkflow:
         self._pending: list[SlaEventKind] = []
         self._catch_up = False
         self._state: SlaState | None = None
+        self._stop_published = False  # the STOP appended locally is what the UI shows
 
     async def _stop_for_operator(self, start: StartSlaInput) -> SlaState | AfterCancel:
         """A cancel request: stop the clock as CANCELLED, recorded for the operator."""
@@ -103,7 +105,7 @@ class SlaWorkflow:
         while True:
             await self._apply_pending()
             if self._log()[-1].kind == SlaEventKind.STOP:
-                return self._publish()
+                return self._require() if self._stop_published else self._publish()
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(
                     start.model_copy(update={"start_paused": False, "resumed": None})
@@ -185,7 +187,8 @@ class SlaWorkflow:
             append = AppendSlaEventInput(
                 instance_id=state.instance_id, seq=len(state.log), kind=kind, at=row.at
             )
-            if workflow.patched(APPEND_LOCAL):
+            local = workflow.patched(APPEND_LOCAL)
+            if local:
                 await workflow.execute_local_activity(
                     append_sla_event,
                     append,
@@ -197,6 +200,7 @@ class SlaWorkflow:
                 await self._call(append_sla_event, append)
             self._state = state.model_copy(update={"log": [*state.log, row]})
             self._publish()
+            self._stop_published = local and kind == SlaEventKind.STOP
         if self._catch_up:
             self._catch_up = False
             if self._log()[-1].kind != SlaEventKind.STOP:

@@ -148,7 +148,7 @@ async def test_candidate_changed_follows_the_stored_status_however_often_it_is_s
     assert [row.kind for row in result.log] == ["START", "PAUSE", "RESUME", "STOP"]
 
 
-async def test_a_stop_is_recorded_by_a_local_activity_and_ends_in_one_workflow_task(
+async def test_a_stop_is_recorded_locally_and_ends_in_one_workflow_task_and_one_upsert(
     client: Client, db: Engine, task_queue: str
 ) -> None:
     handle = await _start(client, task_queue)
@@ -159,13 +159,19 @@ async def test_a_stop_is_recorded_by_a_local_activity_and_ends_in_one_workflow_t
     await handle.signal(SlaWorkflow.stop)
     await handle.result()
 
-    kinds: list[str | None] = [
-        e.WhichOneof("attributes") for e in (await handle.fetch_history()).events
-    ]
+    events = list((await handle.fetch_history()).events)
+    kinds: list[str | None] = [e.WhichOneof("attributes") for e in events]
     after = kinds[kinds.index(SIGNALED) :]
     assert "activity_task_scheduled_event_attributes" not in after, after
     assert "marker_recorded_event_attributes" in after, after  # the local activity's
     assert after.count("workflow_task_completed_event_attributes") == 1, after
+    ours = [  # the patch's own marker upserts TemporalChangeVersion alone
+        e
+        for e in events[kinds.index(SIGNALED) :]
+        if "SlaStatus"
+        in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    ]
+    assert len(ours) == 1, ours
     assert _instance(db).status == SlaStatus.MET  # the local activity appended the STOP
 
 
