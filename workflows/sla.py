@@ -78,6 +78,7 @@ class SlaWorkflow:
         self._pending: list[SlaEventKind] = []
         self._catch_up = False
         self._state: SlaState | None = None
+        self._append_local = False
         self._stop_published = False  # the STOP appended locally is what the UI shows
 
     async def _stop_for_operator(self, start: StartSlaInput) -> SlaState | AfterCancel:
@@ -93,6 +94,9 @@ class SlaWorkflow:
     async def run(self, start: StartSlaInput) -> SlaState:
         """Open the instance, then time it until it stops."""
         self._candidate_id = start.candidate_id
+        # Decided in the first task (its marker there, not on a stop's path); runs from
+        # before replay it as not patched and keep regular activities.
+        self._append_local = workflow.patched(APPEND_LOCAL)
         if first_task():
             self._show_opening(start)
         self._state = await self._call(open_sla, OpenSlaInput(**_instance(start)))
@@ -187,8 +191,7 @@ class SlaWorkflow:
             append = AppendSlaEventInput(
                 instance_id=state.instance_id, seq=len(state.log), kind=kind, at=row.at
             )
-            local = workflow.patched(APPEND_LOCAL)
-            if local:
+            if self._append_local:
                 await workflow.execute_local_activity(
                     append_sla_event,
                     append,
@@ -200,7 +203,7 @@ class SlaWorkflow:
                 await self._call(append_sla_event, append)
             self._state = state.model_copy(update={"log": [*state.log, row]})
             self._publish()
-            self._stop_published = local and kind == SlaEventKind.STOP
+            self._stop_published = self._append_local and kind == SlaEventKind.STOP
         if self._catch_up:
             self._catch_up = False
             if self._log()[-1].kind != SlaEventKind.STOP:
