@@ -192,6 +192,16 @@ async def drained(client: Client) -> None:
         quiet = quiet + 1 if idle else 0
 
 
+async def settled(process: psutil.Process, idle_share: float = 0.15, limit_s: float = 900) -> None:
+    """Wait until this process (the worker) is idle: a backlog count misses the tasks of
+    cached workflows (their sticky queues), which the setup's last tasks are."""
+    quiet, began = 0, time.perf_counter()
+    while quiet < 2 and time.perf_counter() - began < limit_s:
+        before = sum(process.cpu_times()[:2])
+        await asyncio.sleep(2)
+        quiet = quiet + 1 if sum(process.cpu_times()[:2]) - before < 2 * idle_share else 0
+
+
 async def running_workflows(client: Client, workflow_type: str) -> int:
     """Workflows of the type still open (dev-server visibility)."""
     query = f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'"
@@ -216,6 +226,7 @@ async def through_batch(
         began = time.perf_counter()
         await start_workflows(env.client, provider, candidate, ids)
         await drained(env.client)
+        await settled(process)
         took = time.perf_counter() - began
         print(
             f"setup: {len(ids)} outcome workflows and their SLAs started and idle in {took:.1f} s",
