@@ -76,7 +76,11 @@ class Settings(BaseSettings):
     auth_issuer: str | None = Field(default=None, description="`iss` JWKS tokens must carry")
     auth_audience: str | None = Field(default=None, description="`aud` JWKS tokens must carry")
     auth_jwks_cache_s: int = Field(default=300, description="how long fetched keys are trusted")
-    token_ttl_s: int = 12 * 3600
+    token_ttl_s: int = Field(
+        default=12 * 3600,
+        ge=1,
+        description="lifetime of the tokens `cli.py token` mints (its --hours overrides it)",
+    )
     idempotency_ttl_s: int = Field(
         default=24 * 3600, description="how long a stored Idempotency-Key answer is kept"
     )

@@ -48,7 +48,11 @@ from tests.replay.record_sla import (
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
 )
-from tests.replay.record_webhook import record_webhook_retry_pause_replay
+from tests.replay.record_webhook import (
+    record_webhook_continue_as_new,
+    record_webhook_retry_pause_replay,
+    record_webhook_stop_before_continue_as_new,
+)
 from tests.support.infra import forget_database, fresh_database
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -82,6 +86,9 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "application_review_deadlines_fire": record_review_deadlines_fire,
     "application_review_deadlines_ended": record_review_deadlines_ended,
     "webhook_retry_pause_replay": record_webhook_retry_pause_replay,
+    "webhook_continue_as_new": record_webhook_continue_as_new,
+    # Patch webhook-stop-before-continue-as-new: a stop at a run's history limit ends it.
+    "webhook_stop_before_continue_as_new": record_webhook_stop_before_continue_as_new,
     # Patch recording-local-activities: the cycle's recordings as local activities (0090).
     "application_review_cycle_local": record_review_cycle_with_loq,
 }

@@ -47,6 +47,7 @@ TIMER_STARTED = E.EVENT_TYPE_TIMER_STARTED
 TIMER_FIRED = E.EVENT_TYPE_TIMER_FIRED
 TIMER_CANCELED = E.EVENT_TYPE_TIMER_CANCELED
 CANCEL_REQUESTED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+CONTINUED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 CANCELED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED
 MARKER = E.EVENT_TYPE_MARKER_RECORDED  # a workflow.patched() marker
 UPDATES = {UPDATE_ACCEPTED, UPDATE_COMPLETED}
@@ -128,6 +129,10 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
         UPSERT,
         COMPLETED,
     },
+    # Deliveries and idle polls past the run's history limit: continued as new.
+    "webhook_continue_as_new": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, CONTINUED},
+    # Patch webhook-stop-before-continue-as-new: a stop at the limit ends the workflow.
+    "webhook_stop_before_continue_as_new": {*UPDATES, MARKER, ACTIVITY, COMPLETED},
 }
 
 
