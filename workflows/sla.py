@@ -191,16 +191,7 @@ class SlaWorkflow:
             append = AppendSlaEventInput(
                 instance_id=state.instance_id, seq=len(state.log), kind=kind, at=row.at
             )
-            if self._append_local:
-                await workflow.execute_local_activity(
-                    append_sla_event,
-                    append,
-                    start_to_close_timeout=TIMEOUT,
-                    retry_policy=RETRY,
-                    summary=in_words(append_sla_event),
-                )
-            else:  # runs from before
-                await self._call(append_sla_event, append)
+            await self._call(append_sla_event, append, local=self._append_local)
             self._state = state.model_copy(update={"log": [*state.log, row]})
             self._publish()
             self._stop_published = self._append_local and kind == SlaEventKind.STOP
@@ -275,8 +266,12 @@ class SlaWorkflow:
             f"**OPENING** · SLA `{start.definition}` · subject {start.subject}",
         )
 
-    async def _call(self, activity: Callable[[A], Awaitable[R]], arg: A) -> R:
-        return await workflow.execute_activity(
+    async def _call(
+        self, activity: Callable[[A], Awaitable[R]], arg: A, *, local: bool = False
+    ) -> R:
+        """Run one activity; `local`: as a local activity (patch `sla-append-local`)."""
+        execute = workflow.execute_local_activity if local else workflow.execute_activity
+        return await execute(
             activity,
             arg,
             start_to_close_timeout=TIMEOUT,
