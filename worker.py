@@ -72,7 +72,7 @@ SANDBOX = SandboxedWorkflowRunner(
         "workflows.search_keys",
         "workflows.typevars",
         # The outcome release's workflows, stateless too: a new or evicted run no longer
-        # re-imports its module (about a third of its replay's CPU; decision 0101).
+        # re-imports its module (about a quarter of its replay's CPU; decision 0101).
         "workflows.outcome",
         "workflows.outcome_batch",
         "workflows.sla",
