@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     data_dir: Path = Path(".data")
     activity_threads: int = 16
+    worker_cached_workflows: int = Field(
+        default=5000,
+        ge=0,
+        description="workflows kept in memory per polled queue (sticky cache); an evicted one "
+        "is replayed from its history on its next task (decision 0101)",
+    )
     log_format: Literal["json", "text"] = Field(
         default="json", description="`json`: one JSON object a line; `text` for a terminal"
     )

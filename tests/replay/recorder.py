@@ -68,6 +68,8 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "outcome_release_by_batch_local_slas": record_outcome_release_by_batch,
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
+    # Patch sla-append-local: the same, its pause, resume and stop appended locally.
+    "sla_pause_resume_warning_met_local": record_sla_pause_resume_warning_met,
     "sla_candidate_catch_up": record_sla_candidate_catch_up,
     "sla_calendar_breach": record_sla_calendar_breach,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,

@@ -74,6 +74,8 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "outcome_batch_scheduled": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
     # Pause (timer cancelled), resume (re-armed), a warning fires, stop: MET.
     "sla_pause_resume_warning_met": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    # Patch sla-append-local: pause, resume and stop each a local activity (a marker).
+    "sla_pause_resume_warning_met_local": {SIGNALED, *TIMERS, MARKER, ACTIVITY, COMPLETED},
     # candidate_changed: the catch-up activity pauses, then resumes; a warning; stop: MET.
     "sla_candidate_catch_up": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     "sla_calendar_breach": {MARKER, SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
