@@ -95,7 +95,7 @@ class AssignmentActivities(EngineActivities):
             "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
         }
         _record(session, application, command, action, detail)
-        return snapshot(session, application)
+        return snapshot(session, application, shape)
 
     @transaction_activity
     def record_unassignment(
@@ -109,7 +109,7 @@ class AssignmentActivities(EngineActivities):
             return snapshot(session, application)  # a retry, or nothing held
         detail = release_sections(session, assignment, ClockEvent.UNASSIGN, command.at)
         _record(session, application, command, "unassigned", detail)
-        return snapshot(session, application)
+        return snapshot(session, application, shape_of(template_of(session, application)))
 
     @transaction_activity
     def sync_assignments(self, session: Session, command: SyncAssignmentsInput) -> CaseSnapshot:
