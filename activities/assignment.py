@@ -80,7 +80,8 @@ class AssignmentActivities(EngineActivities):
         assignment.assigned_sections = sorted({*assignment.assigned_sections, *sections})
         assignment.assigner_id = command.actor
         assignment.updated_at = command.at
-        _revive_review(session, assignment, command.at)
+        if seat.review_status == ReviewStatus.DISCONTINUED:  # read under the case's lock
+            _revive_review(session, assignment, command.at)
         if seat.review_status in CLOCKED:  # a submitted review is not timed again
             clock = shape.stage(assignment.stage).clock()
             assignment.due_at = due_after(ClockEvent.TAKE, clock, assignment.due_at, command.at)
