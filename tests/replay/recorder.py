@@ -82,6 +82,8 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "webhook_retry_pause_replay": record_webhook_retry_pause_replay,
     # Patch recording-local-activities: the cycle's recordings as local activities (0090).
     "application_review_cycle_local": record_review_cycle_with_loq,
+    # Patch console-skip-unchanged: an unchanged case publishes nothing (decision 0100).
+    "application_review_cycle_console_unchanged": record_review_cycle_with_loq,
 }
 
 
