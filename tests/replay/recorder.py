@@ -91,6 +91,8 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "webhook_stop_before_continue_as_new": record_webhook_stop_before_continue_as_new,
     # Patch recording-local-activities: the cycle's recordings as local activities (0090).
     "application_review_cycle_local": record_review_cycle_with_loq,
+    # Patch console-skip-unchanged: an unchanged case publishes nothing (decision 0100).
+    "application_review_cycle_console_unchanged": record_review_cycle_with_loq,
 }
 
 

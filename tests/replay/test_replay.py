@@ -60,6 +60,8 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     # Patch recording-local-activities: the same cycle, each recording a local-activity
     # marker (no activity task), so the old regular-activity history above must still replay.
     "application_review_cycle_local": {*UPDATES, *TIMERS, MARKER, COMPLETED},
+    # Patch console-skip-unchanged: a review started upserts nothing (fewer upserts).
+    "application_review_cycle_console_unchanged": {*UPDATES, *TIMERS, MARKER, UPSERT, COMPLETED},
     # An operator's cancel (patch operator-cancel): who asked, the withdrawal, Canceled.
     "application_operator_cancel": {*UPDATES, CANCEL_REQUESTED, MARKER, ACTIVITY, CANCELED},
     # Restarted by reconcile: resume_application, then the stored deadline's timers fire.
