@@ -79,14 +79,18 @@ def token(
     ],
     org: Annotated[str | None, typer.Option(help="organisation id of an external user")] = None,
     name: Annotated[str, typer.Option(help="display name")] = "",
-    hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
+    hours: Annotated[
+        int | None,
+        typer.Option(help="validity in hours  [default: TOKEN_TTL_S, 12 h]"),
+    ] = None,
 ) -> None:
-    """Print a bearer token signed with AUTH_SECRET."""
+    """Print a bearer token signed with AUTH_SECRET, valid for TOKEN_TTL_S unless --hours."""
     from core.auth import mint_token
 
     settings = get_settings()
     if not settings.auth_secret:
         raise typer.BadParameter("set AUTH_SECRET first (make run prints the one it uses)")
+    ttl = timedelta(seconds=settings.token_ttl_s) if hours is None else timedelta(hours=hours)
     typer.echo(
         mint_token(
             secret=settings.auth_secret,
@@ -95,7 +99,7 @@ def token(
             org=org,
             name=name,
             now=datetime.now(UTC),
-            ttl=timedelta(hours=hours),
+            ttl=ttl,
         )
     )
 

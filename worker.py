@@ -71,6 +71,11 @@ SANDBOX = SandboxedWorkflowRunner(
         "workflows.resumption",
         "workflows.search_keys",
         "workflows.typevars",
+        # The outcome release's workflows, stateless too: a new or evicted run no longer
+        # re-imports its module (about a quarter of its replay's CPU; decision 0101).
+        "workflows.outcome",
+        "workflows.outcome_batch",
+        "workflows.sla",
     )
 )
 
@@ -123,19 +128,25 @@ def build_worker(
     task_queue: str,
     threads: int = 16,
     queues: WorkerQueues = "both",
+    cached_workflows: int | None = None,
 ) -> Workers:
     """Workers for `queues` (by default `task_queue` and its time-critical queue, each with
     `threads` activity slots: a backlog on one never takes the other's), every workflow and
-    the activities bound to `engine` registered on each."""
+    the activities bound to `engine` registered on each. Each keeps `cached_workflows`
+    workflows in memory (by default WORKER_CACHED_WORKFLOWS)."""
+    if cached_workflows is None:
+        cached_workflows = get_settings().worker_cached_workflows
     return Workers(
         [
-            _one_worker(client, engine, task_queue=queue, threads=threads)
+            _one_worker(client, engine, task_queue=queue, threads=threads, cached=cached_workflows)
             for queue in polled_queues(task_queue, queues)
         ]
     )
 
 
-def _one_worker(client: Client, engine: Engine, *, task_queue: str, threads: int) -> Worker:
+def _one_worker(
+    client: Client, engine: Engine, *, task_queue: str, threads: int, cached: int
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
@@ -159,6 +170,9 @@ def _one_worker(client: Client, engine: Engine, *, task_queue: str, threads: int
         activity_executor=ThreadPoolExecutor(max_workers=threads),
         max_concurrent_activities=threads,
         max_concurrent_workflow_tasks=WORKFLOW_TASKS,
+        # Sized to a burst (10,000 outcomes and their SLAs at one instant): an evicted
+        # workflow replays its whole history in a fresh sandbox on each task (decision 0101).
+        max_cached_workflows=cached,
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
@@ -211,6 +225,7 @@ async def main(settings: Settings) -> None:
         task_queue=settings.task_queue,
         threads=settings.activity_threads,
         queues=settings.worker_queues,
+        cached_workflows=settings.worker_cached_workflows,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

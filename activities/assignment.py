@@ -80,7 +80,8 @@ class AssignmentActivities(EngineActivities):
         assignment.assigned_sections = sorted({*assignment.assigned_sections, *sections})
         assignment.assigner_id = command.actor
         assignment.updated_at = command.at
-        _revive_review(session, assignment, command.at)
+        if seat.review_status == ReviewStatus.DISCONTINUED:  # read under the case's lock
+            _revive_review(session, assignment, command.at)
         if seat.review_status in CLOCKED:  # a submitted review is not timed again
             clock = shape.stage(assignment.stage).clock()
             assignment.due_at = due_after(ClockEvent.TAKE, clock, assignment.due_at, command.at)
@@ -95,7 +96,7 @@ class AssignmentActivities(EngineActivities):
             "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
         }
         _record(session, application, command, action, detail)
-        return snapshot(session, application)
+        return snapshot(session, application, shape)
 
     @transaction_activity
     def record_unassignment(
@@ -109,7 +110,7 @@ class AssignmentActivities(EngineActivities):
             return snapshot(session, application)  # a retry, or nothing held
         detail = release_sections(session, assignment, ClockEvent.UNASSIGN, command.at)
         _record(session, application, command, "unassigned", detail)
-        return snapshot(session, application)
+        return snapshot(session, application, shape_of(template_of(session, application)))
 
     @transaction_activity
     def sync_assignments(self, session: Session, command: SyncAssignmentsInput) -> CaseSnapshot:

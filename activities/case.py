@@ -1,5 +1,6 @@
 """The case row every case activity shares: its lock, template, audit, assessment, snapshot."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from domain.template import TemplateDefinition
 from models.application import Application
 from models.assessment import Assessment
 from models.event import Change
+from models.review import Assignment
 from models.review_queries import open_assignments
 from models.template import definition_of, get_version
 from models.views import view_of
@@ -105,8 +107,11 @@ def bump(session: Session, application: Application, at: datetime) -> None:
     session.add(application)
 
 
-def snapshot(session: Session, application: Application) -> CaseSnapshot:
-    """The case as the workflow mirrors it: status, level, open assignments and reviews."""
+def snapshot(
+    session: Session, application: Application, shape: CaseShape | None = None
+) -> CaseSnapshot:
+    """The case as the workflow mirrors it: status, level, open assignments and reviews
+    (with `shape`, each row's `available_sections` too, as the API shows them)."""
     session.flush()
     rows = session.exec(open_assignments(application.id)).all()
     assessment = assessment_status(session, application.id)
@@ -122,10 +127,29 @@ def snapshot(session: Session, application: Application) -> CaseSnapshot:
                 assignment,
                 review_id=review.id if review else None,
                 review_status=review.status if review else None,
+                available_sections=_available(shape, assignment, rows),
             )
             for assignment, review in rows
         ],
     )
+
+
+def _available(
+    shape: CaseShape | None, row: Assignment, rows: Sequence[tuple[Assignment, object]]
+) -> list[str] | None:
+    """The row's allowed sections that no other open row at its level holds (the held
+    rows mirror the open rows' `assigned_sections`), or None without the shape."""
+    if shape is None:
+        return None
+    reviewable = shape.review_sections(row.stage)
+    allowed = reviewable if row.allowed_sections is None else row.allowed_sections
+    held = {
+        section
+        for other, _ in rows
+        if other.id != row.id and (other.stage, other.level) == (row.stage, row.level)
+        for section in other.assigned_sections
+    }
+    return [s for s in allowed if s not in held and s in reviewable]
 
 
 def audit(

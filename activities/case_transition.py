@@ -186,10 +186,14 @@ def fill_blanks(
     assignment: Assignment,
     sections_of: Mapping[str, str],
     at: datetime,
+    *,
+    created: bool = False,
 ) -> int:
-    """Add an undecided row for each current target no row answers yet; return how many."""
+    """Add an undecided row for each current target no row answers yet; return how many
+    (`created`: the review was inserted in this transaction, so it has no rows to read)."""
     sections = assignment.assigned_sections
-    current = {r.element_code: r for r in current_responses(session, review, sections)}
+    answered = [] if created else current_responses(session, review, sections)
+    current = {r.element_code: r for r in answered}
     added = 0
     for target in current_targets(session, application, review, sections, sections_of):
         row = current.get(target.element_code)

@@ -289,7 +289,8 @@ def _create_review(
             **same_named(assignment, "application_id", "stage", "level", "reviewer_id"),
         ),
     )
-    fill_blanks(session, application, review, assignment, element_sections(template), command.at)
+    sections_of = element_sections(template)
+    fill_blanks(session, application, review, assignment, sections_of, command.at, created=True)
     stage = next(s for s in template.stages if s.code == assignment.stage)
     assessment = session.exec(
         select(Assessment).where(Assessment.application_id == application.id).with_for_update()

@@ -159,7 +159,7 @@ class WebhookActivities(EngineActivities):
                     position=event.position,
                     round=command.round,
                     event_id=event.event_id,
-                    attempt=attempt,
+                    attempt=_logged_attempt(session, subscription_id, command, index, attempt),
                     status_code=result.status_code,
                     latency_ms=result.latency_ms,
                     error=result.error,
@@ -259,6 +259,33 @@ class WebhookActivities(EngineActivities):
             )
         elif state.status == WebhookStatus.ACTIVE and state.attempt == 0:
             _close_actions(session, state.subscription_id, command.at)
+
+
+def _logged_attempt(
+    session: Session,
+    subscription_id: uuid.UUID,
+    command: DeliverWebhookInput,
+    index: int,
+    attempt: int,
+) -> int:
+    """The attempt's number in the deliveries log: the event's tries this round in earlier
+    calls, then this call's. It is the workflow's `attempt` until a resume opens a fresh
+    retry window (counting from 1 again): the log goes on counting, so no try after a resume
+    shares a number with one before it (and is lost to the retry guard). A retried call
+    counts the same earlier tries, so it writes each row once."""
+    event = command.events[index]
+    earlier = session.exec(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.subscription_id) == subscription_id,
+            col(WebhookDelivery.position) == event.position,
+            col(WebhookDelivery.round) == command.round,
+            col(WebhookDelivery.at) < command.at,
+        )
+    ).one()
+    first = command.attempt if index == 0 else 1
+    return earlier + attempt - first + 1
 
 
 def _failing(subscription_id: uuid.UUID, result: DeliveryResult, at: datetime) -> Update:

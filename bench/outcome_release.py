@@ -192,6 +192,16 @@ async def drained(client: Client) -> None:
         quiet = quiet + 1 if idle else 0
 
 
+async def settled(process: psutil.Process, idle_share: float = 0.15, limit_s: float = 900) -> None:
+    """Wait until this process (the worker) is idle: a backlog count misses the tasks of
+    cached workflows (their sticky queues), which the setup's last tasks are."""
+    quiet, began = 0, time.perf_counter()
+    while quiet < 2 and time.perf_counter() - began < limit_s:
+        before = sum(process.cpu_times()[:2])
+        await asyncio.sleep(2)
+        quiet = quiet + 1 if sum(process.cpu_times()[:2]) - before < 2 * idle_share else 0
+
+
 async def running_workflows(client: Client, workflow_type: str) -> int:
     """Workflows of the type still open (dev-server visibility)."""
     query = f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'"
@@ -216,6 +226,7 @@ async def through_batch(
         began = time.perf_counter()
         await start_workflows(env.client, provider, candidate, ids)
         await drained(env.client)
+        await settled(process)
         took = time.perf_counter() - began
         print(
             f"setup: {len(ids)} outcome workflows and their SLAs started and idle in {took:.1f} s",
@@ -236,6 +247,9 @@ async def through_batch(
         )
         peak = rss_before
         released_s = completed_s = closed_s = slas_s = None
+        cpu = CpuShares(process)
+        await asyncio.sleep(max((instant - datetime.now(UTC)).total_seconds(), 0))
+        cpu.start()
         while closed_s is None or slas_s is None:
             await asyncio.sleep(0.2)
             peak = max(peak, process.memory_info().rss)
@@ -252,6 +266,7 @@ async def through_batch(
                 closed_s = since if await running_workflows(env.client, outcomes) == 0 else None
             if slas_s is None and closed_s is not None:
                 slas_s = since if await running_workflows(env.client, slas) == 0 else None
+        cpu.stop()
         await print_timeline(env.client, batch_id, instant)
         print(f"batch (scheduled {lead_s:.0f} s ahead, {len(ids)} results):")
         print(f"  released in DB + events   {released_s:8.2f} s after the instant")
@@ -263,6 +278,39 @@ async def through_batch(
             f"  process RSS before {rss_before / 2**20:7.0f} MiB, peak {peak / 2**20:7.0f} MiB, "
             f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MiB"
         )
+        cpu.report(len(ids), slas_s)
+
+
+class CpuShares:
+    """CPU seconds from the instant until every workflow closed: this process (worker,
+    client, the bench's polls) and the Temporal dev server, per outcome and per second."""
+
+    def __init__(self, process: psutil.Process) -> None:
+        self.process = process
+        self.server = next(
+            (c for c in process.children(recursive=True) if "temporal" in c.name()), None
+        )
+        self.began: tuple[float, float] = (0.0, 0.0)
+        self.spent: tuple[float, float] = (0.0, 0.0)
+
+    def _now(self) -> tuple[float, float]:
+        mine = sum(self.process.cpu_times()[:2])
+        server = sum(self.server.cpu_times()[:2]) if self.server else 0.0
+        return mine, server
+
+    def start(self) -> None:
+        self.began = self._now()
+
+    def stop(self) -> None:
+        (mine, server), (mine0, server0) = self._now(), self.began
+        self.spent = (mine - mine0, server - server0)
+
+    def report(self, count: int, seconds: float | None) -> None:
+        for who, used in zip(("worker process", "dev server"), self.spent, strict=True):
+            share = f", {used / seconds:4.2f} of a core" if seconds else ""
+            print(
+                f"  CPU {who:15s} {used:8.1f} s: {1000 * used / count:5.1f} ms per outcome{share}"
+            )
 
 
 async def print_timeline(client: Client, batch_id: str, instant: datetime) -> None:

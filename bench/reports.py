@@ -13,12 +13,15 @@ the detail reports over 90 days) it prints in the same run:
 - p50/p95 through the HTTP app in process (httpx on ASGI, a bearer token, the app's pool);
 - p50/p95 of the same SQL statement on a raw psycopg connection, every row fetched, and
   the ratio of the p95s against the target (API p95 <= 2 x SQL p95 + 5 ms); for a CSV
-  export its rows/s (rows over the API p50) and how far RSS grew while it streamed.
+  export its rows/s (rows over the API p50) and how far RSS grew while it streamed,
+  and `stream_csv` (COPY, decision 0098) against `write_csv` (the Python writer) in one run.
   The reports' statements are built with the service functions
   exactly as `page()` and `stream_csv()` build them; the pending list's is captured from
   a call of `pending()` (its query is built inside it). Each line says when the SQL the
-  app ran differs from it. The app never reuses a prepared statement (the pool ends each
-  request with a rollback, on which psycopg deallocates them), so every execution is
+  app ran differs from it (not for CSV: the export's COPY, which wraps the statement with
+  its cells built in SQL, goes to the driver unseen by SQLAlchemy's events). The app
+  never reuses a prepared statement (the pool ends each request with a rollback, on which
+  psycopg deallocates them), so every execution is
   planned with its values; the raw connection never prepares either;
 - each statement's EXPLAIN (ANALYZE, BUFFERS) with its values: the root node, its time
   and buffers, the path of first children, and the indexes the plan reads.
@@ -59,7 +62,7 @@ from api.app import create_app
 from api.pagination import DEFAULT_LIMIT
 from api.services import report_queries as queries
 from api.services.outcome_release import PendingFilters, pending
-from api.services.report import SHAPES, Shape, ordered, stream_csv, tracking_shape
+from api.services.report import SHAPES, Shape, ordered, stream_csv, tracking_shape, write_csv
 from core.auth import mint_token
 from core.db import make_engine
 from core.migrate import upgrade
@@ -244,6 +247,7 @@ class Measured:
     rss_growth: int = 0  # CSV: the most the process's RSS grew while one export streamed
     direct: list[float] = field(default_factory=list)  # CSV: stream_csv itself, no HTTP
     direct_rss: int = 0
+    written: list[float] = field(default_factory=list)  # CSV: the Python writer, same rows
 
 
 def rss() -> int:
@@ -300,6 +304,11 @@ def time_stream(engine: Engine, measured: Measured) -> None:
             measured.direct_rss = max(measured.direct_rss, rss() - start)
         measured.direct.append(time.perf_counter() - began)
     measured.direct = measured.direct[1:]  # the first was a warm-up
+    for _ in range(measured.repeats):  # the floor of this run: the same CSV written in Python
+        began = time.perf_counter()
+        for _chunk in write_csv(engine, statement, shape):
+            pass
+        measured.written.append(time.perf_counter() - began)
 
 
 def time_sql(conn: psycopg.Connection[Any], measured: Measured) -> None:
@@ -363,9 +372,11 @@ def report_line(measured: Measured) -> str:
     if measured.case.csv:
         rate = measured.api_rows / (api50 / 1000)
         direct = measured.api_rows / statistics.median(measured.direct)
+        written = measured.api_rows / statistics.median(measured.written)
         verdict = (
             f"HTTP {rate:>7,.0f} rows/s (RSS +{measured.rss_growth / 2**20:.1f} MiB);"
             f" stream_csv {direct:>7,.0f} rows/s (RSS +{measured.direct_rss / 2**20:.1f} MiB)"
+            f" = {direct / written:.1f}x write_csv's {written:>7,.0f}"
             f" {'met' if direct >= 100_000 else 'NOT met'} (>= 100,000 rows/s)"
         )
     else:

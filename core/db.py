@@ -11,10 +11,20 @@ def normalize_url(url: str) -> str:
     return url
 
 
+# Every session reads and writes instants in UTC, whatever the server's or the database's
+# default zone: JSON answers and CSV exports then spell the same instant the same way
+# (`+00:00`), and SQL that formats an instant needs no zone of its own (decision 0102).
+UTC_SESSIONS = {"options": "-c TimeZone=UTC"}
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for `url` that survives a restarted database (pre-ping)."""
+    """An engine for `url` that survives a restarted database (pre-ping), its sessions in UTC."""
     return create_engine(
-        normalize_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+        normalize_url(url),
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=UTC_SESSIONS,
     )
 
 

@@ -76,7 +76,11 @@ class Settings(BaseSettings):
     auth_issuer: str | None = Field(default=None, description="`iss` JWKS tokens must carry")
     auth_audience: str | None = Field(default=None, description="`aud` JWKS tokens must carry")
     auth_jwks_cache_s: int = Field(default=300, description="how long fetched keys are trusted")
-    token_ttl_s: int = 12 * 3600
+    token_ttl_s: int = Field(
+        default=12 * 3600,
+        ge=1,
+        description="lifetime of the tokens `cli.py token` mints (its --hours overrides it)",
+    )
     idempotency_ttl_s: int = Field(
         default=24 * 3600, description="how long a stored Idempotency-Key answer is kept"
     )
@@ -95,6 +99,12 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     data_dir: Path = Path(".data")
     activity_threads: int = 16
+    worker_cached_workflows: int = Field(
+        default=5000,
+        ge=0,
+        description="workflows kept in memory per polled queue (sticky cache); an evicted one "
+        "is replayed from its history on its next task (decision 0101)",
+    )
     log_format: Literal["json", "text"] = Field(
         default="json", description="`json`: one JSON object a line; `text` for a terminal"
     )

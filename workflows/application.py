@@ -74,6 +74,9 @@ CASE = "application"
 # Reviewer deadlines (decision 0095): runs whose template times its reviewers keep a durable
 # timer for the earliest step of their clocks; runs from before never had one.
 REVIEW_DEADLINES = "review-deadlines"
+# Runs from this code on publish only what changed (decision 0100): a change that leaves the
+# search attributes and details as they were (a review started) upserts nothing.
+CONSOLE_UNCHANGED = "console-skip-unchanged"
 
 
 @workflow.defn
@@ -115,6 +118,8 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
         # Reviewer clocks: the steps already taken, and whether this run times reviewers.
         self._clock_steps_done: set[Step] = set()
         self._times_reviewers: bool | None = None
+        # What `_publish` last showed (patch console-skip-unchanged).
+        self._shown: tuple[object, ...] | None = None
 
     async def _withdraw_for_operator(
         self, start: StartApplicationReviewInput
@@ -441,10 +446,14 @@ class ApplicationReviewWorkflow(CaseWorkflow[CaseSnapshot]):
             updates.append(keys.STAGE.value_set(case.stage))
         held = [assignment.status for assignment in case.assignments]
         clocks = [(a.due_at, a.overdue_at is not None) for a in case.assignments if a.due_at]
-        self._console.show(
-            application_next(case.status, held, case.loq_deadline_at, earliest_due(clocks)),
-            updates,
+        step = application_next(case.status, held, case.loq_deadline_at, earliest_due(clocks))
+        details = (
             f"**{case.status.value}** · stage `{case.stage or '-'}` level {case.level} · "
             f"assessment {case.assessment_status or '-'} · submissions {case.submissions} · "
-            f"open assignments {len(case.assignments)}",
+            f"open assignments {len(case.assignments)}"
         )
+        shown = (step, updates, details)
+        if shown == self._shown and workflow.patched(CONSOLE_UNCHANGED):
+            return
+        self._shown = shown
+        self._console.show(step, updates, details)

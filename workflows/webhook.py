@@ -22,6 +22,7 @@ from domain.webhook import (
 from workflows.console import Console
 from workflows.descriptions import update
 from workflows.payloads.webhook import (
+    MAX_HISTORY,
     DeliverWebhookInput,
     ReadWebhookEventsInput,
     ReplayWebhookInput,
@@ -46,7 +47,7 @@ TIMEOUT = timedelta(seconds=30)
 # after each success (a dead worker's run is retried after the last one).
 DELIVERY_TIMEOUT = timedelta(seconds=BATCH_BUDGET_S + ATTEMPT_TIMEOUT_S + 15)
 DELIVERY_HEARTBEAT = timedelta(seconds=ATTEMPT_TIMEOUT_S + 10)
-MAX_HISTORY = 5000
+STOP_BEFORE_CONTINUE_AS_NEW = "webhook-stop-before-continue-as-new"
 
 
 @workflow.defn
@@ -62,19 +63,20 @@ class WebhookDeliveryWorkflow:
     position), `stop` (the subscription was deleted). Query: `state`.
     Activities: read_webhook_events, deliver_webhooks (a run of events, in order, until
     the first failure), save_webhook_state.
-    Continue-as-new when the SDK suggests it, carrying the state.
+    Continue-as-new when the SDK suggests it or past `max_history` events (5,000), between
+    pages, carrying the state (position, round, pause, failure); a stop then ends it.
     """
 
     def __init__(self) -> None:
         self._console = Console()
         self._state = WebhookState(subscription_id="")
-        self._round_seen = 0
+        self._max_history = MAX_HISTORY
         self._stopped = False
 
     @workflow.run
     async def run(self, start: StartWebhookInput) -> WebhookState:
         """Deliver until the subscription is deleted."""
-        self._state = start.state
+        self._state, self._max_history = start.state, start.max_history
         self._show()
         idle = 0
         while not self._stopped:
@@ -88,8 +90,7 @@ class WebhookDeliveryWorkflow:
             if not delivered:
                 await self._sleep(idle_poll_delay(idle - 1))
             if self._too_long():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(StartWebhookInput(state=self._state))
+                await self._continue_as_new()
         return self._state
 
     @update("Stop delivering (after the attempt under way).")
@@ -248,11 +249,20 @@ class WebhookDeliveryWorkflow:
         with contextlib.suppress(asyncio.TimeoutError):
             await workflow.wait_condition(lambda: not self._unchanged(round_), timeout=delay)
 
+    async def _continue_as_new(self) -> None:
+        """Carry the state into a new run once the handlers are done; a `stop` that came
+        meanwhile ends the workflow instead (before the patch, the new run lost it)."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._stopped and workflow.patched(STOP_BEFORE_CONTINUE_AS_NEW):
+            return
+        workflow.continue_as_new(
+            StartWebhookInput(state=self._state, max_history=self._max_history)
+        )
+
     def _too_long(self) -> bool:
         info = workflow.info()
-        return (
-            info.is_continue_as_new_suggested() or info.get_current_history_length() > MAX_HISTORY
-        )
+        too_long = info.get_current_history_length() > self._max_history
+        return too_long or info.is_continue_as_new_suggested()
 
     def _show(self) -> None:
         state = self._state

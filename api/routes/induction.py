@@ -11,6 +11,7 @@ from api import commands
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.roles import AppropriateBody, InductionMigrator, InductionReader, School
 from api.services import induction as inductions
+from domain.access import Principal
 from domain.errors import Conflict, Forbidden
 from domain.induction import TRN_PATTERN
 from models.induction import (
@@ -66,15 +67,18 @@ async def _if_closed(engine: EngineDep, trn: str, report: Payload) -> ReportRece
     return None if found is None else inductions.receipt(found)
 
 
-async def _update_running(
+async def _update_held(
     engine: EngineDep,
     temporal: Client,
     trn: str,
+    caller: Principal,
     update: Any,
     report: AbReleaseInput | InductionOutcomeInput,
     absent: Exception,
 ) -> ReportReceipt:
-    """Send `update` to the running registration (`absent` when there is none)."""
+    """Send `update` from the AB of `report` (the caller's own organisation, else 403) to the
+    running registration (`absent` when there is none)."""
+    inductions.ensure_acts_for(caller, report.appropriate_body_id, "appropriate_body_id")
     if closed := await _if_closed(engine, trn, report):
         return closed
     handle = temporal.get_workflow_handle_for(
@@ -132,40 +136,12 @@ async def release_induction(
     body: Annotated[AbReleaseCreate | None, Body()] = None,
 ) -> ReportReceipt:
     """The AB holding the open claim ends it (the token's org unless the body names it)."""
-    appropriate_body_id = body.appropriate_body_id if body and body.appropriate_body_id else None
-    appropriate_body_id = appropriate_body_id or caller.org or ""
-    inductions.ensure_acts_for(caller, appropriate_body_id, "appropriate_body_id")
-    report = AbReleaseInput(actor=caller.sub, appropriate_body_id=appropriate_body_id)
-    absent = Conflict(
-        f"appropriate body {appropriate_body_id} holds no open claim on teacher {trn}",
-        allowed=[],
-    )
+    named = body.appropriate_body_id if body else None
+    report = AbReleaseInput(actor=caller.sub, appropriate_body_id=named or caller.org or "")
+    ab = report.appropriate_body_id
+    absent = Conflict(f"appropriate body {ab} holds no open claim on teacher {trn}", allowed=[])
     update = InductionRegistrationWorkflow.ab_release
-    return await _update_running(engine, temporal, trn, update, report, absent)
-
-
-@router.post("/{trn}/outcomes", status_code=status.HTTP_201_CREATED)
-async def record_induction_outcome(
-    trn: Trn,
-    body: InductionOutcomeCreate,
-    engine: EngineDep,
-    temporal: TemporalDep,
-    caller: AppropriateBody,
-) -> ReportReceipt:
-    """The AB holding the open induction records its outcome (the token's organisation):
-    PASSED or FAILED closes it for good, RELEASED lets another AB claim. 403 from an AB
-    that does not hold it; 409 once it is closed; 422 for a `completed_on` before the
-    induction started or in the future. Nothing is written on a refusal."""
-    appropriate_body_id = caller.org or ""
-    inductions.ensure_acts_for(caller, appropriate_body_id, "appropriate_body_id")
-    report = InductionOutcomeInput(
-        actor=caller.sub, appropriate_body_id=appropriate_body_id, **body.model_dump()
-    )
-    absent = Forbidden(
-        f"appropriate body {appropriate_body_id} does not hold the induction of teacher {trn}"
-    )
-    update = InductionRegistrationWorkflow.record_outcome
-    return await _update_running(engine, temporal, trn, update, report, absent)
+    return await _update_held(engine, temporal, trn, caller, update, report, absent)
 
 
 @router.post("/{trn}/migrated-reports", status_code=status.HTTP_201_CREATED)
@@ -188,3 +164,22 @@ async def migrate_induction(
 def get_induction(trn: Trn, session: SessionDep, caller: InductionReader) -> InductionPublic:
     """Effective values with source and confirmation, every report, every discrepancy."""
     return inductions.get(session, caller, trn)
+
+
+@router.post("/{trn}/outcomes", status_code=status.HTTP_201_CREATED)
+async def record_induction_outcome(
+    trn: Trn,
+    body: InductionOutcomeCreate,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    caller: AppropriateBody,
+) -> ReportReceipt:
+    """The AB holding the open induction records its outcome (the token's organisation):
+    PASSED or FAILED closes it for good, RELEASED lets another AB claim. 403 from an AB
+    that does not hold it; 409 once it is closed; 422 for a `completed_on` before the
+    induction started or in the future. Nothing is written on a refusal."""
+    ab = caller.org or ""
+    report = InductionOutcomeInput(actor=caller.sub, appropriate_body_id=ab, **body.model_dump())
+    absent = Forbidden(f"appropriate body {ab} does not hold the induction of teacher {trn}")
+    update = InductionRegistrationWorkflow.record_outcome
+    return await _update_held(engine, temporal, trn, caller, update, report, absent)

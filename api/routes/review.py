@@ -18,10 +18,8 @@ from api.services import review as reviews
 from domain.access import Principal
 from domain.values import Id
 from models.review import (
-    Assignment,
     AssignmentPublic,
     ClaimBody,
-    Review,
     ReviewPublic,
     ReviewResponsePublic,
     ReviewResponseWrite,
@@ -71,8 +69,8 @@ async def _claim(
     *,
     by_assigner: bool,
 ) -> AssignmentPublic:
-    assignment = await run_in_threadpool(_assignment, engine, assignment_id)
-    await _handle(temporal, assignment.application_id).execute_update(
+    application_id = await _owner(engine, "assignment", assignment_id)
+    case = await _handle(temporal, application_id).execute_update(
         ApplicationReviewWorkflow.assign,
         AssignInput(
             assignment_id=assignment_id,
@@ -82,7 +80,7 @@ async def _claim(
         ),
         id=commands.update_id(),
     )
-    return await run_in_threadpool(_public, engine, assignment_id)
+    return await _shown(engine, case, assignment_id)
 
 
 @router.post("/v1/assignments/{assignment_id}/assign")
@@ -116,13 +114,13 @@ async def unassign(
     assignment_id: Id, engine: EngineDep, temporal: TemporalDep, caller: Assigner
 ) -> AssignmentPublic:
     """Take the sections back; the review becomes DISCONTINUED."""
-    assignment = await run_in_threadpool(_assignment, engine, assignment_id)
-    await _handle(temporal, assignment.application_id).execute_update(
+    application_id = await _owner(engine, "assignment", assignment_id)
+    case = await _handle(temporal, application_id).execute_update(
         ApplicationReviewWorkflow.unassign,
         UnassignInput(assignment_id=assignment_id, actor=caller.sub),
         id=commands.update_id(),
     )
-    return await run_in_threadpool(_public, engine, assignment_id)
+    return await _shown(engine, case, assignment_id)
 
 
 @router.post("/v1/assignments/{assignment_id}/reviews", status_code=status.HTTP_201_CREATED)
@@ -134,12 +132,13 @@ async def start_review(
     caller: ReviewStaff,
 ) -> ReviewStartedPublic:
     """Start the review (201), or restart it with the same id (200)."""
-    assignment = await run_in_threadpool(_assignment, engine, assignment_id)
-    started = await _handle(temporal, assignment.application_id).execute_update(
+    application_id = await _owner(engine, "assignment", assignment_id)
+    started = await _handle(temporal, application_id).execute_update(
         ApplicationReviewWorkflow.start_review,
         StartReviewInput(assignment_id=assignment_id, actor=caller.sub),
         id=commands.update_id(),
     )
+    reviews.remember_owner("review", started.review_id, application_id)
     if not started.created:
         response.status_code = status.HTTP_200_OK
     return ReviewStartedPublic(review_id=started.review_id, status=started.status)
@@ -175,8 +174,8 @@ async def submit_review(
 ) -> ReviewSubmitResult:
     """Submit the review with its decision; 409 names the allowed decisions otherwise."""
     body = body or ReviewSubmitBody()
-    row = await run_in_threadpool(_review, engine, review_id)
-    submitted = await _handle(temporal, row.application_id).execute_update(
+    application_id = await _owner(engine, "review", review_id)
+    submitted = await _handle(temporal, application_id).execute_update(
         ApplicationReviewWorkflow.submit_review,
         SubmitReviewInput(
             review_id=review_id, actor=caller.sub, decision=body.decision, comment=body.comment
@@ -193,14 +192,22 @@ async def submit_review(
     )
 
 
-def _assignment(engine: Engine, assignment_id: str) -> Assignment:
-    with Session(engine) as session:
-        return reviews.application_of_assignment(session, assignment_id)
+async def _owner(engine: Engine, kind: str, key: str) -> str:
+    """The application of assignment or review `key` (a read only when this process does
+    not know it yet; 404 when the row does not exist)."""
+    known = reviews.known_owner(kind, key)
+    if known is None:
+        known = await run_in_threadpool(reviews.owner_of, engine, kind, key)
+        reviews.remember_owner(kind, key, known)
+    return known
 
 
-def _review(engine: Engine, review_id: str) -> Review:
-    with Session(engine) as session:
-        return reviews.get_review_row(session, review_id)
+async def _shown(engine: Engine, case: CaseSnapshot, assignment_id: str) -> AssignmentPublic:
+    """The row from the update's answer, or read after it when the answer lacks it."""
+    shown = reviews.shown_assignment(case, assignment_id)
+    if shown is None:
+        shown = await run_in_threadpool(_public, engine, assignment_id)
+    return shown
 
 
 def _public(engine: Engine, assignment_id: str) -> AssignmentPublic:

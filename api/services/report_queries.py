@@ -12,10 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Date,
+    DateTime,
     Float,
     Select,
+    Text,
     and_,
     case,
     cast,
@@ -24,6 +27,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     tuple_,
 )
@@ -33,7 +37,7 @@ from sqlmodel import col
 from api.services.outcome import visible_to
 from domain.access import Principal
 from domain.outcome import Audience, Grade, OutcomeKind, OutcomeStatus, audience
-from domain.report import PASSING_GRADES, TrackingDate
+from domain.report import FORMULA_TRIGGERS, PASSING_GRADES, TrackingDate
 from domain.sla import SlaEventKind
 from models.candidate import Candidate, Element
 from models.outcome import Outcome
@@ -300,3 +304,71 @@ def _sla_conditions(filters: SlaFilters) -> list[ColumnElement[bool]]:
         breached = col(SlaInstance.breached_at).is_not(None)
         conditions.append(breached if filters.breached else ~breached)
     return conditions
+
+
+# CSV cells built by PostgreSQL (`COPY … TO STDOUT (FORMAT csv)`, api/services/report.py):
+# each gives the text `domain.report.csv_row` writes for the same value, NULL for an
+# empty cell (COPY quotes an empty string, `csv.writer` does not).
+
+# Python's blank space (`str.isspace`, what `str.lstrip()` strips).
+_BLANK = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_BLANK_TRIGGERS = "".join(c for c in FORMULA_TRIGGERS if c.isspace())
+# ("-" last in the bracket, where it means itself)
+_SIGN_TRIGGERS = "".join(sorted((c for c in FORMULA_TRIGGERS if not c.isspace()), key="-".__eq__))
+# `_runs_as_formula`: a trigger after leading spaces, or a sign after any leading blank.
+FORMULA_PATTERN = f"^( *[{_BLANK_TRIGGERS}]|[{_BLANK}]*[{_SIGN_TRIGGERS}])"
+# Cells starting with a letter, a digit, "." or "/" (most of them) cannot run as a formula
+# and skip the pattern (two range tests on the first code point).
+_PLAIN_STARTS = ((ord("A"), ord("z")), (ord("."), ord("9")))
+assert not any(lo <= ord(c) <= hi for lo, hi in _PLAIN_STARTS for c in _BLANK + _SIGN_TRIGGERS)
+_INSTANT = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
+
+
+def _text(value: Any) -> ColumnElement[str]:
+    return cast(value, Text)
+
+
+def csv_text(value: Any) -> ColumnElement[str]:
+    """Text (or an enum's value), with an apostrophe before what would run as a formula."""
+    text = _text(value)
+    first = func.ascii(text)
+    plain = or_(*(first.between(lo, hi) for lo, hi in _PLAIN_STARTS))
+    formula = and_(~plain, text.regexp_match(FORMULA_PATTERN))
+    neutral = case((formula, literal_column("''''").concat(text)), else_=text)
+    return func.nullif(neutral, literal_column("''"))
+
+
+def csv_instant(value: Any) -> ColumnElement[str]:
+    """`datetime.isoformat()` of an instant read in UTC (the export pins its session's
+    zone to UTC, api/services/report.py): microseconds only when there are some."""
+    shown = func.to_char(cast(value, DateTime(timezone=True)), _INSTANT)
+    return func.replace(shown, literal_column("'.000000'"), "")
+
+
+def csv_date(value: Any) -> ColumnElement[str]:
+    """`date.isoformat()`."""
+    return func.to_char(cast(value, Date), literal_column("'YYYY-MM-DD'"))
+
+
+def csv_bool(value: Any) -> ColumnElement[str]:
+    """`true` / `false` (empty for null)."""
+    return case({True: literal_column("'true'"), False: "false"}, value=cast(value, Boolean))
+
+
+def csv_float(value: Any) -> ColumnElement[str]:
+    """`str(float)`: PostgreSQL's shortest text of the double with Python's spelling of a
+    whole number (`3.0`) and of the specials (`nan`, `inf`, `-inf`).
+
+    The value is named once: the report's columns are expressions (an SLA's elapsed time
+    sums its log), which PostgreSQL would compute again for every mention. Both write an
+    exponent from 1e16 and below 1e-4; PostgreSQL also from 1e15, which no number of
+    seconds between two PostgreSQL instants reaches (at most about 9.4e12).
+    """
+    text = _text(cast(value, Float))
+    whole = func.regexp_replace(text, literal_column("'^(-?[0-9]+)$'"), "\\1.0")
+    return func.replace(func.replace(whole, "NaN", "nan"), "Infinity", "inf")
+
+
+def csv_int(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`str(int)`: PostgreSQL's integer text is the same."""
+    return value

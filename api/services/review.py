@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import tuple_
+from sqlalchemy import Engine, tuple_
 from sqlmodel import Session, col, select
 
 from api.fields import M, new_row, same_named
@@ -37,6 +37,7 @@ from models.review_queries import (
     situation_of,
 )
 from models.template import definition_of, get_version
+from workflows.payloads.review import CaseSnapshot
 
 
 def _detached(session: Session, model: type[M], key: str, what: str) -> M:
@@ -56,6 +57,54 @@ def application_of_assignment(session: Session, assignment_id: str) -> Assignmen
 def get_review_row(session: Session, review_id: str) -> Review:
     """The review row (404 when absent)."""
     return _detached(session, Review, review_id, "review")
+
+
+# Which application an assignment or a review belongs to never changes once the row exists
+# (rows are neither deleted nor moved), so each API process keeps what it read or was told
+# (decision 0100): a command on a known row goes to its workflow without a database read.
+_OWNERS: dict[tuple[str, str], str] = {}
+_MAX_OWNERS = 65_536
+
+
+def known_owner(kind: str, key: str) -> str | None:
+    """The application of assignment or review `key`, if this process knows it."""
+    return _OWNERS.get((kind, key))
+
+
+def remember_owner(kind: str, key: str, application_id: str) -> None:
+    """Keep the row's application (all forgotten at once when the bound is reached)."""
+    if len(_OWNERS) >= _MAX_OWNERS:
+        _OWNERS.clear()
+    _OWNERS[(kind, key)] = application_id
+
+
+def owner_of(engine: Engine, kind: str, key: str) -> str:
+    """The application of assignment or review `key`: one primary-key read of one column
+    (404 naming the row when absent)."""
+    if kind == "review":
+        query = select(col(Review.application_id)).where(col(Review.id) == key)
+    else:
+        query = select(col(Assignment.application_id)).where(col(Assignment.id) == key)
+    with engine.connect() as connection:
+        found = connection.execute(query).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"{kind} {key} does not exist")
+    return str(found)
+
+
+def shown_assignment(case: CaseSnapshot, assignment_id: str) -> AssignmentPublic | None:
+    """The row as the API shows it, from a claim's update answer (decision 0100); None
+    when the snapshot does not carry it whole (another activity's, or one recorded before:
+    the caller reads the row instead)."""
+    view = next((a for a in case.assignments if a.id == assignment_id), None)
+    if view is None:
+        return None
+    whole = (view.available_sections, view.is_last_level, view.is_last_stage)
+    if None in (*whole, view.is_final_decision):
+        return None
+    return AssignmentPublic.model_validate(
+        {**view.model_dump(), "application_id": case.application_id}
+    )
 
 
 def assignments(

@@ -1,21 +1,15 @@
 """Webhook subscriptions over HTTP: admin only, the secret once, rotation, pause/resume,
 replay, deliveries, and the SSRF guard at create."""
 
-from collections.abc import AsyncIterator, Iterator
-
 import httpx
 import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from core import settings as core_settings
-from core.settings import Settings
 from operator_cli.webhook_receiver import Receiver
 from tests.api.test_bad_input import assert_problem
-from tests.support.tokens import SECRET, bearer
+from tests.support.tokens import bearer
 from tests.support.webhook import publish_events, receiving
-from worker import build_worker
 
 ADMIN = bearer("admin-1", "admin")
 FORBIDDEN_URLS = [
@@ -34,36 +28,9 @@ FORBIDDEN_URLS = [
 ]
 
 
-@pytest.fixture
-def allow_private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The worker's deliveries may reach loopback (WEBHOOK_ALLOW_PRIVATE=true)."""
-    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
-    core_settings.get_settings.cache_clear()
-    yield
-    core_settings.get_settings.cache_clear()
-
-
-@pytest.fixture
-async def local_api(
-    db: Engine, dev_env: WorkflowEnvironment, task_queue: str, allow_private: None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API and worker of a local run: loopback (and http) allowed (`api`, from
-    conftest, is the API as deployed: private addresses refused)."""
-    settings = Settings(
-        auth_secret=SECRET,
-        task_queue=task_queue,
-        database_url="unused://",
-        webhook_allow_private=True,
-    )
-    app = create_app(settings, engine=db, temporal=dev_env.client)
-    worker = build_worker(dev_env.client, db, task_queue=task_queue, threads=4)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        worker,
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://casework.test") as client,
-    ):
-        yield client
+# The API and worker of a local run: loopback (and http) allowed (without it, `api` is the
+# API as deployed: private addresses refused).
+LOCAL_RUN = pytest.mark.settings(webhook_allow_private=True)
 
 
 async def _eventually(api: httpx.AsyncClient, path: str, done: object) -> httpx.Response:
@@ -124,12 +91,13 @@ async def test_only_admins_manage_webhooks(api: httpx.AsyncClient, role: str) ->
     assert (await api.get("/v1/webhooks/x/deliveries", headers=caller)).status_code == 403
 
 
+@LOCAL_RUN
 async def test_a_subscription_delivers_shows_its_attempts_and_never_its_secret(
-    local_api: httpx.AsyncClient, db: Engine
+    api: httpx.AsyncClient, db: Engine
 ) -> None:
     receiver = Receiver()
     with receiving(receiver) as url:
-        answer = await local_api.post(
+        answer = await api.post(
             "/v1/webhooks", json={"url": url, "event_types": ["a.one"]}, headers=ADMIN
         )
         assert answer.status_code == 201, answer.text
@@ -139,69 +107,67 @@ async def test_a_subscription_delivers_shows_its_attempts_and_never_its_secret(
         assert created["status"] == "ACTIVE"
         path = f"/v1/webhooks/{created['id']}"
         publish_events(db, "a.one", "b.two", "a.one")
-        await _eventually(local_api, f"{path}/deliveries", lambda items: len(items) == 2)
-        end = (await local_api.get("/v1/events?limit=1000", headers=ADMIN)).json()["next_cursor"]
-        shown = (
-            await _eventually(local_api, path, lambda row: row["delivered_through"] == end)
-        ).json()
-        listed = (await local_api.get("/v1/webhooks", headers=ADMIN)).json()
+        await _eventually(api, f"{path}/deliveries", lambda items: len(items) == 2)
+        end = (await api.get("/v1/events?limit=1000", headers=ADMIN)).json()["next_cursor"]
+        shown = (await _eventually(api, path, lambda row: row["delivered_through"] == end)).json()
+        listed = (await api.get("/v1/webhooks", headers=ADMIN)).json()
     assert "secret" not in shown
     assert all("secret" not in item for item in listed)
-    attempts = (await local_api.get(f"{path}/deliveries", headers=ADMIN)).json()
+    attempts = (await api.get(f"{path}/deliveries", headers=ADMIN)).json()
     assert [(a["attempt"], a["status_code"]) for a in attempts] == [(1, 204), (1, 204)]
     assert [entry["type"] for entry in receiver.received] == ["a.one", "a.one"]
     assert all(entry["valid"] for entry in receiver.received)
-    metrics = (await local_api.get("/metrics")).text
+    metrics = (await api.get("/metrics")).text
     label = f'{{subscription="{created["id"]}"}}'
     assert f"casework_webhook_attempts_total{label} 2.0" in metrics
     assert f"casework_webhook_failures_total{label} 0.0" in metrics
     assert f"casework_webhook_lag_events{label} 0.0" in metrics
 
 
+@LOCAL_RUN
 async def test_pause_resume_replay_and_rotation_through_the_api(
-    local_api: httpx.AsyncClient, db: Engine
+    api: httpx.AsyncClient, db: Engine
 ) -> None:
     receiver = Receiver()
     with receiving(receiver) as url:
         created = (
-            await local_api.post(
-                "/v1/webhooks", json={"url": url, "event_types": ["*"]}, headers=ADMIN
-            )
+            await api.post("/v1/webhooks", json={"url": url, "event_types": ["*"]}, headers=ADMIN)
         ).json()
         receiver.secret = created["secret"]
         path = f"/v1/webhooks/{created['id']}"
-        paused = await local_api.patch(path, json={"status": "PAUSED"}, headers=ADMIN)
+        paused = await api.patch(path, json={"status": "PAUSED"}, headers=ADMIN)
         assert paused.json()["status"] == "PAUSED"
         publish_events(db, "a.one")
         assert receiver.received == []
 
-        rotated = (await local_api.patch(path, json={"rotate_secret": True}, headers=ADMIN)).json()
+        rotated = (await api.patch(path, json={"rotate_secret": True}, headers=ADMIN)).json()
         assert rotated["secret"] != created["secret"]
         receiver.secret = created["secret"]  # during the grace period the old one signs too
-        resumed = await local_api.patch(path, json={"status": "ACTIVE"}, headers=ADMIN)
+        resumed = await api.patch(path, json={"status": "ACTIVE"}, headers=ADMIN)
         assert resumed.json()["status"] == "ACTIVE"
-        await _eventually(local_api, f"{path}/deliveries", lambda items: len(items) == 1)
+        await _eventually(api, f"{path}/deliveries", lambda items: len(items) == 1)
 
         receiver.secret = rotated["secret"]  # and the new one
-        replay = await local_api.post(f"{path}/replay", json={"after": None}, headers=ADMIN)
+        replay = await api.post(f"{path}/replay", json={"after": None}, headers=ADMIN)
         assert replay.status_code == 200
-        await _eventually(local_api, f"{path}/deliveries", lambda items: len(items) == 2)
+        await _eventually(api, f"{path}/deliveries", lambda items: len(items) == 2)
         assert (
-            await local_api.patch(path, json={"status": "DISABLED"}, headers=ADMIN)
+            await api.patch(path, json={"status": "DISABLED"}, headers=ADMIN)
         ).status_code == 422
         assert_problem(
-            await local_api.post(f"{path}/replay", json={"after": "nope"}, headers=ADMIN), "after"
+            await api.post(f"{path}/replay", json={"after": "nope"}, headers=ADMIN), "after"
         )
-        assert (await local_api.delete(path, headers=ADMIN)).status_code == 204
-        assert (await local_api.get(path, headers=ADMIN)).status_code == 404
+        assert (await api.delete(path, headers=ADMIN)).status_code == 204
+        assert (await api.get(path, headers=ADMIN)).status_code == 404
     ids = [entry["webhook_id"] for entry in receiver.received]
     assert len(ids) == 2
     assert ids[0] == ids[1]
     assert all(entry["valid"] for entry in receiver.received)
 
 
+@LOCAL_RUN
 async def test_a_keyed_create_that_died_after_its_commit_is_retried_into_the_first_answer(
-    local_api: httpx.AsyncClient, dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first attempt commits its row, then Temporal is unreachable (a 503, not stored as
     the key's answer); the retry with the same key answers 201 with that row and secret."""
@@ -220,15 +186,15 @@ async def test_a_keyed_create_that_died_after_its_commit_is_retried_into_the_fir
     with receiving(Receiver()) as url:
         body = {"url": url, "event_types": ["a.one"]}
         keyed = {**ADMIN, "Idempotency-Key": "create-hook-after-crash"}
-        first = await local_api.post("/v1/webhooks", json=body, headers=keyed)
+        first = await api.post("/v1/webhooks", json=body, headers=keyed)
         assert first.status_code == 503, first.text
-        retried = await local_api.post("/v1/webhooks", json=body, headers=keyed)
+        retried = await api.post("/v1/webhooks", json=body, headers=keyed)
         assert retried.status_code == 201, retried.text
-        again = await local_api.post("/v1/webhooks", json=body, headers=keyed)
+        again = await api.post("/v1/webhooks", json=body, headers=keyed)
     created = retried.json()
     assert created["secret"].startswith("whsec_")
     assert again.json() == created  # the stored first answer, secret and all
-    listed = (await local_api.get("/v1/webhooks", headers=ADMIN)).json()
+    listed = (await api.get("/v1/webhooks", headers=ADMIN)).json()
     assert [item["id"] for item in listed].count(created["id"]) == 1
     workflow = dev_env.client.get_workflow_handle(f"webhook-{created['id']}")
     assert (await workflow.describe()).status == WorkflowExecutionStatus.RUNNING

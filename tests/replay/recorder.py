@@ -48,7 +48,11 @@ from tests.replay.record_sla import (
     record_sla_candidate_catch_up,
     record_sla_pause_resume_warning_met,
 )
-from tests.replay.record_webhook import record_webhook_retry_pause_replay
+from tests.replay.record_webhook import (
+    record_webhook_continue_as_new,
+    record_webhook_retry_pause_replay,
+    record_webhook_stop_before_continue_as_new,
+)
 from tests.support.infra import forget_database, fresh_database
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -64,6 +68,8 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "outcome_release_by_batch_local_slas": record_outcome_release_by_batch,
     "outcome_batch_scheduled": record_outcome_batch_scheduled,
     "sla_pause_resume_warning_met": record_sla_pause_resume_warning_met,
+    # Patch sla-append-local: the same, its pause, resume and stop appended locally.
+    "sla_pause_resume_warning_met_local": record_sla_pause_resume_warning_met,
     "sla_candidate_catch_up": record_sla_candidate_catch_up,
     "sla_calendar_breach": record_sla_calendar_breach,
     "induction_reminder_claim_release": record_induction_reminder_claim_release,
@@ -80,8 +86,13 @@ RECORDINGS: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
     "application_review_deadlines_fire": record_review_deadlines_fire,
     "application_review_deadlines_ended": record_review_deadlines_ended,
     "webhook_retry_pause_replay": record_webhook_retry_pause_replay,
+    "webhook_continue_as_new": record_webhook_continue_as_new,
+    # Patch webhook-stop-before-continue-as-new: a stop at a run's history limit ends it.
+    "webhook_stop_before_continue_as_new": record_webhook_stop_before_continue_as_new,
     # Patch recording-local-activities: the cycle's recordings as local activities (0090).
     "application_review_cycle_local": record_review_cycle_with_loq,
+    # Patch console-skip-unchanged: an unchanged case publishes nothing (decision 0100).
+    "application_review_cycle_console_unchanged": record_review_cycle_with_loq,
 }
 
 

@@ -47,6 +47,7 @@ TIMER_STARTED = E.EVENT_TYPE_TIMER_STARTED
 TIMER_FIRED = E.EVENT_TYPE_TIMER_FIRED
 TIMER_CANCELED = E.EVENT_TYPE_TIMER_CANCELED
 CANCEL_REQUESTED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+CONTINUED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 CANCELED = E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED
 MARKER = E.EVENT_TYPE_MARKER_RECORDED  # a workflow.patched() marker
 UPDATES = {UPDATE_ACCEPTED, UPDATE_COMPLETED}
@@ -59,6 +60,8 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     # Patch recording-local-activities: the same cycle, each recording a local-activity
     # marker (no activity task), so the old regular-activity history above must still replay.
     "application_review_cycle_local": {*UPDATES, *TIMERS, MARKER, COMPLETED},
+    # Patch console-skip-unchanged: a review started upserts nothing (fewer upserts).
+    "application_review_cycle_console_unchanged": {*UPDATES, *TIMERS, MARKER, UPSERT, COMPLETED},
     # An operator's cancel (patch operator-cancel): who asked, the withdrawal, Canceled.
     "application_operator_cancel": {*UPDATES, CANCEL_REQUESTED, MARKER, ACTIVITY, CANCELED},
     # Restarted by reconcile: resume_application, then the stored deadline's timers fire.
@@ -73,6 +76,8 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
     "outcome_batch_scheduled": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, COMPLETED},
     # Pause (timer cancelled), resume (re-armed), a warning fires, stop: MET.
     "sla_pause_resume_warning_met": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
+    # Patch sla-append-local: pause, resume and stop each a local activity (a marker).
+    "sla_pause_resume_warning_met_local": {SIGNALED, *TIMERS, MARKER, ACTIVITY, COMPLETED},
     # candidate_changed: the catch-up activity pauses, then resumes; a warning; stop: MET.
     "sla_candidate_catch_up": {SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
     "sla_calendar_breach": {MARKER, SIGNALED, *TIMERS, ACTIVITY, UPSERT, COMPLETED},
@@ -126,6 +131,10 @@ EXERCISES: dict[str, set[EventType.ValueType]] = {
         UPSERT,
         COMPLETED,
     },
+    # Deliveries and idle polls past the run's history limit: continued as new.
+    "webhook_continue_as_new": {TIMER_STARTED, TIMER_FIRED, ACTIVITY, UPSERT, CONTINUED},
+    # Patch webhook-stop-before-continue-as-new: a stop at the limit ends the workflow.
+    "webhook_stop_before_continue_as_new": {*UPDATES, MARKER, ACTIVITY, COMPLETED},
 }
 
 

@@ -51,25 +51,40 @@ def instance(db: Engine) -> SlaInstance:
         return session.exec(select(SlaInstance)).one()
 
 
-async def start(client: Client, task_queue: str) -> Handle:
-    return await client.start_workflow(
+async def start_on_friday(
+    client: Client,
+    ts_env: WorkflowEnvironment,
+    db: Engine,
+    task_queue: str,
+    *,
+    goal: timedelta,
+    warnings: list[float],
+    monday_off: bool = True,
+    october: bool = False,
+) -> tuple[datetime, Handle]:
+    """The office calendar (its next Monday a holiday when `monday_off`) and a definition of
+    `goal` working time; an SLA started on the next Friday at 15:00 London. That Friday."""
+    friday = next_friday_afternoon(await ts_env.get_current_time(), october=october)
+    seed_calendar(db, [friday.date() + timedelta(days=3)] if monday_off else [])
+    seed_definition(db, goal, warnings)
+    await skip_to(ts_env, friday)
+    handle = await client.start_workflow(
         SlaWorkflow.run,
         StartSlaInput(definition="office_hours", subject="result-1"),
         id=sla_workflow_id("office_hours", "result-1"),
         task_queue=task_queue,
     )
+    return friday, handle
 
 
 @pytest.mark.parametrize("october", [False, True], ids=["plain-week", "october-dst-change"])
 async def test_sixteen_working_hours_from_friday_15h_breach_on_wednesday_15h(
     client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment, october: bool
 ) -> None:
-    friday = next_friday_afternoon(await ts_env.get_current_time(), october=october)
+    friday, handle = await start_on_friday(
+        client, ts_env, db, task_queue, goal=16 * HOUR, warnings=[0.5], october=october
+    )
     monday = friday.date() + timedelta(days=3)
-    seed_calendar(db, [monday])
-    seed_definition(db, timedelta(hours=16), [0.5])
-    await skip_to(ts_env, friday)
-    handle = await start(client, task_queue)
 
     tuesday_evening = datetime.combine(monday + timedelta(days=1), datetime.min.time(), LONDON)
     await skip_to(ts_env, tuesday_evening + timedelta(hours=18))  # 10 working hours so far
@@ -96,12 +111,9 @@ async def test_sixteen_working_hours_from_friday_15h_breach_on_wednesday_15h(
 async def test_a_pause_over_a_holiday_moves_the_breach_and_fires_no_stale_timer(
     client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
 ) -> None:
-    friday = next_friday_afternoon(await ts_env.get_current_time(), october=False)
-    monday = friday.date() + timedelta(days=3)
-    seed_calendar(db, [monday])
-    seed_definition(db, timedelta(hours=4), [0.5])
-    await skip_to(ts_env, friday)
-    handle = await start(client, task_queue)
+    friday, handle = await start_on_friday(
+        client, ts_env, db, task_queue, goal=4 * HOUR, warnings=[0.5]
+    )
     await skip_to(ts_env, friday + HOUR / 2)  # half a working hour
     await handle.signal(SlaWorkflow.pause)
     # Paused a week and a holiday: the warning (2 h) and breach (4 h) would have been due.
@@ -127,11 +139,9 @@ async def test_a_pause_over_a_holiday_moves_the_breach_and_fires_no_stale_timer(
 async def test_a_calendar_change_applies_only_to_slas_started_after_it(
     client: Client, db: Engine, task_queue: str, ts_env: WorkflowEnvironment
 ) -> None:
-    friday = next_friday_afternoon(await ts_env.get_current_time(), october=False)
-    seed_calendar(db, [])
-    seed_definition(db, timedelta(hours=4), [])
-    await skip_to(ts_env, friday)
-    handle = await start(client, task_queue)
+    friday, handle = await start_on_friday(
+        client, ts_env, db, task_queue, goal=4 * HOUR, warnings=[], monday_off=False
+    )
     await skip_to(ts_env, friday + timedelta(minutes=10))
     monday = friday.date() + timedelta(days=3)
     seed_calendar(db, [monday], version=2)  # Monday becomes a holiday, for new SLAs only

@@ -1,5 +1,6 @@
 """SlaWorkflow under the time-skipping server: pauses move the deadline; warnings and breach."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -145,3 +146,24 @@ async def test_candidate_changed_follows_the_stored_status_however_often_it_is_s
     await handle.signal(SlaWorkflow.stop)
     result = await handle.result()
     assert [row.kind for row in result.log] == ["START", "PAUSE", "RESUME", "STOP"]
+
+
+async def test_a_stop_is_recorded_locally_and_ends_in_one_workflow_task_and_one_upsert(
+    client: Client, db: Engine, task_queue: str
+) -> None:
+    handle = await _start(client, task_queue)
+    for _ in range(200):  # until it has opened (its activity done): the stop comes after
+        if await handle.query(SlaWorkflow.state) is not None:
+            break
+        await asyncio.sleep(0.05)
+    await handle.signal(SlaWorkflow.stop)
+    await handle.result()
+
+    kinds = [e.WhichOneof("attributes") for e in (await handle.fetch_history()).events]
+    after = kinds[kinds.index("workflow_execution_signaled_event_attributes") :]
+    assert "activity_task_scheduled_event_attributes" not in after, after
+    assert "marker_recorded_event_attributes" in after, after  # the local activity's
+    assert after.count("workflow_task_completed_event_attributes") == 1, after
+    # The patch's marker (with its own upsert) is in the first task, not here.
+    assert after.count("upsert_workflow_search_attributes_event_attributes") == 1, after
+    assert _instance(db).status == SlaStatus.MET  # the local activity appended the STOP

@@ -133,6 +133,14 @@ class AssignmentView(Payload):
     # The reviewer's clock (decision 0095): when the review is due, and since when overdue.
     due_at: datetime | None = None
     overdue_at: datetime | None = None
+    # The rest of the row as the API shows it (decision 0100), so a claim's update answers
+    # what its route returns: the row's fields in every snapshot, `available_sections` only
+    # in those of the claim activities (None elsewhere, and in snapshots recorded before).
+    assigner_id: str | None = None
+    is_last_level: bool | None = None
+    is_last_stage: bool | None = None
+    is_final_decision: bool | None = None
+    available_sections: list[str] | None = None
 
 
 class CaseSnapshot(Payload):

@@ -25,10 +25,16 @@ class WebhookState(Payload):
     first_retry_s: float = 5.0  # WEBHOOK_FIRST_RETRY_S when the subscription was created
 
 
+# A run continues as new past this many history events (or when the server suggests it).
+MAX_HISTORY = 5000
+
+
 class StartWebhookInput(Payload):
-    """Deliver the feed to one subscription from `state` (a continue-as-new carries it)."""
+    """Deliver the feed to one subscription from `state` (a continue-as-new carries it, and
+    `max_history`: a test lowers it to reach the continue-as-new in a few pages)."""
 
     state: WebhookState
+    max_history: int = MAX_HISTORY
 
 
 class ReplayWebhookInput(Payload):
