@@ -1,8 +1,10 @@
 """The FastAPI application: one engine and one Temporal client for its lifetime."""
 
 import asyncio
+import asyncio.base_events
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -57,6 +59,7 @@ def create_app(
             configure_logging(settings, process="api")
         if engine is None and not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (make run sets it for you)")
+        no_delay_on_accepted_sockets()
         app.state.settings = settings
         app.state.read_token = token_reader(settings)
         app.state.engine = engine or make_engine(settings.database_url or "")
@@ -113,6 +116,23 @@ def create_app(
     if tracing is not None:
         trace_app(app, tracing)
     return app
+
+
+def no_delay_on_accepted_sockets() -> None:
+    """Answers leave at once (TCP_NODELAY) on every connection the server accepts.
+
+    asyncio sets TCP_NODELAY only on sockets whose `proto` is IPPROTO_TCP; uvicorn's
+    `--workers` (API_WORKERS > 1) binds its socket with `proto` 0, so each worker's
+    connections kept Nagle's algorithm: the body of an answer, written after its headers,
+    waited for the client's delayed ACK, ≈ 40 ms on every keep-alive request
+    (bench/RESULTS.md, "API per-request cost", round 2). Idempotent.
+    """
+
+    def set_nodelay(sock: socket.socket) -> None:
+        if sock.family in {socket.AF_INET, socket.AF_INET6} and sock.type == socket.SOCK_STREAM:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    asyncio.base_events._set_nodelay = set_nodelay  # type: ignore[attr-defined]
 
 
 async def _purge_expired_keys(engine: Engine, every_s: float = 600) -> None:

@@ -9,10 +9,11 @@ from sqlmodel import col, select
 
 from api.deps import CallerDep, SessionDep
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from api.routing import ReadRoute
 from domain.errors import Invalid, field_error
 from models.action import Action, ActionPublic, ActionStatus, action_public
 
-router = APIRouter(prefix="/v1/actions", tags=["actions"])
+router = APIRouter(prefix="/v1/actions", tags=["actions"], route_class=ReadRoute)
 
 
 @router.get("")

@@ -11,6 +11,7 @@ from api import commands
 from api.deps import CallerDep, EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import Page
 from api.roles import Applicant, ApplicationStaff, AssessmentReader
+from api.routing import ReadRoute
 from api.services import application as applications
 from domain.access import Role
 from domain.application import ApplicationStatus
@@ -34,7 +35,7 @@ from workflows.payloads.application import (
 )
 from workflows.payloads.review import CaseSnapshot
 
-router = APIRouter(prefix="/v1/applications", tags=["applications"])
+router = APIRouter(prefix="/v1/applications", tags=["applications"], route_class=ReadRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.roles import RecordsReader, Registrar, StatusSetter
+from api.routing import ReadRoute
 from api.services import candidate as records
 from api.services import sla as slas
 from api.services.candidate_status import follow_status
@@ -29,7 +30,7 @@ from models.candidate import (
 )
 from workflows.payloads.sla import StartSlaInput
 
-router = APIRouter(prefix="/v1", tags=["candidates"])
+router = APIRouter(prefix="/v1", tags=["candidates"], route_class=ReadRoute)
 
 
 @router.post("/providers", status_code=status.HTTP_201_CREATED)

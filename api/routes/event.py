@@ -13,10 +13,11 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from api.pagination import MAX_CURSOR_CHARS, MAX_POSITION
 from api.roles import EventReader
+from api.routing import ReadRoute
 from domain.errors import Invalid, field_error
 from models.event_feed import EventPublic, read_feed
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=ReadRoute)
 
 
 class EventPage(BaseModel):

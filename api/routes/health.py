@@ -8,9 +8,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, TemporalDep
 from api.errors import RETRY_LATER, problem
+from api.routing import ReadRoute
 from core.db import ping
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=ReadRoute)
 
 
 @router.get("/healthz")

@@ -16,7 +16,7 @@ from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
 from api.fields import same_named
 from api.pagination import Page
 from api.roles import OutcomeAssessor, OutcomeReader, Qa, Rebooker
-from api.routing import add_route
+from api.routing import ReadRoute, add_route
 from api.services import outcome as outcomes
 from api.services.candidate_status import StatusChange, follow_status
 from domain.access import Principal
@@ -45,7 +45,7 @@ from workflows.payloads.outcome import (
     SubmitOutcomeInput,
 )
 
-router = APIRouter(prefix="/v1", tags=["outcomes"])
+router = APIRouter(prefix="/v1", tags=["outcomes"], route_class=ReadRoute)
 Submission = ResultCreate | CertificationCreate
 
 

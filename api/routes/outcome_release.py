@@ -10,6 +10,7 @@ from api.deps import EngineDep, PagingDep, SessionDep, SettingsDep, TemporalDep
 from api.pagination import Page
 from api.query import query_values
 from api.roles import PendingReader, Releaser
+from api.routing import ReadRoute
 from api.services import outcome_release as releases
 from domain.errors import Invalid
 from domain.outcome import MAX_DIRECT_RELEASE, OutcomeKind, check_release_at
@@ -25,7 +26,7 @@ from models.outcome import (
     ReleaseResults,
 )
 
-router = APIRouter(prefix="/v1/outcome-releases", tags=["outcome releases"])
+router = APIRouter(prefix="/v1/outcome-releases", tags=["outcome releases"], route_class=ReadRoute)
 
 
 PENDING_QUERY = query_values(

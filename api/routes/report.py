@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from api.deps import CallerDep, EngineDep, SessionDep
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from api.query import query_values
-from api.routing import add_route
+from api.routing import ReadRoute, add_route
 from api.services.report import SHAPES, page, statement_for, stream_csv
 from domain.access import Principal
 from domain.errors import Forbidden, NotFound
@@ -33,7 +33,7 @@ from domain.report import (
 from domain.values import Cursor, InstantOrDay, Label
 from models.report import OutcomeFilters, ReportPage, SlaFilters
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=ReadRoute)
 
 CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "the report (CSV when format=csv)"}

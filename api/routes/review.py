@@ -13,6 +13,7 @@ from api.deps import EngineDep, PagingDep, SessionDep, TemporalDep
 from api.fields import same_named
 from api.pagination import Page
 from api.roles import Assigner, ReviewStaff
+from api.routing import ReadRoute
 from api.services import review as reviews
 from domain.access import Principal
 from domain.values import Id
@@ -36,7 +37,7 @@ from workflows.payloads.review import (
     UnassignInput,
 )
 
-router = APIRouter(tags=["assignments and reviews"])
+router = APIRouter(tags=["assignments and reviews"], route_class=ReadRoute)
 
 
 def _handle(

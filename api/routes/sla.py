@@ -9,6 +9,7 @@ from api.deps import PagingDep, SessionDep
 from api.fields import same_named
 from api.pagination import Page
 from api.roles import SlaPublisher, SlaReader
+from api.routing import ReadRoute
 from api.services import report_queries
 from api.services.report import SHAPES, fetch_page
 from domain.errors import Invalid, NotFound, field_error
@@ -26,7 +27,7 @@ from models.sla import (
     zone_in_database,
 )
 
-router = APIRouter(tags=["slas"])
+router = APIRouter(tags=["slas"], route_class=ReadRoute)
 
 
 @router.get("/v1/slas")

@@ -6,11 +6,12 @@ from fastapi import APIRouter, status
 
 from api.deps import SessionDep
 from api.roles import TemplatePublisher, TemplateReader
+from api.routing import ReadRoute
 from api.services import template as templates
 from domain.values import Code, Version
 from models.template import TemplateCreate, TemplatePublic, TemplateVersionRef
 
-router = APIRouter(prefix="/v1/templates", tags=["templates"])
+router = APIRouter(prefix="/v1/templates", tags=["templates"], route_class=ReadRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -9,12 +9,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, SessionDep, TemporalDep
 from api.roles import UserAdmin
+from api.routing import ReadRoute
 from api.services import user as users
 from api.services.review_grants import follow_grants
 from domain.values import UserId
 from models.user import UserCreate, UserPublic, UserUpdate
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], route_class=ReadRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -21,6 +21,7 @@ from api import commands
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.roles import WebhookAdmin
 from api.routes.event import decode, encode
+from api.routing import ReadRoute
 from api.services import webhook as service
 from api.services.webhook import (
     DeliveryPublic,
@@ -42,7 +43,7 @@ from workflows.payloads.webhook import (
 )
 from workflows.webhook import WebhookDeliveryWorkflow
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=ReadRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
