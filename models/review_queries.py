@@ -173,12 +173,19 @@ def live_responses(
     return [r for r in current_responses(session, review, sections) if r.target_id in current]
 
 
-def origin(session: Session, response: ReviewResponse) -> ReviewResponse:
-    """The level-1 response a (consolidation) response is ultimately about."""
+def origin(
+    session: Session, response: ReviewResponse, levels: dict[str, int] | None = None
+) -> ReviewResponse:
+    """The level-1 response a (consolidation) response is ultimately about; `levels` (review
+    id → level) spares the lookups a caller already made and keeps the ones made here."""
+    levels = {} if levels is None else levels
     row = response
     while True:
-        level = session.exec(select(Review.level).where(Review.id == row.review_id)).one()
-        if level == 1:
+        if row.review_id not in levels:
+            levels[row.review_id] = session.exec(
+                select(Review.level).where(Review.id == row.review_id)
+            ).one()
+        if levels[row.review_id] == 1:
             return row
         lower = session.get(ReviewResponse, row.target_id)
         if lower is None:
@@ -278,10 +285,18 @@ def decided_of(session: Session, responses: list[ReviewResponse]) -> tuple[Decid
             )
         ).all()
     )
+    # One query for the levels of the decided responses' own reviews (usually one review).
+    levels = dict(
+        session.exec(
+            select(Review.id, Review.level).where(
+                col(Review.id).in_(sorted({r.review_id for r in decided}))
+            )
+        ).all()
+    )
     result = []
     for response in decided:
         assert response.decision is not None
-        base = origin(session, response)
+        base = origin(session, response, levels)
         first = view_of(
             Origin, base, response_id=base.id, visible=base.recommended_applicant_visibility
         )
