@@ -33,14 +33,15 @@ seed-demo:
 
 # Every test, in two phases: the in-process suites on TEST_JOBS xdist workers (each with its
 # own PostgreSQL and Temporal servers; whole files per worker), then the end-to-end and
-# browser tests, which start and kill whole stacks, one at a time. With PYTEST_ARGS
+# browser tests, which start and kill whole stacks (each only its own: they find processes by
+# tree and data directory, on free ports), also whole files per worker. With PYTEST_ARGS
 # (`make test PYTEST_ARGS="tests/api -k submit"`) it runs just those, in one process.
 TEST_JOBS ?= 2
 SERIAL_TESTS := tests/e2e tests/browser
 test: $(STAMP)
 ifeq ($(strip $(PYTEST_ARGS)),)
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(addprefix --ignore=,$(SERIAL_TESTS))
-	$(BIN)/python -m pytest $(SERIAL_TESTS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(SERIAL_TESTS)
 else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 endif
