@@ -17,13 +17,13 @@ from sqlalchemy import exc as sa_exc
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import RPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api import idempotency
 from api.errors import RETRY_LATER, problem
 from api.metrics import route_template
 from core.auth import InvalidToken, KeysUnavailable, TokenReader
 from core.logging import request_id_var
+from core.temporal import unreachable
 
 log = logging.getLogger("casework.api")
 
@@ -31,11 +31,6 @@ REQUEST_ID = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/metrics"})
 PUBLIC_PREFIXES = ("/docs", "/redoc")
-_UNAVAILABLE = {
-    RPCStatusCode.UNAVAILABLE,
-    RPCStatusCode.DEADLINE_EXCEEDED,
-    RPCStatusCode.RESOURCE_EXHAUSTED,
-}
 
 
 def is_public(path: str) -> bool:
@@ -165,10 +160,8 @@ def _unreachable(error: BaseException) -> str | None:
         return "PostgreSQL"
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return "PostgreSQL"
-    if isinstance(error, RPCError) and error.status in _UNAVAILABLE:
+    if unreachable(error):
         return "Temporal"
     if isinstance(error, RPCTimeoutOrCancelledError):  # an update's answer took too long:
         return "Temporal"  # it may still happen; a keyed retry gets its outcome
-    if isinstance(error, RuntimeError) and "client connect" in str(error).lower():
-        return "Temporal"
     return None

@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.logging import request_id_var
+from core.temporal import unreachable
 from domain.errors import REFUSALS, Conflict, Refusal
 
 PROBLEM_JSON = "application/problem+json"
@@ -108,7 +109,7 @@ async def _on_rpc(request: Request, exc: Exception) -> JSONResponse:
     if exc.status == RPCStatusCode.NOT_FOUND:
         # The case's workflow has finished (completed, withdrawn) or never started.
         return problem(409, f"this case is not open for that: {exc.message}", allowed=[])
-    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+    if unreachable(exc):
         return problem(503, f"Temporal did not answer: {exc.message}", headers=RETRY_LATER)
     raise exc  # anything else is unexpected: the boundary answers 500 and logs it
 

@@ -159,3 +159,20 @@ async def register_search_attributes(client: Client) -> list[str]:
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
     return sorted(missing)
+
+
+# The statuses of a Temporal that did not answer (down, restarting, overloaded). A call whose
+# connection dropped mid-flight comes back from the SDK's bridge as UNKNOWN with the message
+# "transport error" (seen when the server is killed during a call): it is unreachable too.
+UNREACHABLE = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says Temporal could not be reached (answer 503 / exit "unreachable")."""
+    if isinstance(error, RPCError):
+        if error.status in UNREACHABLE:
+            return True
+        return error.status == RPCStatusCode.UNKNOWN and "transport error" in error.message
+    return isinstance(error, RuntimeError) and "client connect" in str(error).lower()

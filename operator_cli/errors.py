@@ -33,6 +33,8 @@ def _temporal(error: BaseException) -> Failure | None:
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError, RPCStatusCode
 
+    from core.temporal import unreachable
+
     if isinstance(error, RuntimeError) and str(error).startswith("Failed client connect"):
         return Failure(UNREACHABLE, _temporal_down(error))
     if isinstance(error, WorkflowUpdateFailedError):
@@ -40,7 +42,7 @@ def _temporal(error: BaseException) -> Failure | None:
         return Failure(BAD_INPUT, f"refused: {getattr(cause, 'message', None) or cause}")
     if not isinstance(error, RPCError):
         return None
-    if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+    if unreachable(error):
         return Failure(UNREACHABLE, _temporal_down(error))
     if error.status in (
         RPCStatusCode.INVALID_ARGUMENT,

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -209,6 +210,48 @@ async def test_temporal_down_is_503_problem_json_with_retry_after(db: Engine) ->
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b""), 503),
+        (RPCError("deadline", RPCStatusCode.DEADLINE_EXCEEDED, b""), 503),
+        (RPCError("overloaded", RPCStatusCode.RESOURCE_EXHAUSTED, b""), 503),
+        # What the SDK's bridge raises when the server dies in the middle of a call
+        # (the chaos test met it as a 500 when Temporal was killed under load).
+        (RPCError("transport error", RPCStatusCode.UNKNOWN, b""), 503),
+        (RuntimeError("Failed client connect: Server connection error"), 503),
+        (RPCError("a bug on the server", RPCStatusCode.UNKNOWN, b""), 500),
+        (RPCError("internal", RPCStatusCode.INTERNAL, b""), 500),
+    ],
+    ids=lambda value: getattr(value, "message", None) or str(value),
+)
+async def test_temporal_unreachable_mid_call_is_503_and_anything_else_500(
+    db: Engine, error: Exception, status: int
+) -> None:
+    temporal = await Client.connect(
+        f"127.0.0.1:{free_port()}", data_converter=pydantic_data_converter, lazy=True
+    )
+    settings = Settings(auth_secret=SECRET, task_queue="unused", database_url="unused://")
+    app = create_app(settings, engine=db, temporal=temporal)
+
+    @app.post("/v1/failing-call")
+    async def failing_call() -> dict[str, str]:
+        raise error
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://casework.test") as api,
+    ):
+        response = await api.post("/v1/failing-call", headers=ADMIN)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 503:
+        assert response.headers["retry-after"]
+        assert "Temporal" in response.json()["detail"]
 
 
 async def test_an_update_whose_answer_took_too_long_is_503_to_retry(
