@@ -17,9 +17,9 @@ from core.pg import start_embedded, stop_embedded
 from core.temporal import SEARCH_ATTRIBUTES, register_search_attributes
 from tests.support.infra import (
     TEMPORAL_CLI,
-    TEST_SERVER,
     forget_database,
     fresh_database,
+    start_time_skipping,
     truncate_all,
 )
 from worker import Workers, build_worker
@@ -64,9 +64,7 @@ def db(engine: Engine) -> Engine:
 @pytest.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping test server per test (a stuck lock never leaks across tests)."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
+    env = await start_time_skipping()
     await register_search_attributes(env.client)
     async with env:
         yield env

@@ -10,12 +10,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import make_engine
 from core.temporal import register_search_attributes
-from tests.support.infra import TEST_SERVER
+from tests.support.infra import start_time_skipping
 from worker import build_worker
 
 
@@ -38,9 +37,7 @@ async def recording(database_url: str, *, threads: int = 2) -> AsyncIterator[Rec
     """A time-skipping server and a running worker against `database_url` (real PostgreSQL)."""
     engine = make_engine(database_url)
     try:
-        env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-        )
+        env = await start_time_skipping()
         async with env:
             await register_search_attributes(env.client)
             queue = f"record-{uuid.uuid4().hex[:6]}"

@@ -3,9 +3,13 @@
 import socket
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from core.migrate import upgrade
 from core.pg import drop_database, ensure_database
@@ -13,6 +17,30 @@ from core.pg import drop_database, ensure_database
 BIN = Path(sys.executable).parent
 TEMPORAL_CLI = BIN / "temporal"
 TEST_SERVER = BIN / "temporal-test-server"
+
+# A skip of virtual time returns once the server has run every timer it passes, and those
+# timers start the workers' tasks. On loaded cores that can take longer than the 30 s the
+# SDK's core gives a call without a deadline of its own ("Timeout expired").
+SKIP_DEADLINE = timedelta(minutes=3)
+
+
+async def start_time_skipping() -> WorkflowEnvironment:
+    """A time-skipping test server (pydantic converter) whose `sleep` waits out slow skips."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
+
+    async def sleep(duration: timedelta | float) -> None:
+        request = SleepRequest()
+        request.duration.FromTimedelta(
+            duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+        )
+        await env.client.test_service.unlock_time_skipping_with_sleep(
+            request, timeout=SKIP_DEADLINE
+        )
+
+    env.sleep = sleep  # type: ignore[method-assign]
+    return env
 
 
 def free_port() -> int:
