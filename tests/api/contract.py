@@ -37,6 +37,9 @@ CHECKS: list[CheckFunction] = [
     response_schema_conformance,
 ]
 ANSWER_TIMEOUT_S = 30
+# The readiness probe's declared purpose is a 503 when a dependency is slow (3 s each): on a
+# loaded machine the shared dev server can be, and that answer keeps the probe's contract.
+PROBES = {"GET /readyz"}
 Operation = APIOperation[Any, Any, Any, Any]
 OperationCase = Case[Operation]
 # Headers requests adds for a network hop; httpx sets its own.
@@ -160,6 +163,7 @@ async def check(
         case.validate_response(answer, checks=CHECKS)
     except FailureGroup as group:
         answered = _shorten(answer.content)
+        probe_not_ready = label in PROBES and answer.status_code == 503
         return [
             Failure(
                 label,
@@ -169,6 +173,7 @@ async def check(
                 shown,
             )
             for failure in group.exceptions
+            if not (probe_not_ready and _check_name(failure) == "not_a_server_error")
         ]
     return []
 
